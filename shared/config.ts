@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { SOURCE_NAMES } from './sources/source.ts';
+
+/** Raised when a setting is missing or wrong; the message names the environment variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const DEFAULT_SUBGRAPH_URL =
+  'https://api.goldsky.com/api/public/project_cl6mb8i9h0003e201j6li0diw/subgraphs/orderbook-subgraph/0.0.1/gn';
+export const DEFAULT_MARKETS_URL = 'https://clob.polymarket.com';
+export const DEFAULT_POLYGON_RPC_URL = 'https://polygon-rpc.com';
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain identifier (letters, digits, _)');
+const positiveInt = (max: number) => z.coerce.number().int().positive().max(max);
+
+/**
+ * Every setting the pipeline reads, by environment variable name. Functions
+ * read only what they need through the pick* helpers below, so a planner is
+ * not refused for lacking a loader's setting.
+ */
+const settings = {
+  POLYMARKET_SUBGRAPH_URL: httpUrl.default(DEFAULT_SUBGRAPH_URL),
+  POLYMARKET_MARKETS_URL: httpUrl.default(DEFAULT_MARKETS_URL),
+  POLYGON_RPC_URL: httpUrl.default(DEFAULT_POLYGON_RPC_URL),
+  SYNC_SOURCES: z
+    .string()
+    .default(SOURCE_NAMES.join(','))
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(SOURCE_NAMES)).min(1, 'must name at least one source')),
+  SOURCE_TIMEOUT_MS: positiveInt(600_000).default(30_000),
+  SOURCE_MAX_RETRIES: z.coerce.number().int().min(0).max(50).default(8),
+  SUBGRAPH_PAGE_SIZE: positiveInt(1000).default(1000),
+  PAGES_PER_OBJECT: positiveInt(1000).default(20),
+  CHAIN_CONFIRMATIONS: z.coerce.number().int().min(0).max(10_000).default(0),
+  CHAIN_USE_FINALIZED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  CLICKHOUSE_URL: httpUrl.optional(),
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CLICKHOUSE_DATABASE: identifier.default('polymarket'),
+  CLICKHOUSE_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  SHARD_QUEUE_URL: httpUrl,
+  LOAD_QUEUE_URL: httpUrl,
+  STAGING_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
+  STATE_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name'),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  AWS_ENDPOINT_URL: httpUrl.optional(),
+} as const;
+
+export type SettingName = keyof typeof settings;
+type Settings = { [K in SettingName]: z.output<(typeof settings)[K]> };
+export type PickedConfig<K extends SettingName> = Pick<Settings, K>;
+
+/** Reads the named settings from the environment and fails on the first wrong one, naming it. */
+export function readSettings<K extends SettingName>(names: readonly K[], env: NodeJS.ProcessEnv = process.env): PickedConfig<K> {
+  const out: Partial<Settings> = {};
+  const problems: string[] = [];
+  for (const name of names) {
+    const raw = env[name];
+    const parsed = settings[name].safeParse(raw === '' ? undefined : raw);
+    if (parsed.success) {
+      (out as Record<string, unknown>)[name] = parsed.data;
+    } else {
+      const why = raw === undefined || raw === '' ? 'is required but not set' : `is invalid (${parsed.error.issues.map((i) => i.message).join('; ')})`;
+      problems.push(`${name} ${why}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`Configuration error: ${problems.join('; ')}`);
+  return out as PickedConfig<K>;
+}
+
+export const SOURCE_SETTINGS = [
+  'POLYMARKET_SUBGRAPH_URL',
+  'POLYMARKET_MARKETS_URL',
+  'POLYGON_RPC_URL',
+  'SYNC_SOURCES',
+  'SOURCE_TIMEOUT_MS',
+  'SOURCE_MAX_RETRIES',
+  'SUBGRAPH_PAGE_SIZE',
+  'CHAIN_CONFIRMATIONS',
+  'CHAIN_USE_FINALIZED',
+] as const satisfies readonly SettingName[];
+export type SourceSettings = PickedConfig<(typeof SOURCE_SETTINGS)[number]>;
+
+export const CLICKHOUSE_SETTINGS = [
+  'CLICKHOUSE_URL',
+  'CLICKHOUSE_USER',
+  'CLICKHOUSE_PASSWORD',
+  'CLICKHOUSE_DATABASE',
+  'CLICKHOUSE_SECRET_ARN',
+] as const satisfies readonly SettingName[];
+export type ClickHouseSettings = PickedConfig<(typeof CLICKHOUSE_SETTINGS)[number]>;
+
+export const AWS_SETTINGS = ['AWS_REGION', 'AWS_ENDPOINT_URL'] as const satisfies readonly SettingName[];

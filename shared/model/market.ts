@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { decimalUint256 } from './fill.ts';
+
+/** One row of `markets`: one per condition. */
+export const marketRowSchema = z.object({
+  condition_id: z.string().regex(/^0x[0-9a-f]{64}$/),
+  question_id: z.string(),
+  question: z.string(),
+  slug: z.string(),
+  end_date: z.number().int().nonnegative().nullable(),
+  closed: z.boolean(),
+  neg_risk: z.boolean(),
+  neg_risk_market_id: z.string(),
+});
+export type MarketRow = z.infer<typeof marketRowSchema>;
+
+/** One row of `market_tokens`: which condition and outcome a token id belongs to. */
+export const marketTokenRowSchema = z.object({
+  token_id: decimalUint256,
+  condition_id: z.string().regex(/^0x[0-9a-f]{64}$/),
+  outcome_index: z.number().int().nonnegative(),
+  outcome: z.string(),
+});
+export type MarketTokenRow = z.infer<typeof marketTokenRowSchema>;

@@ -1,0 +1,71 @@
+import type { z } from 'zod';
+import type { StagedRecord } from '../model/staged.ts';
+
+/** The sources the pipeline knows. The planner plans each enabled one every run. */
+export const SOURCE_NAMES = ['markets', 'subgraph', 'chain'] as const;
+export type SourceName = (typeof SOURCE_NAMES)[number];
+
+/**
+ * Where a run may start and stop, from the operator (`--from`/`--to`). Each
+ * source reads the bound it understands: dates for the subgraph, dates or
+ * block numbers for the chain. Absent bounds mean "from the watermark" and
+ * "up to the source's safe head".
+ */
+export interface PlanWindow {
+  from?: string;
+  to?: string;
+}
+
+export interface PlanInput {
+  /** What the last completed run reached for this source (the source's own encoding), or null on a first run. */
+  watermark: string | null;
+  window?: PlanWindow;
+  signal?: AbortSignal;
+}
+
+export interface PlannedShard<Spec> {
+  spec: Spec;
+  /** Rows the planner expects this shard to yield; drives progress bars and shard sizing. */
+  estimatedRows: number;
+  /** Short human label for logs: "42 tokens", "blocks 100..199". */
+  label: string;
+}
+
+export interface SourcePlan<Spec> {
+  shards: PlannedShard<Spec>[];
+  /**
+   * The watermark this source reaches once every shard of the run is fetched
+   * and loaded; null for sources without one (the market list is refreshed whole).
+   */
+  target: string | null;
+}
+
+export interface SourcePage<Cursor> {
+  records: StagedRecord[];
+  /** Where the next page starts; null when the shard is exhausted. */
+  next: Cursor | null;
+}
+
+/**
+ * A place fills or markets come from. The planner, fetcher and loader only
+ * see this interface: a new source plugs in by implementing it and being
+ * registered in sources/registry.ts.
+ *
+ * Contract:
+ * - plan() is read-only on the source and may be called again after a crash.
+ * - fetchPage(spec, cursor) is deterministic for a planned shard: the same
+ *   cursor yields the same records, so a re-fetched page stages the same object.
+ * - Records come back already validated and mapped; rows that fail validation
+ *   come back as `rejects` records with their reason, never thrown away.
+ * - Transient failures are retried inside the source; what escapes is final
+ *   for this attempt, and the shard will be retried from its last cursor.
+ */
+export interface Source<Spec = unknown, Cursor = unknown> {
+  readonly name: SourceName;
+  readonly specSchema: z.ZodType<Spec>;
+  readonly cursorSchema: z.ZodType<Cursor>;
+  plan(input: PlanInput): Promise<SourcePlan<Spec>>;
+  fetchPage(spec: Spec, cursor: Cursor | null, signal?: AbortSignal): Promise<SourcePage<Cursor>>;
+}
+
+export type AnySource = Source<unknown, unknown>;
