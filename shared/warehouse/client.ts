@@ -1,0 +1,24 @@
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+
+export interface ClickHouseServer {
+  url: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * A client for a ClickHouse server. Lambda freezes timers between
+ * invocations, so idle sockets are dropped well before the server's
+ * keep-alive timeout (3 s by default) closes them under us.
+ */
+export function serverClient(server: ClickHouseServer): ClickHouseClient {
+  return createClient({
+    url: server.url,
+    username: server.username,
+    password: server.password,
+    keep_alive: { enabled: true, idle_socket_ttl: 2_000 },
+    request_timeout: 300_000,
+    compression: { request: true, response: true },
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+  });
+}
