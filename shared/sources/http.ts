@@ -1,0 +1,83 @@
+import ky, { TimeoutError, type KyInstance } from 'ky';
+import { count } from '../telemetry/counters.ts';
+
+export interface SourceHttpOptions {
+  timeoutMs: number;
+  maxRetries: number;
+  /** Longest Retry-After we honour before treating the source as stalled (ms). */
+  maxRetryAfterMs?: number;
+  /** Largest response body accepted; a bigger one is refused, never buffered. */
+  maxResponseBytes?: number;
+}
+
+export class ResponseTooLargeError extends Error {
+  override name = 'ResponseTooLargeError';
+}
+
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The one HTTP client every source uses: timeouts, retries on 408/429/5xx,
+ * network errors and timeouts with exponential backoff and full jitter, and
+ * Retry-After honoured on 429/503. Queries are reads, so POST is retried too.
+ */
+export function sourceHttp(opts: SourceHttpOptions): KyInstance {
+  const maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  return ky.create({
+    timeout: opts.timeoutMs,
+    retry: {
+      limit: opts.maxRetries,
+      methods: ['get', 'post'],
+      statusCodes: [408, 425, 429, 500, 502, 503, 504],
+      afterStatusCodes: [413, 429, 503],
+      maxRetryAfter: opts.maxRetryAfterMs ?? 120_000,
+      backoffLimit: 30_000,
+      delay: (attempt) => 250 * 2 ** (attempt - 1),
+      jitter: true,
+      retryOnTimeout: true,
+    },
+    hooks: {
+      beforeRequest: [() => void count('SourceRequests')],
+      beforeRetry: [
+        ({ error }) => {
+          count('SourceRetries');
+          if (error instanceof TimeoutError) count('SourceTimeouts');
+        },
+      ],
+      afterResponse: [
+        (_req, _opts, res) => {
+          if (res.status === 429) count('SourceThrottled');
+          else if (res.status >= 500) count('SourceServerErrors');
+          const length = Number(res.headers.get('content-length') ?? 0);
+          if (length > maxBytes) {
+            void res.body?.cancel();
+            throw new ResponseTooLargeError(`response of ${length} bytes exceeds the ${maxBytes}-byte limit`);
+          }
+          if (!res.body) return res;
+          return new Response(res.body.pipeThrough(byteLimit(maxBytes)), {
+            status: res.status,
+            statusText: res.statusText,
+            headers: res.headers,
+          });
+        },
+      ],
+    },
+  });
+}
+
+/** A fetch function over the retrying client, for libraries that take one (graphql-request). */
+export function retryingFetch(http: KyInstance): typeof fetch {
+  return (input, init) => http(input as Request | string | URL, init as never) as unknown as Promise<Response>;
+}
+
+/** Fails a body stream that grows past the limit, for responses that do not announce their length. */
+function byteLimit(maxBytes: number): TransformStream<Uint8Array, Uint8Array> {
+  let seen = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      seen += chunk.byteLength;
+      if (seen > maxBytes) controller.error(new ResponseTooLargeError(`response exceeds the ${maxBytes}-byte limit`));
+      else controller.enqueue(chunk);
+    },
+  });
+}
