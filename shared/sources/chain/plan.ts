@@ -1,0 +1,136 @@
+import type { Address, Hex } from 'viem';
+import type { PlannedShard } from '../source.ts';
+import type { ChainRpc } from './rpc.ts';
+
+export interface ChainShardSpec {
+  /** First block of the shard, decimal. */
+  fromBlock: string;
+  /** Last block of the shard (inclusive, at or below the safe head when planned), decimal. */
+  toBlock: string;
+  /** Blocks per eth_getLogs request the planner expects to fit the provider's caps. */
+  span: number;
+}
+
+export interface SizingConfig {
+  exchanges: readonly Address[];
+  topic0: Hex;
+  /** The provider's eth_getLogs block-span cap (blocks per request). */
+  maxBlockSpan: number;
+  /** The logs per eth_getLogs request we aim at (below the provider's result cap). */
+  targetLogsPerRequest: number;
+  /** Rows per shard we aim at. */
+  targetRowsPerShard: number;
+  /** Cap on a shard's length in blocks, however sparse. */
+  maxShardBlocks: number;
+  /** Regions the range is split into for density sampling (one probe each). */
+  densityProbes: number;
+  /** Blocks read by one density probe. */
+  probeSpan: number;
+  /** Fixed logs-per-block estimate; when set, no probe is sent. */
+  logsPerBlock?: number | undefined;
+}
+
+export interface DensityRegion {
+  from: bigint;
+  to: bigint;
+  /** Estimated OrderFilled logs per block in this region. */
+  logsPerBlock: number;
+}
+
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
+const max = (a: bigint, b: bigint) => (a > b ? a : b);
+
+/**
+ * Estimates log density over [from, to] cheaply: the range is cut into up to
+ * `densityProbes` equal regions and one eth_getLogs over the last
+ * `probeSpan` blocks of each says how dense that region is. Spreading the
+ * probes keeps a long backfill from being sized by its newest blocks only
+ * (trading volume moves a lot over weeks). A refused probe is halved until
+ * it fits; a probe refused at one block counts as "at the provider's cap".
+ */
+export async function sampleDensity(rpc: ChainRpc, cfg: SizingConfig, from: bigint, to: bigint, signal?: AbortSignal): Promise<DensityRegion[]> {
+  const total = to - from + 1n;
+  if (total <= 0n) return [];
+  if (cfg.logsPerBlock !== undefined) return [{ from, to, logsPerBlock: cfg.logsPerBlock }];
+  const probe = BigInt(Math.max(1, cfg.probeSpan));
+  let regions = BigInt(Math.max(1, cfg.densityProbes));
+  // No region smaller than a probe, so probes never overlap.
+  if (total / probe < regions) regions = max(1n, total / probe);
+  const out: DensityRegion[] = [];
+  for (let i = 0n; i < regions; i++) {
+    const rFrom = from + (total * i) / regions;
+    const rTo = from + (total * (i + 1n)) / regions - 1n;
+    let len = min(probe, rTo - rFrom + 1n);
+    let density: number | undefined;
+    while (density === undefined) {
+      const pFrom = rTo - len + 1n;
+      const res = await rpc.getLogs(cfg.exchanges, cfg.topic0, pFrom, rTo, signal);
+      if (res.ok) {
+        density = res.logs.length / Number(len);
+      } else if (len === 1n) {
+        density = res.failure.maxResults ?? cfg.targetLogsPerRequest * 4;
+      } else {
+        const sug = res.failure.suggested;
+        const sugLen = sug && sug.to >= sug.from ? sug.to - sug.from + 1n : 0n;
+        len = sugLen > 0n && sugLen < len ? sugLen : len / 2n;
+        if (res.failure.maxSpan !== undefined && BigInt(res.failure.maxSpan) < len) len = max(1n, BigInt(res.failure.maxSpan));
+      }
+    }
+    out.push({ from: rFrom, to: rTo, logsPerBlock: density });
+  }
+  return out;
+}
+
+/** Blocks per request that should return about `targetLogsPerRequest` logs at this density. */
+export function spanFor(cfg: SizingConfig, logsPerBlock: number): number {
+  if (!(logsPerBlock > 0)) return cfg.maxBlockSpan;
+  return Math.max(1, Math.min(cfg.maxBlockSpan, Math.floor(cfg.targetLogsPerRequest / logsPerBlock)));
+}
+
+/**
+ * Cuts each density region into shards of about `targetRowsPerShard` rows,
+ * each a whole number of request spans (so the fetcher's request count is
+ * predictable: ceil(blocks / span) when the estimate holds).
+ */
+export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[]): PlannedShard<ChainShardSpec>[] {
+  const shards: PlannedShard<ChainShardSpec>[] = [];
+  for (const r of regions) {
+    const span = spanFor(cfg, r.logsPerBlock);
+    const byRows = r.logsPerBlock > 0 ? Math.floor(cfg.targetRowsPerShard / r.logsPerBlock) : cfg.maxShardBlocks;
+    let blocks = Math.min(cfg.maxShardBlocks, Math.max(span, byRows));
+    blocks = Math.max(span, blocks - (blocks % span));
+    for (let s = r.from; s <= r.to; s += BigInt(blocks)) {
+      const e = min(r.to, s + BigInt(blocks) - 1n);
+      const n = Number(e - s + 1n);
+      shards.push({
+        spec: { fromBlock: s.toString(), toBlock: e.toString(), span: Math.min(span, n) },
+        estimatedRows: Math.round(n * r.logsPerBlock),
+        label: `blocks ${s}..${e}`,
+      });
+    }
+  }
+  return shards;
+}
+
+/**
+ * The first block in [lo, hi] whose timestamp is at or after `unixSeconds`
+ * (hi + 1 when none is), by binary search on block timestamps: about
+ * log2(hi - lo) header reads, cached.
+ */
+export async function firstBlockAtOrAfter(rpc: ChainRpc, lo: bigint, hi: bigint, unixSeconds: number, signal?: AbortSignal): Promise<bigint> {
+  if (lo > hi) return lo;
+  const ts = async (n: bigint) => {
+    const h = await rpc.getHeader(n, signal);
+    if (!h) throw new Error(`block ${n} not found while searching for time ${unixSeconds}`);
+    return h.timestamp;
+  };
+  if ((await ts(hi)) < unixSeconds) return hi + 1n;
+  let a = lo;
+  let b = hi;
+  while (a < b) {
+    const mid = a + (b - a) / 2n;
+    if ((await ts(mid)) >= unixSeconds) b = mid;
+    else a = mid + 1n;
+  }
+  return a;
+}

@@ -1,0 +1,323 @@
+import { createPublicClient, http, numberToHex, type Address, type Hex } from 'viem';
+import { classifyRpcError, type RpcFailure } from './errors.ts';
+import type { RpcLog } from './decode.ts';
+
+/** Counters the runner can show; one live object per source instance. */
+export interface ChainSourceStats {
+  /** HTTP requests sent (a JSON-RPC batch counts once). */
+  httpRequests: number;
+  /** JSON-RPC calls attempted, by method (a retry counts again). */
+  rpcCalls: Record<string, number>;
+  /** eth_getLogs calls attempted (= rpcCalls.eth_getLogs). */
+  getLogsCalls: number;
+  /** eth_getLogs calls the provider refused as too large (we then split the range). */
+  getLogsRefused: number;
+  /** Retries after a transient failure (429, 5xx, timeout, dropped connection). */
+  retries: number;
+  /** HTTP 429 responses, plus JSON-RPC rate-limit errors. */
+  rateLimited: number;
+  timeouts: number;
+  /** Total time slept before retries, ms. */
+  retryWaitMs: number;
+  /** Block headers fetched for timestamps (cache misses). */
+  blocksFetched: number;
+  timestampCacheHits: number;
+  /** Timestamps taken from the log's own blockTimestamp field. */
+  timestampsFromLogs: number;
+  logs: number;
+  fills: number;
+  rejects: number;
+}
+
+export function newStats(): ChainSourceStats {
+  return {
+    httpRequests: 0,
+    rpcCalls: {},
+    getLogsCalls: 0,
+    getLogsRefused: 0,
+    retries: 0,
+    rateLimited: 0,
+    timeouts: 0,
+    retryWaitMs: 0,
+    blocksFetched: 0,
+    timestampCacheHits: 0,
+    timestampsFromLogs: 0,
+    logs: 0,
+    fills: 0,
+    rejects: 0,
+  };
+}
+
+/** What the source reports as it goes (for logs and metrics). */
+export type ChainSourceEvent =
+  | { type: 'retry'; method: string; attempt: number; delayMs: number; failure: RpcFailure }
+  | { type: 'range-refused'; fromBlock: bigint; toBlock: bigint; failure: RpcFailure; nextSpan: number }
+  | { type: 'span'; span: number; logs: number; blocks: number };
+
+export interface ChainRpcOptions {
+  rpcUrl: string;
+  timeoutMs: number;
+  maxRetries: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  /** A Retry-After longer than this is not slept through: the call fails and the shard is retried later. */
+  maxRetryAfterMs: number;
+  /** eth_getBlockByNumber calls per JSON-RPC batch. */
+  blockBatchSize: number;
+  timestampCacheSize: number;
+  stats: ChainSourceStats;
+  onEvent?: ((e: ChainSourceEvent) => void) | undefined;
+  fetchFn?: typeof fetch | undefined;
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  random?: (() => number) | undefined;
+}
+
+export class RpcCallError extends Error {
+  override name = 'RpcCallError';
+  constructor(
+    message: string,
+    readonly failure: RpcFailure,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface BlockHeader {
+  number: bigint;
+  hash: string;
+  timestamp: number;
+}
+
+export type GetLogsResult = { ok: true; logs: RpcLog[] } | { ok: false; failure: RpcFailure & { kind: 'range' } };
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason as Error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Small LRU: a Map keeps insertion order, so re-inserting on read makes the first key the least recently used. */
+class Lru<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly capacity: number) {}
+  get(k: K): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: K, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    while (this.map.size > this.capacity) {
+      const oldest = this.map.keys().next();
+      if (oldest.done) break;
+      this.map.delete(oldest.value);
+    }
+  }
+}
+
+interface RawBlock {
+  number: Hex;
+  hash: Hex;
+  timestamp: Hex;
+}
+
+/**
+ * JSON-RPC access for the chain source: viem clients with viem's own retries
+ * off (retryCount 0), because retries here must tell a refused range (split
+ * it) from a transient failure (back off with jitter, honour Retry-After),
+ * and be counted.
+ */
+export class ChainRpc {
+  private readonly client;
+  private readonly batchClient;
+  private readonly headers: Lru<bigint, BlockHeader>;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(private readonly opts: ChainRpcOptions) {
+    const stats = opts.stats;
+    const baseFetch = opts.fetchFn ?? fetch;
+    const countingFetch: typeof fetch = async (input, init) => {
+      stats.httpRequests++;
+      const res = await baseFetch(input, init);
+      if (res.status === 429) stats.rateLimited++;
+      return res;
+    };
+    const common = { retryCount: 0, timeout: opts.timeoutMs, fetchFn: countingFetch } as const;
+    this.client = createPublicClient({ transport: http(opts.rpcUrl, common) });
+    this.batchClient = createPublicClient({
+      transport: http(opts.rpcUrl, { ...common, batch: { batchSize: opts.blockBatchSize, wait: 0 } }),
+    });
+    this.headers = new Lru(opts.timestampCacheSize);
+    this.sleep = opts.sleep ?? defaultSleep;
+    this.random = opts.random ?? Math.random;
+  }
+
+  private count(method: string): void {
+    const s = this.opts.stats;
+    s.rpcCalls[method] = (s.rpcCalls[method] ?? 0) + 1;
+    if (method === 'eth_getLogs') s.getLogsCalls++;
+  }
+
+  /** Delay before retry number `attempt` (0-based): exponential with equal jitter, or the server's Retry-After. */
+  private delayFor(attempt: number, failure: RpcFailure & { kind: 'transient' }): number {
+    const exp = Math.min(this.opts.retryMaxDelayMs, this.opts.retryBaseDelayMs * 2 ** attempt);
+    const jittered = exp / 2 + (this.random() * exp) / 2;
+    if (failure.retryAfterMs !== undefined) {
+      // Honour the server: never earlier than it asked, plus a little jitter so clients spread out.
+      return failure.retryAfterMs + this.random() * Math.min(250, this.opts.retryBaseDelayMs);
+    }
+    return jittered;
+  }
+
+  private async backoff(method: string, attempt: number, failure: RpcFailure & { kind: 'transient' }, signal?: AbortSignal): Promise<void> {
+    const s = this.opts.stats;
+    if (failure.timeout) s.timeouts++;
+    if (failure.retryAfterMs !== undefined && failure.retryAfterMs > this.opts.maxRetryAfterMs) {
+      throw new RpcCallError(`${method}: provider asked to retry after ${failure.retryAfterMs} ms, more than the ${this.opts.maxRetryAfterMs} ms allowed`, failure);
+    }
+    const delay = Math.round(this.delayFor(attempt, failure));
+    s.retries++;
+    s.retryWaitMs += delay;
+    this.opts.onEvent?.({ type: 'retry', method, attempt: attempt + 1, delayMs: delay, failure });
+    await this.sleep(delay, signal);
+  }
+
+  /**
+   * One JSON-RPC call with transient retries. Range refusals are returned to
+   * the caller when `rangeAware`, otherwise they are final like fatal errors.
+   */
+  private async call<T>(method: string, params: unknown[], signal: AbortSignal | undefined, rangeAware: boolean): Promise<{ ok: true; value: T } | { ok: false; failure: RpcFailure & { kind: 'range' } }> {
+    for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted();
+      this.count(method);
+      try {
+        const value = (await this.client.request({ method, params } as never, { signal } as never)) as T;
+        return { ok: true, value };
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        const failure = classifyRpcError(err);
+        if (failure.kind === 'transient' && failure.rateLimited && !hasHttpStatus(err, 429)) this.opts.stats.rateLimited++;
+        if (failure.kind === 'range' && rangeAware) return { ok: false, failure };
+        if (failure.kind !== 'transient' || attempt >= this.opts.maxRetries) {
+          throw new RpcCallError(`${method} failed after ${attempt + 1} attempt(s): ${failure.reason}`, failure, { cause: err });
+        }
+        await this.backoff(method, attempt, failure, signal);
+      }
+    }
+  }
+
+  async getLogs(addresses: readonly Address[], topic0: Hex, fromBlock: bigint, toBlock: bigint, signal?: AbortSignal): Promise<GetLogsResult> {
+    const filter = { address: [...addresses], topics: [topic0], fromBlock: numberToHex(fromBlock), toBlock: numberToHex(toBlock) };
+    const res = await this.call<RpcLog[]>('eth_getLogs', [filter], signal, true);
+    if (!res.ok) {
+      this.opts.stats.getLogsRefused++;
+      return res;
+    }
+    if (!Array.isArray(res.value)) throw new RpcCallError('eth_getLogs returned a non-array result', { kind: 'fatal', reason: 'non-array result' });
+    this.opts.stats.logs += res.value.length;
+    return { ok: true, logs: res.value };
+  }
+
+  /** A block header by tag or number; null when the node does not know it (e.g. no "finalized" support). */
+  async getHeader(block: bigint | 'latest' | 'finalized' | 'safe', signal?: AbortSignal): Promise<BlockHeader | null> {
+    if (typeof block === 'bigint') {
+      const hit = this.headers.get(block);
+      if (hit) return hit;
+    }
+    const tag = typeof block === 'bigint' ? numberToHex(block) : block;
+    const res = await this.call<RawBlock | null>('eth_getBlockByNumber', [tag, false], signal, false);
+    if (!res.ok || res.value === null) return null;
+    const h = toHeader(res.value);
+    if (typeof block === 'bigint') this.opts.stats.blocksFetched++;
+    // Only numbered lookups are cached: a tag moves, a number (under the safe head) does not.
+    if (typeof block === 'bigint') this.headers.set(h.number, h);
+    return h;
+  }
+
+  async blockNumber(signal?: AbortSignal): Promise<bigint> {
+    const res = await this.call<Hex>('eth_blockNumber', [], signal, false);
+    if (!res.ok) throw new RpcCallError('eth_blockNumber refused', res.failure);
+    return BigInt(res.value);
+  }
+
+  /**
+   * Headers of many blocks, from the cache or batched eth_getBlockByNumber
+   * (viem's http batch: the calls made in one tick go out as JSON-RPC
+   * batches of `blockBatchSize`). Transient failures retry only the missing
+   * blocks, as a group, so a rate-limited batch is resent as a batch.
+   */
+  async getHeaders(numbers: readonly bigint[], signal?: AbortSignal): Promise<Map<bigint, BlockHeader>> {
+    const out = new Map<bigint, BlockHeader>();
+    let missing: bigint[] = [];
+    for (const n of new Set(numbers)) {
+      const hit = this.headers.get(n);
+      if (hit) {
+        out.set(n, hit);
+        this.opts.stats.timestampCacheHits++;
+      } else missing.push(n);
+    }
+    for (let attempt = 0; missing.length > 0; attempt++) {
+      signal?.throwIfAborted();
+      const settled = await Promise.allSettled(
+        missing.map((n) => {
+          this.count('eth_getBlockByNumber');
+          return this.batchClient.request({ method: 'eth_getBlockByNumber', params: [numberToHex(n), false] } as never, { signal } as never) as Promise<RawBlock | null>;
+        }),
+      );
+      const still: bigint[] = [];
+      let worst: (RpcFailure & { kind: 'transient' }) | undefined;
+      settled.forEach((r, i) => {
+        const n = missing[i] as bigint;
+        if (r.status === 'fulfilled') {
+          if (r.value === null) {
+            throw new RpcCallError(`eth_getBlockByNumber(${n}) returned null: block not known to the node`, { kind: 'fatal', reason: 'unknown block' });
+          }
+          const h = toHeader(r.value);
+          this.headers.set(n, h);
+          this.opts.stats.blocksFetched++;
+          out.set(n, h);
+          return;
+        }
+        if (signal?.aborted) throw r.reason;
+        const failure = classifyRpcError(r.reason);
+        if (failure.kind !== 'transient' || attempt >= this.opts.maxRetries) {
+          throw new RpcCallError(`eth_getBlockByNumber failed after ${attempt + 1} attempt(s): ${failure.reason}`, failure, { cause: r.reason });
+        }
+        if (failure.rateLimited && !hasHttpStatus(r.reason, 429)) this.opts.stats.rateLimited++;
+        if (!worst || (failure.retryAfterMs ?? 0) > (worst.retryAfterMs ?? 0)) worst = failure;
+        still.push(n);
+      });
+      missing = still;
+      if (worst) await this.backoff('eth_getBlockByNumber', attempt, worst, signal);
+    }
+    return out;
+  }
+}
+
+function toHeader(b: RawBlock): BlockHeader {
+  return { number: BigInt(b.number), hash: b.hash.toLowerCase(), timestamp: Number(BigInt(b.timestamp)) };
+}
+
+function hasHttpStatus(err: unknown, status: number): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 12 && e && typeof e === 'object'; i++) {
+    if ((e as { status?: unknown }).status === status) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
