@@ -48,7 +48,10 @@ const settings = {
   STAGING_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
   STATE_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
-  AWS_ENDPOINT_URL: httpUrl.optional(),
+  AWS_ENDPOINT_URL_S3: httpUrl.optional(),
+  AWS_ENDPOINT_URL_SQS: httpUrl.optional(),
+  AWS_ENDPOINT_URL_DYNAMODB: httpUrl.optional(),
+  SYNC_STAGE: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be lower-case letters, digits and dashes').default('local'),
 } as const;
 
 export type SettingName = keyof typeof settings;
@@ -95,4 +98,9 @@ export const CLICKHOUSE_SETTINGS = [
 ] as const satisfies readonly SettingName[];
 export type ClickHouseSettings = PickedConfig<(typeof CLICKHOUSE_SETTINGS)[number]>;
 
-export const AWS_SETTINGS = ['AWS_REGION', 'AWS_ENDPOINT_URL'] as const satisfies readonly SettingName[];
+export const AWS_SETTINGS = [
+  'AWS_REGION',
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_ENDPOINT_URL_SQS',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+] as const satisfies readonly SettingName[];

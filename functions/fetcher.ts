@@ -1,0 +1,33 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { fetchShard } from '#shared/pipeline/fetcher.ts';
+import { shardMessageSchema } from '#shared/pipeline/messages.ts';
+import { logger, metrics, withCounters } from './observability.ts';
+import { pipelineRuntime, sourceRegistry } from './runtime.ts';
+
+const processor = new BatchProcessor(EventType.SQS);
+
+async function fetchRecord(record: SQSRecord, context: Context): Promise<void> {
+  const message = shardMessageSchema.parse(JSON.parse(record.body));
+  const runtime = pipelineRuntime();
+  const outcome = await fetchShard(
+    { ...runtime, sources: sourceRegistry() },
+    message,
+    () => context.getRemainingTimeInMillis(),
+  );
+  logger.info('shard fetched', { runId: message.runId, shardId: message.shardId, source: message.source, outcome });
+}
+
+async function fetchBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  return withCounters(() =>
+    processPartialResponse(event, (record: SQSRecord) => fetchRecord(record, context), processor, {
+      context,
+      throwOnFullBatchFailure: false,
+    }),
+  );
+}
+
+export const handler = middy(fetchBatch).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -1,0 +1,45 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { completeRuns, loadObject } from '#shared/pipeline/loader.ts';
+import { s3NotificationSchema, s3TestEventSchema } from '#shared/pipeline/messages.ts';
+import { assertSchemaCurrent } from '#shared/warehouse/schema.ts';
+import { logger, metrics, withCounters } from './observability.ts';
+import { currentWarehouse, pipelineRuntime } from './runtime.ts';
+
+const processor = new BatchProcessor(EventType.SQS);
+let schemaChecked = false;
+
+async function loadBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  const warehouse = await currentWarehouse();
+  if (!schemaChecked) {
+    await assertSchemaCurrent(warehouse.client, warehouse.database);
+    schemaChecked = true;
+  }
+  const runtime = pipelineRuntime();
+  const runIds: string[] = [];
+  const loadRecord = async (record: SQSRecord) => {
+    const body: unknown = JSON.parse(record.body);
+    if (s3TestEventSchema.safeParse(body).success) return;
+    for (const r of s3NotificationSchema.parse(body).Records) {
+      const key = decodeURIComponent(r.s3.object.key.replace(/\+/g, ' '));
+      const outcome = await loadObject({ state: runtime.state, blobs: runtime.blobs, ...warehouse }, key);
+      runIds.push(outcome.runId);
+      logger.info('object loaded', { ...outcome });
+    }
+  };
+  return withCounters(async () => {
+    const response = await processPartialResponse(event, loadRecord, processor, { context, throwOnFullBatchFailure: false });
+    await completeRuns(runtime.state, runIds);
+    return response;
+  });
+}
+
+/** Lets the local runner and tests start from a fresh database. */
+export function forgetSchemaCheck(): void {
+  schemaChecked = false;
+}
+
+export const handler = middy(loadBatch).use(injectLambdaContext(logger)).use(logMetrics(metrics));

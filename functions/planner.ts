@@ -1,0 +1,41 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { runPlanner, type PlannerResult } from '#shared/pipeline/planner.ts';
+import { logger, metrics, withCounters } from './observability.ts';
+import { pipelineRuntime, sourceRegistry } from './runtime.ts';
+
+/**
+ * Started by the schedule (an EventBridge event, whose fields we ignore) or by
+ * an operator with `{ "window": { "from": ..., "to": ... } }` to replay a window.
+ */
+const plannerEventSchema = z
+  .object({
+    window: z.object({ from: z.string().optional(), to: z.string().optional() }).optional(),
+    resumeAfterMinutes: z.number().min(0).optional(),
+  })
+  .passthrough();
+
+/** Shards untouched for this long in an open run are assumed lost and enqueued again. */
+const DEFAULT_RESUME_AFTER_MINUTES = 60;
+
+async function plan(event: unknown, context: Context): Promise<PlannerResult> {
+  const input = plannerEventSchema.parse(event ?? {});
+  const runtime = pipelineRuntime();
+  const result = await withCounters(() =>
+    runPlanner(
+      { state: runtime.state, shardQueue: runtime.shardQueue, loadQueue: runtime.loadQueue, sources: sourceRegistry() },
+      {
+        owner: context.awsRequestId,
+        window: input.window,
+        resumeAfterMs: (input.resumeAfterMinutes ?? DEFAULT_RESUME_AFTER_MINUTES) * 60_000,
+      },
+    ),
+  );
+  logger.info('planner finished', { result });
+  return result;
+}
+
+export const handler = middy(plan).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -1,0 +1,111 @@
+import type { BlobStore, ShardQueue } from '../ports/index.ts';
+import type { StateStore } from '../ports/state.ts';
+import type { StagedRecord } from '../model/staged.ts';
+import type { SourceRegistry } from '../sources/registry.ts';
+import { encodeStaged, STAGED_CONTENT_TYPE } from '../staging/codec.ts';
+import { count } from '../telemetry/counters.ts';
+import { completeRunIfFinished } from './completion.ts';
+import { stagedKey, type ShardMessage } from './messages.ts';
+
+export interface FetcherDeps {
+  state: StateStore;
+  blobs: BlobStore;
+  shardQueue: ShardQueue;
+  sources: SourceRegistry;
+  /** Source pages gathered into one staged object. */
+  pagesPerObject: number;
+}
+
+export type FetchOutcome = 'done' | 'handed-back' | 'already-done' | 'superseded';
+
+/** A message names something this deployment cannot work on: retrying will not help. */
+export class PoisonMessageError extends Error {
+  override name = 'PoisonMessageError';
+}
+
+/**
+ * Pages one shard from its last recorded cursor. Each batch of pages becomes
+ * one staged object under a deterministic key, and only then is the cursor
+ * recorded, so a fetcher killed anywhere resumes without loss: at worst it
+ * stages the same object again, which the loader deduplicates.
+ */
+export async function fetchShard(
+  deps: FetcherDeps,
+  message: ShardMessage,
+  remainingMs: () => number,
+  signal?: AbortSignal,
+): Promise<FetchOutcome> {
+  const source = deps.sources[message.source];
+  if (!source) throw new PoisonMessageError(`source ${message.source} is not enabled in SYNC_SOURCES`);
+  const shard = await deps.state.getShard(message.runId, message.shardId);
+  if (!shard) throw new PoisonMessageError(`run ${message.runId} has no shard ${message.shardId}`);
+  if (shard.done) return 'already-done';
+  const spec = parseWith(source.specSchema, shard.spec, 'shard spec');
+  let cursor = shard.cursor === null ? null : parseWith(source.cursorSchema, shard.cursor, 'shard cursor');
+  let seq = shard.nextSeq;
+  let rowsStaged = shard.rowsStaged;
+  let slowestBatchMs = 0;
+
+  for (;;) {
+    const started = Date.now();
+    const records: StagedRecord[] = [];
+    let next = cursor;
+    for (let pages = 0; pages < deps.pagesPerObject; pages++) {
+      const page = await source.fetchPage(spec, next, signal);
+      records.push(...page.records);
+      next = page.next;
+      if (next === null) break;
+    }
+    let nextSeq = seq;
+    if (records.length > 0) {
+      const key = stagedKey({ runId: message.runId, source: message.source, shardId: message.shardId, seq });
+      await deps.blobs.put(key, encodeStaged(records), STAGED_CONTENT_TYPE);
+      countStaged(records);
+      rowsStaged += records.length;
+      nextSeq = seq + 1;
+    }
+    const done = next === null;
+    const advanced = await deps.state.advanceShard(message.runId, message.shardId, seq, {
+      cursor: next === null ? null : JSON.stringify(next),
+      nextSeq,
+      done,
+      rowsStaged,
+    });
+    if (!advanced) return 'superseded';
+    if (done) {
+      await completeRunIfFinished(deps.state, message.runId);
+      return 'done';
+    }
+    cursor = next;
+    seq = nextSeq;
+    slowestBatchMs = Math.max(slowestBatchMs, Date.now() - started);
+    if (remainingMs() < 2 * slowestBatchMs + 10_000) {
+      // Out of time: a fresh message carries on from the recorded cursor. Failing the message
+      // instead would count toward maxReceiveCount and push a healthy long shard into the DLQ.
+      await deps.shardQueue.send([message]);
+      count('ShardsHandedBack');
+      return 'handed-back';
+    }
+  }
+}
+
+function countStaged(records: StagedRecord[]): void {
+  count('ObjectsStaged');
+  for (const r of records) {
+    if (r.table === 'fills') count('FillsStaged');
+    else if (r.table === 'markets') count('MarketsStaged');
+    else if (r.table === 'rejects') count('RowsRejected');
+  }
+}
+
+function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: Error } }, json: string, what: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new PoisonMessageError(`${what} is not JSON`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new PoisonMessageError(`${what} does not match its source's schema: ${parsed.error.message}`);
+  return parsed.data;
+}

@@ -1,0 +1,51 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { BlobStore } from '../ports/index.ts';
+import type { StateStore } from '../ports/state.ts';
+import { loadStagedObject } from '../warehouse/load-staged.ts';
+import { count } from '../telemetry/counters.ts';
+import { completeRunIfFinished } from './completion.ts';
+import { parseStagedKey } from './messages.ts';
+import { PoisonMessageError } from './fetcher.ts';
+
+export interface LoaderDeps {
+  state: StateStore;
+  blobs: BlobStore;
+  client: ClickHouseClient;
+  database: string;
+  now?: () => number;
+}
+
+export interface LoadOutcome {
+  key: string;
+  runId: string;
+  fills: number;
+  rejects: number;
+}
+
+/**
+ * Loads one staged object, then records it as loaded. The record comes only
+ * after ClickHouse acknowledged the insert, and the watermark moves only when
+ * every object of the run has such a record, so it never passes a fill that
+ * is not in ClickHouse. The object stays in S3; the lifecycle rule removes it.
+ */
+export async function loadObject(deps: LoaderDeps, key: string): Promise<LoadOutcome> {
+  const staged = parseStagedKey(key);
+  if (!staged) throw new PoisonMessageError(`${JSON.stringify(key.slice(0, 200))} is not a staged object key`);
+  const object = await deps.blobs.get(key);
+  const result = await loadStagedObject(deps.client, deps.database, { key, etag: object.etag, body: object.body });
+  const rows = Object.values(result.rows).reduce((a, b) => a + b, 0);
+  await deps.state.markLoaded(staged.runId, { key, etag: object.etag, rows });
+  await deps.state.recordLoad(
+    (deps.now ?? Date.now)(),
+    result.newestFillTimestamp === null ? {} : { [staged.source]: result.newestFillTimestamp },
+  );
+  count('ObjectsLoaded');
+  count('FillsLoaded', result.rows.fills);
+  count('MarketsLoaded', result.rows.markets);
+  return { key, runId: staged.runId, fills: result.rows.fills, rejects: result.rows.rejects };
+}
+
+/** Checked once per batch rather than per object: it reads the whole run's state. */
+export async function completeRuns(state: StateStore, runIds: Iterable<string>): Promise<void> {
+  for (const runId of new Set(runIds)) await completeRunIfFinished(state, runId);
+}
