@@ -82,6 +82,7 @@ const RESULT_CAP_PATTERNS: RegExp[] = [
 ];
 
 const SPAN_CAP_PATTERNS: RegExp[] = [
+  /eth_getLogs requests with up to a ([\d,]+)(k?) block range/i, // Alchemy free tier
   /eth_getLogs (?:and eth_newFilter )?(?:are|is) limited to (?:a )?([\d,]+) (?:block )?range/i, // QuickNode
   /limited to (?:a )?([\d,]+)[ -]blocks? range/i,
   /block range is too (?:wide|large)/i, // public nodes
