@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+
+export interface EventSourceOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  queueArn: string;
+  functionName: string;
+  handler: SqsHandler;
+  batchSize: number;
+  /** The event source mapping's maxConcurrency: at most this many invocations at once. */
+  maxConcurrency: number;
+  /** What getRemainingTimeInMillis counts down from, like the function's timeout. */
+  functionTimeoutMs: number;
+  /** Deliver every message twice (two invocations), to prove handlers are idempotent. */
+  deliverTwice?: boolean;
+}
+
+export interface EventSourceStats {
+  invocations: number;
+  messages: number;
+  failedMessages: number;
+  handlerErrors: number;
+}
+
+/**
+ * The local stand-in for Lambda's SQS event source mapping: long-polls the
+ * queue, invokes the handler with a real-shaped SQS event, deletes what the
+ * handler reports as done and leaves failed messages to reappear after their
+ * visibility timeout (and reach the DLQ by the queue's redrive policy).
+ */
+export class SqsEventSource {
+  readonly stats: EventSourceStats = { invocations: 0, messages: 0, failedMessages: 0, handlerErrors: 0 };
+  private running = false;
+  private workers: Promise<void>[] = [];
+  private busy = 0;
+  lastError: unknown;
+
+  constructor(private readonly opts: EventSourceOptions) {}
+
+  /** True when no invocation is running. */
+  get idle(): boolean {
+    return this.busy === 0;
+  }
+
+  start(): void {
+    this.running = true;
+    for (let i = 0; i < this.opts.maxConcurrency; i++) this.workers.push(this.work());
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.workers);
+    this.workers = [];
+  }
+
+  private async work(): Promise<void> {
+    while (this.running) {
+      let messages: Message[] = [];
+      try {
+        const res = await this.opts.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.opts.queueUrl,
+            MaxNumberOfMessages: this.opts.batchSize,
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+          }),
+        );
+        messages = res.Messages ?? [];
+      } catch (err) {
+        this.lastError = err;
+        if (this.running) await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      if (messages.length === 0) continue;
+      this.busy++;
+      try {
+        const failed = await this.invoke(messages);
+        if (this.opts.deliverTwice) {
+          for (const id of await this.invoke(messages)) failed.add(id);
+        }
+        const done = messages.filter((m) => !failed.has(m.MessageId!));
+        if (done.length > 0) {
+          await this.opts.sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: this.opts.queueUrl,
+              Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+            }),
+          );
+        }
+      } finally {
+        this.busy--;
+      }
+    }
+  }
+
+  /** Returns the ids of messages the handler did not finish. */
+  private async invoke(messages: Message[]): Promise<Set<string>> {
+    this.stats.invocations++;
+    this.stats.messages += messages.length;
+    const deadline = Date.now() + this.opts.functionTimeoutMs;
+    const event: SQSEvent = {
+      Records: messages.map((m) => ({
+        messageId: m.MessageId!,
+        receiptHandle: m.ReceiptHandle!,
+        body: m.Body ?? '',
+        attributes: {
+          ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
+          SentTimestamp: m.Attributes?.SentTimestamp ?? String(Date.now()),
+          SenderId: 'local',
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
+        messageAttributes: {},
+        md5OfBody: m.MD5OfBody ?? '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: this.opts.queueArn,
+        awsRegion: 'us-east-1',
+      })),
+    };
+    const context = {
+      callbackWaitsForEmptyEventLoop: false,
+      functionName: this.opts.functionName,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${this.opts.functionName}`,
+      memoryLimitInMB: '1024',
+      awsRequestId: randomUUID(),
+      logGroupName: `/aws/lambda/${this.opts.functionName}`,
+      logStreamName: 'local',
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    } satisfies Context;
+    try {
+      const response = await this.opts.handler(event, context);
+      const failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      this.stats.failedMessages += failed.size;
+      return failed;
+    } catch (err) {
+      // A handler that throws fails the whole batch, as in Lambda.
+      this.lastError = err;
+      this.stats.handlerErrors++;
+      this.stats.failedMessages += messages.length;
+      return new Set(messages.map((m) => m.MessageId!));
+    }
+  }
+}

@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import { s3Client, sqsClient, dynamoDocumentClient } from '#shared/aws/clients.ts';
+import { DynamoStateStore } from '#shared/state/dynamo-state-store.ts';
+import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
+import { runProgress } from '#shared/pipeline/completion.ts';
+import type { PlannerResult } from '#shared/pipeline/planner.ts';
+import type { PlanWindow } from '#shared/sources/source.ts';
+import { migrate } from '#shared/warehouse/schema.ts';
+import { since, snapshot, type CounterSnapshot } from '#shared/telemetry/counters.ts';
+import { resetRuntime, useWarehouse, type Warehouse } from '#functions/runtime.ts';
+import { startLocalAws, type LocalAws } from './emulators.ts';
+import { SqsEventSource } from './event-source.ts';
+import { S3NotificationBridge } from './s3-notifications.ts';
+
+export interface CycleOptions {
+  warehouse: Warehouse;
+  /** Where the local AWS stand-ins keep state; ignored when `aws` is given. */
+  dataDir?: string;
+  /** Reuse already running stand-ins (tests share one set across cycles). */
+  aws?: LocalAws;
+  /** Source URLs and tuning (the same variables a Lambda reads), applied to process.env for this cycle. */
+  env?: Record<string, string>;
+  window?: PlanWindow;
+  fetcherConcurrency?: number;
+  loaderConcurrency?: number;
+  fetcherTimeoutMs?: number;
+  visibilityTimeoutSeconds?: number;
+  deliverTwice?: boolean;
+  /** Give up when nothing moves for this long. */
+  stallTimeoutMs?: number;
+  onProgress?: (p: CycleProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface CycleProgress {
+  runId: string;
+  estimatedFills: number;
+  shards: number;
+  shardsDone: number;
+  counters: CounterSnapshot;
+}
+
+export interface CycleResult {
+  ok: boolean;
+  reason?: string;
+  planner: PlannerResult;
+  runId?: string;
+  counters: CounterSnapshot;
+  deadLetters: { shards: number; loads: number };
+  elapsedMs: number;
+  invocations: { fetcher: number; loader: number; failedMessages: number };
+}
+
+const LOCAL_CONTEXT = (functionName: string, timeoutMs: number): Context => {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+};
+
+/**
+ * One scheduled cycle on this machine: the planner, then fetchers and the
+ * loader fed by their queues until the run completes, all through the same
+ * handler modules Lambda runs.
+ */
+export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
+  const started = Date.now();
+  const ownAws = !opts.aws;
+  const aws =
+    opts.aws ?? (await startLocalAws({ dataDir: opts.dataDir, visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds ?? 30 }));
+  Object.assign(process.env, aws.env, opts.env ?? {});
+  resetRuntime();
+  useWarehouse(async () => opts.warehouse);
+  await migrate(opts.warehouse.client, opts.warehouse.database);
+
+  const [{ handler: planner }, { handler: fetcher }, { handler: loader, forgetSchemaCheck }] = await Promise.all([
+    import('#functions/planner.ts'),
+    import('#functions/fetcher.ts'),
+    import('#functions/loader.ts'),
+  ]);
+  forgetSchemaCheck();
+
+  const endpoint = { region: aws.region };
+  const sqs = sqsClient({ ...endpoint, endpoint: aws.sqsEndpoint });
+  const s3 = s3Client({ ...endpoint, endpoint: aws.s3Endpoint });
+  const state = new DynamoStateStore(dynamoDocumentClient({ ...endpoint, endpoint: aws.dynamoEndpoint }), aws.table);
+  const before = snapshot();
+  const bridge = new S3NotificationBridge(s3, sqs, aws.bucket, aws.loadQueueUrl);
+  const fetcherTimeoutMs = opts.fetcherTimeoutMs ?? 15 * 60_000;
+  const fetchers = new SqsEventSource({
+    sqs,
+    queueUrl: aws.shardQueueUrl,
+    queueArn: 'arn:aws:sqs:us-east-1:000000000000:shards',
+    functionName: 'fetcher',
+    handler: fetcher as never,
+    batchSize: QUEUE_SETTINGS.fetcherBatchSize,
+    maxConcurrency: opts.fetcherConcurrency ?? 4,
+    functionTimeoutMs: fetcherTimeoutMs,
+    deliverTwice: opts.deliverTwice,
+  });
+  const loaders = new SqsEventSource({
+    sqs,
+    queueUrl: aws.loadQueueUrl,
+    queueArn: 'arn:aws:sqs:us-east-1:000000000000:loads',
+    functionName: 'loader',
+    handler: loader as never,
+    batchSize: QUEUE_SETTINGS.loaderBatchSize,
+    maxConcurrency: opts.loaderConcurrency ?? 2,
+    functionTimeoutMs: 15 * 60_000,
+    deliverTwice: opts.deliverTwice,
+  });
+
+  const finish = async (planner: PlannerResult, ok: boolean, reason?: string, runId?: string): Promise<CycleResult> => {
+    await fetchers.stop();
+    await loaders.stop();
+    await bridge.stop().catch(() => undefined);
+    const deadLetters = { shards: await depth(sqs, aws.shardDlqUrl), loads: await depth(sqs, aws.loadDlqUrl) };
+    if (ownAws) await aws.stop();
+    return {
+      ok: ok && deadLetters.shards === 0 && deadLetters.loads === 0,
+      reason: reason ?? (deadLetters.shards + deadLetters.loads > 0 ? 'messages reached a dead-letter queue' : undefined),
+      planner,
+      runId,
+      counters: since(before),
+      deadLetters,
+      elapsedMs: Date.now() - started,
+      invocations: {
+        fetcher: fetchers.stats.invocations,
+        loader: loaders.stats.invocations,
+        failedMessages: fetchers.stats.failedMessages + loaders.stats.failedMessages,
+      },
+    };
+  };
+
+  await bridge.primeWithExisting();
+  const result = (await planner({ resumeAfterMinutes: 0, window: opts.window }, LOCAL_CONTEXT('planner', 15 * 60_000))) as PlannerResult;
+  if (result.outcome === 'busy') return finish(result, false, 'another planner holds the lease');
+  const runId = result.runId;
+  const estimatedFills = result.outcome === 'planned' ? result.estimatedRows : 0;
+
+  fetchers.start();
+  loaders.start();
+  bridge.start();
+  let lastMove = Date.now();
+  let lastSignature = '';
+  const stallTimeoutMs = opts.stallTimeoutMs ?? 10 * 60_000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    const run = await state.getRun(runId);
+    const progress = await runProgress(state, runId);
+    const counters = since(before);
+    opts.onProgress?.({ runId, estimatedFills, shards: progress.shards, shardsDone: progress.shardsDone, counters });
+    if (run?.status === 'complete') return finish(result, true, undefined, runId);
+    if (opts.signal?.aborted) return finish(result, false, 'interrupted: run `npm run sync` again to resume', runId);
+    const dead = (await depth(sqs, aws.shardDlqUrl)) + (await depth(sqs, aws.loadDlqUrl));
+    if (dead > 0) return finish(result, false, `${dead} message(s) reached a dead-letter queue`, runId);
+    const signature = `${progress.shardsDone}/${progress.objectsStaged}/${progress.objectsLoaded}/${counters.SourceRequests}/${fetchers.stats.invocations}/${loaders.stats.invocations}`;
+    if (signature !== lastSignature) {
+      lastSignature = signature;
+      lastMove = Date.now();
+    } else if (Date.now() - lastMove > stallTimeoutMs) {
+      return finish(result, false, `no progress for ${Math.round(stallTimeoutMs / 1000)} s`, runId);
+    }
+  }
+}
+
+async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const res = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return Number(res.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(res.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
