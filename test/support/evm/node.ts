@@ -28,11 +28,15 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function answer(provider: Eip1193, r: JsonRpcRequest): Promise<unknown> {
+async function answer(provider: Eip1193, r: JsonRpcRequest, logTimestamps: boolean): Promise<unknown> {
   const id = r.id ?? null;
   if (typeof r.method !== 'string') return { jsonrpc: '2.0', id, error: { code: -32600, message: 'invalid request' } };
   try {
     const result = await provider.request({ method: r.method, params: Array.isArray(r.params) ? r.params : [] });
+    if (r.method === 'eth_getLogs' && !logTimestamps && Array.isArray(result)) {
+      // EDR adds blockTimestamp to logs; standard nodes do not. Strip it unless asked to keep it.
+      for (const l of result as Record<string, unknown>[]) delete l.blockTimestamp;
+    }
     return { jsonrpc: '2.0', id, result: result ?? null };
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown; data?: unknown };
@@ -59,8 +63,10 @@ export function closeServer(server: Server): Promise<void> {
 /**
  * Starts Hardhat's EDR node in this process (no config file, no network
  * access) and serves it as JSON-RPC over HTTP on a free loopback port.
+ * Logs lose EDR's non-standard blockTimestamp field unless `logTimestamps`.
  */
-export async function startEvmNode(): Promise<EvmNode> {
+export async function startEvmNode(opts: { logTimestamps?: boolean } = {}): Promise<EvmNode> {
+  const logTimestamps = opts.logTimestamps ?? false;
   const hre = await createHardhatRuntimeEnvironment({});
   const conn = await hre.network.create();
   const provider = conn.provider as unknown as Eip1193;
@@ -75,8 +81,8 @@ export async function startEvmNode(): Promise<EvmNode> {
         return;
       }
       const out = Array.isArray(parsed)
-        ? await Promise.all(parsed.map((r) => answer(provider, r as JsonRpcRequest)))
-        : await answer(provider, parsed as JsonRpcRequest);
+        ? await Promise.all(parsed.map((r) => answer(provider, r as JsonRpcRequest, logTimestamps)))
+        : await answer(provider, parsed as JsonRpcRequest, logTimestamps);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(out));
     })();
