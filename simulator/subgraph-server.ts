@@ -283,7 +283,7 @@ export async function startSubgraphServer(opts: SubgraphServerOptions): Promise<
           if (r.errors?.length) {
             stats.errors++;
             // graph-node answers a failed query with errors only: {"errors":[{"message": ...}]}
-            setResult({ errors: r.errors.map((e) => new GraphQLError(e.message)) });
+            setResult({ errors: r.errors.map((e) => new GraphQLError(e.message)), extensions: { http: { status: 200 } } });
             return;
           }
           for (const v of Object.values(r.data ?? {})) {
