@@ -14,6 +14,8 @@ export type RpcFailure =
   | {
       kind: 'range';
       reason: string;
+      /** What the provider capped: blocks per request, results, query time or response size. */
+      limit: 'span' | 'results' | 'time' | 'size';
       /** A range the provider says will work, e.g. Alchemy's "[0x…, 0x…]" or Infura's data {from, to}. */
       suggested?: { from: bigint; to: bigint };
       /** The provider's block-span cap when its message states one. */
@@ -154,7 +156,7 @@ export function classifyRpcError(err: unknown): RpcFailure {
   for (const p of RESULT_CAP_PATTERNS) {
     const m = p.exec(text);
     if (m) {
-      const out: RpcFailure = { kind: 'range', reason };
+      const out: RpcFailure = { kind: 'range', reason, limit: 'results' };
       const cap = num(m[1]);
       if (cap !== undefined) out.maxResults = cap;
       const sug = suggestedRange(f.texts, f.data);
@@ -165,7 +167,7 @@ export function classifyRpcError(err: unknown): RpcFailure {
   for (const p of SPAN_CAP_PATTERNS) {
     const m = p.exec(text);
     if (m) {
-      const out: RpcFailure = { kind: 'range', reason };
+      const out: RpcFailure = { kind: 'range', reason, limit: 'span' };
       const cap = num(m[1], m[2]);
       if (cap !== undefined) out.maxSpan = cap;
       const sug = suggestedRange(f.texts, f.data);
@@ -173,8 +175,8 @@ export function classifyRpcError(err: unknown): RpcFailure {
       return out;
     }
   }
-  if (SLOW_QUERY_PATTERNS.some((p) => p.test(text))) return { kind: 'range', reason };
-  if (f.status === 413) return { kind: 'range', reason: `HTTP 413 ${reason}` };
+  if (SLOW_QUERY_PATTERNS.some((p) => p.test(text))) return { kind: 'range', reason, limit: 'time' };
+  if (f.status === 413) return { kind: 'range', reason: `HTTP 413 ${reason}`, limit: 'size' };
 
   const retryAfterMs = parseRetryAfter(f.headers?.get('retry-after'));
   const withRetryAfter = <T extends RpcFailure & { kind: 'transient' }>(x: T): T => {

@@ -176,6 +176,8 @@ export function createChainSource(options: ChainSourceOptions): ChainSource {
   // What this instance learned from refusals; it outlives a page (a warm fetcher keeps it).
   let learnedMaxSpan = maxBlockSpan;
   let learnedMaxLogs = maxLogsPerRequest;
+  // Largest span that came back without a refusal, for span caps a provider does not state.
+  let maxOkSpan = 0;
   const target = () => Math.max(1, Math.min(configuredTarget, Math.floor(learnedMaxLogs / 3)));
   const spanCap = () => Math.max(1, Math.min(maxBlockSpan, learnedMaxSpan));
 
@@ -257,6 +259,12 @@ export function createChainSource(options: ChainSourceOptions): ChainSource {
 
   function nextSpanAfterRefusal(failure: RpcFailure & { kind: 'range' }, start: bigint, len: bigint): bigint {
     if (failure.maxSpan !== undefined) learnedMaxSpan = Math.min(learnedMaxSpan, failure.maxSpan);
+    else if (failure.limit === 'span') {
+      // "block range is too wide" without a number: the cap is below len; keep
+      // the largest span known to work, or half of len.
+      const known = maxOkSpan > 0 && BigInt(maxOkSpan) < len ? maxOkSpan : Number(len / 2n);
+      learnedMaxSpan = Math.max(1, Math.min(learnedMaxSpan, known));
+    }
     if (failure.maxResults !== undefined) learnedMaxLogs = Math.min(learnedMaxLogs, failure.maxResults);
     let next = len / 2n;
     const sug = failure.suggested;
@@ -336,6 +344,7 @@ export function createChainSource(options: ChainSourceOptions): ChainSource {
         continue;
       }
       for (const l of res.logs) logs.push(l);
+      if (Number(len) > maxOkSpan) maxOkSpan = Number(len);
       covered = subEnd;
       subStart = subEnd + 1n;
       const next = adaptSpan(Number(len), res.logs.length);

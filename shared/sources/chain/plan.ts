@@ -52,7 +52,7 @@ export async function sampleDensity(rpc: ChainRpc, cfg: SizingConfig, from: bigi
   const total = to - from + 1n;
   if (total <= 0n) return [];
   if (cfg.logsPerBlock !== undefined) return [{ from, to, logsPerBlock: cfg.logsPerBlock }];
-  const probe = BigInt(Math.max(1, cfg.probeSpan));
+  const probe = BigInt(Math.max(1, Math.min(cfg.probeSpan, cfg.maxBlockSpan)));
   let regions = BigInt(Math.max(1, cfg.densityProbes));
   // No region smaller than a probe, so probes never overlap.
   if (total / probe < regions) regions = max(1n, total / probe);
