@@ -44,7 +44,7 @@ export async function startLocalAws(opts: LocalAwsOptions): Promise<LocalAws> {
     mkdirSync(fauxqsDir, { recursive: true });
     mkdirSync(dynamoDir, { recursive: true });
   }
-  const fauxqs: FauxqsServer = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false, dataDir: fauxqsDir });
+  const fauxqs: FauxqsServer = await startFauxqs({ port: 0, logger: false, dataDir: fauxqsDir });
   const sqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
   const visibility = String(opts.visibilityTimeoutSeconds);
   const queue = (name: string, attributes: Record<string, string> = {}): { url: string; arn: string } => {

@@ -37,6 +37,14 @@ export function sourceHttp(opts: SourceHttpOptions): KyInstance {
       retryOnTimeout: true,
     },
     hooks: {
+      beforeError: [
+        async (error) => {
+          // Say what the source said: a bare "400 Bad Request" tells an operator nothing.
+          const text = await error.response.text().catch(() => '');
+          if (text) error.message = `${error.message}: ${text.slice(0, 500)}`;
+          return error;
+        },
+      ],
       beforeRequest: [() => void count('SourceRequests')],
       beforeRetry: [
         ({ error }) => {

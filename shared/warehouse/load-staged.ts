@@ -26,7 +26,10 @@ export async function loadStagedObject(
 ): Promise<StagedLoadResult> {
   const db = assertIdentifier(database);
   const lineage = `,"staged_object":${JSON.stringify(object.key)}}\n`;
-  const token = (table: StagedTable) => `${object.key}:${object.etag}:${table}`;
+  // Fills dedupe on key + ETag (a retried load of this object). Market lists are refreshed
+  // whole every run under new keys, so they dedupe on content alone: an unchanged page adds no rows.
+  const token = (table: StagedTable) =>
+    table === 'markets' || table === 'market_tokens' ? `content:${object.etag}:${table}` : `${object.key}:${object.etag}:${table}`;
   const rows = Object.fromEntries(STAGED_TABLES.map((t) => [t, 0])) as Record<StagedTable, number>;
   const small: Partial<Record<StagedTable, string[]>> = {};
   let newest: number | null = null;

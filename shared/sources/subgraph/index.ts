@@ -52,7 +52,7 @@ const META = gql`
 `;
 
 const ORDERBOOKS = gql`
-  query TokenCounts($first: Int!, $lastId: String!) {
+  query TokenCounts($first: Int!, $lastId: ID!) {
     orderbooks(first: $first, orderBy: id, orderDirection: asc, where: { id_gt: $lastId }) {
       id
       tradesQuantity

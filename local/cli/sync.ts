@@ -1,0 +1,149 @@
+import { Command, InvalidArgumentError } from 'commander';
+import cliProgress from 'cli-progress';
+import { ConfigError, readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
+import type { CycleProgress, CycleResult } from '../runner.ts';
+import { dataDirFrom, localWarehouse } from './warehouse.ts';
+
+interface SyncFlags {
+  simulated?: boolean;
+  markets: number;
+  fills: number;
+  seed: number;
+  from?: string;
+  to?: string;
+  concurrency: number;
+}
+
+const positive = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+const program = new Command('sync')
+  .description('Run one scheduled sync cycle on this machine: plan, fetch, stage and load into ClickHouse')
+  .option('--simulated', 'run offline against simulated sources generated from --markets/--fills/--seed')
+  .option('--markets <n>', 'simulated markets', positive, 2_000)
+  .option('--fills <n>', 'simulated fills', positive, 200_000)
+  .option('--seed <n>', 'simulated dataset seed', positive, 1)
+  .option('--from <when>', 'backfill a window from this date (ISO) or block number')
+  .option('--to <when>', 'backfill a window up to this date (ISO) or block number')
+  .option('--concurrency <n>', 'fetchers at once (the SQS event source maxConcurrency)', positive, 4)
+  .action(main);
+
+async function main(flags: SyncFlags): Promise<void> {
+  // Lambda-style JSON logs would tear the progress bar; show only warnings and errors here.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const dataDir = dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data');
+  const env: Record<string, string> = {};
+  const closers: (() => Promise<void>)[] = [];
+
+  if (flags.simulated) {
+    const { generateDataset, startSimulatedSources } = await import('#simulator/index.ts');
+    const dataset = generateDataset({ seed: flags.seed, markets: flags.markets, fills: flags.fills });
+    const sim = await startSimulatedSources({ dataset });
+    closers.push(() => sim.close());
+    Object.assign(env, sim.env);
+    env.SYNC_SOURCES = process.env.SYNC_SOURCES ?? 'markets,subgraph';
+    console.error(`simulated sources: ${flags.markets.toLocaleString()} markets, ${flags.fills.toLocaleString()} fills (seed ${flags.seed})`);
+  } else {
+    // Fail before touching anything if a source setting is wrong.
+    readSettings(SOURCE_SETTINGS);
+  }
+  const warehouse = localWarehouse(dataDir);
+  closers.push(() => warehouse.client.close());
+  console.error(`warehouse: ${warehouse.describe}\nstate: ${dataDir}`);
+
+  const abort = new AbortController();
+  process.once('SIGINT', () => {
+    console.error('\nstopping after the current pages; run again to resume');
+    abort.abort();
+  });
+
+  const progress = progressReporter();
+  const { runCycle } = await import('../runner.ts');
+  let result: CycleResult;
+  try {
+    result = await runCycle({
+      warehouse,
+      dataDir,
+      env,
+      window: flags.from || flags.to ? { from: flags.from, to: flags.to } : undefined,
+      fetcherConcurrency: flags.concurrency,
+      onProgress: progress.update,
+      signal: abort.signal,
+    });
+  } finally {
+    progress.stop();
+  }
+  const counts = await tableCounts(warehouse).catch(() => null);
+  for (const close of closers.reverse()) await close();
+  printSummary(result, counts);
+  if (!result.ok) process.exitCode = 1;
+}
+
+function progressReporter() {
+  const tty = process.stderr.isTTY;
+  let bar: cliProgress.SingleBar | undefined;
+  let lastLine = 0;
+  const started = Date.now();
+  return {
+    update(p: CycleProgress) {
+      const loaded = p.counters.FillsLoaded;
+      const total = Math.max(p.estimatedFills, loaded, 1);
+      const payload = { shards: `${p.shardsDone}/${p.shards}`, requests: p.counters.SourceRequests };
+      if (tty) {
+        bar ??= new cliProgress.SingleBar(
+          { format: 'fills {bar} {percentage}% | {value}/{total} | {speed} fills/s | ETA {eta_formatted} | shards {shards} | requests {requests}', etaBuffer: 40 },
+          cliProgress.Presets.shades_classic,
+        );
+        if (!bar.isActive) bar.start(total, 0, payload);
+        bar.setTotal(total);
+        bar.update(loaded, { ...payload, speed: Math.round(loaded / Math.max(1, (Date.now() - started) / 1000)) });
+      } else if (Date.now() - lastLine > 5_000) {
+        lastLine = Date.now();
+        console.error(`progress: ${loaded.toLocaleString()}/${total.toLocaleString()} fills loaded, shards ${payload.shards}, requests ${payload.requests}`);
+      }
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}
+
+async function tableCounts(w: ReturnType<typeof localWarehouse>) {
+  const res = await w.client.query({
+    query: `SELECT (SELECT count() FROM ${w.database}.fills FINAL) AS fills, (SELECT count() FROM ${w.database}.markets FINAL) AS markets,
+            (SELECT count() FROM ${w.database}.rejects) AS rejects, (SELECT countIf(NOT is_mapped) FROM ${w.database}.trades) AS unmapped`,
+    format: 'JSONEachRow',
+  });
+  const [row] = (await res.json()) as { fills: string; markets: string; rejects: string; unmapped: string }[];
+  return row;
+}
+
+function printSummary(r: CycleResult, totals: Awaited<ReturnType<typeof tableCounts>> | null): void {
+  const c = r.counters;
+  const secs = r.elapsedMs / 1000;
+  const n = (x: number | string) => Number(x).toLocaleString('en-US').padStart(12);
+  const lines = [
+    '',
+    `polymarket-sync: ${r.ok ? 'run complete' : `run NOT complete: ${r.reason}`}${r.runId ? ` (run ${r.runId})` : ''}`,
+    `  fills loaded       ${n(c.FillsLoaded)}   staged ${n(c.FillsStaged).trim()}`,
+    `  markets loaded     ${n(c.MarketsLoaded)}`,
+    `  rows rejected      ${n(c.RowsRejected)}`,
+    `  source requests    ${n(c.SourceRequests)}   retries ${c.SourceRetries}, throttled (429) ${c.SourceThrottled}, server errors ${c.SourceServerErrors}, timeouts ${c.SourceTimeouts}`,
+    `  staged objects     ${n(c.ObjectsStaged)}   loaded ${c.ObjectsLoaded}`,
+    `  invocations        fetcher ${r.invocations.fetcher}, loader ${r.invocations.loader}, failed messages ${r.invocations.failedMessages}, dead letters ${r.deadLetters.shards + r.deadLetters.loads}`,
+    `  elapsed            ${secs.toFixed(1).padStart(12)} s   (${Math.round(c.FillsLoaded / Math.max(secs, 0.001)).toLocaleString('en-US')} fills/s)`,
+  ];
+  if (totals) {
+    lines.push(`  in ClickHouse      ${n(totals.fills)} fills, ${Number(totals.markets).toLocaleString('en-US')} markets, ${Number(totals.rejects).toLocaleString('en-US')} rejects, ${Number(totals.unmapped).toLocaleString('en-US')} fills without a known market`);
+  }
+  console.log(lines.join('\n'));
+}
+
+program.parseAsync().catch((err: Error) => {
+  console.error(err instanceof ConfigError ? err.message : `sync failed: ${err.stack ?? err.message}`);
+  process.exitCode = 1;
+});
