@@ -46,7 +46,7 @@ async function pageGroup(tokens: string[], from: number, to: number): Promise<Ro
     );
     out.push(...data.orderFilledEvents);
     if (data.orderFilledEvents.length < 1000) return out;
-    last = data.orderFilledEvents.at(-1)!.id;
+    last = data.orderFilledEvents.at(-1)!.id!;
   }
 }
 
@@ -64,7 +64,7 @@ describe('paging the subgraph', () => {
     const ids = rows.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBe(totals.count);
-    expect(ids.every((id) => totals.fillIds.has(id))).toBe(true);
+    expect(ids.every((id) => id !== undefined && totals.fillIds.has(id))).toBe(true);
     expect(rows.reduce((s, r) => s + BigInt(r.makerAmountFilled!), 0n)).toBe(totals.makerAmountFilled);
     expect(rows.reduce((s, r) => s + BigInt(r.fee!), 0n)).toBe(totals.fee);
     const byId = new Map(ds.fills.map((f) => [f.id, f]));
@@ -96,11 +96,11 @@ describe('paging the subgraph', () => {
     const seen = new Set<string>();
     let cur: { ts: string; id: string } | null = null;
     for (;;) {
-      const cursor = cur ? { or: [{ timestamp_gt: cur.ts }, { timestamp: cur.ts, id_gt: cur.id }] } : {};
-      const d = await gqlData<{ orderFilledEvents: Row[] }>(srv.url, q, { w: { and: [tokenOr, cursor] } });
+      const cursor: Record<string, unknown> = cur ? { or: [{ timestamp_gt: cur.ts }, { timestamp: cur.ts, id_gt: cur.id }] } : {};
+      const d: { orderFilledEvents: Row[] } = await gqlData<{ orderFilledEvents: Row[] }>(srv.url, q, { w: { and: [tokenOr, cursor] } });
       for (const r of d.orderFilledEvents) seen.add(r.id!);
       if (d.orderFilledEvents.length < 1000) break;
-      const lastRow = d.orderFilledEvents.at(-1)!;
+      const lastRow: Row = d.orderFilledEvents.at(-1)!;
       cur = { ts: lastRow.timestamp!, id: lastRow.id! };
     }
     expect(seen.size).toBe(want);
