@@ -236,19 +236,23 @@ export class PolymarketSyncStack extends Stack {
       POLYGON_RPC_URL: config.sources.polygonRpcUrl,
     };
     const common = { stage, logRetention, removalPolicy, functionsDir: props.functionsDir };
+    // Every function gets the names of all four pipeline resources: the
+    // handlers build their runtime (state store, blob store, both queues)
+    // from one shared factory that reads them all at cold start. A name is
+    // not a permission: what each function may do is set by the grants below.
+    const resourceEnv = {
+      SHARD_QUEUE_URL: shardQueue.queueUrl,
+      LOAD_QUEUE_URL: loadQueue.queueUrl,
+      STAGING_BUCKET: bucket.bucketName,
+      STATE_TABLE: table.tableName,
+    };
 
     const plannerFn = new PipelineFunction(this, 'Planner', {
       ...common,
       name: 'planner',
       description: 'Plans a sync run: splits what must be fetched into shards and enqueues them.',
       ...FUNCTION_SIZING.planner,
-      environment: {
-        ...sourceEnv,
-        SHARD_QUEUE_URL: shardQueue.queueUrl,
-        LOAD_QUEUE_URL: loadQueue.queueUrl,
-        STAGING_BUCKET: bucket.bucketName,
-        STATE_TABLE: table.tableName,
-      },
+      environment: { ...resourceEnv, ...sourceEnv },
     });
     const planner = plannerFn.fn;
     shardQueue.grantSendMessages(planner);
@@ -261,12 +265,7 @@ export class PolymarketSyncStack extends Stack {
       name: 'fetcher',
       description: 'Fetches one shard from its source into gzip NDJSON objects in S3, checkpointing in DynamoDB.',
       ...FUNCTION_SIZING.fetcher,
-      environment: {
-        ...sourceEnv,
-        SHARD_QUEUE_URL: shardQueue.queueUrl,
-        STAGING_BUCKET: bucket.bucketName,
-        STATE_TABLE: table.tableName,
-      },
+      environment: { ...resourceEnv, ...sourceEnv },
       reservedConcurrentExecutions: config.fetcher.reservedConcurrency,
       // The fetcher re-enqueues its own continuation onto the queue that
       // triggers it. Lambda's recursive-loop detection would stop such a
@@ -294,8 +293,7 @@ export class PolymarketSyncStack extends Stack {
       description: 'Inserts staged objects into ClickHouse (idempotent) and advances watermarks.',
       ...FUNCTION_SIZING.loader,
       environment: {
-        STAGING_BUCKET: bucket.bucketName,
-        STATE_TABLE: table.tableName,
+        ...resourceEnv,
         // Only the ARN: the loader reads the value at cold start.
         CLICKHOUSE_SECRET_ARN: secret.secretArn,
         CLICKHOUSE_DATABASE: config.clickhouse.database,
@@ -319,7 +317,7 @@ export class PolymarketSyncStack extends Stack {
       name: 'monitor',
       description: 'Freshness probe: publishes SecondsSinceLastLoad and NewestFillLagSeconds every 5 minutes.',
       ...FUNCTION_SIZING.monitor,
-      environment: { STATE_TABLE: table.tableName },
+      environment: { ...resourceEnv },
     });
     const monitor = monitorFn.fn;
     table.grantReadData(monitor);
