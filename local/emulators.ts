@@ -26,8 +26,8 @@ export interface LocalAws {
 export interface LocalAwsOptions {
   /** Where SQS/S3 (SQLite) and DynamoDB (LevelDB) keep their state; omit for in-memory. */
   dataDir?: string;
-  /** Seconds a received message stays hidden; locally short, so failed shards retry soon. */
-  visibilityTimeoutSeconds: number;
+  /** Seconds a received message stays hidden; default 6x the local function timeout, as in AWS. */
+  visibilityTimeoutSeconds?: number;
 }
 
 /**
@@ -46,7 +46,7 @@ export async function startLocalAws(opts: LocalAwsOptions): Promise<LocalAws> {
   }
   const fauxqs: FauxqsServer = await startFauxqs({ port: 0, logger: false, dataDir: fauxqsDir });
   const sqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
-  const visibility = String(opts.visibilityTimeoutSeconds);
+  const visibility = String(opts.visibilityTimeoutSeconds ?? 720);
   const queue = (name: string, attributes: Record<string, string> = {}): { url: string; arn: string } => {
     const existing = fauxqs.inspectQueue(name);
     if (existing) return { url: existing.url, arn: existing.arn };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   type Message,
@@ -22,6 +23,11 @@ export interface EventSourceOptions {
   functionTimeoutMs: number;
   /** Deliver every message twice (two invocations), to prove handlers are idempotent. */
   deliverTwice?: boolean;
+  /**
+   * Seconds before a failed message is offered again. Lambda leaves it to the
+   * visibility timeout (6x the function timeout); locally that is too long to wait.
+   */
+  retryDelaySeconds?: number;
 }
 
 export interface EventSourceStats {
@@ -86,6 +92,15 @@ export class SqsEventSource {
         const failed = await this.invoke(messages);
         if (this.opts.deliverTwice) {
           for (const id of await this.invoke(messages)) failed.add(id);
+        }
+        const retry = messages.filter((m) => failed.has(m.MessageId!));
+        if (retry.length > 0 && this.opts.retryDelaySeconds !== undefined) {
+          await this.opts.sqs.send(
+            new ChangeMessageVisibilityBatchCommand({
+              QueueUrl: this.opts.queueUrl,
+              Entries: retry.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: this.opts.retryDelaySeconds! })),
+            }),
+          );
         }
         const done = messages.filter((m) => !failed.has(m.MessageId!));
         if (done.length > 0) {

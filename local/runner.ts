@@ -25,8 +25,10 @@ export interface CycleOptions {
   window?: PlanWindow;
   fetcherConcurrency?: number;
   loaderConcurrency?: number;
+  /** Like the Lambda timeout: the fetcher hands its shard back before this runs out. */
   fetcherTimeoutMs?: number;
-  visibilityTimeoutSeconds?: number;
+  /** Seconds before a failed message is retried. */
+  retryDelaySeconds?: number;
   deliverTwice?: boolean;
   /** Give up when nothing moves for this long. */
   stallTimeoutMs?: number;
@@ -52,6 +54,9 @@ export interface CycleResult {
   elapsedMs: number;
   invocations: { fetcher: number; loader: number; failedMessages: number };
 }
+
+/** Local stand-in for the functions' timeout; queues hide a received message for 6x this, as in AWS. */
+export const LOCAL_FUNCTION_TIMEOUT_MS = 120_000;
 
 const LOCAL_CONTEXT = (functionName: string, timeoutMs: number): Context => {
   const deadline = Date.now() + timeoutMs;
@@ -79,8 +84,7 @@ const LOCAL_CONTEXT = (functionName: string, timeoutMs: number): Context => {
 export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
   const started = Date.now();
   const ownAws = !opts.aws;
-  const aws =
-    opts.aws ?? (await startLocalAws({ dataDir: opts.dataDir, visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds ?? 30 }));
+  const aws = opts.aws ?? (await startLocalAws({ dataDir: opts.dataDir }));
   Object.assign(process.env, aws.env, opts.env ?? {});
   resetRuntime();
   useWarehouse(async () => opts.warehouse);
@@ -99,7 +103,8 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
   const state = new DynamoStateStore(dynamoDocumentClient({ ...endpoint, endpoint: aws.dynamoEndpoint }), aws.table);
   const before = snapshot();
   const bridge = new S3NotificationBridge(s3, sqs, aws.bucket, aws.loadQueueUrl);
-  const fetcherTimeoutMs = opts.fetcherTimeoutMs ?? 15 * 60_000;
+  const fetcherTimeoutMs = opts.fetcherTimeoutMs ?? LOCAL_FUNCTION_TIMEOUT_MS;
+  const retryDelaySeconds = opts.retryDelaySeconds ?? 2;
   const fetchers = new SqsEventSource({
     sqs,
     queueUrl: aws.shardQueueUrl,
@@ -110,6 +115,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
     maxConcurrency: opts.fetcherConcurrency ?? 4,
     functionTimeoutMs: fetcherTimeoutMs,
     deliverTwice: opts.deliverTwice,
+    retryDelaySeconds,
   });
   const loaders = new SqsEventSource({
     sqs,
@@ -119,8 +125,9 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
     handler: loader as never,
     batchSize: QUEUE_SETTINGS.loaderBatchSize,
     maxConcurrency: opts.loaderConcurrency ?? 2,
-    functionTimeoutMs: 15 * 60_000,
+    functionTimeoutMs: LOCAL_FUNCTION_TIMEOUT_MS,
     deliverTwice: opts.deliverTwice,
+    retryDelaySeconds,
   });
 
   const finish = async (planner: PlannerResult, ok: boolean, reason?: string, runId?: string): Promise<CycleResult> => {

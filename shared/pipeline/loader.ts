@@ -20,6 +20,8 @@ export interface LoadOutcome {
   runId: string;
   fills: number;
   rejects: number;
+  /** The same version was loaded before (a redelivered notification): nothing was sent. */
+  skipped: boolean;
 }
 
 /**
@@ -32,6 +34,10 @@ export async function loadObject(deps: LoaderDeps, key: string): Promise<LoadOut
   const staged = parseStagedKey(key);
   if (!staged) throw new PoisonMessageError(`${JSON.stringify(key.slice(0, 200))} is not a staged object key`);
   const object = await deps.blobs.get(key);
+  if (await deps.state.isLoaded(staged.runId, key, object.etag)) {
+    object.body.destroy();
+    return { key, runId: staged.runId, fills: 0, rejects: 0, skipped: true };
+  }
   const result = await loadStagedObject(deps.client, deps.database, { key, etag: object.etag, body: object.body });
   const rows = Object.values(result.rows).reduce((a, b) => a + b, 0);
   await deps.state.markLoaded(staged.runId, { key, etag: object.etag, rows });
@@ -42,7 +48,7 @@ export async function loadObject(deps: LoaderDeps, key: string): Promise<LoadOut
   count('ObjectsLoaded');
   count('FillsLoaded', result.rows.fills);
   count('MarketsLoaded', result.rows.markets);
-  return { key, runId: staged.runId, fills: result.rows.fills, rejects: result.rows.rejects };
+  return { key, runId: staged.runId, fills: result.rows.fills, rejects: result.rows.rejects, skipped: false };
 }
 
 /** Checked once per batch rather than per object: it reads the whole run's state. */

@@ -83,6 +83,8 @@ export interface StateStore {
   /** Advances a shard only if nobody advanced it past `expectedSeq` meanwhile. */
   advanceShard(runId: string, shardId: string, expectedSeq: number, progress: ShardProgress): Promise<boolean>;
 
+  /** True when this exact object version (key and ETag) is recorded as loaded. */
+  isLoaded(runId: string, key: string, etag: string): Promise<boolean>;
   /** Idempotent: recording the same object twice keeps the first record. */
   markLoaded(runId: string, object: LoadedObject): Promise<void>;
   listLoaded(runId: string): Promise<Map<string, LoadedObject>>;

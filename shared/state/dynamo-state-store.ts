@@ -176,6 +176,13 @@ export class DynamoStateStore implements StateStore {
     }
   }
 
+  async isLoaded(runId: string, objectKey: string, etag: string): Promise<boolean> {
+    const res = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: key.loaded(runId, objectKey), ConsistentRead: true }),
+    );
+    return res.Item?.etag === etag;
+  }
+
   async markLoaded(runId: string, object: LoadedObject): Promise<void> {
     try {
       await this.db.send(
