@@ -38,6 +38,17 @@ const settings = {
   PAGES_PER_OBJECT: positiveInt(1000).default(20),
   CHAIN_CONFIRMATIONS: z.coerce.number().int().min(0).max(10_000).default(0),
   CHAIN_USE_FINALIZED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  CHAIN_MAX_BLOCK_SPAN: positiveInt(1_000_000).optional(),
+  CHAIN_MAX_LOGS_PER_REQUEST: positiveInt(1_000_000).optional(),
+  CHAIN_GENESIS_BLOCK: z.coerce.number().int().nonnegative().optional(),
+  CHAIN_EXCHANGES: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be comma-separated 0x addresses')).min(1))
+    .optional(),
+  CHAIN_ROWS_PER_SHARD: positiveInt(10_000_000).optional(),
+  CHAIN_LOGS_PER_BLOCK: z.coerce.number().positive().optional(),
+  CHAIN_BLOCK_BATCH_SIZE: positiveInt(1000).optional(),
   CLICKHOUSE_URL: httpUrl.optional(),
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
@@ -86,6 +97,13 @@ export const SOURCE_SETTINGS = [
   'SUBGRAPH_PAGE_SIZE',
   'CHAIN_CONFIRMATIONS',
   'CHAIN_USE_FINALIZED',
+  'CHAIN_MAX_BLOCK_SPAN',
+  'CHAIN_MAX_LOGS_PER_REQUEST',
+  'CHAIN_GENESIS_BLOCK',
+  'CHAIN_EXCHANGES',
+  'CHAIN_ROWS_PER_SHARD',
+  'CHAIN_LOGS_PER_BLOCK',
+  'CHAIN_BLOCK_BATCH_SIZE',
 ] as const satisfies readonly SettingName[];
 export type SourceSettings = PickedConfig<(typeof SOURCE_SETTINGS)[number]>;
 

@@ -1,6 +1,7 @@
 import type { SourceSettings } from '../config.ts';
 import { createMarketsSource } from './markets/index.ts';
 import { createSubgraphSource } from './subgraph/index.ts';
+import { chainSourceOptionsFromSettings, createChainSource } from './chain/index.ts';
 import type { AnySource, SourceName } from './source.ts';
 
 export type SourceRegistry = Partial<Record<SourceName, AnySource>>;
@@ -8,15 +9,14 @@ export type SourceRegistry = Partial<Record<SourceName, AnySource>>;
 /** Builds the enabled sources from settings. Adding a source means adding a line here. */
 export function buildSources(s: SourceSettings): SourceRegistry {
   const http = { timeoutMs: s.SOURCE_TIMEOUT_MS, maxRetries: s.SOURCE_MAX_RETRIES };
-  const factories: Record<SourceName, () => AnySource | undefined> = {
+  const factories: Record<SourceName, () => AnySource> = {
     markets: () => createMarketsSource({ ...http, url: s.POLYMARKET_MARKETS_URL }) as AnySource,
     subgraph: () => createSubgraphSource({ ...http, url: s.POLYMARKET_SUBGRAPH_URL, pageSize: s.SUBGRAPH_PAGE_SIZE }) as AnySource,
-    chain: () => undefined,
+    chain: () => createChainSource(chainSourceOptionsFromSettings(s)) as unknown as AnySource,
   };
   const out: SourceRegistry = {};
   for (const name of s.SYNC_SOURCES) {
-    const source = factories[name]();
-    if (source) out[name] = source;
+    out[name] = factories[name]();
   }
   return out;
 }

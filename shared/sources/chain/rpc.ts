@@ -1,6 +1,7 @@
 import { createPublicClient, http, numberToHex, type Address, type Hex } from 'viem';
 import { classifyRpcError, type RpcFailure } from './errors.ts';
 import type { RpcLog } from './decode.ts';
+import { count } from '../../telemetry/counters.ts';
 
 /** Counters the runner can show; one live object per source instance. */
 export interface ChainSourceStats {
@@ -153,8 +154,14 @@ export class ChainRpc {
     const baseFetch = opts.fetchFn ?? fetch;
     const countingFetch: typeof fetch = async (input, init) => {
       stats.httpRequests++;
+      count('SourceRequests');
       const res = await baseFetch(input, init);
-      if (res.status === 429) stats.rateLimited++;
+      if (res.status === 429) {
+        stats.rateLimited++;
+        count('SourceThrottled');
+      } else if (res.status >= 500) {
+        count('SourceServerErrors');
+      }
       return res;
     };
     const common = { retryCount: 0, timeout: opts.timeoutMs, fetchFn: countingFetch } as const;
@@ -186,12 +193,16 @@ export class ChainRpc {
 
   private async backoff(method: string, attempt: number, failure: RpcFailure & { kind: 'transient' }, signal?: AbortSignal): Promise<void> {
     const s = this.opts.stats;
-    if (failure.timeout) s.timeouts++;
+    if (failure.timeout) {
+      s.timeouts++;
+      count('SourceTimeouts');
+    }
     if (failure.retryAfterMs !== undefined && failure.retryAfterMs > this.opts.maxRetryAfterMs) {
       throw new RpcCallError(`${method}: provider asked to retry after ${failure.retryAfterMs} ms, more than the ${this.opts.maxRetryAfterMs} ms allowed`, failure);
     }
     const delay = Math.round(this.delayFor(attempt, failure));
     s.retries++;
+    count('SourceRetries');
     s.retryWaitMs += delay;
     this.opts.onEvent?.({ type: 'retry', method, attempt: attempt + 1, delayMs: delay, failure });
     await this.sleep(delay, signal);

@@ -4,8 +4,8 @@ import { CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, ORDER_FILLED_TOPIC } from '../..
 import type { StagedRecord } from '../../../shared/model/staged.ts';
 import type { ChainCursor, ChainShardSpec, ChainSource } from '../../../shared/sources/chain/index.ts';
 import type { PlanInput, SourcePlan } from '../../../shared/sources/source.ts';
-import { ExchangeScript, randomFill, rng, type FillInput } from './exchange.ts';
-import { startEvmNode, type EvmNode } from './node.ts';
+import { ExchangeScript, randomFill, rng, type FillInput } from '#simulator/chain/exchange.ts';
+import { startEvmNode, type EvmNode } from '#simulator/chain/node.ts';
 
 /** Not an exchange: same event, must never be read. */
 export const DECOY: Address = '0x000000000000000000000000000000000000dEC0';

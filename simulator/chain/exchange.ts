@@ -1,5 +1,5 @@
 import { encodeFunctionData, numberToHex, type Address, type Hex } from 'viem';
-import { priceOf, type FillRow } from '../../../shared/model/fill.ts';
+import { priceOf, type FillRow } from '#shared/model/fill.ts';
 import { compileFakeExchange } from './compile.ts';
 import type { Eip1193, EvmNode } from './node.ts';
 
