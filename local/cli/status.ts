@@ -1,0 +1,85 @@
+import { Command } from 'commander';
+import { ConfigError, readSettings, SOURCE_SETTINGS, CLICKHOUSE_SETTINGS } from '#shared/config.ts';
+import { buildSources } from '#shared/sources/registry.ts';
+import { serverClient } from '#shared/warehouse/client.ts';
+import { collectStatus, errorText, formatStatus, needsAttention } from '#shared/ops/status.ts';
+import { ClickHouseWarehouseStats } from '#shared/ops/clickhouse-stats.ts';
+import { PlannedSourceHeads } from '#shared/ops/source-heads.ts';
+import { deployedTarget, localTarget, type OpsTarget } from '#shared/ops/target.ts';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { startLocalAws } from '../emulators.ts';
+import { dataDirFrom, localWarehouse } from './warehouse.ts';
+
+interface StatusFlags {
+  simulated?: boolean;
+  stage?: string;
+  json?: boolean;
+  heads: boolean;
+  warehouse: boolean;
+  check?: boolean;
+}
+
+const program = new Command('status')
+  .description('Where the sync stands: watermarks and lag per source, last load, the open run, DLQ depth, rejects of the last run')
+  .option('--simulated', 'the state of `npm run sync -- --simulated` (./.data/simulated)')
+  .option('--stage <stage>', 'a deployed stage (AWS credentials from the environment) instead of the local state')
+  .option('--json', 'print JSON')
+  .option('--no-heads', 'do not ask the sources for their head (offline)')
+  .option('--no-warehouse', 'do not query ClickHouse for rejects')
+  .option('--check', 'exit with status 2 when something needs attention (dead letters, rejects)')
+  .action(main);
+
+async function main(flags: StatusFlags): Promise<void> {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    let target: OpsTarget;
+    let warehouse: { client: ClickHouseClient; database: string } | undefined;
+    if (flags.stage) {
+      target = await deployedTarget(flags.stage);
+      const ch = readSettings(CLICKHOUSE_SETTINGS);
+      if (flags.warehouse && ch.CLICKHOUSE_URL) {
+        warehouse = { client: serverClient({ url: ch.CLICKHOUSE_URL, username: ch.CLICKHOUSE_USER, password: ch.CLICKHOUSE_PASSWORD }), database: ch.CLICKHOUSE_DATABASE };
+      }
+    } else {
+      const dataDir = dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data');
+      const aws = await startLocalAws({ dataDir });
+      closers.push(() => aws.stop());
+      target = localTarget(
+        {
+          region: aws.region,
+          sqsEndpoint: aws.sqsEndpoint,
+          dynamoEndpoint: aws.dynamoEndpoint,
+          table: aws.table,
+          queues: { shards: { queueUrl: aws.shardQueueUrl, dlqUrl: aws.shardDlqUrl }, loads: { queueUrl: aws.loadQueueUrl, dlqUrl: aws.loadDlqUrl } },
+        },
+        `local state in ${dataDir}`,
+      );
+      if (flags.warehouse) warehouse = localWarehouse(dataDir);
+    }
+    if (warehouse) closers.push(() => warehouse.client.close());
+
+    const env = { ...process.env };
+    if (flags.simulated) env.SYNC_SOURCES ??= 'markets,subgraph';
+    const settings = readSettings(SOURCE_SETTINGS, env);
+    // The simulated sources live only while `sync --simulated` runs: no heads to ask then, unless a URL is set.
+    const heads = flags.heads && !(flags.simulated && !process.env.POLYMARKET_SUBGRAPH_URL);
+    const status = await collectStatus({
+      state: target.state,
+      sources: settings.SYNC_SOURCES,
+      heads: heads ? new PlannedSourceHeads(buildSources({ ...settings, SOURCE_MAX_RETRIES: 1, SOURCE_TIMEOUT_MS: 15_000 })) : undefined,
+      deadLetters: target.deadLetters,
+      warehouse: warehouse ? new ClickHouseWarehouseStats(warehouse.client, warehouse.database) : undefined,
+    });
+    if (flags.json) console.log(JSON.stringify(status, null, 2));
+    else console.log(`${target.describe}\n${formatStatus(status)}`);
+    if (flags.check && needsAttention(status)) process.exitCode = 2;
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  }
+}
+
+program.parseAsync().catch((err: Error) => {
+  console.error(err instanceof ConfigError ? err.message : `status failed: ${errorText(err)}`);
+  process.exitCode = 1;
+});
