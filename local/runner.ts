@@ -50,6 +50,8 @@ export interface CycleResult {
   planner: PlannerResult;
   runId?: string;
   counters: CounterSnapshot;
+  /** Rows the fills table gained in this cycle (what ClickHouse kept, after deduplication). */
+  fillsAdded: number;
   deadLetters: { shards: number; loads: number };
   elapsedMs: number;
   invocations: { fetcher: number; loader: number; failedMessages: number };
@@ -130,10 +132,17 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
     retryDelaySeconds,
   });
 
+  const fillRows = async () => {
+    const res = await opts.warehouse.client.query({ query: `SELECT count() AS n FROM ${opts.warehouse.database}.fills`, format: 'JSONEachRow' });
+    return Number(((await res.json()) as [{ n: string }])[0].n);
+  };
+  const fillsBefore = await fillRows();
+
   const finish = async (planner: PlannerResult, ok: boolean, reason?: string, runId?: string): Promise<CycleResult> => {
     await fetchers.stop();
     await loaders.stop();
     await bridge.stop().catch(() => undefined);
+    const fillsAdded = (await fillRows()) - fillsBefore;
     const deadLetters = { shards: await depth(sqs, aws.shardDlqUrl), loads: await depth(sqs, aws.loadDlqUrl) };
     if (ownAws) await aws.stop();
     return {
@@ -142,6 +151,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
       planner,
       runId,
       counters: since(before),
+      fillsAdded,
       deadLetters,
       elapsedMs: Date.now() - started,
       invocations: {

@@ -8,6 +8,7 @@ interface SyncFlags {
   simulated?: boolean;
   markets: number;
   fills: number;
+  chainFills?: number;
   seed: number;
   from?: string;
   to?: string;
@@ -25,6 +26,7 @@ const program = new Command('sync')
   .option('--simulated', 'run offline against simulated sources generated from --markets/--fills/--seed')
   .option('--markets <n>', 'simulated markets', positive, 2_000)
   .option('--fills <n>', 'simulated fills', positive, 200_000)
+  .option('--chain-fills <n>', 'simulated V2 fills on the simulated chain (default: a tenth of --fills)', positive)
   .option('--seed <n>', 'simulated dataset seed', positive, 1)
   .option('--from <when>', 'backfill a window from this date (ISO) or block number')
   .option('--to <when>', 'backfill a window up to this date (ISO) or block number')
@@ -44,9 +46,20 @@ async function main(flags: SyncFlags): Promise<void> {
     const dataset = generateDataset({ seed: flags.seed, markets: flags.markets, fills: flags.fills });
     const sim = await startSimulatedSources({ dataset });
     closers.push(() => sim.close());
-    Object.assign(env, sim.env);
-    env.SYNC_SOURCES = process.env.SYNC_SOURCES ?? 'markets,subgraph';
-    console.error(`simulated sources: ${flags.markets.toLocaleString()} markets, ${flags.fills.toLocaleString()} fills (seed ${flags.seed})`);
+    const chainFills = flags.chainFills ?? Math.max(1, Math.round(flags.fills / 10));
+    const { startSimulatedChain } = await import('#simulator/chain/index.ts');
+    const chain = await startSimulatedChain({
+      seed: flags.seed,
+      fills: chainFills,
+      tokenIds: dataset.markets.flatMap((m) => m.tokens.map((t) => t.tokenId)),
+    });
+    closers.push(() => chain.close());
+    Object.assign(env, sim.env, chain.env);
+    env.SYNC_SOURCES = process.env.SYNC_SOURCES ?? 'markets,subgraph,chain';
+    console.error(
+      `simulated sources: ${flags.markets.toLocaleString()} markets, ${flags.fills.toLocaleString()} subgraph fills, ` +
+        `${chainFills.toLocaleString()} chain fills (seed ${flags.seed})`,
+    );
   } else {
     // Fail before touching anything if a source setting is wrong.
     readSettings(SOURCE_SETTINGS);
@@ -129,13 +142,13 @@ function printSummary(r: CycleResult, totals: Awaited<ReturnType<typeof tableCou
   const lines = [
     '',
     `polymarket-sync: ${r.ok ? 'run complete' : `run NOT complete: ${r.reason}`}${r.runId ? ` (run ${r.runId})` : ''}`,
-    `  fills loaded       ${n(c.FillsLoaded)}   staged ${n(c.FillsStaged).trim()}`,
+    `  fills added        ${n(r.fillsAdded)}   staged ${n(c.FillsStaged).trim()}, sent to ClickHouse ${n(c.FillsLoaded).trim()} (retries are deduplicated)`,
     `  markets loaded     ${n(c.MarketsLoaded)}`,
     `  rows rejected      ${n(c.RowsRejected)}`,
     `  source requests    ${n(c.SourceRequests)}   retries ${c.SourceRetries}, throttled (429) ${c.SourceThrottled}, server errors ${c.SourceServerErrors}, timeouts ${c.SourceTimeouts}`,
     `  staged objects     ${n(c.ObjectsStaged)}   loaded ${c.ObjectsLoaded}`,
     `  invocations        fetcher ${r.invocations.fetcher}, loader ${r.invocations.loader}, failed messages ${r.invocations.failedMessages}, dead letters ${r.deadLetters.shards + r.deadLetters.loads}`,
-    `  elapsed            ${secs.toFixed(1).padStart(12)} s   (${Math.round(c.FillsLoaded / Math.max(secs, 0.001)).toLocaleString('en-US')} fills/s)`,
+    `  elapsed            ${secs.toFixed(1).padStart(12)} s   (${Math.round(r.fillsAdded / Math.max(secs, 0.001)).toLocaleString('en-US')} fills/s)`,
   ];
   if (totals) {
     lines.push(`  in ClickHouse      ${n(totals.fills)} fills, ${Number(totals.markets).toLocaleString('en-US')} markets, ${Number(totals.rejects).toLocaleString('en-US')} rejects, ${Number(totals.unmapped).toLocaleString('en-US')} fills without a known market`);
