@@ -11,14 +11,20 @@ import { pipelineRuntime, sourceRegistry } from './runtime.ts';
 const processor = new BatchProcessor(EventType.SQS);
 
 async function fetchRecord(record: SQSRecord, context: Context): Promise<void> {
-  const message = shardMessageSchema.parse(JSON.parse(record.body));
-  const runtime = pipelineRuntime();
-  const outcome = await fetchShard(
-    { ...runtime, sources: sourceRegistry() },
-    message,
-    () => context.getRemainingTimeInMillis(),
-  );
-  logger.info('shard fetched', { runId: message.runId, shardId: message.shardId, source: message.source, outcome });
+  try {
+    const message = shardMessageSchema.parse(JSON.parse(record.body));
+    const runtime = pipelineRuntime();
+    const outcome = await fetchShard(
+      { ...runtime, sources: sourceRegistry() },
+      message,
+      () => context.getRemainingTimeInMillis(),
+    );
+    logger.info('shard fetched', { runId: message.runId, shardId: message.shardId, source: message.source, outcome });
+  } catch (error) {
+    // The reason travels with the message's history: after maxReceiveCount it is in the DLQ.
+    logger.error('shard failed', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: error as Error });
+    throw error;
+  }
 }
 
 async function fetchBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {

@@ -23,15 +23,20 @@ async function loadBatch(event: SQSEvent, context: Context): Promise<SQSBatchRes
   // A batch may announce one object twice (S3 retries, a planner re-announcing): load it once.
   const seen = new Set<string>();
   const loadRecord = async (record: SQSRecord) => {
-    const body: unknown = JSON.parse(record.body);
-    if (s3TestEventSchema.safeParse(body).success) return;
-    for (const r of s3NotificationSchema.parse(body).Records) {
-      const key = decodeURIComponent(r.s3.object.key.replace(/\+/g, ' '));
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const outcome = await loadObject({ state: runtime.state, blobs: runtime.blobs, ...warehouse }, key);
-      runIds.push(outcome.runId);
-      logger.info('object loaded', { ...outcome });
+    try {
+      const body: unknown = JSON.parse(record.body);
+      if (s3TestEventSchema.safeParse(body).success) return;
+      for (const r of s3NotificationSchema.parse(body).Records) {
+        const key = decodeURIComponent(r.s3.object.key.replace(/\+/g, ' '));
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const outcome = await loadObject({ state: runtime.state, blobs: runtime.blobs, ...warehouse }, key);
+        runIds.push(outcome.runId);
+        logger.info('object loaded', { ...outcome });
+      }
+    } catch (error) {
+      logger.error('load failed', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: error as Error });
+      throw error;
     }
   };
   return withCounters(async () => {

@@ -5,7 +5,8 @@ export const UINT256_MAX = (1n << 256n) - 1n;
 export const decimalUint256 = z
   .string()
   .regex(/^(0|[1-9][0-9]{0,77})$/, 'must be a non-negative decimal integer without sign, point or leading zeros')
-  .refine((s) => BigInt(s) <= UINT256_MAX, 'exceeds uint256');
+  // zod runs refinements even after the regex failed: never hand BigInt a non-number.
+  .refine((s) => /^[0-9]+$/.test(s) && BigInt(s) <= UINT256_MAX, 'exceeds uint256');
 
 export const hexAddress = z
   .string()
