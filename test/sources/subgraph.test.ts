@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fillTokenId, generateDataset, startSubgraphServer, type Dataset, type SubgraphServer } from '#simulator/index.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSubgraphSource, SourceContractError, type SubgraphSpec } from '#shared/sources/subgraph/index.ts';
+import type { StagedRecord } from '#shared/model/staged.ts';
+
+describe('the orderbook subgraph source', () => {
+  let dataset: Dataset;
+  let server: SubgraphServer;
+  const http = { timeoutMs: 5_000, maxRetries: 3 };
+
+  beforeAll(async () => {
+    dataset = generateDataset({ seed: 8, markets: 400, fills: 60_000, topShare: 0.3, burst: { size: 4_000 } });
+    server = await startSubgraphServer({ dataset });
+  });
+  afterAll(() => server?.close());
+
+  async function drain(spec: SubgraphSpec, source = createSubgraphSource({ ...http, url: server.url })) {
+    const records: StagedRecord[] = [];
+    let cursor: { lastId: string } | null = null;
+    do {
+      const page = await source.fetchPage(spec, cursor);
+      records.push(...page.records);
+      cursor = page.next;
+    } while (cursor);
+    return records;
+  }
+
+  it('splits a heavy token into time slices and packs light tokens many to a shard', async () => {
+    const source = createSubgraphSource({ ...http, url: server.url, targetRowsPerShard: 5_000 });
+    const plan = await source.plan({ watermark: null });
+    const heavy = plan.shards.filter((s) => s.label.startsWith('heavy'));
+    const light = plan.shards.filter((s) => !s.label.startsWith('heavy'));
+    expect(heavy.length).toBeGreaterThan(1);
+    expect(light.some((s) => (s.spec.tokens?.length ?? 0) > 20)).toBe(true);
+    expect(light.every((s) => s.estimatedRows <= 5_000)).toBe(true);
+    // Every token with fills is planned, and the estimates add up to every fill.
+    const planned = new Set(plan.shards.flatMap((s) => s.spec.tokens ?? []));
+    expect(new Set(dataset.fills.map(fillTokenId))).toEqual(planned);
+    expect(plan.shards.reduce((n, s) => n + s.estimatedRows, 0)).toBeGreaterThanOrEqual(dataset.fills.length);
+    expect(plan.target).toBe(String(Math.max(...dataset.fills.map((f) => f.timestamp))));
+  });
+
+  it('pages every shard to exactly the dataset, including thousands of fills sharing one timestamp, without skip', async () => {
+    const source = createSubgraphSource({ ...http, url: server.url, targetRowsPerShard: 5_000 });
+    const plan = await source.plan({ watermark: null });
+    server.resetStats();
+    const ids: string[] = [];
+    for (const shard of plan.shards) {
+      for (const r of await drain(shard.spec, source)) {
+        expect(r.table).toBe('fills');
+        if (r.table === 'fills') ids.push(r.row.fill_id);
+      }
+    }
+    expect(ids).toHaveLength(dataset.fills.length);
+    expect(new Set(ids)).toEqual(new Set(dataset.fills.map((f) => f.id.toLowerCase())));
+    const burst = dataset.burst!;
+    expect(dataset.fills.filter((f) => f.timestamp === burst.timestamp).length).toBeGreaterThanOrEqual(4_000);
+    expect(server.stats.errors).toBe(0);
+    // 1,000 rows a page: close to the minimum number of requests.
+    const minimum = plan.shards.reduce((n, s) => n + Math.ceil(s.estimatedRows / 1000), 0);
+    expect(server.stats.byRootField.orderFilledEvents).toBeLessThanOrEqual(minimum + plan.shards.length);
+  });
+
+  it('refuses a page whose rows are out of id order instead of losing rows', async () => {
+    const rows = dataset.fills.slice(0, 3).map((f) => ({ ...f, timestamp: String(f.timestamp) }));
+    const [a, b, c] = [...rows].sort((x, y) => (x.id < y.id ? -1 : 1));
+    const liar = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ data: { orderFilledEvents: [a, c, b] } }));
+    });
+    await new Promise<void>((r) => liar.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(liar.address() as AddressInfo).port}/`;
+      const source = createSubgraphSource({ ...http, url });
+      await expect(source.fetchPage({ fromTs: 0, toTs: 2_000_000_000 }, null)).rejects.toThrow(SourceContractError);
+      await expect(source.fetchPage({ fromTs: 0, toTs: 2_000_000_000 }, null)).rejects.toThrow(/not in id order/);
+    } finally {
+      liar.close();
+    }
+  });
+
+  it('plans nothing new when the watermark is at the head, and only new fills after it', async () => {
+    const source = createSubgraphSource({ ...http, url: server.url });
+    const head = Math.max(...dataset.fills.map((f) => f.timestamp));
+    expect((await source.plan({ watermark: String(head) })).shards).toHaveLength(0);
+    const earlier = await source.plan({ watermark: String(head - 600) });
+    expect(earlier.shards).toHaveLength(1);
+    expect(earlier.shards[0]!.spec).toEqual({ fromTs: head - 600, toTs: head });
+  });
+});
