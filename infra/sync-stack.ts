@@ -16,6 +16,7 @@ import type { Construct } from 'constructs';
 import { Monitoring } from './constructs/monitoring.ts';
 import { PipelineFunction } from './constructs/pipeline-function.ts';
 import { STAGING_PREFIX } from '../shared/pipeline/messages.ts';
+import { QUEUE_SETTINGS } from '../shared/pipeline/queue-settings.ts';
 import { DLQ_RETENTION_DAYS, QUEUE_RETENTION_DAYS, type EnvironmentConfig } from './environments.ts';
 import {
   acknowledgeBucketNotificationsHandler,
@@ -72,7 +73,7 @@ export const FUNCTION_SIZING = {
  * or ClickHouse refusing the same work: long enough to ride out an outage,
  * short enough that the DLQ alarm fires the same day.
  */
-export const MAX_RECEIVE_COUNT = 5;
+export const MAX_RECEIVE_COUNT = QUEUE_SETTINGS.shardMaxReceiveCount;
 
 /** Visibility timeout = this many times the consuming function's timeout (AWS guidance for SQS event sources). */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -82,9 +83,9 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
  * and with batch size 1 `maxConcurrency` is exactly the number of shards
  * hitting the sources at once (the safe parallelism).
  */
-export const FETCHER_BATCH_SIZE = 1;
+export const FETCHER_BATCH_SIZE = QUEUE_SETTINGS.fetcherBatchSize;
 /** Staged objects per loader invocation, collected for up to LOADER_BATCHING_WINDOW: fewer, larger inserts. */
-export const LOADER_BATCH_SIZE = 10;
+export const LOADER_BATCH_SIZE = QUEUE_SETTINGS.loaderBatchSize;
 export const LOADER_BATCHING_WINDOW = Duration.seconds(30);
 
 /** S3 key prefix of every staged object; its ObjectCreated events feed the load queue. */

@@ -70,7 +70,7 @@ export class SqsEventSource {
 
   private async work(): Promise<void> {
     while (this.running) {
-      let messages: Message[] = [];
+      let messages: Message[];
       try {
         const res = await this.opts.sqs.send(
           new ReceiveMessageCommand({

@@ -3,10 +3,9 @@
  * so the local cycle behaves like the deployed one.
  */
 export const QUEUE_SETTINGS = {
-  /** Receives before a shard message goes to the DLQ: enough to ride out a source outage across retries. */
+  /** Receives before a message goes to its DLQ (reasoning in infra/sync-stack.ts, MAX_RECEIVE_COUNT). */
   shardMaxReceiveCount: 5,
-  /** A staged object that fails this often is poison (or ClickHouse is down for long): park it in the DLQ. */
-  loadMaxReceiveCount: 8,
+  loadMaxReceiveCount: 5,
   /** Shards are long; one per invocation keeps a failure to one shard. */
   fetcherBatchSize: 1,
   loaderBatchSize: 10,
