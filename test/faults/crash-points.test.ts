@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { datasetTotals, generateDataset, startSimulatedSources, type Dataset, type SimulatedSources } from '#simulator/index.ts';
+import { createSubgraphSource } from '#shared/sources/subgraph/index.ts';
+import { createMarketsSource } from '#shared/sources/markets/index.ts';
+import type { AnySource } from '#shared/sources/source.ts';
+import { migrate } from '#shared/warehouse/schema.ts';
+import { embeddedClient } from '#local/embedded-clickhouse.ts';
+import { startLocalAws } from '#local/emulators.ts';
+import { describePoint, type CrashPoint } from './support/crash.ts';
+import { Scheduler } from './support/schedule.ts';
+
+/**
+ * Invariant 1 and 2 at every boundary where state changes: the process dies
+ * there, later schedules run again, and the warehouse ends with exactly the
+ * source's fills, without duplicates even before merges (no FINAL needed).
+ */
+const FILLS = 1_500;
+/** Test slots; the crash points (computed in beforeAll) fill them in order. */
+const SLOTS = 64;
+const MARKETS = 12;
+
+/** Methods that change durable state, or acknowledge work, or sit between two pages. */
+const WRITES = [
+  'state.putShard',
+  'state.openRun',
+  'shardQueue.send',
+  'state.setRunStatus',
+  'state.releaseLease',
+  'source.fetchPage',
+  'blobs.put',
+  'state.advanceShard',
+  'sqs.ackShard',
+  'clickhouse.exec',
+  'state.markLoaded',
+  'state.recordLoad',
+  'state.completeRun',
+  'sqs.ackLoad',
+];
+
+/** Methods called many times in a run, where dying mid-shard or mid-run differs from the first and last call. */
+const MIDDLE = ['source.fetchPage', 'blobs.put', 'state.advanceShard', 'clickhouse.exec', 'state.markLoaded'];
+
+describe('crash points: the process dies at a state change, the schedule runs again, the result is exact', () => {
+  let dir: string;
+  let client: ClickHouseClient;
+  let dataset: Dataset;
+  let sim: SimulatedSources;
+  let dbSeq = 0;
+  const points: CrashPoint[] = [];
+
+  const sources = () => ({
+    markets: createMarketsSource({ url: sim.marketsUrl, timeoutMs: 10_000, maxRetries: 2 }) as AnySource,
+    subgraph: createSubgraphSource({ url: sim.subgraphUrl, timeoutMs: 10_000, maxRetries: 2, pageSize: 100, targetRowsPerShard: 400 }) as AnySource,
+  });
+
+  async function world() {
+    const database = `crash_${++dbSeq}`;
+    await migrate(client, database);
+    const aws = await startLocalAws({});
+    const scheduler = new Scheduler({ aws, client, database, sources, pagesPerObject: 2 });
+    return { database, aws, scheduler };
+  }
+
+  async function one<T>(sql: string): Promise<T> {
+    return ((await (await client.query({ query: sql, format: 'JSONEachRow' })).json()) as T[])[0]!;
+  }
+
+  async function expectExact(database: string) {
+    const totals = datasetTotals(dataset);
+    const row = await one<{ n: string; final: string; distinct: string; maker: string; markets: string }>(
+      `SELECT count() AS n, (SELECT count() FROM ${database}.fills FINAL) AS final, uniqExact(fill_id) AS distinct,
+              toString(sum(maker_amount_filled)) AS maker, (SELECT count() FROM ${database}.markets FINAL) AS markets
+       FROM ${database}.fills`,
+    );
+    expect({ n: Number(row.n), final: Number(row.final), distinct: Number(row.distinct), maker: BigInt(row.maker) }).toEqual({
+      n: totals.count,
+      final: totals.count,
+      distinct: totals.count,
+      maker: totals.makerAmountFilled,
+    });
+    expect(Number(row.markets)).toBe(MARKETS);
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pmsync-crash-'));
+    client = embeddedClient(dir);
+    dataset = generateDataset({ seed: 5, markets: MARKETS, fills: FILLS, burst: { size: 300 } });
+    sim = await startSimulatedSources({ dataset });
+
+    // A clean schedule counts how often each method runs; the crash points are its first, middle and last calls.
+    const w = await world();
+    try {
+      const clean = await w.scheduler.runUntilComplete(undefined);
+      expect(clean.crashes).toBe(0);
+      await expectExact(w.database);
+      for (const at of WRITES) {
+        const calls = clean.calls.get(at) ?? 0;
+        expect(calls, at).toBeGreaterThan(0);
+        const middle = MIDDLE.includes(at) ? [Math.ceil(calls / 2)] : [];
+        for (const n of new Set([1, ...middle, calls])) {
+          for (const when of ['before', 'after'] as const) {
+            // Dying before the first page is dying before anything: the "after" of a page is the interesting side.
+            if (at === 'source.fetchPage' && when === 'before') continue;
+            points.push({ at, n, when });
+          }
+        }
+      }
+    } finally {
+      await w.aws.stop();
+    }
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await client?.close();
+  });
+
+  it('has crash points for every state change of a run', () => {
+    expect(points.length).toBeGreaterThanOrEqual(WRITES.length * 2);
+    expect(points.length).toBeLessThanOrEqual(SLOTS);
+  });
+
+  it.each(Array.from({ length: SLOTS }, (_, i) => i))('crash point %i', async (i) => {
+    const point = points[i];
+    if (!point) return;
+    const w = await world();
+    try {
+      const report = await w.scheduler.runUntilComplete(point, async () => {
+        // Invariant 2: a watermark that exists covers only fills already in ClickHouse.
+        const wm = (await w.scheduler.state.getWatermarks()).subgraph;
+        if (wm) {
+          const covered = dataset.fills.filter((f) => f.timestamp <= Number(wm.value)).length;
+          const row = await one<{ n: string }>(`SELECT count() AS n FROM ${w.database}.fills FINAL WHERE toUnixTimestamp(timestamp) <= ${Number(wm.value)}`);
+          expect(Number(row.n), `watermark after ${describePoint(point)}`).toBe(covered);
+        }
+      });
+      expect(report.fired, describePoint(point)).toBe(true);
+      expect(await w.scheduler.state.getOpenRunId(), describePoint(point)).toBeNull();
+      await expectExact(w.database);
+      const wm = (await w.scheduler.state.getWatermarks()).subgraph;
+      expect(Number(wm?.value)).toBe(Math.max(...dataset.fills.map((f) => f.timestamp)));
+    } finally {
+      await w.aws.stop();
+    }
+  });
+});
