@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSubgraphSource, SourceContractError, type SubgraphSpec } from '#shared/sources/subgraph/index.ts';
 import type { StagedRecord } from '#shared/model/staged.ts';
+import { since, snapshot } from '#shared/telemetry/counters.ts';
 
 describe('the orderbook subgraph source', () => {
   let dataset: Dataset;
@@ -88,5 +89,30 @@ describe('the orderbook subgraph source', () => {
     const earlier = await source.plan({ watermark: String(head - 600) });
     expect(earlier.shards).toHaveLength(1);
     expect(earlier.shards[0]!.spec).toEqual({ fromTs: head - 600, toTs: head });
+  });
+
+  it('rides out 429s (honouring Retry-After), 5xx and cut connections, and counts them', async () => {
+    const source = createSubgraphSource({ ...http, url: server.url, maxRetries: 5 });
+    const before = snapshot();
+    server.setFaults({ retryAfterSeconds: 1, script: ['429', '503', 'cut', '500'] });
+    const started = Date.now();
+    const page = await source.fetchPage({ fromTs: 0, toTs: 2_000_000_000 }, null);
+    const elapsed = Date.now() - started;
+    server.setFaults({});
+    expect(page.records).toHaveLength(1000);
+    const delta = since(before);
+    expect(delta.SourceThrottled).toBe(1);
+    expect(delta.SourceServerErrors).toBe(2);
+    expect(delta.SourceRetries).toBe(4);
+    expect(delta.SourceRequests).toBe(5);
+    // The 429 asked for a one-second wait, and got it.
+    expect(elapsed).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('gives up on a source that keeps failing, with the status in the error', async () => {
+    const source = createSubgraphSource({ ...http, url: server.url, maxRetries: 2 });
+    server.setFaults({ script: ['503', '503', '503'] });
+    await expect(source.fetchPage({ fromTs: 0, toTs: 2_000_000_000 }, null)).rejects.toThrow(/503/);
+    server.setFaults({});
   });
 });
