@@ -108,12 +108,14 @@ function progressReporter() {
       const payload = { shards: `${p.shardsDone}/${p.shards}`, requests: p.counters.SourceRequests };
       if (tty) {
         bar ??= new cliProgress.SingleBar(
-          { format: 'fills {bar} {percentage}% | {value}/{total} | {speed} fills/s | ETA {eta_formatted} | shards {shards} | requests {requests}', etaBuffer: 40 },
+          { format: 'fills {bar} {percentage}% | {value}/{total} | {speed} fills/s | ETA {eta} | shards {shards} | requests {requests}' },
           cliProgress.Presets.shades_classic,
         );
         if (!bar.isActive) bar.start(total, 0, payload);
         bar.setTotal(total);
-        bar.update(loaded, { ...payload, speed: Math.round(loaded / Math.max(1, (Date.now() - started) / 1000)) });
+        const rate = loaded / Math.max(1, (Date.now() - started) / 1000);
+        const eta = rate > 0 ? `${Math.ceil(Math.max(0, total - loaded) / rate)}s` : '--';
+        bar.update(loaded, { ...payload, speed: Math.round(rate), eta });
       } else if (Date.now() - lastLine > 5_000) {
         lastLine = Date.now();
         console.error(`progress: ${loaded.toLocaleString()}/${total.toLocaleString()} fills loaded, shards ${payload.shards}, requests ${payload.requests}`);
