@@ -121,7 +121,6 @@ export class SqsEventSource {
   private async invoke(messages: Message[]): Promise<Set<string>> {
     this.stats.invocations++;
     this.stats.messages += messages.length;
-    const deadline = Date.now() + this.opts.functionTimeoutMs;
     const event: SQSEvent = {
       Records: messages.map((m) => ({
         messageId: m.MessageId!,
@@ -140,20 +139,7 @@ export class SqsEventSource {
         awsRegion: 'us-east-1',
       })),
     };
-    const context = {
-      callbackWaitsForEmptyEventLoop: false,
-      functionName: this.opts.functionName,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${this.opts.functionName}`,
-      memoryLimitInMB: '1024',
-      awsRequestId: randomUUID(),
-      logGroupName: `/aws/lambda/${this.opts.functionName}`,
-      logStreamName: 'local',
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    } satisfies Context;
+    const context = localLambdaContext(this.opts.functionName, this.opts.functionTimeoutMs);
     try {
       const response = await this.opts.handler(event, context);
       const failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
@@ -167,4 +153,23 @@ export class SqsEventSource {
       return new Set(messages.map((m) => m.MessageId!));
     }
   }
+}
+
+/** A Lambda context as the handlers see it, whose remaining time counts down from the function timeout. */
+export function localLambdaContext(functionName: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
 }

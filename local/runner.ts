@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
 import { s3Client, sqsClient, dynamoDocumentClient } from '#shared/aws/clients.ts';
 import { DynamoStateStore } from '#shared/state/dynamo-state-store.ts';
 import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
@@ -11,7 +9,7 @@ import { migrate } from '#shared/warehouse/schema.ts';
 import { since, snapshot, type CounterSnapshot } from '#shared/telemetry/counters.ts';
 import { resetRuntime, useWarehouse, type Warehouse } from '#functions/runtime.ts';
 import { startLocalAws, type LocalAws } from './emulators.ts';
-import { SqsEventSource } from './event-source.ts';
+import { localLambdaContext, SqsEventSource } from './event-source.ts';
 import { S3NotificationBridge } from './s3-notifications.ts';
 
 export interface CycleOptions {
@@ -60,22 +58,6 @@ export interface CycleResult {
 /** Local stand-in for the functions' timeout; queues hide a received message for 6x this, as in AWS. */
 export const LOCAL_FUNCTION_TIMEOUT_MS = 120_000;
 
-const LOCAL_CONTEXT = (functionName: string, timeoutMs: number): Context => {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 };
 
 /**
@@ -163,7 +145,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
   };
 
   await bridge.primeWithExisting();
-  const result = (await planner({ resumeAfterMinutes: 0, window: opts.window }, LOCAL_CONTEXT('planner', 15 * 60_000))) as PlannerResult;
+  const result = (await planner({ resumeAfterMinutes: 0, window: opts.window }, localLambdaContext('planner', 15 * 60_000))) as PlannerResult;
   if (result.outcome === 'busy') return finish(result, false, 'another planner holds the lease');
   const runId = result.runId;
   const estimatedFills = result.outcome === 'planned' ? result.estimatedRows : 0;
