@@ -58,8 +58,6 @@ export interface CycleResult {
 /** Local stand-in for the functions' timeout; queues hide a received message for 6x this, as in AWS. */
 export const LOCAL_FUNCTION_TIMEOUT_MS = 120_000;
 
-};
-
 /**
  * One scheduled cycle on this machine: the planner, then fetchers and the
  * loader fed by their queues until the run completes, all through the same
