@@ -1,0 +1,22 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { embeddedClient } from '#local/embedded-clickhouse.ts';
+import { migrate } from '#shared/warehouse/schema.ts';
+import { countingClient } from '../lib/instrument.ts';
+
+/** A fresh chDB database (the project's schema) behind a client that counts inserts. */
+export async function freshWarehouse(dir: string, database: string): Promise<{ client: ClickHouseClient; raw: ClickHouseClient; database: string; counts: { inserts: number } }> {
+  mkdirSync(dir, { recursive: true });
+  const raw = embeddedClient(join(dir, 'chdb'));
+  await raw.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+  await migrate(raw, database);
+  const counts = { inserts: 0 };
+  return { client: countingClient(raw, counts), raw, database, counts };
+}
+
+export async function distinctFills(client: ClickHouseClient, database: string): Promise<number> {
+  const res = await client.query({ query: `SELECT count() AS n FROM ${database}.fills FINAL`, format: 'JSONEachRow' });
+  const [row] = (await res.json()) as { n: string }[];
+  return Number(row?.n ?? 0);
+}

@@ -1,0 +1,65 @@
+/**
+ * One benchmark approach in its own process, so its peak memory
+ * (process.resourceUsage().maxRSS) is its own. Driven over IPC by bench/run.ts.
+ */
+import type { ApproachRequest, ApproachResult, ChildMessage, ParentMessage } from './lib/types.ts';
+import { jsMemorySampler } from './lib/instrument.ts';
+
+const send = (m: ChildMessage) => process.send?.(m);
+const sampler = jsMemorySampler();
+let baselineRssBytes = 0;
+let pipelineUsed = false;
+const markBaseline = () => {
+  baselineRssBytes = process.memoryUsage().rss;
+};
+
+async function run(req: ApproachRequest): Promise<ApproachResult> {
+  switch (req.kind) {
+    case 'pipeline-backfill':
+    case 'pipeline-incremental': {
+      const { pipelineCycle } = await import('./approaches/pipeline.ts');
+      pipelineUsed = true;
+      if (!baselineRssBytes) markBaseline();
+      return pipelineCycle(req);
+    }
+    case 'per-market': {
+      markBaseline();
+      const { perMarket } = await import('./approaches/per-market.ts');
+      return perMarket(req);
+    }
+    case 'global-cursor': {
+      markBaseline();
+      const { globalCursor } = await import('./approaches/global-cursor.ts');
+      return globalCursor(req);
+    }
+    case 'loader': {
+      const { loaderOnly } = await import('./approaches/loader.ts');
+      return loaderOnly(req, markBaseline);
+    }
+    case 'fetcher': {
+      const { fetcherOnly } = await import('./approaches/fetcher.ts');
+      return fetcherOnly(req, markBaseline);
+    }
+  }
+}
+
+process.on('message', (m: ParentMessage) => {
+  if (m.type === 'exit') {
+    void (async () => {
+      if (pipelineUsed) await (await import('./approaches/pipeline.ts')).closePipeline().catch(() => undefined);
+      send({
+        type: 'memory',
+        memory: { maxRssBytes: process.resourceUsage().maxRSS * 1024, peakJsBytes: sampler.peak(), baselineRssBytes },
+      });
+      sampler.stop();
+      process.disconnect?.();
+      setTimeout(() => process.exit(0), 200).unref();
+    })();
+    return;
+  }
+  run(m.request).then(
+    (result) => send({ type: 'result', result }),
+    (err: Error) => send({ type: 'error', message: err.stack ?? err.message }),
+  );
+});
+send({ type: 'ready' });

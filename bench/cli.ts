@@ -1,0 +1,104 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { ALL_APPROACHES, runBench } from './harness.ts';
+import { consoleSummary } from './lib/report.ts';
+import { checkTargets, generatedSection, writeBenchmarksDoc } from './lib/markdown.ts';
+
+const int = (v: string) => {
+  const x = Number(v.replace(/_/g, ''));
+  if (!Number.isInteger(x) || x <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return x;
+};
+const num = (v: string) => {
+  const x = Number(v);
+  if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError('must be a non-negative number');
+  return x;
+};
+
+const program = new Command('bench')
+  .description('Benchmark the pipeline against the per-market and single-cursor approaches, on simulated sources with a fixed rate limit')
+  .option('--fills <n>', 'fills in the simulated subgraph', int, 1_000_000)
+  .option('--markets <n>', "markets (default: fills / 216, Polymarket's ratio)", int)
+  .option('--seed <n>', 'dataset seed', int, 1)
+  .option('--top-share <x>', 'share of all fills in the heaviest market', num, 0.1)
+  .option('--rate <n>', 'source limit, requests per second', int, 20)
+  .option('--latency-ms <n>', 'added to every source response', num, 100)
+  .option('--workers <n>', 'fetcher concurrency of the pipeline = workers of the per-market approach', int, 4)
+  .option('--pages-per-object <n>', 'PAGES_PER_OBJECT for the pipeline and the fetcher (default: the pipeline default)', int)
+  .option('--loader-rows <n>', 'rows in the loader benchmark object', int, 1_000_000)
+  .option('--incremental-share <x>', 'new fills for the incremental run, as a share of the backfill', num, 0.01)
+  .option('--only <list>', `comma-separated subset of ${ALL_APPROACHES.join(',')}`)
+  .option('--skip <list>', 'comma-separated approaches to leave out')
+  .option('--out <file>', 'markdown file whose generated section is rewritten', 'docs/BENCHMARKS.md')
+  .option('--no-write', 'print only; leave the markdown file alone')
+  .option('--work-dir <dir>', 'scratch directory', '.bench/work')
+  .option('--keep', 'keep the scratch directory')
+  .option('--cpu-prof', 'write a V8 CPU profile of every child process to .bench/prof')
+  .action(main);
+
+interface Flags {
+  fills: number;
+  markets?: number;
+  seed: number;
+  topShare: number;
+  rate: number;
+  latencyMs: number;
+  workers: number;
+  pagesPerObject?: number;
+  loaderRows: number;
+  incrementalShare: number;
+  only?: string;
+  skip?: string;
+  out: string;
+  write: boolean;
+  workDir: string;
+  keep?: boolean;
+  cpuProf?: boolean;
+}
+
+async function main(f: Flags): Promise<void> {
+  const list = (s?: string) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+  const approaches = new Set<string>(f.only ? list(f.only) : ALL_APPROACHES);
+  for (const x of list(f.skip)) approaches.delete(x);
+  for (const x of approaches) {
+    if (!(ALL_APPROACHES as readonly string[]).includes(x)) throw new InvalidArgumentError(`unknown approach ${x}`);
+  }
+  const profDir = resolve('.bench/prof');
+  if (f.cpuProf) mkdirSync(profDir, { recursive: true });
+  const report = await runBench({
+    fills: f.fills,
+    markets: f.markets,
+    seed: f.seed,
+    topShare: f.topShare,
+    rate: f.rate,
+    latencyMs: f.latencyMs,
+    workers: f.workers,
+    pagesPerObject: f.pagesPerObject,
+    loaderRows: Math.min(f.loaderRows, f.fills),
+    incrementalShare: f.incrementalShare,
+    approaches,
+    workDir: f.workDir,
+    keep: f.keep,
+    childExecArgv: f.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+    log: (line) => console.error(`[bench] ${line}`),
+  });
+  console.log(consoleSummary(report));
+  console.log('\ntargets:');
+  for (const t of checkTargets(report)) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.measured}`);
+  mkdirSync('.bench', { recursive: true });
+  const json = join('.bench', `results-${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(json, JSON.stringify(report, null, 2));
+  console.error(`[bench] raw results: ${json}`);
+  if (f.write) {
+    const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+    writeBenchmarksDoc(resolve(f.out), generatedSection(report, command));
+    console.error(`[bench] wrote ${f.out}`);
+  }
+  if (report.runs.some((m) => !m.result.ok && !m.name.endsWith('lossy'))) process.exitCode = 1;
+}
+
+program.parseAsync().catch((err: Error) => {
+  console.error(`bench failed: ${err.stack ?? err.message}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,344 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync, createGzip, createGunzip } from 'node:zlib';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extendDataset, generateDataset, startSimulatedSources, type Dataset, type SimulatedSources } from '#simulator/index.ts';
+import type { FaultOptions } from '#simulator/index.ts';
+import { subgraphFill } from '#shared/sources/subgraph/schema.ts';
+import { encodeStaged } from '#shared/staging/codec.ts';
+import type { StagedRecord } from '#shared/model/staged.ts';
+import type { ApproachRequest, ApproachResult, ChildMemory, ChildMessage, ParentMessage } from './lib/types.ts';
+import { load, machineInfo, type MachineInfo } from './lib/machine.ts';
+import { costModel, type CostLine } from './lib/cost.ts';
+
+/** Polymarket's own ratio: 171,305 markets for 37 M fills on the subgraph (the seed's full backfill). */
+export const FILLS_PER_MARKET = 37_000_000 / 171_305;
+
+export interface BenchOptions {
+  fills: number;
+  markets?: number;
+  seed: number;
+  /** Share of all fills held by the heaviest market. */
+  topShare: number;
+  /** Source limit: requests per second (each simulated server its own bucket), burst = rate. */
+  rate: number;
+  /** Added to every source response, as a network round trip and query time. */
+  latencyMs: number;
+  /** Pipeline fetcher concurrency = per-market workers. */
+  workers: number;
+  pagesPerObject?: number;
+  /** Rows in the loader benchmark's single big object. */
+  loaderRows: number;
+  /** New fills in the incremental run, as a share of the backfill. */
+  incrementalShare: number;
+  approaches: Set<string>;
+  /** Scratch space (chDB directories, staged files); removed afterwards unless keep. */
+  workDir: string;
+  keep?: boolean;
+  /** Extra node flags for the children (e.g. --cpu-prof). */
+  childExecArgv?: string[];
+  log?: (line: string) => void;
+}
+
+export const ALL_APPROACHES = ['pipeline', 'per-market', 'global-cursor', 'global-cursor-lossy', 'fetcher', 'loader', 'incremental'] as const;
+
+export interface SourceTally {
+  /** Every HTTP request the subgraph received, 429s included. */
+  requests: number;
+  /** Answered 429 by the rate limit. */
+  rateLimited: number;
+  /** Requests that ran a query. */
+  executions: number;
+  byRootField: Record<string, number>;
+  rowsReturned: number;
+  marketListRequests: number;
+  marketListRateLimited: number;
+}
+
+export interface Measured {
+  name: string;
+  result: ApproachResult;
+  memory: ChildMemory;
+  source: SourceTally;
+  loadBefore: string;
+  loadAfter: string;
+}
+
+export interface BenchReport {
+  options: Omit<BenchOptions, 'approaches' | 'log'> & { approaches: string[]; markets: number };
+  machine: MachineInfo;
+  startedAt: string;
+  datasetMs: number;
+  dataset: { fills: number; markets: number; heaviestMarketFills: number; marketsUnder100: number; marketsOver100k: number };
+  physicalLimitFillsPerSecond: number;
+  runs: Measured[];
+  incremental?: { newFills: number; minimumSubgraphRequests: number; measured: Measured };
+  cost?: CostLine[];
+}
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+/** Starts bench/child.ts under tsx, with IPC. */
+function spawnChild(execArgv: string[]): ChildProcess {
+  return fork(join(here, 'child.ts'), [], {
+    execArgv: ['--import', 'tsx', ...execArgv],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' },
+  });
+}
+
+function nextMessage(child: ChildProcess): Promise<ChildMessage> {
+  return new Promise((resolvePromise, reject) => {
+    const onMessage = (m: ChildMessage) => {
+      cleanup();
+      resolvePromise(m);
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`benchmark child exited (code ${code}) before answering`));
+    };
+    const cleanup = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+class Child {
+  private constructor(private readonly proc: ChildProcess) {}
+
+  static async start(execArgv: string[]): Promise<Child> {
+    const proc = spawnChild(execArgv);
+    const m = await nextMessage(proc);
+    if (m.type !== 'ready') throw new Error(`unexpected first message ${m.type}`);
+    return new Child(proc);
+  }
+
+  async run(request: ApproachRequest): Promise<ApproachResult> {
+    this.proc.send({ type: 'run', request } satisfies ParentMessage);
+    const m = await nextMessage(this.proc);
+    if (m.type === 'error') throw new Error(`${request.kind} failed in its child: ${m.message}`);
+    if (m.type !== 'result') throw new Error(`unexpected message ${m.type}`);
+    return m.result;
+  }
+
+  async exit(): Promise<ChildMemory> {
+    this.proc.send({ type: 'exit' } satisfies ParentMessage);
+    const m = await nextMessage(this.proc);
+    if (m.type !== 'memory') throw new Error(`unexpected message ${m.type}`);
+    await once(this.proc, 'exit').catch(() => undefined);
+    return m.memory;
+  }
+}
+
+function faultsFor(opts: BenchOptions): FaultOptions {
+  return {
+    rateLimit: { perSecond: opts.rate, burst: opts.rate },
+    ...(opts.latencyMs > 0 ? { slow: 1, slowMs: opts.latencyMs } : {}),
+  };
+}
+
+/** Refills the rate-limit buckets and zeroes the counters, so every approach meets the same source. */
+function resetSources(sim: SimulatedSources, opts: BenchOptions): void {
+  sim.subgraph.setFaults(faultsFor(opts));
+  sim.markets.setFaults(faultsFor(opts));
+  sim.subgraph.resetStats();
+  sim.markets.stats.requests = 0;
+  sim.markets.stats.faults['rate-limited'] = 0;
+}
+
+function tally(sim: SimulatedSources): SourceTally {
+  const s = sim.subgraph.stats;
+  return {
+    requests: s.requests,
+    rateLimited: s.faults['rate-limited'],
+    executions: s.executions,
+    byRootField: { ...s.byRootField },
+    rowsReturned: s.rowsReturned,
+    marketListRequests: sim.markets.stats.requests,
+    marketListRateLimited: sim.markets.stats.faults['rate-limited'],
+  };
+}
+
+function describeDataset(ds: Dataset) {
+  const perToken = new Map<string, number>();
+  for (const f of ds.fills) {
+    const t = f.makerAssetId === '0' ? f.takerAssetId : f.makerAssetId;
+    perToken.set(t, (perToken.get(t) ?? 0) + 1);
+  }
+  const perMarket = ds.markets.map((m) => (perToken.get(m.tokens[0].tokenId) ?? 0) + (perToken.get(m.tokens[1].tokenId) ?? 0));
+  return {
+    fills: ds.fills.length,
+    markets: ds.markets.length,
+    heaviestMarketFills: Math.max(...perMarket),
+    marketsUnder100: perMarket.filter((n) => n < 100).length,
+    marketsOver100k: perMarket.filter((n) => n > 100_000).length,
+  };
+}
+
+/**
+ * Writes staged objects the way the fetcher does (encodeStaged, gzip NDJSON):
+ * one object of `bigRows` fills, and the same fills again as objects of
+ * `smallRows` (the pipeline's default object: 20 pages of 1,000).
+ */
+async function writeStagedFiles(ds: Dataset, dir: string, bigRows: number, smallRows: number): Promise<{ big: string; small: string[]; rows: number }> {
+  mkdirSync(dir, { recursive: true });
+  const rows = Math.min(bigRows, ds.fills.length);
+  const big = join(dir, 'big-000000.ndjson.gz');
+  const gz = createGzip({ level: 6 });
+  const out = createWriteStream(big);
+  gz.pipe(out);
+  const small: string[] = [];
+  for (let i = 0; i < rows; i += smallRows) {
+    const records: StagedRecord[] = [];
+    for (const f of ds.fills.slice(i, Math.min(rows, i + smallRows))) {
+      const fill = subgraphFill({ ...f, timestamp: String(f.timestamp) });
+      if (typeof fill === 'string') throw new Error(`dataset fill does not map: ${fill}`);
+      records.push({ table: 'fills', row: fill });
+    }
+    const encoded = encodeStaged(records);
+    const file = join(dir, `small-${String(small.length).padStart(6, '0')}.ndjson.gz`);
+    const w = createWriteStream(file);
+    w.end(encoded);
+    await once(w, 'finish');
+    small.push(file);
+    if (!gz.write(gunzipSync(encoded))) await once(gz, 'drain');
+  }
+  gz.end();
+  await once(out, 'finish');
+  return { big, small, rows };
+}
+
+/**
+ * Answers ClickHouse's HTTP interface with 200 to every request and counts
+ * the rows it was sent: lets the loader's Node side run as it does in Lambda,
+ * without a server's own memory or speed in the figures.
+ */
+async function startInsertSink(): Promise<{ url: string; rows: () => number; close: () => Promise<void> }> {
+  let rows = 0;
+  const server: Server = createServer((req, res) => {
+    const body = req.headers['content-encoding'] === 'gzip' ? req.pipe(createGunzip()) : req;
+    body.on('data', (chunk: Buffer) => {
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) rows++;
+    });
+    body.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-clickhouse-summary': '{}' });
+      res.end('');
+    });
+    body.on('error', () => res.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    rows: () => rows,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+export async function runBench(opts: BenchOptions): Promise<BenchReport> {
+  const log = opts.log ?? (() => undefined);
+  const markets = opts.markets ?? Math.max(1, Math.round(opts.fills / FILLS_PER_MARKET));
+  const workDir = resolve(opts.workDir);
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  const startedAt = new Date().toISOString();
+  const t0 = Date.now();
+  const ds = generateDataset({ seed: opts.seed, markets, fills: opts.fills, topShare: opts.topShare });
+  const datasetMs = Date.now() - t0;
+  const dataset = describeDataset(ds);
+  log(`dataset: ${dataset.fills.toLocaleString('en-US')} fills over ${dataset.markets.toLocaleString('en-US')} markets in ${(datasetMs / 1000).toFixed(1)} s (heaviest market ${dataset.heaviestMarketFills.toLocaleString('en-US')} fills)`);
+  const sim = await startSimulatedSources({ dataset: ds, rateLimit: { perSecond: opts.rate, burst: opts.rate } });
+  const sources = { subgraphUrl: sim.subgraphUrl, marketsUrl: sim.marketsUrl };
+  const execArgv = opts.childExecArgv ?? [];
+  const report: BenchReport = {
+    options: { ...opts, approaches: [...opts.approaches], markets },
+    machine: machineInfo(),
+    startedAt,
+    datasetMs,
+    dataset,
+    physicalLimitFillsPerSecond: opts.rate * 1000,
+    runs: [],
+  };
+  const base = (kind: ApproachRequest['kind'], name: string): ApproachRequest => ({
+    kind,
+    sources,
+    workers: opts.workers,
+    dir: join(workDir, name),
+    expectedFills: ds.fills.length,
+    pagesPerObject: opts.pagesPerObject,
+  });
+
+  /** Runs one request in a fresh child and measures it. */
+  const measure = async (name: string, request: ApproachRequest, child?: Child): Promise<Measured> => {
+    resetSources(sim, opts);
+    const loadBefore = load();
+    log(`${name}: running (load ${loadBefore})`);
+    const own = child ?? (await Child.start(execArgv));
+    const result = await own.run(request);
+    const source = tally(sim);
+    const memory = child ? { maxRssBytes: 0, peakJsBytes: 0, baselineRssBytes: 0 } : await own.exit();
+    const m: Measured = { name, result, memory, source, loadBefore, loadAfter: load() };
+    log(`${name}: ${result.ok ? 'ok' : `NOT ok (${result.reason})`} in ${(result.wallMs / 1000).toFixed(1)} s, ${Math.round(result.fillsLoaded / (result.wallMs / 1000)).toLocaleString('en-US')} fills/s, ${source.requests} source requests (${source.rateLimited} answered 429)`);
+    return m;
+  };
+
+  try {
+    let pipelineChild: Child | undefined;
+    let pipelineRun: Measured | undefined;
+    if (opts.approaches.has('pipeline')) {
+      pipelineChild = await Child.start(execArgv);
+      pipelineRun = await measure('pipeline', base('pipeline-backfill', 'pipeline'), pipelineChild);
+      report.runs.push(pipelineRun);
+    }
+    if (opts.approaches.has('per-market')) report.runs.push(await measure('per-market', base('per-market', 'per-market')));
+    if (opts.approaches.has('global-cursor')) {
+      report.runs.push(await measure('global-cursor', { ...base('global-cursor', 'global-cursor'), cursor: 'complete' }));
+    }
+    if (opts.approaches.has('global-cursor-lossy')) {
+      report.runs.push(await measure('global-cursor-lossy', { ...base('global-cursor', 'global-cursor-lossy'), cursor: 'timestamp_gt' }));
+    }
+    if (opts.approaches.has('fetcher')) report.runs.push(await measure('fetcher', base('fetcher', 'fetcher')));
+    if (opts.approaches.has('loader')) {
+      const files = await writeStagedFiles(ds, join(workDir, 'staged'), opts.loaderRows, 20_000);
+      const req = (name: string, list: string[]): ApproachRequest => ({ ...base('loader', name), files: list, expectedFills: files.rows });
+      report.runs.push(await measure('loader-1-object', req('loader-big', [files.big])));
+      report.runs.push(await measure('loader-20k-objects', req('loader-small', files.small)));
+      const sink = await startInsertSink();
+      try {
+        report.runs.push(await measure('loader-http-sink', { ...req('loader-sink', [files.big]), sinkUrl: sink.url }));
+      } finally {
+        await sink.close();
+      }
+    }
+    if (pipelineChild && pipelineRun) {
+      const m = pipelineRun.result;
+      if (opts.approaches.has('incremental')) {
+        const newFills = Math.max(1, Math.round(ds.fills.length * opts.incrementalShare));
+        const newMarkets = Math.max(1, Math.round(newFills / FILLS_PER_MARKET / 4));
+        extendDataset(ds, { seed: opts.seed + 1, newMarkets, newFills });
+        const measured = await measure('incremental', { ...base('pipeline-incremental', 'pipeline'), expectedFills: ds.fills.length }, pipelineChild);
+        // A query for _meta fixes the run's upper bound; then full pages of new fills, and one more page that comes back short (proof of the end).
+        const minimumSubgraphRequests = 1 + Math.floor(newFills / 1000) + 1;
+        report.incremental = { newFills, minimumSubgraphRequests, measured };
+      }
+      pipelineRun.memory = await pipelineChild.exit();
+      report.cost = costModel({
+        fills: m.fillsLoaded,
+        plannerMs: Number(m.extra.plannerMs ?? 0),
+        invocations: m.invocations ?? {},
+        awsCalls: m.awsCalls ?? {},
+        objectsStaged: Number(m.extra.objectsStaged ?? 0),
+      });
+    }
+  } finally {
+    await sim.close();
+    if (!opts.keep) rmSync(workDir, { recursive: true, force: true });
+  }
+  return report;
+}
