@@ -5,6 +5,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { fetchShard } from '#shared/pipeline/fetcher.ts';
 import { shardMessageSchema } from '#shared/pipeline/messages.ts';
+import { loggableError } from '#shared/telemetry/redact.ts';
 import { logger, metrics, withCounters } from './observability.ts';
 import { pipelineRuntime, sourceRegistry } from './runtime.ts';
 
@@ -22,7 +23,7 @@ async function fetchRecord(record: SQSRecord, context: Context): Promise<void> {
     logger.info('shard fetched', { runId: message.runId, shardId: message.shardId, source: message.source, outcome });
   } catch (error) {
     // The reason travels with the message's history: after maxReceiveCount it is in the DLQ.
-    logger.error('shard failed', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: error as Error });
+    logger.error('shard failed', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: loggableError(error) });
     throw error;
   }
 }

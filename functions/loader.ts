@@ -6,6 +6,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { completeRuns, loadObject } from '#shared/pipeline/loader.ts';
 import { s3NotificationSchema, s3TestEventSchema } from '#shared/pipeline/messages.ts';
 import { assertSchemaCurrent } from '#shared/warehouse/schema.ts';
+import { loggableError } from '#shared/telemetry/redact.ts';
 import { logger, metrics, withCounters } from './observability.ts';
 import { currentWarehouse, pipelineRuntime } from './runtime.ts';
 
@@ -35,7 +36,7 @@ async function loadBatch(event: SQSEvent, context: Context): Promise<SQSBatchRes
         logger.info('object loaded', { ...outcome });
       }
     } catch (error) {
-      logger.error('load failed', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: error as Error });
+      logger.error('load failed', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: loggableError(error) });
       throw error;
     }
   };

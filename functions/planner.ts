@@ -4,6 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { runPlanner, type PlannerResult } from '#shared/pipeline/planner.ts';
+import { loggableError } from '#shared/telemetry/redact.ts';
 import { logger, metrics, withCounters } from './observability.ts';
 import { pipelineRuntime, sourceRegistry } from './runtime.ts';
 
@@ -38,4 +39,15 @@ async function plan(event: unknown, context: Context): Promise<PlannerResult> {
   return result;
 }
 
-export const handler = middy(plan).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+/** The runtime prints a thrown error whole; source URLs in it may carry keys. */
+async function planSafely(event: unknown, context: Context): Promise<PlannerResult> {
+  try {
+    return await plan(event, context);
+  } catch (error) {
+    const safe = loggableError(error);
+    logger.error('planning failed', { error: safe });
+    throw Object.assign(new Error(safe.message), { name: safe.name });
+  }
+}
+
+export const handler = middy(planSafely).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -95,21 +95,27 @@ export class SqsEventSource {
         }
         const retry = messages.filter((m) => failed.has(m.MessageId!));
         if (retry.length > 0 && this.opts.retryDelaySeconds !== undefined) {
-          await this.opts.sqs.send(
+          // At least a second: a zero visibility change makes fauxqs (with a data directory) drop the message.
+          const delay = Math.max(1, Math.round(this.opts.retryDelaySeconds));
+          const res = await this.opts.sqs.send(
             new ChangeMessageVisibilityBatchCommand({
               QueueUrl: this.opts.queueUrl,
-              Entries: retry.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: this.opts.retryDelaySeconds! })),
+              Entries: retry.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: delay })),
             }),
           );
+          // Failing to shorten the delay is harmless: the message reappears after its visibility timeout.
+          if (res.Failed?.length) this.lastError = new Error(`could not schedule the retry of ${res.Failed.length} message(s): ${res.Failed[0]?.Message}`);
         }
         const done = messages.filter((m) => !failed.has(m.MessageId!));
         if (done.length > 0) {
-          await this.opts.sqs.send(
+          const res = await this.opts.sqs.send(
             new DeleteMessageBatchCommand({
               QueueUrl: this.opts.queueUrl,
               Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
             }),
           );
+          // An undeleted message is delivered again, and every handler is idempotent: note it, carry on.
+          if (res.Failed?.length) this.lastError = new Error(`could not delete ${res.Failed.length} message(s): ${res.Failed[0]?.Message}`);
         }
       } finally {
         this.busy--;

@@ -20,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Command, InvalidArgumentError } from 'commander';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { sqsClient } from '#shared/aws/clients.ts';
 import { redrive } from '#shared/ops/redrive.ts';
 import { SqsDeadLetterQueues } from '#shared/ops/sqs-dead-letters.ts';
@@ -198,6 +199,8 @@ export interface SoakReport {
   markets: number;
   cycles: number;
   cycleErrors: string[];
+  /** Cycles that ended without completing, and where their unfinished messages were. */
+  stalls: string[];
   wallMs: number;
   faults: Record<string, number>;
   retries: { source: number; awsSdk: number };
@@ -273,6 +276,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
 
   const totals = Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as CounterSnapshot;
   const cycleErrors: string[] = [];
+  const stalls: string[] = [];
   let cycles = 0;
   let redeliveries = 0;
   let redriven = 0;
@@ -314,6 +318,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         continue;
       }
       for (const n of COUNTER_NAMES) totals[n] += result.counters[n];
+      if (!result.ok) {
+        // Where the unfinished work sits: waiting, in flight (invisible), or nowhere (to be re-announced by the next planner).
+        const attrs = async (url: string) =>
+          (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes ?? {};
+        const [shards, loads] = [await attrs(aws.shardQueueUrl), await attrs(aws.loadQueueUrl)];
+        stalls.push(
+          `cycle ${cycles}: ${result.reason}; shard queue ${shards.ApproximateNumberOfMessages} waiting/${shards.ApproximateNumberOfMessagesNotVisible} in flight, ` +
+            `load queue ${loads.ApproximateNumberOfMessages}/${loads.ApproximateNumberOfMessagesNotVisible}`,
+        );
+        log(stalls.at(-1)!);
+      }
       redeliveries += result.invocations.failedMessages;
       complete = result.ok;
       log(
@@ -373,6 +388,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     markets: o.markets,
     cycles,
     cycleErrors,
+    stalls,
     wallMs: Date.now() - started,
     faults,
     retries: { source: totals.SourceRetries, awsSdk: s3Proxy.sdkRetries + dynamoProxy.sdkRetries },
@@ -396,6 +412,7 @@ export function formatSoak(r: SoakReport): string {
       .map(([k, v]) => `  ${k.padEnd(52)} ${n(v).padStart(8)}`),
     `retries: source HTTP ${n(r.retries.source)}, AWS SDK ${n(r.retries.awsSdk)}`,
     `redeliveries (failed messages delivered again): ${n(r.redeliveries)}; dead letters redriven: ${n(r.redriven)}; cycle errors: ${r.cycleErrors.length}`,
+    ...r.stalls.map((x) => `incomplete ${x}`),
     `fills in ClickHouse: ${n(r.loaded.rows)} rows, ${n(r.loaded.final)} with FINAL, ${n(r.loaded.distinct)} distinct ids`,
     `fills lost: ${n(r.lost)}; duplicates: ${n(r.duplicates)}; ids not in the source: ${n(r.unexpected)}`,
     `source requests ${n(r.counters.SourceRequests)} (throttled ${n(r.counters.SourceThrottled)}, server errors ${n(r.counters.SourceServerErrors)}, timeouts ${n(r.counters.SourceTimeouts)}); objects staged ${n(r.counters.ObjectsStaged)}, loaded ${n(r.counters.ObjectsLoaded)}`,

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { ConfigError, readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
+import { redactUrls } from '#shared/telemetry/redact.ts';
 import type { CycleProgress, CycleResult } from '../runner.ts';
 import { dataDirFrom, localWarehouse } from './warehouse.ts';
 
@@ -159,6 +160,6 @@ function printSummary(r: CycleResult, totals: Awaited<ReturnType<typeof tableCou
 }
 
 program.parseAsync().catch((err: Error) => {
-  console.error(err instanceof ConfigError ? err.message : `sync failed: ${err.stack ?? err.message}`);
+  console.error(err instanceof ConfigError ? err.message : `sync failed: ${redactUrls(err.stack ?? err.message)}`);
   process.exitCode = 1;
 });

@@ -2,6 +2,7 @@ import type { StateStore } from '../ports/state.ts';
 import { runProgress } from '../pipeline/completion.ts';
 import { SOURCE_NAMES, type SourceName } from '../sources/source.ts';
 import type { DeadLetterQueues, RejectCount, SourceHeads, WarehouseStats } from './ports.ts';
+import { redactUrls } from '../telemetry/redact.ts';
 
 /** Units a source's watermark counts in; the lag is head minus watermark in the same unit. */
 export const WATERMARK_UNITS: Record<SourceName, 'seconds' | 'blocks' | null> = {
@@ -218,8 +219,4 @@ export function errorText(err: unknown): string {
 }
 
 /** Drops user info and query strings from URLs in a message (tokens live there). */
-export function redactUrls(text: string): string {
-  return text.replace(/\b(https?:\/\/)([^\s/@]+@)?([^\s/?#]+)([^\s?#]*)(\?[^\s#]*)?/g, (_m, scheme: string, _user, host: string, path: string, query?: string) =>
-    `${scheme}${host}${path}${query ? '?…' : ''}`,
-  );
-}
+export { redactUrls } from '../telemetry/redact.ts';

@@ -1,5 +1,6 @@
 import ky, { TimeoutError, type KyInstance } from 'ky';
 import { count } from '../telemetry/counters.ts';
+import { redactUrls } from '../telemetry/redact.ts';
 
 export interface SourceHttpOptions {
   timeoutMs: number;
@@ -41,7 +42,9 @@ export function sourceHttp(opts: SourceHttpOptions): KyInstance {
         async (error) => {
           // Say what the source said: a bare "400 Bad Request" tells an operator nothing.
           const text = await error.response.text().catch(() => '');
-          if (text) error.message = `${error.message}: ${text.slice(0, 500)}`;
+          // The URL may carry a provider key: never let it into a message that gets logged.
+          error.message = redactUrls(text ? `${error.message}: ${text.slice(0, 500)}` : error.message);
+          if (error.stack) error.stack = redactUrls(error.stack);
           return error;
         },
       ],

@@ -77,6 +77,9 @@ function marketRecords(raw: unknown): StagedRecord[] {
   }
   const m = parsed.data;
   const endMs = m.end_date_iso ? Date.parse(m.end_date_iso) : NaN;
+  // ClickHouse DateTime holds 1970..2106; a date outside it is noise in the list, not a market fact.
+  const endSeconds = Math.floor(endMs / 1000);
+  const endDate = Number.isFinite(endSeconds) && endSeconds >= 0 && endSeconds <= 4_294_967_295 ? endSeconds : null;
   const records: StagedRecord[] = [
     {
       table: 'markets',
@@ -85,7 +88,7 @@ function marketRecords(raw: unknown): StagedRecord[] {
         question_id: m.question_id ?? '',
         question: m.question ?? '',
         slug: m.market_slug ?? '',
-        end_date: Number.isNaN(endMs) ? null : Math.floor(endMs / 1000),
+        end_date: endDate,
         closed: m.closed,
         neg_risk: m.neg_risk ?? false,
         neg_risk_market_id: m.neg_risk_market_id ?? '',
