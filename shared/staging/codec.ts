@@ -1,7 +1,8 @@
 import { gzipSync, createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { STAGED_TABLES, type StagedRecord, type StagedTable } from '../model/staged.ts';
+import { STAGED_TABLES, stagedRecordSchema, type StagedRecord, type StagedTable } from '../model/staged.ts';
+import { fillJson, fillJsonProblem } from './fill-line.ts';
 
 export const STAGED_CONTENT_TYPE = 'application/x-ndjson';
 
@@ -14,7 +15,7 @@ const PREFIXES = STAGED_TABLES.map((t) => [t, linePrefix(t)] as const);
 
 /** Deterministic for the same records: a re-fetched page stages byte-identical objects (same ETag). */
 export function encodeStaged(records: StagedRecord[]): Buffer {
-  const text = records.map((r) => `${linePrefix(r.table)}${JSON.stringify(r.row)}}`).join('\n');
+  const text = records.map((r) => `${linePrefix(r.table)}${r.table === 'fills' ? fillJson(r.row) : JSON.stringify(r.row)}}`).join('\n');
   return gzipSync(Buffer.from(records.length ? `${text}\n` : '', 'utf8'), { level: 6 });
 }
 
@@ -29,7 +30,11 @@ export class StagedFormatError extends Error {
   override name = 'StagedFormatError';
 }
 
-/** Streams a staged object line by line without holding it whole. */
+/**
+ * Streams a staged object line by line without holding it whole, refusing
+ * the first line that is not a well-formed record: fills by their canonical
+ * shape (cheap, no parse), the few other rows by their full schema.
+ */
 export async function* readStagedLines(gzipped: Readable): AsyncGenerator<StagedLine> {
   const lines = createInterface({ input: gzipped.pipe(createGunzip()), crlfDelay: Infinity });
   let lineNumber = 0;
@@ -40,6 +45,21 @@ export async function* readStagedLines(gzipped: Readable): AsyncGenerator<Staged
     if (!match || !line.endsWith('}}')) {
       throw new StagedFormatError(`line ${lineNumber} is not a staged record: ${line.slice(0, 120)}`);
     }
-    yield { table: match[0], rowJson: line.slice(match[1].length, -1), lineNumber };
+    const table = match[0];
+    const rowJson = line.slice(match[1].length, -1);
+    const problem = table === 'fills' ? fillJsonProblem(rowJson) : recordProblem(line);
+    if (problem) throw new StagedFormatError(`line ${lineNumber} (${table}): ${problem}`);
+    yield { table, rowJson, lineNumber };
   }
+}
+
+function recordProblem(line: string): string | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return 'not JSON';
+  }
+  const parsed = stagedRecordSchema.safeParse(value);
+  return parsed.success ? null : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
 }
