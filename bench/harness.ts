@@ -44,7 +44,7 @@ export interface BenchOptions {
   log?: (line: string) => void;
 }
 
-export const ALL_APPROACHES = ['pipeline', 'per-market', 'global-cursor', 'global-cursor-lossy', 'fetcher', 'loader', 'incremental'] as const;
+export const ALL_APPROACHES = ['pipeline', 'per-market', 'global-cursor', 'global-cursor-lossy', 'fetcher', 'loader', 'loader-sink', 'incremental'] as const;
 
 export interface SourceTally {
   /** Every HTTP request the subgraph received, 429s included. */
@@ -110,11 +110,15 @@ function nextMessage(child: ChildProcess): Promise<ChildMessage> {
   });
 }
 
+const live = new Set<ChildProcess>();
+
 class Child {
   private constructor(private readonly proc: ChildProcess) {}
 
   static async start(execArgv: string[]): Promise<Child> {
     const proc = spawnChild(execArgv);
+    live.add(proc);
+    proc.once('exit', () => live.delete(proc));
     const m = await nextMessage(proc);
     if (m.type !== 'ready') throw new Error(`unexpected first message ${m.type}`);
     return new Child(proc);
@@ -280,7 +284,15 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     const loadBefore = load();
     log(`${name}: running (load ${loadBefore})`);
     const own = child ?? (await Child.start(execArgv));
-    const result = await own.run(request);
+    let result: ApproachResult;
+    try {
+      result = await own.run(request);
+    } catch (err) {
+      // A failed approach is a result too: report it and go on with the others.
+      const message = (err as Error).message;
+      log(`${name}: FAILED: ${message}`);
+      result = { kind: request.kind, ok: false, reason: message.split('\n').slice(0, 2).join(' ').slice(0, 300), wallMs: 0, fillsLoaded: 0, fillsInWarehouse: 0, clickhouseInserts: 0, clientRequests: 0, clientThrottled: 0, extra: {} };
+    }
     const source = tally(sim);
     const memory = child ? { maxRssBytes: 0, peakJsBytes: 0, baselineRssBytes: 0 } : await own.exit();
     const m: Measured = { name, result, memory, source, loadBefore, loadAfter: load() };
@@ -304,16 +316,20 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       report.runs.push(await measure('global-cursor-lossy', { ...base('global-cursor', 'global-cursor-lossy'), cursor: 'timestamp_gt' }));
     }
     if (opts.approaches.has('fetcher')) report.runs.push(await measure('fetcher', base('fetcher', 'fetcher')));
-    if (opts.approaches.has('loader')) {
+    if (opts.approaches.has('loader') || opts.approaches.has('loader-sink')) {
       const files = await writeStagedFiles(ds, join(workDir, 'staged'), opts.loaderRows, 20_000);
       const req = (name: string, list: string[]): ApproachRequest => ({ ...base('loader', name), files: list, expectedFills: files.rows });
-      report.runs.push(await measure('loader-1-object', req('loader-big', [files.big])));
-      report.runs.push(await measure('loader-20k-objects', req('loader-small', files.small)));
-      const sink = await startInsertSink();
-      try {
-        report.runs.push(await measure('loader-http-sink', { ...req('loader-sink', [files.big]), sinkUrl: sink.url }));
-      } finally {
-        await sink.close();
+      if (opts.approaches.has('loader')) {
+        report.runs.push(await measure('loader-1-object', req('loader-big', [files.big])));
+        report.runs.push(await measure('loader-20k-objects', req('loader-small', files.small)));
+      }
+      if (opts.approaches.has('loader-sink')) {
+        const sink = await startInsertSink();
+        try {
+          report.runs.push(await measure('loader-http-sink', { ...req('loader-sink', [files.big]), sinkUrl: sink.url }));
+        } finally {
+          await sink.close();
+        }
       }
     }
     if (pipelineChild && pipelineRun) {
@@ -337,6 +353,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       });
     }
   } finally {
+    for (const proc of live) proc.kill();
     await sim.close();
     if (!opts.keep) rmSync(workDir, { recursive: true, force: true });
   }

@@ -1,14 +1,12 @@
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { loadStagedObject } from '#shared/warehouse/load-staged.ts';
-import { serverClient } from '#shared/warehouse/client.ts';
-import { countingClient } from '../lib/instrument.ts';
 import type { ApproachRequest, ApproachResult } from '../lib/types.ts';
 import { distinctFills, freshWarehouse } from './common.ts';
 
 /** The loader's insert path alone: staged files → loadStagedObject → chDB, one object after another. */
 export async function loaderOnly(req: ApproachRequest, onBaseline: () => void): Promise<ApproachResult> {
-  if (req.sinkUrl) return loaderToSink(req, onBaseline);
+  if (req.sinkUrl) return (await import('./loader-sink.ts')).loaderToSink(req, onBaseline);
   const wh = await freshWarehouse(req.dir, 'bench_loader');
   const files = req.files ?? [];
   onBaseline();
@@ -41,32 +39,3 @@ export async function loaderOnly(req: ApproachRequest, onBaseline: () => void): 
   };
 }
 
-/**
- * The same loadStagedObject over the server client (HTTP, compressed) that the
- * Lambda uses, against a sink that only counts rows: the Node side alone.
- */
-async function loaderToSink(req: ApproachRequest, onBaseline: () => void): Promise<ApproachResult> {
-  const counts = { inserts: 0 };
-  const client = countingClient(serverClient({ url: req.sinkUrl!, username: 'default', password: '' }), counts);
-  onBaseline();
-  const started = Date.now();
-  let rows = 0;
-  for (const file of req.files ?? []) {
-    const result = await loadStagedObject(client, 'bench_sink', { key: `bench/${basename(file)}`, etag: 'sink', body: createReadStream(file) });
-    rows += result.rows.fills;
-  }
-  const wallMs = Date.now() - started;
-  await client.close();
-  return {
-    kind: 'loader',
-    ok: rows === req.expectedFills,
-    reason: rows === req.expectedFills ? undefined : `${req.expectedFills - rows} rows missing`,
-    wallMs,
-    fillsLoaded: rows,
-    fillsInWarehouse: rows,
-    clickhouseInserts: counts.inserts,
-    clientRequests: 0,
-    clientThrottled: 0,
-    extra: { objects: (req.files ?? []).length, rowsPerObject: Math.round(rows / Math.max(1, (req.files ?? []).length)), sink: 'http' },
-  };
-}

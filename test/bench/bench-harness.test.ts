@@ -22,7 +22,7 @@ describe('npm run bench harness', () => {
       workers: 2,
       loaderRows: 3_000,
       incrementalShare: 0.05,
-      approaches: new Set(['pipeline', 'per-market', 'global-cursor', 'fetcher', 'loader', 'incremental']),
+      approaches: new Set(['pipeline', 'per-market', 'global-cursor', 'fetcher', 'loader', 'loader-sink', 'incremental']),
       workDir: join(dir, 'work'),
     });
     const byName = Object.fromEntries(report.runs.map((m) => [m.name, m]));
