@@ -411,7 +411,7 @@ export function formatSoak(r: SoakReport): string {
       .sort()
       .map(([k, v]) => `  ${k.padEnd(52)} ${n(v).padStart(8)}`),
     `retries: source HTTP ${n(r.retries.source)}, AWS SDK ${n(r.retries.awsSdk)}`,
-    `redeliveries (failed messages delivered again): ${n(r.redeliveries)}; dead letters redriven: ${n(r.redriven)}; cycle errors: ${r.cycleErrors.length}`,
+    `failed deliveries (messages handed back for another try): ${n(r.redeliveries)}; dead letters redriven: ${n(r.redriven)}; cycle errors: ${r.cycleErrors.length}`,
     ...r.stalls.map((x) => `incomplete ${x}`),
     `fills in ClickHouse: ${n(r.loaded.rows)} rows, ${n(r.loaded.final)} with FINAL, ${n(r.loaded.distinct)} distinct ids`,
     `fills lost: ${n(r.lost)}; duplicates: ${n(r.duplicates)}; ids not in the source: ${n(r.unexpected)}`,

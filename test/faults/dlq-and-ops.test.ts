@@ -191,13 +191,13 @@ describe('dead letters, redrive, status and replay', () => {
     await expectExact();
   });
 
-  // BUG (fauxqs 2.4.1 with a data directory, as `npm run sync` runs it): ChangeMessageVisibility to 0 drops the
+  // Was a BUG, fixed in 16f54ae (fauxqs 2.4.1 with a data directory, as `npm run sync` runs it): ChangeMessageVisibility to 0 drops the
   // message from the running queue (sqsStore.changeVisibility deletes it from in-flight, then
   // persistence.updateMessageReady writes NULL into approximate_receive_count and throws before the message is
   // pushed back). local/event-source.ts sends exactly that when retryDelaySeconds is 0, and ignores the batch's
   // `Failed` entries. The planner's resume re-enqueues the shard on the next cycle, so nothing is lost for good,
   // but the cycle stalls and the DLQ never fills. Fix: clamp retryDelaySeconds to >= 1 in the runner/event
-  // source and fail loudly on `Failed` entries. Flip `it.fails` to `it` once fixed.
+  // source and fail loudly on `Failed` entries.
   it('redelivers a failed message with retryDelaySeconds 0 on the persisted emulator', async () => {
     const { SendMessageCommand: Send } = await import('@aws-sdk/client-sqs');
     await sqs.send(new Send({ QueueUrl: p.aws.loadQueueUrl, MessageBody: '{"Records":[]}' }));

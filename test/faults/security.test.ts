@@ -58,13 +58,12 @@ describe('secrets never reach logs or errors', () => {
     await sim?.close();
   });
 
-  // BUG (shared/sources/http.ts beforeError + functions/fetcher.ts `logger.error('shard failed', { error })`):
+  // Was a BUG, fixed in 16f54ae (shared/sources/http.ts beforeError + functions/fetcher.ts `logger.error('shard failed', { error })`):
   // ky's HTTPError message is "Request failed with status code 500 ...: POST <full URL>", and the handler logs
   // the whole error object (message, options.body with every token id, request). A source URL that carries a
   // key (?api_key=..., or a path segment as Alchemy/QuickNode use) is written to the logs on every failed page.
   // Fix: in sourceHttp's beforeError, replace the URL in error.message with origin + path (no query, no user
   // info), and log only { name, message } of errors (shared/ops/status.ts redactUrls does the first part).
-  // Flip `it.fails` to `it` once fixed.
   it('runs a whole cycle with failing pages and a configured secret, and no log line contains it', async () => {
     process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
     // Once planned, the first fill pages fail (no retries inside the source): errors get logged on the way.

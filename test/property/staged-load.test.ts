@@ -158,12 +158,11 @@ describe('loadStagedObject with hostile objects (chDB)', () => {
     expect(await rowsOf(key)).toBe(rows.length);
   });
 
-  // BUG (shared/warehouse/load-staged.ts, loadStagedObject): rows go to ClickHouse as JSONEachRow without
+  // Was a BUG, fixed in 5f7a8a4 (shared/warehouse/load-staged.ts, loadStagedObject): rows go to ClickHouse as JSONEachRow without
   // being checked. JSONEachRow fills omitted columns with defaults, so a staged line that names only a fill
   // id loads as a fill of 0 USDC at 1970-01-01, side BUY; and a 78-digit amount above uint256 wraps
   // silently in UInt256. Fix: check each line against stagedRecordSchema (it has the uint256 bound and every
   // column) before it is written to the insert, and fail the object with StagedFormatError.
-  // Flip `it.fails` to `it` once fixed.
   it('refuses a staged fill row with missing columns instead of loading it with defaults', async () => {
     const { result, rows } = await load(gzipSync(Buffer.from('{"table":"fills","row":{"fill_id":"evil"}}\n')));
     expect(result.ok).toBe(false);
