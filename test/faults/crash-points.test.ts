@@ -123,9 +123,8 @@ describe('crash points: the process dies at a state change, the schedule runs ag
     expect(points.length).toBeLessThanOrEqual(SLOTS);
   });
 
-  it.each(Array.from({ length: SLOTS }, (_, i) => i))('crash point %i', async (i) => {
-    const point = points[i];
-    if (!point) return;
+  async function crashAndRecover(point: CrashPoint | CrashPoint[]) {
+    const label = [point].flat().map(describePoint).join(', then ');
     const w = await world();
     try {
       const report = await w.scheduler.runUntilComplete(point, async () => {
@@ -134,16 +133,35 @@ describe('crash points: the process dies at a state change, the schedule runs ag
         if (wm) {
           const covered = dataset.fills.filter((f) => f.timestamp <= Number(wm.value)).length;
           const row = await one<{ n: string }>(`SELECT count() AS n FROM ${w.database}.fills FINAL WHERE toUnixTimestamp(timestamp) <= ${Number(wm.value)}`);
-          expect(Number(row.n), `watermark after ${describePoint(point)}`).toBe(covered);
+          expect(Number(row.n), `watermark after ${label}`).toBe(covered);
         }
       });
-      expect(report.fired, describePoint(point)).toBe(true);
-      expect(await w.scheduler.state.getOpenRunId(), describePoint(point)).toBeNull();
+      expect(report.fired, label).toBe(true);
+      expect(await w.scheduler.state.getOpenRunId(), label).toBeNull();
       await expectExact(w.database);
       const wm = (await w.scheduler.state.getWatermarks()).subgraph;
       expect(Number(wm?.value)).toBe(Math.max(...dataset.fills.map((f) => f.timestamp)));
     } finally {
       await w.aws.stop();
     }
+  }
+
+  it.each(Array.from({ length: SLOTS }, (_, i) => i))('crash point %i', async (i) => {
+    const point = points[i];
+    if (point) await crashAndRecover(point);
+  });
+
+  // The next schedule resumes the open run (re-enqueues unfinished shards, re-announces unloaded
+  // objects); these die a second time in the middle of that.
+  it.each([
+    ['a fetcher mid-shard, then the resume right after re-enqueueing', 'state.advanceShard', 3, 'shardQueue.send', 'after'],
+    ['an insert not acknowledged, then the resume right after re-announcing', 'clickhouse.exec', 2, 'loadQueue.announce', 'after'],
+    ['a put without its checkpoint, then the resume before re-announcing', 'blobs.put', 2, 'loadQueue.announce', 'before'],
+    ['the planner after opening the run, then the resume after marking it enqueued', 'state.openRun', 1, 'state.setRunStatus', 'after'],
+  ] as const)('crash twice: %s', async (_label, at, n, resumeAt, when) => {
+    await crashAndRecover([
+      { at, n, when: 'after' },
+      { at: resumeAt, n: 1, when },
+    ]);
   });
 });

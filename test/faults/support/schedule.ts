@@ -66,14 +66,21 @@ export class Scheduler {
 
   /**
    * Runs scheduled cycles until the open run completes, with `point` armed in
-   * the first process only. `afterCrash` sees the durable state right after
-   * the crash (for invariant 2).
+   * the first process (an array: one point per process, in order; the later
+   * ones land while the next schedule resumes the open run). `afterCrash`
+   * sees the durable state right after each crash (for invariant 2).
    */
-  async runUntilComplete(point: CrashPoint | undefined, afterCrash?: () => Promise<void>, maxProcesses = 6): Promise<ScheduleReport & { calls: Map<string, number> }> {
+  async runUntilComplete(
+    point: CrashPoint | CrashPoint[] | undefined,
+    afterCrash?: () => Promise<void>,
+    maxProcesses = 6,
+  ): Promise<ScheduleReport & { calls: Map<string, number> }> {
+    const armed = point === undefined ? [] : Array.isArray(point) ? point : [point];
+    let allFired = true;
     const report = { processes: 0, crashes: 0, planner: [] as PlannerResult[], fired: false };
     let firstCalls = new Map<string, number>();
     for (let i = 0; i < maxProcesses; i++) {
-      const sw = new CrashSwitch(i === 0 ? point : undefined);
+      const sw = new CrashSwitch(armed[i]);
       report.processes++;
       let held: { queueUrl: string; message: Message } | null = null;
       try {
@@ -100,10 +107,11 @@ export class Scheduler {
       }
       // The next schedule comes hours later: leases taken by the dead process have expired.
       this.offsetMs += 3 * 3600_000;
-      const crashed = i === 0 && sw.fired;
+      if (armed[i] && !sw.fired) allFired = false;
+      const crashed = sw.fired;
       if (!crashed && !(await this.state.getOpenRunId())) break;
     }
-    return { ...report, calls: firstCalls };
+    return { ...report, fired: armed.length > 0 && allFired, calls: firstCalls };
   }
 
   /** One life of the machine: the planner, then every message until the queues are drained. */
