@@ -9,7 +9,6 @@ import { loggableError } from '#shared/telemetry/redact.ts';
 import { logger, metrics, withCounters } from './observability.ts';
 import { pipelineRuntime, sourceRegistry } from './runtime.ts';
 
-const processor = new BatchProcessor(EventType.SQS);
 
 async function fetchRecord(record: SQSRecord, context: Context): Promise<void> {
   try {
@@ -30,7 +29,7 @@ async function fetchRecord(record: SQSRecord, context: Context): Promise<void> {
 
 async function fetchBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   return withCounters(() =>
-    processPartialResponse(event, (record: SQSRecord) => fetchRecord(record, context), processor, {
+    processPartialResponse(event, (record: SQSRecord) => fetchRecord(record, context), new BatchProcessor(EventType.SQS), {
       context,
       throwOnFullBatchFailure: false,
     }),

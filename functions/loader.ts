@@ -10,7 +10,6 @@ import { loggableError } from '#shared/telemetry/redact.ts';
 import { logger, metrics, withCounters } from './observability.ts';
 import { currentWarehouse, pipelineRuntime } from './runtime.ts';
 
-const processor = new BatchProcessor(EventType.SQS);
 let schemaChecked = false;
 
 async function loadBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
@@ -28,7 +27,8 @@ async function loadBatch(event: SQSEvent, context: Context): Promise<SQSBatchRes
       const body: unknown = JSON.parse(record.body);
       if (s3TestEventSchema.safeParse(body).success) return;
       for (const r of s3NotificationSchema.parse(body).Records) {
-        const key = decodeURIComponent(r.s3.object.key.replace(/\+/g, ' '));
+        // parseStagedKey undoes S3's URL encoding of the key; decode nothing here.
+        const key = r.s3.object.key;
         if (seen.has(key)) continue;
         seen.add(key);
         const outcome = await loadObject({ state: runtime.state, blobs: runtime.blobs, ...warehouse }, key);
@@ -41,7 +41,7 @@ async function loadBatch(event: SQSEvent, context: Context): Promise<SQSBatchRes
     }
   };
   return withCounters(async () => {
-    const response = await processPartialResponse(event, loadRecord, processor, { context, throwOnFullBatchFailure: false });
+    const response = await processPartialResponse(event, loadRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
     await completeRuns(runtime.state, runIds);
     return response;
   });

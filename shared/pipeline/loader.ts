@@ -4,7 +4,7 @@ import type { StateStore } from '../ports/state.ts';
 import { loadStagedObject } from '../warehouse/load-staged.ts';
 import { count } from '../telemetry/counters.ts';
 import { completeRunIfFinished } from './completion.ts';
-import { parseStagedKey } from './messages.ts';
+import { parseStagedKey, stagedKey } from './messages.ts';
 import { PoisonMessageError } from './fetcher.ts';
 
 export interface LoaderDeps {
@@ -30,9 +30,10 @@ export interface LoadOutcome {
  * every object of the run has such a record, so it never passes a fill that
  * is not in ClickHouse. The object stays in S3; the lifecycle rule removes it.
  */
-export async function loadObject(deps: LoaderDeps, key: string): Promise<LoadOutcome> {
-  const staged = parseStagedKey(key);
-  if (!staged) throw new PoisonMessageError(`${JSON.stringify(key.slice(0, 200))} is not a staged object key`);
+export async function loadObject(deps: LoaderDeps, announcedKey: string): Promise<LoadOutcome> {
+  const staged = parseStagedKey(announcedKey);
+  if (!staged) throw new PoisonMessageError(`${JSON.stringify(announcedKey.slice(0, 200))} is not a staged object key`);
+  const key = stagedKey(staged);
   const object = await deps.blobs.get(key);
   if (await deps.state.isLoaded(staged.runId, key, object.etag)) {
     object.body.destroy();

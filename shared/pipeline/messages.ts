@@ -48,8 +48,15 @@ export function stagedKey(k: StagedKey): string {
   return `${STAGING_PREFIX}${k.runId}/${k.source}/${k.shardId}/${String(k.seq).padStart(6, '0')}.ndjson.gz`;
 }
 
+/** Accepts a key as S3 notifications carry it (URL-encoded) or plain; null for anything not ours. */
 export function parseStagedKey(key: string): StagedKey | null {
-  const m = STAGED_KEY_PATTERN.exec(decodeURIComponent(key.replace(/\+/g, ' ')));
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+  const m = STAGED_KEY_PATTERN.exec(decoded);
   if (!m) return null;
   const source = m[2] as SourceName;
   if (!SOURCE_NAMES.includes(source)) return null;

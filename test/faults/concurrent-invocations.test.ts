@@ -62,14 +62,14 @@ describe('two invocations of the loader handler at once', () => {
     succeed: () => undefined,
   });
 
-  // BUG (functions/loader.ts and functions/fetcher.ts: `const processor = new BatchProcessor(EventType.SQS)` at
+  // Regression, fixed (functions/loader.ts and functions/fetcher.ts: `const processor = new BatchProcessor(EventType.SQS)` at
   // module level): every invocation shares one BatchProcessor, whose prepare() clears the failures recorded so
   // far. When a second invocation starts while the first is still running, the first one's failed records are
   // reported as processed and the event source deletes them: a failed load or shard vanishes from the cycle
   // (the local soak stalls with "no progress"; the next cycle's planner re-announces/re-enqueues it, so no
   // fill is lost for good). Lambda runs one invocation per environment at a time, the local runner does not.
-  // Fix: create the BatchProcessor inside the handler, per invocation. Flip `it.fails` to `it` once fixed.
-  it.fails('keeps a failed record of the first invocation failed when a second invocation runs meanwhile', async () => {
+  // Fix: create the BatchProcessor inside the handler, per invocation.
+  it('keeps a failed record of the first invocation failed when a second invocation runs meanwhile', async () => {
     Object.assign(process.env, aws.env);
     resetRuntime();
     let releaseInsert!: () => void;
