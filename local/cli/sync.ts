@@ -93,6 +93,9 @@ async function main(flags: SyncFlags): Promise<void> {
   }
   const counts = await tableCounts(warehouse).catch(() => null);
   for (const close of closers.reverse()) await close();
+  if (result.planner.outcome === 'resumed' && result.planner.windowIgnored) {
+    console.error('note: an unfinished run was resumed first; --from/--to were not applied. Run the command again to backfill the window.');
+  }
   printSummary(result, counts);
   if (!result.ok) process.exitCode = 1;
 }

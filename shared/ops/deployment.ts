@@ -1,7 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { PlannerResult } from '../pipeline/planner.ts';
 import type { PlanWindow } from '../sources/source.ts';
 import type { PlannerInvoker, QueueRole } from './ports.ts';
@@ -40,57 +38,18 @@ export async function deployedNames(stage: string, sqs: SQSClient, env: NodeJS.P
   };
 }
 
-type Bytes = string | ArrayBuffer | ArrayBufferView;
-const toBuffer = (d: Bytes): string | Buffer =>
-  typeof d === 'string' ? d : ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
-
-class NodeSha256 {
-  private hash: { update(d: string | Buffer): unknown; digest(): Buffer };
-  private readonly secret: string | Buffer | undefined;
-  constructor(secret?: Bytes) {
-    this.secret = secret === undefined ? undefined : toBuffer(secret);
-    this.hash = this.fresh();
-  }
-  private fresh() {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
-  }
-  update(data: Bytes): void {
-    this.hash.update(toBuffer(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
-
 /**
- * Invokes the deployed planner synchronously with `{ "window": ... }` (Lambda
- * Invoke API, SigV4-signed with the default credential chain; the project
- * has no @aws-sdk/client-lambda dependency). Errors carry the function's own
- * error type and message, never the request.
+ * Invokes the deployed planner synchronously with `{ "window": ... }`.
+ * Errors carry the function's own error type and message, never the request.
  */
 export function lambdaPlannerInvoker(functionName: string, region: string, endpoint?: string): PlannerInvoker {
+  const lambda = new LambdaClient({ region, endpoint });
   return async (window: PlanWindow) => {
-    const base = new URL(endpoint ?? `https://lambda.${region}.amazonaws.com`);
-    const path = `/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`;
-    const body = JSON.stringify({ window });
-    const signer = new SignatureV4({ service: 'lambda', region, credentials: defaultProvider(), sha256: NodeSha256 });
-    const signed = await signer.sign({
-      method: 'POST',
-      protocol: base.protocol,
-      hostname: base.hostname,
-      port: base.port ? Number(base.port) : undefined,
-      path,
-      headers: { host: base.host, 'content-type': 'application/json', 'x-amz-invocation-type': 'RequestResponse' },
-      body,
-    });
-    const res = await fetch(new URL(path, base), { method: 'POST', headers: signed.headers as Record<string, string>, body });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`Lambda Invoke of ${functionName} failed: HTTP ${res.status} ${text.slice(0, 300)}`);
-    const functionError = res.headers.get('x-amz-function-error');
-    if (functionError) throw new Error(`planner ${functionName} failed (${functionError}): ${text.slice(0, 500)}`);
+    const res = await lambda.send(
+      new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: JSON.stringify({ window }) }),
+    );
+    const text = res.Payload ? Buffer.from(res.Payload).toString('utf8') : '';
+    if (res.FunctionError) throw new Error(`planner ${functionName} failed (${res.FunctionError}): ${text.slice(0, 500)}`);
     return JSON.parse(text) as PlannerResult;
   };
 }

@@ -30,7 +30,15 @@ export interface PlannerOptions {
 export type PlannerResult =
   | { outcome: 'busy' }
   | { outcome: 'planned'; runId: string; shards: number; estimatedRows: number; complete: boolean }
-  | { outcome: 'resumed'; runId: string; shardsRequeued: number; objectsReannounced: number; complete: boolean };
+  | {
+      outcome: 'resumed';
+      runId: string;
+      shardsRequeued: number;
+      objectsReannounced: number;
+      complete: boolean;
+      /** A window was asked for, but an open run must finish first: plan it again after. */
+      windowIgnored?: boolean;
+    };
 
 export const PLANNER_LEASE = 'planner';
 
@@ -46,7 +54,10 @@ export async function runPlanner(deps: PlannerDeps, opts: PlannerOptions): Promi
   }
   try {
     const openRunId = await deps.state.getOpenRunId();
-    if (openRunId) return await resume(deps, openRunId, opts.resumeAfterMs, now);
+    if (openRunId) {
+      const resumed = await resume(deps, openRunId, opts.resumeAfterMs, now);
+      return opts.window ? { ...resumed, windowIgnored: true } : resumed;
+    }
     return await planNewRun(deps, opts, now);
   } finally {
     await deps.state.releaseLease(PLANNER_LEASE, opts.owner);
@@ -93,7 +104,7 @@ async function planNewRun(deps: PlannerDeps, opts: PlannerOptions, now: () => nu
   return { outcome: 'planned', runId, shards: shards.length, estimatedRows, complete };
 }
 
-async function resume(deps: PlannerDeps, runId: string, resumeAfterMs: number, now: () => number): Promise<PlannerResult> {
+async function resume(deps: PlannerDeps, runId: string, resumeAfterMs: number, now: () => number): Promise<Extract<PlannerResult, { outcome: 'resumed' }>> {
   const run = await deps.state.getRun(runId);
   // A planner that died after opening the run may not have enqueued it; its shards are all recorded.
   if (run?.status === 'planning') await deps.state.setRunStatus(runId, 'enqueued');
