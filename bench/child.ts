@@ -33,6 +33,8 @@ async function run(req: ApproachRequest): Promise<ApproachResult> {
       return globalCursor(req);
     }
     case 'loader': {
+      // The sink path must not load chDB's engine library: its RSS would count against the loader.
+      if (req.sinkUrl) return (await import('./approaches/loader-sink.ts')).loaderToSink(req, markBaseline);
       const { loaderOnly } = await import('./approaches/loader.ts');
       return loaderOnly(req, markBaseline);
     }

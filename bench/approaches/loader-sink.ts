@@ -11,7 +11,14 @@ import { countingClient } from '../lib/instrument.ts';
  */
 export async function loaderToSink(req: ApproachRequest, onBaseline: () => void): Promise<ApproachResult> {
   const counts = { inserts: 0 };
-  const client = countingClient(serverClient({ url: req.sinkUrl!, username: 'default', password: '' }), counts);
+  const base = serverClient({ url: req.sinkUrl!, username: 'default', password: '' });
+  // BENCH_SINK_REQUEST_COMPRESSION=0 prototypes the client without request compression (shared/warehouse/client.ts).
+  const client = countingClient(
+    process.env.BENCH_SINK_REQUEST_COMPRESSION === '0'
+      ? (await import('@clickhouse/client')).createClient({ url: req.sinkUrl!, compression: { request: false, response: true }, keep_alive: { enabled: true, idle_socket_ttl: 2_000 } })
+      : base,
+    counts,
+  );
   onBaseline();
   const started = Date.now();
   let rows = 0;

@@ -6,7 +6,6 @@ import { distinctFills, freshWarehouse } from './common.ts';
 
 /** The loader's insert path alone: staged files → loadStagedObject → chDB, one object after another. */
 export async function loaderOnly(req: ApproachRequest, onBaseline: () => void): Promise<ApproachResult> {
-  if (req.sinkUrl) return (await import('./loader-sink.ts')).loaderToSink(req, onBaseline);
   const wh = await freshWarehouse(req.dir, 'bench_loader');
   const files = req.files ?? [];
   onBaseline();

@@ -35,6 +35,8 @@ export interface CostLine {
   basis: string;
 }
 
+/** The local harness's own calls (bucket listing, queue depth, event-source polling): Lambda's event source mapping is modelled apart. */
+const HARNESS_COMMANDS = new Set(['ListObjectsV2Command', 'GetQueueAttributesCommand', 'ReceiveMessageCommand', 'DeleteMessageBatchCommand', 'ChangeMessageVisibilityBatchCommand']);
 const DYNAMO_WRITES = new Set(['PutCommand', 'UpdateCommand', 'DeleteCommand']);
 const DYNAMO_READS = new Set(['GetCommand', 'QueryCommand']);
 
@@ -45,7 +47,7 @@ function functionCalls(calls: Record<string, number>, service: string, commands?
     const [fn, svc, cmd] = key.split(':') as [string, string, string];
     if (svc !== service || fn === 'harness') continue;
     // Before the first fetcher, only the planner's own sends are real: the harness's bucket listing and queue depth checks are not.
-    if (fn === 'planner' && (cmd === 'ListObjectsV2Command' || cmd === 'GetQueueAttributesCommand')) continue;
+    if (fn === 'planner' && HARNESS_COMMANDS.has(cmd)) continue;
     if (commands && !commands.has(cmd)) continue;
     n += v;
   }
