@@ -26,6 +26,7 @@ const program = new Command('bench')
   .option('--latency-ms <n>', 'added to every source response', num, 100)
   .option('--workers <n>', 'fetcher concurrency of the pipeline = workers of the per-market approach', int, 4)
   .option('--pages-per-object <n>', 'PAGES_PER_OBJECT for the pipeline and the fetcher (default: the pipeline default)', int)
+  .option('--pace <rps>', "prototype: pace the pipeline's subgraph requests client-side at this rate", num)
   .option('--loader-rows <n>', 'rows in the loader benchmark object', int, 1_000_000)
   .option('--incremental-share <x>', 'new fills for the incremental run, as a share of the backfill', num, 0.01)
   .option('--only <list>', `comma-separated subset of ${ALL_APPROACHES.join(',')}`)
@@ -46,6 +47,7 @@ interface Flags {
   latencyMs: number;
   workers: number;
   pagesPerObject?: number;
+  pace?: number;
   loaderRows: number;
   incrementalShare: number;
   only?: string;
@@ -75,6 +77,7 @@ async function main(f: Flags): Promise<void> {
     latencyMs: f.latencyMs,
     workers: f.workers,
     pagesPerObject: f.pagesPerObject,
+    paceRps: f.pace,
     loaderRows: Math.min(f.loaderRows, f.fills),
     incrementalShare: f.incrementalShare,
     approaches,
