@@ -155,7 +155,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
   let lastSignature = '';
   const stallTimeoutMs = opts.stallTimeoutMs ?? 10 * 60_000;
   for (;;) {
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 1000));
     const run = await state.getRun(runId);
     const progress = await runProgress(state, runId);
     const counters = since(before);

@@ -27,7 +27,7 @@ export class S3NotificationBridge {
     for await (const o of this.list()) this.seen.set(o.key, o.etag);
   }
 
-  start(intervalMs = 200): void {
+  start(intervalMs = 500): void {
     const tick = () => {
       this.scanning = this.scan().finally(() => {
         if (this.timer) this.timer = setTimeout(tick, intervalMs);

@@ -16,7 +16,8 @@ const PREFIXES = STAGED_TABLES.map((t) => [t, linePrefix(t)] as const);
 /** Deterministic for the same records: a re-fetched page stages byte-identical objects (same ETag). */
 export function encodeStaged(records: StagedRecord[]): Buffer {
   const text = records.map((r) => `${linePrefix(r.table)}${r.table === 'fills' ? fillJson(r.row) : JSON.stringify(r.row)}}`).join('\n');
-  return gzipSync(Buffer.from(records.length ? `${text}\n` : '', 'utf8'), { level: 6 });
+  // Level 1: half the CPU of the default for about 10% larger objects; the fetcher is CPU-bound, S3 is not.
+  return gzipSync(Buffer.from(records.length ? `${text}\n` : '', 'utf8'), { level: 1 });
 }
 
 export interface StagedLine {

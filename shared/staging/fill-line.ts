@@ -30,11 +30,30 @@ const FIELDS = [
   'price',
 ] as const satisfies readonly (keyof FillRow)[];
 
-/** The row as canonical JSON (keys in FIELDS order). */
-export function fillJson(row: FillRow): string {
-  let out = '{';
-  for (const [i, f] of FIELDS.entries()) out += `${i ? ',' : ''}"${f}":${JSON.stringify(row[f])}`;
-  return `${out}}`;
+/** The row as canonical JSON (keys in FIELDS order; one stringify of an ordered literal is the fast way). */
+export function fillJson(r: FillRow): string {
+  return JSON.stringify({
+    fill_id: r.fill_id,
+    source: r.source,
+    exchange: r.exchange,
+    block_number: r.block_number,
+    log_index: r.log_index,
+    timestamp: r.timestamp,
+    transaction_hash: r.transaction_hash,
+    order_hash: r.order_hash,
+    maker: r.maker,
+    taker: r.taker,
+    maker_asset_id: r.maker_asset_id,
+    taker_asset_id: r.taker_asset_id,
+    maker_amount_filled: r.maker_amount_filled,
+    taker_amount_filled: r.taker_amount_filled,
+    fee: r.fee,
+    token_id: r.token_id,
+    side: r.side,
+    usdc_amount: r.usdc_amount,
+    token_amount: r.token_amount,
+    price: r.price,
+  } satisfies Record<(typeof FIELDS)[number], unknown>);
 }
 
 const str = '"(?:[^"\\\\\\u0000-\\u001f]|\\\\.){1,300}"';

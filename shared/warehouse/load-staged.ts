@@ -14,6 +14,13 @@ export interface StagedLoadResult {
 const TIMESTAMP_FIELD = /"timestamp":(\d+)/;
 
 /**
+ * Fills go in as inserts of at most this many rows, each with its own
+ * deduplication token: memory stays flat however large the object (the
+ * embedded engine buffers one insert whole), and a retry repeats each part's token.
+ */
+export const MAX_ROWS_PER_INSERT = 100_000;
+
+/**
  * Inserts one staged object. Fill rows stream straight into ClickHouse, so a
  * million-row object never sits in memory; the other tables are small and go
  * in after. Each table's insert carries a deduplication token derived from
@@ -23,6 +30,7 @@ export async function loadStagedObject(
   client: ClickHouseClient,
   database: string,
   object: { key: string; etag: string; body: Readable },
+  maxRowsPerInsert = MAX_ROWS_PER_INSERT,
 ): Promise<StagedLoadResult> {
   const db = assertIdentifier(database);
   const lineage = `,"staged_object":${JSON.stringify(object.key)}}\n`;
@@ -36,6 +44,8 @@ export async function loadStagedObject(
 
   let fills: PassThrough | null = null;
   let fillsInsert: Promise<unknown> | null = null;
+  let part = 0;
+  let rowsInPart = 0;
   try {
     for await (const line of readStagedLines(object.body)) {
       rows[line.table]++;
@@ -46,12 +56,20 @@ export async function loadStagedObject(
       }
       const ts = Number(TIMESTAMP_FIELD.exec(line.rowJson)?.[1] ?? NaN);
       if (Number.isFinite(ts) && (newest === null || ts > newest)) newest = ts;
+      if (fills && fillsInsert && rowsInPart >= maxRowsPerInsert) {
+        fills.end();
+        await fillsInsert;
+        fills = null;
+        part++;
+        rowsInPart = 0;
+      }
       if (!fills) {
         fills = new PassThrough();
-        fillsInsert = insertRaw(client, `${db}.fills`, fills, token('fills'));
+        fillsInsert = insertRaw(client, `${db}.fills`, fills, `${token('fills')}:${part}`);
         // Surface an early insert failure instead of writing into a dead stream.
         fillsInsert.catch(() => fills?.destroy());
       }
+      rowsInPart++;
       if (!fills.write(withLineage)) await Promise.race([once(fills, 'drain'), fillsInsert]);
     }
   } catch (err) {

@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { embeddedClient } from '#local/embedded-clickhouse.ts';
+import { migrate } from '#shared/warehouse/schema.ts';
+import { loadStagedObject } from '#shared/warehouse/load-staged.ts';
+import { encodeStaged } from '#shared/staging/codec.ts';
+import type { FillRow } from '#shared/model/fill.ts';
+
+const fill = (i: number): FillRow => ({
+  fill_id: `0x${i.toString(16).padStart(64, '0')}_0x${'b'.repeat(64)}`,
+  source: 'subgraph', exchange: '', block_number: 0, log_index: 0, timestamp: 1_700_000_000 + i,
+  transaction_hash: `0x${i.toString(16).padStart(64, '0')}`, order_hash: `0x${'b'.repeat(64)}`,
+  maker: `0x${'1'.repeat(40)}`, taker: `0x${'2'.repeat(40)}`, maker_asset_id: '0', taker_asset_id: '7'.repeat(77),
+  maker_amount_filled: String(400_000 + i), taker_amount_filled: '1000000', fee: '0', token_id: '7'.repeat(77),
+  side: 'BUY', usdc_amount: String(400_000 + i), token_amount: '1000000', price: 0.4,
+});
+
+describe('loading a staged object', () => {
+  let client: ClickHouseClient;
+  const db = 'staged_parts';
+
+  beforeAll(async () => {
+    client = embeddedClient(mkdtempSync(join(tmpdir(), 'pmsync-load-')));
+    await migrate(client, db);
+  });
+  afterAll(() => client?.close());
+
+  const count = async () =>
+    Number(((await (await client.query({ query: `SELECT count() AS n FROM ${db}.fills`, format: 'JSONEachRow' })).json()) as [{ n: string }])[0].n);
+
+  it('splits a large object into several inserts, and a retried load of it adds nothing', async () => {
+    const body = encodeStaged(Array.from({ length: 2_500 }, (_, i) => ({ table: 'fills' as const, row: fill(i) })));
+    const object = () => ({ key: 'staged/parts', etag: 'e1', body: Readable.from([body]) });
+    const first = await loadStagedObject(client, db, object(), 1_000);
+    expect(first.rows.fills).toBe(2_500);
+    expect(first.newestFillTimestamp).toBe(1_700_000_000 + 2_499);
+    expect(await count()).toBe(2_500);
+    await loadStagedObject(client, db, object(), 1_000);
+    expect(await count()).toBe(2_500);
+    const parts = await (await client.query({ query: `SELECT count() AS n FROM system.parts WHERE database = '${db}' AND table = 'fills' AND active`, format: 'JSONEachRow' })).json();
+    expect(Number((parts as [{ n: string }])[0].n)).toBeGreaterThanOrEqual(3);
+  });
+});
