@@ -62,7 +62,7 @@ export function generatedSection(r: BenchReport, command: string): string {
     '',
     `**Dataset:** ${n(d.fills)} fills over ${n(d.markets)} markets (Polymarket's ratio, ${n(37_000_000 / 171_305)} fills per market), seed ${o.seed}, heaviest market ${n(d.heaviestMarketFills)} fills (topShare ${o.topShare}), ${n((d.marketsUnder100 / d.markets) * 100, 0)}% of markets under 100 fills; generated in ${n(r.datasetMs / 1000, 1)} s.`,
     '',
-    `**Source:** the simulated subgraph and market list, each limited to ${o.rate} requests/s (token bucket, burst ${o.rate}, 429 with Retry-After beyond it), 1,000 rows per page, ${o.latencyMs} ms added to every response. Physical limit: ${o.rate} × 1,000 = **${n(r.physicalLimitFillsPerSecond)} fills/s**, so ${n(d.fills)} fills need at least ${n(d.fills / r.physicalLimitFillsPerSecond, 1)} s. The chain (V2) source is not in this benchmark: its provider-limit tests (`test/chain/limits.test.ts`) measure its calls against the plan.`,
+    `**Source:** the simulated subgraph and market list, each limited to ${o.rate} requests/s (token bucket, burst ${o.rate}, 429 with Retry-After beyond it), 1,000 rows per page, ${o.latencyMs} ms added to every response. Physical limit: ${o.rate} × 1,000 = **${n(r.physicalLimitFillsPerSecond)} fills/s**, so ${n(d.fills)} fills need at least ${n(d.fills / r.physicalLimitFillsPerSecond, 1)} s. The chain (V2) source is not in this benchmark: its provider-limit tests (\`test/chain/limits.test.ts\`) measure its calls against the plan.`,
     '',
     '### Backfill, side by side',
     '',
