@@ -1,10 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { formatRedrive, redrive } from '#shared/ops/redrive.ts';
 import { errorText } from '#shared/ops/status.ts';
-import { deployedTarget, localTarget, type OpsTarget } from '#shared/ops/target.ts';
+import { deployedTarget, type OpsTarget } from '#shared/ops/target.ts';
 import type { QueueRole } from '#shared/ops/ports.ts';
-import { startLocalAws } from '../emulators.ts';
-import { dataDirFrom } from './warehouse.ts';
+import { openLocalOps } from './local-ops.ts';
 
 const queueChoice = (v: string): QueueRole | 'all' => {
   if (v === 'shards' || v === 'loads' || v === 'all') return v;
@@ -22,19 +21,10 @@ const program = new Command('redrive')
     if (flags.stage) {
       target = await deployedTarget(flags.stage);
     } else {
-      const dataDir = dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data');
-      const aws = await startLocalAws({ dataDir });
-      close = () => aws.stop();
-      target = localTarget(
-        {
-          region: aws.region,
-          sqsEndpoint: aws.sqsEndpoint,
-          dynamoEndpoint: aws.dynamoEndpoint,
-          table: aws.table,
-          queues: { shards: { queueUrl: aws.shardQueueUrl, dlqUrl: aws.shardDlqUrl }, loads: { queueUrl: aws.loadQueueUrl, dlqUrl: aws.loadDlqUrl } },
-        },
-        `local queues in ${dataDir}`,
-      );
+      const local = await openLocalOps(flags.simulated);
+      close = () => local.aws.stop();
+      target = local.target;
+      
     }
     try {
       const report = await redrive(target.deadLetters, flags.queue);

@@ -2,10 +2,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import { parseReplayWindow, replay, ReplayError, type ReplayReport } from '#shared/ops/replay.ts';
 import { errorText } from '#shared/ops/status.ts';
-import { deployedTarget, localTarget } from '#shared/ops/target.ts';
+import { deployedTarget } from '#shared/ops/target.ts';
 import type { PlanWindow } from '#shared/sources/source.ts';
-import { startLocalAws } from '../emulators.ts';
-import { dataDirFrom, localWarehouse } from './warehouse.ts';
+import { localWarehouse } from './warehouse.ts';
+import { openLocalOps } from './local-ops.ts';
 
 interface ReplayFlags {
   from?: string;
@@ -58,7 +58,6 @@ async function main(flags: ReplayFlags): Promise<void> {
 
 /** Locally the planner and the whole cycle run here, through the same handlers (as `npm run sync -- --from/--to`). */
 async function replayLocally(flags: ReplayFlags, window: PlanWindow): Promise<ReplayReport> {
-  const dataDir = dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data');
   const env: Record<string, string> = {};
   const closers: (() => Promise<void>)[] = [];
   try {
@@ -71,20 +70,10 @@ async function replayLocally(flags: ReplayFlags, window: PlanWindow): Promise<Re
     } else {
       readSettings(SOURCE_SETTINGS);
     }
-    const aws = await startLocalAws({ dataDir });
+    const { aws, target, dataDir } = await openLocalOps(flags.simulated);
     closers.push(() => aws.stop());
     const warehouse = localWarehouse(dataDir);
     closers.push(() => warehouse.client.close());
-    const target = localTarget(
-      {
-        region: aws.region,
-        sqsEndpoint: aws.sqsEndpoint,
-        dynamoEndpoint: aws.dynamoEndpoint,
-        table: aws.table,
-        queues: { shards: { queueUrl: aws.shardQueueUrl, dlqUrl: aws.shardDlqUrl }, loads: { queueUrl: aws.loadQueueUrl, dlqUrl: aws.loadDlqUrl } },
-      },
-      `local state in ${dataDir}`,
-    );
     const { runCycle } = await import('../runner.ts');
     let cycleNote = '';
     const report = await replay(

@@ -5,10 +5,10 @@ import { serverClient } from '#shared/warehouse/client.ts';
 import { collectStatus, errorText, formatStatus, needsAttention } from '#shared/ops/status.ts';
 import { ClickHouseWarehouseStats } from '#shared/ops/clickhouse-stats.ts';
 import { PlannedSourceHeads } from '#shared/ops/source-heads.ts';
-import { deployedTarget, localTarget, type OpsTarget } from '#shared/ops/target.ts';
+import { deployedTarget, type OpsTarget } from '#shared/ops/target.ts';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { startLocalAws } from '../emulators.ts';
-import { dataDirFrom, localWarehouse } from './warehouse.ts';
+import { localWarehouse } from './warehouse.ts';
+import { openLocalOps } from './local-ops.ts';
 
 interface StatusFlags {
   simulated?: boolean;
@@ -42,19 +42,11 @@ async function main(flags: StatusFlags): Promise<void> {
         warehouse = { client: serverClient({ url: ch.CLICKHOUSE_URL, username: ch.CLICKHOUSE_USER, password: ch.CLICKHOUSE_PASSWORD }), database: ch.CLICKHOUSE_DATABASE };
       }
     } else {
-      const dataDir = dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data');
-      const aws = await startLocalAws({ dataDir });
-      closers.push(() => aws.stop());
-      target = localTarget(
-        {
-          region: aws.region,
-          sqsEndpoint: aws.sqsEndpoint,
-          dynamoEndpoint: aws.dynamoEndpoint,
-          table: aws.table,
-          queues: { shards: { queueUrl: aws.shardQueueUrl, dlqUrl: aws.shardDlqUrl }, loads: { queueUrl: aws.loadQueueUrl, dlqUrl: aws.loadDlqUrl } },
-        },
-        `local state in ${dataDir}`,
-      );
+      const local = await openLocalOps(flags.simulated);
+      closers.push(() => local.aws.stop());
+      target = local.target;
+      const dataDir = local.dataDir;
+      
       if (flags.warehouse) warehouse = localWarehouse(dataDir);
     }
     if (warehouse) closers.push(() => warehouse.client.close());

@@ -20,6 +20,11 @@ export function serverClient(server: ClickHouseServer): ClickHouseClient {
     request_timeout: 300_000,
     // Compressing inserts costs the Lambda more CPU than the bytes it saves inside a region.
     compression: { request: false, response: true },
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+    clickhouse_settings: {
+      output_format_json_quote_64bit_integers: 1,
+      // Long inserts behind a load balancer (ClickHouse Cloud) stay alive with progress headers.
+      send_progress_in_http_headers: 1,
+      http_headers_progress_interval_ms: '110000',
+    },
   });
 }

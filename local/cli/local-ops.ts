@@ -1,0 +1,26 @@
+import { localTarget, type OpsTarget } from '#shared/ops/target.ts';
+import { startLocalAws, type LocalAws } from '../emulators.ts';
+import { dataDirFrom } from './warehouse.ts';
+
+export interface LocalOps {
+  dataDir: string;
+  aws: LocalAws;
+  target: OpsTarget;
+}
+
+/** The persisted local state (queues, DLQs, state table) of `npm run sync`, as the operator commands see it. */
+export async function openLocalOps(simulated: boolean | undefined): Promise<LocalOps> {
+  const dataDir = dataDirFrom(process.env, simulated ? './.data/simulated' : './.data');
+  const aws = await startLocalAws({ dataDir });
+  const target = localTarget(
+    {
+      region: aws.region,
+      sqsEndpoint: aws.sqsEndpoint,
+      dynamoEndpoint: aws.dynamoEndpoint,
+      table: aws.table,
+      queues: { shards: { queueUrl: aws.shardQueueUrl, dlqUrl: aws.shardDlqUrl }, loads: { queueUrl: aws.loadQueueUrl, dlqUrl: aws.loadDlqUrl } },
+    },
+    `local state in ${dataDir}`,
+  );
+  return { dataDir, aws, target };
+}
