@@ -82,6 +82,25 @@ describe('the orderbook subgraph source', () => {
     }
   });
 
+  it('rejects a row with an empty or malformed id instead of failing the page', async () => {
+    const good = { ...dataset.fills[0]!, timestamp: String(dataset.fills[0]!.timestamp) };
+    const bad = { ...good, id: '' };
+    const liar = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ data: { orderFilledEvents: [bad, good] } }));
+    });
+    await new Promise<void>((r) => liar.listen(0, '127.0.0.1', r));
+    try {
+      const source = createSubgraphSource({ ...http, url: `http://127.0.0.1:${(liar.address() as AddressInfo).port}/` });
+      const page = await source.fetchPage({ fromTs: 0, toTs: 2_000_000_000 }, null);
+      expect(page.records.map((r) => r.table)).toEqual(['rejects', 'fills']);
+      expect(page.records[0]!.table === 'rejects' && page.records[0]!.row.reason).toMatch(/id must be/);
+      expect(page.next).toBeNull();
+    } finally {
+      liar.close();
+    }
+  });
+
   it('plans nothing new when the watermark is at the head, and only new fills after it', async () => {
     const source = createSubgraphSource({ ...http, url: server.url });
     const head = Math.max(...dataset.fills.map((f) => f.timestamp));

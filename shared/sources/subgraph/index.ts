@@ -4,7 +4,7 @@ import { decimalUint256 } from '../../model/fill.ts';
 import { rejectRecord, type StagedRecord } from '../../model/staged.ts';
 import { retryingFetch, sourceHttp, type SourceHttpOptions } from '../http.ts';
 import type { PlannedShard, PlanInput, Source, SourcePage, SourcePlan } from '../source.ts';
-import { ORDER_FILLED_FIELDS, subgraphFill } from './schema.ts';
+import { FILL_ID_PATTERN, ORDER_FILLED_FIELDS, subgraphFill } from './schema.ts';
 
 /** graph-node refuses `first` above 1000 and `skip` above 5000; we never use skip. */
 export const MAX_PAGE_SIZE = 1000;
@@ -195,8 +195,9 @@ export function createSubgraphSource(opts: SubgraphSourceOptions): Source<Subgra
       const records: StagedRecord[] = [];
       let lastId = cursor?.lastId ?? '';
       for (const raw of rows) {
+        // Only a well-formed id moves the cursor; a malformed one is the row's problem, not the page's.
         const id = (raw as { id?: unknown })?.id;
-        if (typeof id === 'string') {
+        if (typeof id === 'string' && FILL_ID_PATTERN.test(id)) {
           if (id <= lastId) throw new SourceContractError(`subgraph returned id ${id} after ${lastId}: rows are not in id order`);
           lastId = id;
         }
@@ -209,10 +210,11 @@ export function createSubgraphSource(opts: SubgraphSourceOptions): Source<Subgra
           records.push({ table: 'fills', row: fill });
         }
       }
-      if (rows.length > 0 && lastId === (cursor?.lastId ?? '')) {
-        throw new SourceContractError('subgraph page has no row with an id: cannot advance the cursor');
+      const full = rows.length >= pageSize;
+      if (full && lastId === (cursor?.lastId ?? '')) {
+        throw new SourceContractError('a full subgraph page has no row with a valid id: cannot advance the cursor');
       }
-      return { records, next: rows.length < pageSize ? null : { lastId } };
+      return { records, next: full ? { lastId } : null };
     },
   };
 }

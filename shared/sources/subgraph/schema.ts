@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { deriveMakerView, decimalUint256, hexAddress, type FillRow } from '../../model/fill.ts';
 
+export const FILL_ID_PATTERN = /^0x[0-9a-fA-F]{64}_0x[0-9a-fA-F]{64}$/;
+
 /** One OrderFilledEvent as the orderbook subgraph returns it. BigInts travel as strings. */
 export const orderFilledEventSchema = z.object({
-  id: z.string().regex(/^0x[0-9a-fA-F]{64}_0x[0-9a-fA-F]{64}$/, 'id must be <transaction hash>_<order hash>'),
+  id: z.string().regex(FILL_ID_PATTERN, 'id must be <transaction hash>_<order hash>'),
   transactionHash: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
   timestamp: z.string().regex(/^[0-9]{1,12}$/, 'timestamp must be unix seconds'),
   orderHash: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
