@@ -1,10 +1,11 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { ConfigError, readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import { parseReplayWindow, replay, ReplayError, type ReplayReport } from '#shared/ops/replay.ts';
 import { errorText } from '#shared/ops/status.ts';
 import { deployedTarget } from '#shared/ops/target.ts';
 import type { PlanWindow } from '#shared/sources/source.ts';
 import { localWarehouse } from './warehouse.ts';
+import { positive, startSimulatedWorld } from './simulated.ts';
 import { openLocalOps } from './local-ops.ts';
 
 interface ReplayFlags {
@@ -17,12 +18,6 @@ interface ReplayFlags {
   seed: number;
   concurrency: number;
 }
-
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
 
 const program = new Command('replay')
   .description(
@@ -62,11 +57,9 @@ async function replayLocally(flags: ReplayFlags, window: PlanWindow): Promise<Re
   const closers: (() => Promise<void>)[] = [];
   try {
     if (flags.simulated) {
-      const { generateDataset, startSimulatedSources } = await import('#simulator/index.ts');
-      const sim = await startSimulatedSources({ dataset: generateDataset({ seed: flags.seed, markets: flags.markets, fills: flags.fills }) });
-      closers.push(() => sim.close());
-      Object.assign(env, sim.env);
-      env.SYNC_SOURCES = process.env.SYNC_SOURCES ?? 'markets,subgraph';
+      const world = await startSimulatedWorld(flags);
+      closers.push(() => world.close());
+      Object.assign(env, world.env);
     } else {
       readSettings(SOURCE_SETTINGS);
     }

@@ -1,9 +1,10 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { ConfigError, readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import { redactUrls } from '#shared/telemetry/redact.ts';
 import type { CycleProgress, CycleResult } from '../runner.ts';
 import { dataDirFrom, localWarehouse } from './warehouse.ts';
+import { positive, startSimulatedWorld } from './simulated.ts';
 
 interface SyncFlags {
   simulated?: boolean;
@@ -15,12 +16,6 @@ interface SyncFlags {
   to?: string;
   concurrency: number;
 }
-
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
 
 const program = new Command('sync')
   .description('Run one scheduled sync cycle on this machine: plan, fetch, stage and load into ClickHouse')
@@ -43,24 +38,10 @@ async function main(flags: SyncFlags): Promise<void> {
   const closers: (() => Promise<void>)[] = [];
 
   if (flags.simulated) {
-    const { generateDataset, startSimulatedSources } = await import('#simulator/index.ts');
-    const dataset = generateDataset({ seed: flags.seed, markets: flags.markets, fills: flags.fills });
-    const sim = await startSimulatedSources({ dataset });
-    closers.push(() => sim.close());
-    const chainFills = flags.chainFills ?? Math.max(1, Math.round(flags.fills / 10));
-    const { startSimulatedChain } = await import('#simulator/chain/index.ts');
-    const chain = await startSimulatedChain({
-      seed: flags.seed,
-      fills: chainFills,
-      tokenIds: dataset.markets.flatMap((m) => m.tokens.map((t) => t.tokenId)),
-    });
-    closers.push(() => chain.close());
-    Object.assign(env, sim.env, chain.env);
-    env.SYNC_SOURCES = process.env.SYNC_SOURCES ?? 'markets,subgraph,chain';
-    console.error(
-      `simulated sources: ${flags.markets.toLocaleString()} markets, ${flags.fills.toLocaleString()} subgraph fills, ` +
-        `${chainFills.toLocaleString()} chain fills (seed ${flags.seed})`,
-    );
+    const world = await startSimulatedWorld(flags);
+    closers.push(() => world.close());
+    Object.assign(env, world.env);
+    console.error(world.describe);
   } else {
     // Fail before touching anything if a source setting is wrong.
     readSettings(SOURCE_SETTINGS);
