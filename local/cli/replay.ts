@@ -22,7 +22,7 @@ interface ReplayFlags {
 const program = new Command('replay')
   .description(
     'Re-fetch a window of history (ISO dates, or block numbers for the chain) and load it again. ' +
-      'Safe: loads deduplicate on the fill id and a replay never moves a watermark backwards.',
+      'Safe: only fills missing from ClickHouse are added, and a replay never moves a watermark backwards.',
   )
   .option('--from <when>', 'start of the window: ISO date, or block number')
   .option('--to <when>', 'end of the window: ISO date, or block number')
@@ -75,7 +75,8 @@ async function replayLocally(flags: ReplayFlags, window: PlanWindow): Promise<Re
         invoke: async (w) => {
           const result = await runCycle({ warehouse, aws, env, window: w, fetcherConcurrency: flags.concurrency });
           cycleNote = result.ok
-            ? `; loaded ${result.counters.FillsLoaded.toLocaleString('en-US')} fill rows in ${(result.elapsedMs / 1000).toFixed(1)} s`
+            ? `; re-fetched ${n(result.counters.FillsStaged)} fills in ${(result.elapsedMs / 1000).toFixed(1)} s: ` +
+              `${n(result.counters.FillsAlreadyLoaded)} were loaded already, ${n(result.counters.FillsLoaded)} were missing and are now added`
             : `; the cycle did not finish: ${result.reason} (run \`npm run sync\` to resume)`;
           return result.planner;
         },
@@ -92,3 +93,5 @@ program.parseAsync().catch((err: Error) => {
   console.error(err instanceof ConfigError || err instanceof ReplayError ? err.message : `replay failed: ${errorText(err)}`);
   process.exitCode = 1;
 });
+
+const n = (v: number) => v.toLocaleString('en-US');

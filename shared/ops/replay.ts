@@ -49,7 +49,7 @@ export interface ReplayReport {
 /**
  * Re-fetches a window of history. The planner plans a window as a run of its
  * own whose target is the current watermark, so a replay never moves a
- * watermark backwards; loads deduplicate on the fill id (count with FINAL).
+ * watermark backwards; its loads add only the fill ids not loaded yet.
  * While a run is open the planner would resume it and ignore the window, so a
  * replay refuses to start then: finish the open run first.
  */

@@ -39,7 +39,8 @@ export async function loadObject(deps: LoaderDeps, announcedKey: string): Promis
     object.body.destroy();
     return { key, runId: staged.runId, fills: 0, rejects: 0, skipped: true };
   }
-  const result = await loadStagedObject(deps.client, deps.database, { key, etag: object.etag, body: object.body });
+  const skipLoadedFills = await isWindowedRun(deps.state, staged.runId);
+  const result = await loadStagedObject(deps.client, deps.database, { key, etag: object.etag, body: object.body }, { skipLoadedFills });
   const rows = Object.values(result.rows).reduce((a, b) => a + b, 0);
   await deps.state.markLoaded(staged.runId, { key, etag: object.etag, rows });
   await deps.state.recordLoad(
@@ -47,9 +48,23 @@ export async function loadObject(deps: LoaderDeps, announcedKey: string): Promis
     result.newestFillTimestamp === null ? {} : { [staged.source]: result.newestFillTimestamp },
   );
   count('ObjectsLoaded');
-  count('FillsLoaded', result.rows.fills);
+  count('FillsLoaded', result.rows.fills - result.fillsAlreadyLoaded);
+  count('FillsAlreadyLoaded', result.fillsAlreadyLoaded);
   count('MarketsLoaded', result.rows.markets);
   return { key, runId: staged.runId, fills: result.rows.fills, rejects: result.rows.rejects, skipped: false };
+}
+
+const windowedRuns = new Map<string, boolean>();
+
+/** A run planned for an operator's window (a replay) may repeat loaded fills. A run's window never changes, so it is remembered. */
+async function isWindowedRun(state: StateStore, runId: string): Promise<boolean> {
+  let windowed = windowedRuns.get(runId);
+  if (windowed === undefined) {
+    windowed = Boolean((await state.getRun(runId))?.window);
+    if (windowedRuns.size >= 100) windowedRuns.clear();
+    windowedRuns.set(runId, windowed);
+  }
+  return windowed;
 }
 
 /** Checked once per batch rather than per object: it reads the whole run's state. */

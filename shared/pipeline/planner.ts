@@ -67,7 +67,7 @@ export async function runPlanner(deps: PlannerDeps, opts: PlannerOptions): Promi
 async function planNewRun(deps: PlannerDeps, opts: PlannerOptions, now: () => number): Promise<PlannerResult> {
   const watermarks = await deps.state.getWatermarks();
   const runId = newRunId(now());
-  const run: RunRecord = { runId, status: 'planning', createdAt: now(), sources: {}, shardCount: 0 };
+  const run: RunRecord = { runId, status: 'planning', createdAt: now(), sources: {}, shardCount: 0, ...(opts.window ? { window: opts.window } : {}) };
   const shards: ShardRecord[] = [];
   for (const name of SOURCE_NAMES) {
     const source = deps.sources[name];

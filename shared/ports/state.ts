@@ -1,4 +1,4 @@
-import type { SourceName } from '../sources/source.ts';
+import type { PlanWindow, SourceName } from '../sources/source.ts';
 
 export type RunStatus = 'planning' | 'enqueued' | 'complete';
 
@@ -16,6 +16,11 @@ export interface RunRecord {
   completedAt?: number;
   sources: Partial<Record<SourceName, RunSourcePlan>>;
   shardCount: number;
+  /**
+   * Set when an operator asked for a window (a replay): such a run may
+   * re-fetch fills that are already loaded, so its loads skip those.
+   */
+  window?: PlanWindow;
 }
 
 export interface ShardRecord {

@@ -7,7 +7,7 @@ import { UINT256_MAX, type FillRow } from '../model/fill.ts';
  * field) is refused before it can reach ClickHouse, which would otherwise
  * fill gaps with defaults or wrap an oversized number.
  */
-const FIELDS = [
+export const FILL_FIELDS = [
   'fill_id',
   'source',
   'exchange',
@@ -30,7 +30,7 @@ const FIELDS = [
   'price',
 ] as const satisfies readonly (keyof FillRow)[];
 
-/** The row as canonical JSON (keys in FIELDS order; one stringify of an ordered literal is the fast way). */
+/** The row as canonical JSON (keys in FILL_FIELDS order; one stringify of an ordered literal is the fast way). */
 export function fillJson(r: FillRow): string {
   return JSON.stringify({
     fill_id: r.fill_id,
@@ -53,7 +53,7 @@ export function fillJson(r: FillRow): string {
     usdc_amount: r.usdc_amount,
     token_amount: r.token_amount,
     price: r.price,
-  } satisfies Record<(typeof FIELDS)[number], unknown>);
+  } satisfies Record<(typeof FILL_FIELDS)[number], unknown>);
 }
 
 const str = '"(?:[^"\\\\\\u0000-\\u001f]|\\\\.){1,300}"';
@@ -61,7 +61,7 @@ const uint = '"(?:0|[1-9][0-9]{0,77})"';
 const int = (digits: number) => `(?:0|[1-9][0-9]{0,${digits - 1}})`;
 const hash = '"0x[0-9a-f]{64}"';
 const address = '"0x[0-9a-f]{40}"';
-const VALUE: Record<(typeof FIELDS)[number], string> = {
+const VALUE: Record<(typeof FILL_FIELDS)[number], string> = {
   fill_id: str,
   source: '"(?:subgraph|chain)"',
   exchange: '"(?:0x[0-9a-f]{40})?"',
@@ -83,7 +83,7 @@ const VALUE: Record<(typeof FIELDS)[number], string> = {
   token_amount: uint,
   price: '(?:0|[1-9][0-9]{0,15})(?:\\.[0-9]{1,20})?(?:e-[0-9]{1,3})?',
 };
-const CANONICAL_FILL = new RegExp(`^\\{${FIELDS.map((f) => `"${f}":${VALUE[f]}`).join(',')}\\}$`);
+const CANONICAL_FILL = new RegExp(`^\\{${FILL_FIELDS.map((f) => `"${f}":${VALUE[f]}`).join(',')}\\}$`);
 const SEVENTY_EIGHT_DIGITS = /"([0-9]{78})"/g;
 const MAX = UINT256_MAX.toString();
 

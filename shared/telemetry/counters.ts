@@ -14,6 +14,7 @@ export const COUNTER_NAMES = [
   'RowsRejected',
   'ObjectsStaged',
   'FillsLoaded',
+  'FillsAlreadyLoaded',
   'MarketsLoaded',
   'ObjectsLoaded',
   'ShardsHandedBack',

@@ -3,10 +3,14 @@ import { once } from 'node:events';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { readStagedLines } from '../staging/codec.ts';
 import { STAGED_TABLES, type StagedTable } from '../model/staged.ts';
+import { FILL_FIELDS } from '../staging/fill-line.ts';
 import { assertIdentifier } from './schema.ts';
 
 export interface StagedLoadResult {
+  /** Rows the object held, per table. */
   rows: Record<StagedTable, number>;
+  /** Fills of the object that were in ClickHouse already and were not inserted again (`skipLoadedFills` only). */
+  fillsAlreadyLoaded: number;
   /** Newest fill timestamp (unix s) in the object, for the freshness heartbeat. */
   newestFillTimestamp: number | null;
 }
@@ -20,6 +24,16 @@ const TIMESTAMP_FIELD = /"timestamp":(\d+)/;
  */
 export const MAX_ROWS_PER_INSERT = 100_000;
 
+export interface LoadOptions {
+  maxRowsPerInsert?: number;
+  /**
+   * For objects that may repeat fills loaded by an earlier run (a replayed
+   * window): their fills go to `fills_replay` first, and only the ones not
+   * in `fills` yet are copied across, so a replay adds no physical copies.
+   */
+  skipLoadedFills?: boolean;
+}
+
 /**
  * Inserts one staged object. Fill rows stream straight into ClickHouse, so a
  * million-row object never sits in memory; the other tables are small and go
@@ -30,9 +44,10 @@ export async function loadStagedObject(
   client: ClickHouseClient,
   database: string,
   object: { key: string; etag: string; body: Readable },
-  maxRowsPerInsert = MAX_ROWS_PER_INSERT,
+  { maxRowsPerInsert = MAX_ROWS_PER_INSERT, skipLoadedFills = false }: LoadOptions = {},
 ): Promise<StagedLoadResult> {
   const db = assertIdentifier(database);
+  const fillsTable = skipLoadedFills ? `${db}.fills_replay` : `${db}.fills`;
   const lineage = `,"staged_object":${JSON.stringify(object.key)}}\n`;
   // Fills dedupe on key + ETag (a retried load of this object). Market lists are refreshed
   // whole every run under new keys, so they dedupe on content alone: an unchanged page adds no rows.
@@ -65,7 +80,7 @@ export async function loadStagedObject(
       }
       if (!fills) {
         fills = new PassThrough();
-        fillsInsert = insertRaw(client, `${db}.fills`, fills, `${token('fills')}:${part}`);
+        fillsInsert = insertRaw(client, fillsTable, fills, `${token('fills')}:${part}`);
         // Surface an early insert failure instead of writing into a dead stream.
         fillsInsert.catch(() => fills?.destroy());
       }
@@ -81,12 +96,38 @@ export async function loadStagedObject(
     fills.end();
     await fillsInsert;
   }
+  const fillsAlreadyLoaded = skipLoadedFills && rows.fills > 0 ? await copyMissingFills(client, db, object.key) : 0;
   for (const table of ['markets', 'market_tokens', 'rejects'] as const) {
     const lines = small[table];
     if (!lines?.length) continue;
     await insertRaw(client, `${db}.${table}`, Readable.from([lines.join('')]), token(table));
   }
-  return { rows, newestFillTimestamp: newest };
+  return { rows, fillsAlreadyLoaded, newestFillTimestamp: newest };
+}
+
+const FILL_COLUMNS = [...FILL_FIELDS, 'staged_object'].join(', ');
+
+/**
+ * Copies the object's fills from `fills_replay` into `fills`, leaving out
+ * every fill id `fills` holds already. A retry after a partial copy finds
+ * the copied ids present and adds only the rest. Returns the fills left out.
+ */
+async function copyMissingFills(client: ClickHouseClient, db: string, key: string): Promise<number> {
+  const ofObject = `SELECT fill_id FROM ${db}.fills_replay WHERE staged_object = {key:String}`;
+  const present = `SELECT fill_id FROM ${db}.fills WHERE fill_id IN (${ofObject})`;
+  const res = await client.query({
+    query: `SELECT uniqExactIf(fill_id, fill_id IN (${present})) AS present FROM ${db}.fills_replay WHERE staged_object = {key:String}`,
+    query_params: { key },
+    format: 'JSONEachRow',
+  });
+  const [{ present: alreadyLoaded }] = (await res.json()) as [{ present: string }];
+  await client.command({
+    query:
+      `INSERT INTO ${db}.fills (${FILL_COLUMNS}) SELECT ${FILL_COLUMNS} FROM ${db}.fills_replay ` +
+      `WHERE staged_object = {key:String} AND fill_id NOT IN (${present}) ORDER BY fill_id LIMIT 1 BY fill_id`,
+    query_params: { key },
+  });
+  return Number(alreadyLoaded);
 }
 
 /** Sends JSONEachRow text as it is: the staged lines are already in the table's shape. */

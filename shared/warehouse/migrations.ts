@@ -97,6 +97,17 @@ export const MIGRATIONS: readonly Migration[] = [
       LEFT JOIN (SELECT condition_id, question, slug, neg_risk FROM ${db}.markets FINAL) AS m ON t.condition_id = m.condition_id`,
     ],
   },
+  {
+    version: 2,
+    name: 'fills_replay: where a replayed window lands before only its missing fills join fills',
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.fills_replay AS ${db}.fills
+      ENGINE = MergeTree
+      ORDER BY (staged_object, fill_id)
+      TTL toDateTime(ingested_at) + INTERVAL 7 DAY
+      SETTINGS non_replicated_deduplication_window = 100000`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

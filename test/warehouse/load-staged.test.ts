@@ -35,13 +35,27 @@ describe('loading a staged object', () => {
   it('splits a large object into several inserts, and a retried load of it adds nothing', async () => {
     const body = encodeStaged(Array.from({ length: 2_500 }, (_, i) => ({ table: 'fills' as const, row: fill(i) })));
     const object = () => ({ key: 'staged/parts', etag: 'e1', body: Readable.from([body]) });
-    const first = await loadStagedObject(client, db, object(), 1_000);
+    const first = await loadStagedObject(client, db, object(), { maxRowsPerInsert: 1_000 });
     expect(first.rows.fills).toBe(2_500);
     expect(first.newestFillTimestamp).toBe(1_700_000_000 + 2_499);
     expect(await count()).toBe(2_500);
-    await loadStagedObject(client, db, object(), 1_000);
+    await loadStagedObject(client, db, object(), { maxRowsPerInsert: 1_000 });
     expect(await count()).toBe(2_500);
     const parts = await (await client.query({ query: `SELECT count() AS n FROM system.parts WHERE database = '${db}' AND table = 'fills' AND active`, format: 'JSONEachRow' })).json();
     expect(Number((parts as [{ n: string }])[0].n)).toBeGreaterThanOrEqual(3);
+  });
+
+  it('with skipLoadedFills adds only the fills not loaded yet, also when the load is retried', async () => {
+    const rows = (from: number, to: number) => encodeStaged(Array.from({ length: to - from }, (_, i) => ({ table: 'fills' as const, row: fill(10_000 + from + i) })));
+    await loadStagedObject(client, db, { key: 'staged/first', etag: 'a', body: Readable.from([rows(0, 600)]) });
+    const before = await count();
+    const replayed = () => ({ key: 'staged/replayed', etag: 'b', body: Readable.from([rows(400, 1_000)]) });
+    const first = await loadStagedObject(client, db, replayed(), { maxRowsPerInsert: 250, skipLoadedFills: true });
+    expect(first.rows.fills).toBe(600);
+    expect(first.fillsAlreadyLoaded).toBe(200);
+    expect(await count()).toBe(before + 400);
+    const retried = await loadStagedObject(client, db, replayed(), { maxRowsPerInsert: 250, skipLoadedFills: true });
+    expect(retried.fillsAlreadyLoaded).toBe(600);
+    expect(await count()).toBe(before + 400);
   });
 });
