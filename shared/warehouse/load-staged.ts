@@ -113,21 +113,23 @@ const FILL_COLUMNS = [...FILL_FIELDS, 'staged_object'].join(', ');
  * the copied ids present and adds only the rest. Returns the fills left out.
  */
 async function copyMissingFills(client: ClickHouseClient, db: string, key: string): Promise<number> {
-  const ofObject = `SELECT fill_id FROM ${db}.fills_replay WHERE staged_object = {key:String}`;
-  const present = `SELECT fill_id FROM ${db}.fills WHERE fill_id IN (${ofObject})`;
   const res = await client.query({
-    query: `SELECT uniqExactIf(fill_id, fill_id IN (${present})) AS present FROM ${db}.fills_replay WHERE staged_object = {key:String}`,
+    query:
+      `SELECT uniqExactIf(fill_id, fill_id IN (SELECT fill_id FROM ${db}.fills WHERE fill_id IN ` +
+      `(SELECT fill_id FROM ${db}.fills_replay WHERE staged_object = {key:String}))) AS present ` +
+      `FROM ${db}.fills_replay WHERE staged_object = {key:String}`,
     query_params: { key },
     format: 'JSONEachRow',
   });
-  const [{ present: alreadyLoaded }] = (await res.json()) as [{ present: string }];
+  const [{ present }] = (await res.json()) as [{ present: string }];
   await client.command({
     query:
       `INSERT INTO ${db}.fills (${FILL_COLUMNS}) SELECT ${FILL_COLUMNS} FROM ${db}.fills_replay ` +
-      `WHERE staged_object = {key:String} AND fill_id NOT IN (${present}) ORDER BY fill_id LIMIT 1 BY fill_id`,
+      `WHERE staged_object = {key:String} AND fill_id NOT IN (SELECT fill_id FROM ${db}.fills WHERE fill_id IN ` +
+      `(SELECT fill_id FROM ${db}.fills_replay WHERE staged_object = {key:String})) ORDER BY fill_id LIMIT 1 BY fill_id`,
     query_params: { key },
   });
-  return Number(alreadyLoaded);
+  return Number(present);
 }
 
 /** Sends JSONEachRow text as it is: the staged lines are already in the table's shape. */

@@ -125,6 +125,7 @@ describe('SQL takes values as parameters and identifiers from a checked list', (
     'opts.warehouse.database': 'migrate() asserts it before any other statement in local/runner.ts',
     database: 'soak database name: a literal or the caller’s fixed name, passed through migrate() (assertIdentifier) first',
     'Number(wm.value)': 'a number',
+    FILL_COLUMNS: 'column names from the fixed FILL_FIELDS list (shared/staging/fill-line.ts), joined in load-staged.ts',
   };
   // Statements are written in upper case here; prose ("log from ${x}") is not SQL.
   const SQL = /\b(SELECT|INSERT\s+INTO|CREATE\s+(TABLE|DATABASE|VIEW)|ALTER\s+TABLE|DROP\s+|OPTIMIZE\s+TABLE|DELETE\s+FROM|FROM\s+\$\{)/;
