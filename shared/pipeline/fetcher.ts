@@ -2,7 +2,7 @@ import type { BlobStore, ShardQueue } from '../ports/index.ts';
 import type { StateStore } from '../ports/state.ts';
 import type { StagedRecord } from '../model/staged.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
-import { encodeStaged, STAGED_CONTENT_TYPE } from '../staging/codec.ts';
+import { StagedObjectBuilder, STAGED_CONTENT_TYPE } from '../staging/codec.ts';
 import { count } from '../telemetry/counters.ts';
 import { completeRunIfFinished } from './completion.ts';
 import { stagedKey, type ShardMessage } from './messages.ts';
@@ -48,20 +48,22 @@ export async function fetchShard(
 
   for (;;) {
     const started = Date.now();
-    const records: StagedRecord[] = [];
+    const object = new StagedObjectBuilder();
+    const tally = newTally();
     let next = cursor;
     for (let pages = 0; pages < deps.pagesPerObject; pages++) {
       const page = await source.fetchPage(spec, next, signal);
-      records.push(...page.records);
+      object.add(page.records);
+      tallyRecords(tally, page.records);
       next = page.next;
       if (next === null) break;
     }
     let nextSeq = seq;
-    if (records.length > 0) {
+    if (object.records > 0) {
       const key = stagedKey({ runId: message.runId, source: message.source, shardId: message.shardId, seq });
-      await deps.blobs.put(key, encodeStaged(records), STAGED_CONTENT_TYPE);
-      countStaged(records);
-      rowsStaged += records.length;
+      await deps.blobs.put(key, object.finish(), STAGED_CONTENT_TYPE);
+      countStaged(tally);
+      rowsStaged += object.records;
       nextSeq = seq + 1;
     }
     const done = next === null;
@@ -89,13 +91,20 @@ export async function fetchShard(
   }
 }
 
-function countStaged(records: StagedRecord[]): void {
+type Tally = Record<StagedRecord['table'], number>;
+
+const newTally = (): Tally => ({ fills: 0, markets: 0, market_tokens: 0, rejects: 0 });
+
+function tallyRecords(tally: Tally, records: readonly StagedRecord[]): void {
+  for (const r of records) tally[r.table]++;
+}
+
+/** Counted once the object is stored, so the counters never include rows that were not staged. */
+function countStaged(tally: Tally): void {
   count('ObjectsStaged');
-  for (const r of records) {
-    if (r.table === 'fills') count('FillsStaged');
-    else if (r.table === 'markets') count('MarketsStaged');
-    else if (r.table === 'rejects') count('RowsRejected');
-  }
+  count('FillsStaged', tally.fills);
+  count('MarketsStaged', tally.markets);
+  count('RowsRejected', tally.rejects);
 }
 
 function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: Error } }, json: string, what: string): T {
