@@ -29,6 +29,8 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
 
+const requestsPerSecond = z.number().positive('must be a positive number of requests per second').max(100_000);
+
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const region = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'must be an AWS region name such as eu-west-1');
 
@@ -99,6 +101,18 @@ export const EnvironmentConfigSchema = z
         subgraphUrl: httpsUrl.default(DEFAULT_SUBGRAPH_URL),
         marketsUrl: httpsUrl.default(DEFAULT_MARKETS_URL),
         polygonRpcUrl: httpsUrl.default(DEFAULT_POLYGON_RPC_URL),
+        /**
+         * Each source's TOTAL allowance in requests per second, shared by all
+         * fetchers of the stage (each paces at total / fetcher.maxConcurrency).
+         * A source left out is not paced.
+         */
+        requestsPerSecond: z
+          .strictObject({
+            subgraph: requestsPerSecond.optional(),
+            markets: requestsPerSecond.optional(),
+            chain: requestsPerSecond.optional(),
+          })
+          .prefault({}),
       })
       .prefault({}),
     fetcher: z

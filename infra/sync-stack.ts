@@ -17,6 +17,8 @@ import { Monitoring } from './constructs/monitoring.ts';
 import { PipelineFunction } from './constructs/pipeline-function.ts';
 import { STAGING_PREFIX } from '../shared/pipeline/messages.ts';
 import { QUEUE_SETTINGS } from '../shared/pipeline/queue-settings.ts';
+import { SOURCE_RATE_SETTINGS } from '../shared/config.ts';
+import { SOURCE_NAMES } from '../shared/sources/source.ts';
 import { DLQ_RETENTION_DAYS, QUEUE_RETENTION_DAYS, type EnvironmentConfig } from './environments.ts';
 import {
   acknowledgeBucketNotificationsHandler,
@@ -90,6 +92,22 @@ export const LOADER_BATCHING_WINDOW = Duration.seconds(30);
 
 /** S3 key prefix of every staged object; its ObjectCreated events feed the load queue. */
 export const STAGED_PREFIX = STAGING_PREFIX;
+
+/**
+ * How the functions that call the sources pace their requests
+ * (shared/sources/pacing.ts). Each fetcher is its own process and at most
+ * fetcher.maxConcurrency run at once, so each paces at total / maxConcurrency.
+ * The planner takes the same share: it usually runs alone, but may overlap
+ * fetchers still working through a previous cycle.
+ */
+export function sourcePacingEnvironment(config: EnvironmentConfig): Record<string, string> {
+  const env: Record<string, string> = { SOURCE_RATE_SHARED_BY: String(config.fetcher.maxConcurrency) };
+  for (const source of SOURCE_NAMES) {
+    const total = config.sources.requestsPerSecond[source];
+    if (total !== undefined) env[SOURCE_RATE_SETTINGS[source]] = String(total);
+  }
+  return env;
+}
 
 export interface PolymarketSyncStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -235,6 +253,7 @@ export class PolymarketSyncStack extends Stack {
       POLYMARKET_SUBGRAPH_URL: config.sources.subgraphUrl,
       POLYMARKET_MARKETS_URL: config.sources.marketsUrl,
       POLYGON_RPC_URL: config.sources.polygonRpcUrl,
+      ...sourcePacingEnvironment(config),
     };
     const common = { stage, logRetention, removalPolicy, functionsDir: props.functionsDir };
     // Every function gets the names of all four pipeline resources: the

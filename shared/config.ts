@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SOURCE_NAMES } from './sources/source.ts';
+import { SOURCE_NAMES, type SourceName } from './sources/source.ts';
 
 /** Raised when a setting is missing or wrong; the message names the environment variable. */
 export class ConfigError extends Error {
@@ -17,6 +17,8 @@ const httpUrl = z
   .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain identifier (letters, digits, _)');
 const positiveInt = (max: number) => z.coerce.number().int().positive().max(max);
+/** A source's total allowance in requests per second; fractions allowed (one request every 2 s is 0.5). */
+const requestsPerSecond = z.coerce.number().positive().max(100_000);
 
 /**
  * Every setting the pipeline reads, by environment variable name. Functions
@@ -35,6 +37,16 @@ const settings = {
   SOURCE_TIMEOUT_MS: positiveInt(600_000).default(30_000),
   SOURCE_MAX_RETRIES: z.coerce.number().int().min(0).max(50).default(8),
   SUBGRAPH_PAGE_SIZE: positiveInt(1000).default(1000),
+  // Unset: that source is not paced (requests go out as fast as the fetchers ask).
+  SUBGRAPH_REQUESTS_PER_SECOND: requestsPerSecond.optional(),
+  MARKETS_REQUESTS_PER_SECOND: requestsPerSecond.optional(),
+  CHAIN_REQUESTS_PER_SECOND: requestsPerSecond.optional(),
+  /**
+   * How many processes split each source's allowance: each paces at
+   * total / this. In AWS every fetcher is its own process (infra sets it to
+   * the fetcher's maxConcurrency); the local runner is one process, so 1.
+   */
+  SOURCE_RATE_SHARED_BY: positiveInt(1000).default(1),
   PAGES_PER_OBJECT: positiveInt(1000).default(20),
   CHAIN_CONFIRMATIONS: z.coerce.number().int().min(0).max(10_000).default(0),
   CHAIN_USE_FINALIZED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
@@ -95,6 +107,10 @@ export const SOURCE_SETTINGS = [
   'SOURCE_TIMEOUT_MS',
   'SOURCE_MAX_RETRIES',
   'SUBGRAPH_PAGE_SIZE',
+  'SUBGRAPH_REQUESTS_PER_SECOND',
+  'MARKETS_REQUESTS_PER_SECOND',
+  'CHAIN_REQUESTS_PER_SECOND',
+  'SOURCE_RATE_SHARED_BY',
   'CHAIN_CONFIRMATIONS',
   'CHAIN_USE_FINALIZED',
   'CHAIN_MAX_BLOCK_SPAN',
@@ -106,6 +122,13 @@ export const SOURCE_SETTINGS = [
   'CHAIN_BLOCK_BATCH_SIZE',
 ] as const satisfies readonly SettingName[];
 export type SourceSettings = PickedConfig<(typeof SOURCE_SETTINGS)[number]>;
+
+/** The setting that holds each source's total allowance, in requests per second. */
+export const SOURCE_RATE_SETTINGS = {
+  subgraph: 'SUBGRAPH_REQUESTS_PER_SECOND',
+  markets: 'MARKETS_REQUESTS_PER_SECOND',
+  chain: 'CHAIN_REQUESTS_PER_SECOND',
+} as const satisfies Record<SourceName, SettingName>;
 
 export const CLICKHOUSE_SETTINGS = [
   'CLICKHOUSE_URL',

@@ -1,6 +1,7 @@
-import ky, { TimeoutError, type KyInstance } from 'ky';
+import ky, { TimeoutError, type BeforeRequestHook, type KyInstance } from 'ky';
 import { count } from '../telemetry/counters.ts';
 import { redactUrls } from '../telemetry/redact.ts';
+import { sourcePacer, type SourcePace } from './pacing.ts';
 
 export interface SourceHttpOptions {
   timeoutMs: number;
@@ -9,6 +10,8 @@ export interface SourceHttpOptions {
   maxRetryAfterMs?: number;
   /** Largest response body accepted; a bigger one is refused, never buffered. */
   maxResponseBytes?: number;
+  /** Every attempt, retries included, waits for its turn at this pace; unset: not paced. */
+  pace?: SourcePace | undefined;
 }
 
 export class ResponseTooLargeError extends Error {
@@ -21,6 +24,8 @@ const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
  * The one HTTP client every source uses: timeouts, retries on 408/429/5xx,
  * network errors and timeouts with exponential backoff and full jitter, and
  * Retry-After honoured on 429/503. Queries are reads, so POST is retried too.
+ * With a pace, each attempt first waits for its turn, so the source's rate
+ * limit is met instead of discovered through 429s.
  */
 export function sourceHttp(opts: SourceHttpOptions): KyInstance {
   const maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -48,7 +53,7 @@ export function sourceHttp(opts: SourceHttpOptions): KyInstance {
           return error;
         },
       ],
-      beforeRequest: [() => void count('SourceRequests')],
+      beforeRequest: [...(opts.pace ? [waitForTurn(opts.pace)] : []), () => void count('SourceRequests')],
       beforeRetry: [
         ({ error }) => {
           count('SourceRetries');
@@ -74,6 +79,18 @@ export function sourceHttp(opts: SourceHttpOptions): KyInstance {
       ],
     },
   });
+}
+
+/**
+ * Runs before each attempt and before ky starts the attempt's timeout, so
+ * waiting for a turn never counts against SOURCE_TIMEOUT_MS. The request's
+ * signal carries the caller's: an abort ends the wait.
+ */
+function waitForTurn(pace: SourcePace): BeforeRequestHook {
+  const pacer = sourcePacer(pace);
+  return async (request) => {
+    await pacer(request.signal);
+  };
 }
 
 /** A fetch function over the retrying client, for libraries that take one (graphql-request). */

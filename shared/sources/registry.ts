@@ -1,7 +1,8 @@
-import type { SourceSettings } from '../config.ts';
+import { SOURCE_RATE_SETTINGS, type SourceSettings } from '../config.ts';
 import { createMarketsSource } from './markets/index.ts';
 import { createSubgraphSource } from './subgraph/index.ts';
 import { chainSourceOptionsFromSettings, createChainSource } from './chain/index.ts';
+import { shareOfAllowance } from './pacing.ts';
 import type { AnySource, SourceName } from './source.ts';
 
 export type SourceRegistry = Partial<Record<SourceName, AnySource>>;
@@ -9,9 +10,16 @@ export type SourceRegistry = Partial<Record<SourceName, AnySource>>;
 /** Builds the enabled sources from settings. Adding a source means adding a line here. */
 export function buildSources(s: SourceSettings): SourceRegistry {
   const http = { timeoutMs: s.SOURCE_TIMEOUT_MS, maxRetries: s.SOURCE_MAX_RETRIES };
+  const pace = (source: SourceName) => shareOfAllowance(source, s[SOURCE_RATE_SETTINGS[source]], s.SOURCE_RATE_SHARED_BY);
   const factories: Record<SourceName, () => AnySource> = {
-    markets: () => createMarketsSource({ ...http, url: s.POLYMARKET_MARKETS_URL }) as AnySource,
-    subgraph: () => createSubgraphSource({ ...http, url: s.POLYMARKET_SUBGRAPH_URL, pageSize: s.SUBGRAPH_PAGE_SIZE }) as AnySource,
+    markets: () => createMarketsSource({ ...http, url: s.POLYMARKET_MARKETS_URL, pace: pace('markets') }) as AnySource,
+    subgraph: () =>
+      createSubgraphSource({
+        ...http,
+        url: s.POLYMARKET_SUBGRAPH_URL,
+        pageSize: s.SUBGRAPH_PAGE_SIZE,
+        pace: pace('subgraph'),
+      }) as AnySource,
     chain: () => createChainSource(chainSourceOptionsFromSettings(s)) as unknown as AnySource,
   };
   const out: SourceRegistry = {};

@@ -8,6 +8,7 @@ import {
   type EnvironmentConfigInput,
 } from '../../infra/environments.ts';
 import { addStages } from '../../infra/stages.ts';
+import { sourcePacingEnvironment } from '../../infra/sync-stack.ts';
 
 const dev = ENVIRONMENTS.find((e) => e.stage === 'dev')!;
 
@@ -64,6 +65,9 @@ describe('environment configuration', () => {
     ['a secret ARN from another account', { clickhouse: { secret: { from: 'arn', arn: 'arn:aws:secretsmanager:eu-west-1:999999999999:secret:x-AbCdEf' } } }, /clickhouse\.secret\.arn: must be in the environment's own account and region/],
     ['a malformed secret ARN', { clickhouse: { secret: { from: 'arn', arn: 'arn:aws:s3:::bucket' } } }, /clickhouse\.secret\.arn/],
     ['an unknown field (typo)', { fetcher: { maxConcurency: 4 } }, /fetcher/],
+    ['a zero source allowance', { sources: { requestsPerSecond: { subgraph: 0 } } }, /sources\.requestsPerSecond\.subgraph: must be a positive number/],
+    ['a negative source allowance', { sources: { requestsPerSecond: { chain: -5 } } }, /sources\.requestsPerSecond\.chain/],
+    ['an allowance for an unknown source', { sources: { requestsPerSecond: { ftp: 5 } } }, /sources\.requestsPerSecond/],
   ])('refuses %s, naming the field', (_label, patch, message) => {
     const err = synthFails(devWith(patch));
     expect(err).toMatch(/^Invalid configuration for environment "dev": /);
@@ -72,6 +76,17 @@ describe('environment configuration', () => {
 
   it('refuses two environments with the same stage', () => {
     expect(() => addStages(new App(), [dev, dev], { nag: false })).toThrow(/stage "dev" is defined twice/);
+  });
+
+  it('gives the source-calling functions each allowance and the fetcher cap that splits it', () => {
+    const paced = parseEnvironmentConfig(devWith({ sources: { requestsPerSecond: { subgraph: 5, chain: 25 } }, fetcher: { maxConcurrency: 4 } }));
+    expect(sourcePacingEnvironment(paced)).toEqual({
+      SUBGRAPH_REQUESTS_PER_SECOND: '5',
+      CHAIN_REQUESTS_PER_SECOND: '25',
+      SOURCE_RATE_SHARED_BY: '4',
+    });
+    // No allowance configured: nothing is paced, as before.
+    expect(sourcePacingEnvironment(parseEnvironmentConfig(dev))).toEqual({ SOURCE_RATE_SHARED_BY: '2' });
   });
 
   it('accepts reserved concurrency equal to maxConcurrency', () => {

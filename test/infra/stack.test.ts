@@ -18,6 +18,7 @@ import {
   MAX_RECEIVE_COUNT,
   STAGED_PREFIX,
   VISIBILITY_TIMEOUT_FACTOR,
+  sourcePacingEnvironment,
   type PolymarketSyncStack,
 } from '../../infra/sync-stack.ts';
 
@@ -155,6 +156,19 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
     }
     // The fetcher continues its own shards through its own queue.
     expect(f.fetcher[1].Properties.RecursiveLoop).toBe('Allow');
+  });
+
+  it('splits each source allowance between the fetchers: SOURCE_RATE_SHARED_BY is the fetcher maxConcurrency', () => {
+    const f = functions(stage);
+    const fetcherEnv = f.fetcher[1].Properties.Environment.Variables as Record<string, unknown>;
+    expect(fetcherEnv.SOURCE_RATE_SHARED_BY).toBe(String(mappingFor(stage, f.fetcher[0]).Properties.ScalingConfig.MaximumConcurrency));
+    expect(fetcherEnv.SOURCE_RATE_SHARED_BY).toBe(String(config.fetcher.maxConcurrency));
+    for (const key of ['planner', 'fetcher'] as const) {
+      expect(f[key][1].Properties.Environment.Variables).toMatchObject(sourcePacingEnvironment(config));
+    }
+    for (const key of ['loader', 'monitor'] as const) {
+      expect(Object.keys(f[key][1].Properties.Environment.Variables as object).filter((n) => /REQUESTS_PER_SECOND|SOURCE_RATE/.test(n))).toEqual([]);
+    }
   });
 
   it('caps the fetchers on the event source mapping, reports partial batch failures, and keeps reserved concurrency at or above the cap', () => {

@@ -2,6 +2,7 @@ import { getAddress, isAddress, type Address } from 'viem';
 import { z } from 'zod';
 import type { StagedRecord } from '../../model/staged.ts';
 import { rejectRecord } from '../../model/staged.ts';
+import { shareOfAllowance, sourcePacer, type SourcePace } from '../pacing.ts';
 import type { PlanInput, Source, SourcePage, SourcePlan } from '../source.ts';
 import { ORDER_FILLED_TOPIC, V2_EXCHANGES, V2_GENESIS_BLOCK } from './abi.ts';
 import { CHAIN_SOURCE, decodeOrderFilledLog, logBlockNumber, logBlockTimestamp, type RpcLog } from './decode.ts';
@@ -72,6 +73,8 @@ export interface ChainSourceOptions {
   blockBatchSize?: number | undefined;
   /** Block headers kept in the timestamp cache; default 20 000. */
   timestampCacheSize?: number | undefined;
+  /** Every HTTP request, retries included, waits for its turn at this pace (CHAIN_REQUESTS_PER_SECOND); unset: not paced. */
+  pace?: SourcePace | undefined;
   onEvent?: ((e: ChainSourceEvent) => void) | undefined;
   /** For tests and instrumentation. */
   fetchFn?: typeof fetch | undefined;
@@ -101,6 +104,8 @@ export function chainSourceOptionsFromSettings(s: {
   CHAIN_ROWS_PER_SHARD?: number | undefined;
   CHAIN_LOGS_PER_BLOCK?: number | undefined;
   CHAIN_BLOCK_BATCH_SIZE?: number | undefined;
+  CHAIN_REQUESTS_PER_SECOND?: number | undefined;
+  SOURCE_RATE_SHARED_BY?: number | undefined;
 }): ChainSourceOptions {
   return {
     rpcUrl: s.POLYGON_RPC_URL,
@@ -115,6 +120,7 @@ export function chainSourceOptionsFromSettings(s: {
     targetRowsPerShard: s.CHAIN_ROWS_PER_SHARD,
     logsPerBlock: s.CHAIN_LOGS_PER_BLOCK,
     blockBatchSize: s.CHAIN_BLOCK_BATCH_SIZE,
+    pace: shareOfAllowance('chain', s.CHAIN_REQUESTS_PER_SECOND, s.SOURCE_RATE_SHARED_BY ?? 1),
   };
 }
 
@@ -167,6 +173,7 @@ export function createChainSource(options: ChainSourceOptions): ChainSource {
     blockBatchSize: Math.floor(positive('blockBatchSize', options.blockBatchSize, 50)),
     timestampCacheSize: Math.floor(positive('timestampCacheSize', options.timestampCacheSize, 20_000)),
     stats,
+    pacer: options.pace ? sourcePacer(options.pace) : undefined,
     onEvent: options.onEvent,
     fetchFn: options.fetchFn,
     sleep: options.sleep,

@@ -2,6 +2,7 @@ import { createPublicClient, http, numberToHex, type Address, type Hex } from 'v
 import { classifyRpcError, type RpcFailure } from './errors.ts';
 import type { RpcLog } from './decode.ts';
 import { count } from '../../telemetry/counters.ts';
+import type { Pacer } from '../pacing.ts';
 
 /** Counters the runner can show; one live object per source instance. */
 export interface ChainSourceStats {
@@ -67,6 +68,12 @@ export interface ChainRpcOptions {
   blockBatchSize: number;
   timestampCacheSize: number;
   stats: ChainSourceStats;
+  /**
+   * Waited on before each HTTP request, retries included. Applied here, not
+   * in fetchFn, because viem's timeout already runs around fetchFn and the
+   * wait for a turn must not count against it.
+   */
+  pacer?: Pacer | undefined;
   onEvent?: ((e: ChainSourceEvent) => void) | undefined;
   fetchFn?: typeof fetch | undefined;
   sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
@@ -215,6 +222,7 @@ export class ChainRpc {
   private async call<T>(method: string, params: unknown[], signal: AbortSignal | undefined, rangeAware: boolean): Promise<{ ok: true; value: T } | { ok: false; failure: RpcFailure & { kind: 'range' } }> {
     for (let attempt = 0; ; attempt++) {
       signal?.throwIfAborted();
+      if (this.opts.pacer) await this.opts.pacer(signal);
       this.count(method);
       try {
         const value = (await this.client.request({ method, params } as never, { signal } as never)) as T;
@@ -284,12 +292,7 @@ export class ChainRpc {
     }
     for (let attempt = 0; missing.length > 0; attempt++) {
       signal?.throwIfAborted();
-      const settled = await Promise.allSettled(
-        missing.map((n) => {
-          this.count('eth_getBlockByNumber');
-          return this.batchClient.request({ method: 'eth_getBlockByNumber', params: [numberToHex(n), false] } as never, { signal } as never) as Promise<RawBlock | null>;
-        }),
-      );
+      const settled = await this.requestHeaders(missing, signal);
       const still: bigint[] = [];
       let worst: (RpcFailure & { kind: 'transient' }) | undefined;
       settled.forEach((r, i) => {
@@ -318,6 +321,35 @@ export class ChainRpc {
     }
     return out;
   }
+
+  /**
+   * eth_getBlockByNumber for each block; calls made in one tick go out as
+   * viem batches of blockBatchSize. Paced, each batch (one HTTP request)
+   * waits for its own turn, so a long list is spread out at the pace instead
+   * of sent at once.
+   */
+  private async requestHeaders(blocks: readonly bigint[], signal: AbortSignal | undefined): Promise<PromiseSettledResult<RawBlock | null>[]> {
+    const pacer = this.opts.pacer;
+    if (!pacer) return Promise.allSettled(blocks.map((n) => this.requestHeader(n, signal)));
+    const sent: Promise<PromiseSettledResult<RawBlock | null>>[] = [];
+    for (let i = 0; i < blocks.length; i += this.opts.blockBatchSize) {
+      await pacer(signal);
+      for (const n of blocks.slice(i, i + this.opts.blockBatchSize)) sent.push(settle(this.requestHeader(n, signal)));
+    }
+    return Promise.all(sent);
+  }
+
+  private requestHeader(n: bigint, signal: AbortSignal | undefined): Promise<RawBlock | null> {
+    this.count('eth_getBlockByNumber');
+    return this.batchClient.request({ method: 'eth_getBlockByNumber', params: [numberToHex(n), false] } as never, { signal } as never) as Promise<RawBlock | null>;
+  }
+}
+
+function settle<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return p.then(
+    (value) => ({ status: 'fulfilled', value }),
+    (reason: unknown) => ({ status: 'rejected', reason }),
+  );
 }
 
 function toHeader(b: RawBlock): BlockHeader {
