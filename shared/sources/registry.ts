@@ -7,10 +7,27 @@ import type { AnySource, SourceName } from './source.ts';
 
 export type SourceRegistry = Partial<Record<SourceName, AnySource>>;
 
+/** Goldsky's documented default for every public endpoint: 50 requests per 10 seconds. */
+export const GOLDSKY_PUBLIC_REQUESTS_PER_SECOND = 5;
+
+/**
+ * A source's total allowance in requests per second: the configured one, or
+ * for a subgraph on Goldsky's public endpoints (the default URL) the limit
+ * Goldsky documents for them. Undefined: not paced.
+ */
+export function sourceAllowance(source: SourceName, s: SourceSettings): number | undefined {
+  const configured = s[SOURCE_RATE_SETTINGS[source]];
+  if (configured !== undefined) return configured;
+  if (source === 'subgraph' && s.POLYMARKET_SUBGRAPH_URL.startsWith('https://api.goldsky.com/api/public/')) {
+    return GOLDSKY_PUBLIC_REQUESTS_PER_SECOND;
+  }
+  return undefined;
+}
+
 /** Builds the enabled sources from settings. Adding a source means adding a line here. */
 export function buildSources(s: SourceSettings): SourceRegistry {
   const http = { timeoutMs: s.SOURCE_TIMEOUT_MS, maxRetries: s.SOURCE_MAX_RETRIES };
-  const pace = (source: SourceName) => shareOfAllowance(source, s[SOURCE_RATE_SETTINGS[source]], s.SOURCE_RATE_SHARED_BY);
+  const pace = (source: SourceName) => shareOfAllowance(source, sourceAllowance(source, s), s.SOURCE_RATE_SHARED_BY);
   const factories: Record<SourceName, () => AnySource> = {
     markets: () => createMarketsSource({ ...http, url: s.POLYMARKET_MARKETS_URL, pace: pace('markets') }) as AnySource,
     subgraph: () =>
