@@ -22,11 +22,11 @@ const program = new Command('bench')
   .option('--markets <n>', "markets (default: fills / 216, Polymarket's ratio)", int)
   .option('--seed <n>', 'dataset seed', int, 1)
   .option('--top-share <x>', 'share of all fills in the heaviest market', num, 0.1)
-  .option('--rate <n>', 'source limit, requests per second', int, 20)
+  .option('--rate <n>', "source limit, requests per second (default: Goldsky's documented public limit, 50 per 10 s)", num, 5)
   .option('--latency-ms <n>', 'added to every source response', num, 100)
   .option('--workers <n>', 'fetcher concurrency of the pipeline = workers of the per-market approach', int, 4)
   .option('--pages-per-object <n>', 'PAGES_PER_OBJECT for the pipeline and the fetcher (default: the pipeline default)', int)
-  .option('--pace <rps>', "prototype: pace the pipeline's subgraph requests client-side at this rate", num)
+  .option('--unpaced', 'do not tell the pipeline the limit (it then finds it through 429s)')
   .option('--loader-rows <n>', 'rows in the loader benchmark object', int, 1_000_000)
   .option('--incremental-share <x>', 'new fills for the incremental run, as a share of the backfill', num, 0.01)
   .option('--only <list>', `comma-separated subset of ${ALL_APPROACHES.join(',')}`)
@@ -47,7 +47,7 @@ interface Flags {
   latencyMs: number;
   workers: number;
   pagesPerObject?: number;
-  pace?: number;
+  unpaced?: boolean;
   loaderRows: number;
   incrementalShare: number;
   only?: string;
@@ -77,7 +77,7 @@ async function main(f: Flags): Promise<void> {
     latencyMs: f.latencyMs,
     workers: f.workers,
     pagesPerObject: f.pagesPerObject,
-    paceRps: f.pace,
+    unpaced: f.unpaced,
     loaderRows: Math.min(f.loaderRows, f.fills),
     incrementalShare: f.incrementalShare,
     approaches,

@@ -31,8 +31,8 @@ export interface BenchOptions {
   /** Pipeline fetcher concurrency = per-market workers. */
   workers: number;
   pagesPerObject?: number;
-  /** Prototype: pace the pipeline's subgraph requests client-side at this rate (requests/s). */
-  paceRps?: number;
+  /** Leave the pipeline unpaced (no SUBGRAPH_/MARKETS_REQUESTS_PER_SECOND), to show what pacing buys. */
+  unpaced?: boolean;
   /** Rows in the loader benchmark's single big object. */
   loaderRows: number;
   /** New fills in the incremental run, as a share of the backfill. */
@@ -307,7 +307,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     let pipelineRun: Measured | undefined;
     if (opts.approaches.has('pipeline')) {
       pipelineChild = await Child.start(execArgv);
-      pipelineRun = await measure('pipeline', { ...base('pipeline-backfill', 'pipeline'), paceRps: opts.paceRps }, pipelineChild);
+      pipelineRun = await measure('pipeline', { ...base('pipeline-backfill', 'pipeline'), sourceRequestsPerSecond: opts.unpaced ? undefined : opts.rate }, pipelineChild);
       report.runs.push(pipelineRun);
     }
     if (opts.approaches.has('per-market')) report.runs.push(await measure('per-market', base('per-market', 'per-market')));

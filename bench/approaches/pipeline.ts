@@ -46,35 +46,11 @@ countAwsCalls(
   () => phase,
 );
 
-let paced = false;
-/**
- * Bench-only prototype of client-side pacing: every request to the subgraph
- * waits for a token of a process-wide bucket (all local fetchers share this
- * process). ky calls globalThis.fetch, so wrapping it paces the real source code.
- */
-function paceSubgraph(url: string, perSecond: number): void {
-  if (paced) return;
-  paced = true;
-  const original = globalThis.fetch;
-  let next = 0;
-  globalThis.fetch = async (input, init) => {
-    const target = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (target.startsWith(url)) {
-      const now = performance.now();
-      const at = Math.max(now, next);
-      next = at + 1000 / perSecond;
-      if (at > now) await new Promise((r) => setTimeout(r, at - now));
-    }
-    return original(input, init);
-  };
-}
-
 let state: { aws: LocalAws; wh: Awaited<ReturnType<typeof freshWarehouse>> } | null = null;
 
 /** One cycle of our pipeline through the local runner: a backfill on the first call, an incremental run after. */
 export async function pipelineCycle(req: ApproachRequest): Promise<ApproachResult> {
   if (req.kind === 'pipeline-backfill' && state) throw new Error('the pipeline child runs one backfill');
-  if (req.paceRps) paceSubgraph(req.sources.subgraphUrl, req.paceRps);
   state ??= { aws: await startLocalAws({}), wh: await freshWarehouse(req.dir, 'bench_pipeline') };
   const { aws, wh } = state;
   invocations = {};
@@ -92,6 +68,9 @@ export async function pipelineCycle(req: ApproachRequest): Promise<ApproachResul
       POLYMARKET_MARKETS_URL: req.sources.marketsUrl,
       SYNC_SOURCES: 'markets,subgraph',
       ...(req.pagesPerObject ? { PAGES_PER_OBJECT: String(req.pagesPerObject) } : {}),
+      ...(req.sourceRequestsPerSecond
+        ? { SUBGRAPH_REQUESTS_PER_SECOND: String(req.sourceRequestsPerSecond), MARKETS_REQUESTS_PER_SECOND: String(req.sourceRequestsPerSecond) }
+        : {}),
     },
     fetcherConcurrency: req.workers,
     stallTimeoutMs: 120_000,

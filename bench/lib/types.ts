@@ -16,8 +16,8 @@ export interface ApproachRequest {
   expectedFills: number;
   /** Pipeline: PAGES_PER_OBJECT. */
   pagesPerObject?: number;
-  /** Pipeline prototype: pace subgraph requests client-side at this many per second (process-wide token bucket). */
-  paceRps?: number;
+  /** Pipeline: the sources' allowance it is configured with (SUBGRAPH_/MARKETS_REQUESTS_PER_SECOND); unset: not paced. */
+  sourceRequestsPerSecond?: number;
   /** Global cursor: 'complete' or the lossy 'timestamp_gt'. */
   cursor?: 'complete' | 'timestamp_gt';
   /** Global cursor: pages gathered per insert. */
