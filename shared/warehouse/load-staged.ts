@@ -19,8 +19,8 @@ const TIMESTAMP_FIELD = /"timestamp":(\d+)/;
 
 /**
  * Fills go in as inserts of at most this many rows, each with its own
- * deduplication token: memory stays flat however large the object (the
- * embedded engine buffers one insert whole), and a retry repeats each part's token.
+ * deduplication token: no single insert grows with the object (a server
+ * holds an insert's block in memory), and a retry repeats each part's token.
  */
 export const MAX_ROWS_PER_INSERT = 100_000;
 
@@ -128,6 +128,9 @@ async function copyMissingFills(client: ClickHouseClient, db: string, key: strin
       `WHERE staged_object = {key:String} AND fill_id NOT IN (SELECT fill_id FROM ${db}.fills WHERE fill_id IN ` +
       `(SELECT fill_id FROM ${db}.fills_replay WHERE staged_object = {key:String})) ORDER BY fill_id LIMIT 1 BY fill_id`,
     query_params: { key },
+    // NOT IN is what makes a retry safe. A token would be wrong here: a retry after a partial
+    // copy sends different rows, and a token dedupes by position, not content, so it would drop them.
+    clickhouse_settings: { insert_deduplicate: 0 },
   });
   return Number(present);
 }

@@ -125,6 +125,9 @@ describe('SQL takes values as parameters and identifiers from a checked list', (
     'opts.warehouse.database': 'migrate() asserts it before any other statement in local/runner.ts',
     database: 'soak database name: a literal or the caller’s fixed name, passed through migrate() (assertIdentifier) first',
     'Number(wm.value)': 'a number',
+    target: 'local/embedded-clickhouse.ts: the table (and column list) of an INSERT the client built, re-read through an anchored identifier pattern',
+    format: 'local/embedded-clickhouse.ts: the format name of that INSERT, letters only by the same pattern',
+    'sqlString(file)': 'local/embedded-clickhouse.ts: our own mkdtemp path, quoted as a string literal',
     FILL_COLUMNS: 'column names from the fixed FILL_FIELDS list (shared/staging/fill-line.ts), joined in load-staged.ts',
   };
   // Statements are written in upper case here; prose ("log from ${x}") is not SQL.

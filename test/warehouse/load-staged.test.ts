@@ -58,4 +58,11 @@ describe('loading a staged object', () => {
     expect(retried.fillsAlreadyLoaded).toBe(600);
     expect(await count()).toBe(before + 400);
   });
+
+  it('takes a streamed insert of nothing as a no-op on the embedded engine', async () => {
+    const before = await count();
+    const res = await client.exec({ query: `INSERT INTO ${db}.fills FORMAT JSONEachRow`, values: Readable.from([]) });
+    for await (const _ of res.stream) void _;
+    expect(await count()).toBe(before);
+  });
 });
