@@ -201,6 +201,21 @@ function checkShape(where: Record<string, unknown>): void {
   }
 }
 
+// Plain loops: these run once per candidate row, and every()/some() would allocate a closure per call.
+function allOf(preds: Pred[]): Pred {
+  return (e) => {
+    for (const p of preds) if (!p(e)) return false;
+    return true;
+  };
+}
+
+function anyOf(preds: Pred[]): Pred {
+  return (e) => {
+    for (const p of preds) if (p(e)) return true;
+    return false;
+  };
+}
+
 /** Compiles a `where` object (as graphql-js coerced it) to a predicate. Throws graph-node's errors. */
 export function compileWhere(spec: EntitySpec, where: Record<string, unknown> | null | undefined): Pred {
   if (!where) return () => true;
@@ -210,8 +225,7 @@ export function compileWhere(spec: EntitySpec, where: Record<string, unknown> | 
     if (value === undefined) continue;
     if (key === 'and' || key === 'or') {
       const subs = ((value as Record<string, unknown>[] | null) ?? []).map((w) => compileWhere(spec, w));
-      if (key === 'and') parts.push((e) => subs.every((p) => p(e)));
-      else parts.push((e) => subs.some((p) => p(e)));
+      parts.push(key === 'and' ? allOf(subs) : anyOf(subs));
       continue;
     }
     if (key === '_change_block') continue;
@@ -219,10 +233,7 @@ export function compileWhere(spec: EntitySpec, where: Record<string, unknown> | 
   }
   if (parts.length === 0) return () => true;
   if (parts.length === 1) return parts[0]!;
-  return (e) => {
-    for (const p of parts) if (!p(e)) return false;
-    return true;
-  };
+  return allOf(parts);
 }
 
 // ------------------------------------------------------ plan (fast paths)
@@ -322,6 +333,8 @@ function lowerBoundId(arr: readonly { id: string }[], id: string, inclusive: boo
   // first index with arr[i].id >= id (inclusive) or > id
   let lo = 0;
   let hi = arr.length;
+  if (hi === 0 || (inclusive ? arr[0]!.id >= id : arr[0]!.id > id)) return 0;
+  if (inclusive ? arr[hi - 1]!.id < id : arr[hi - 1]!.id <= id) return hi;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const v = arr[mid]!.id;
@@ -334,6 +347,8 @@ function lowerBoundId(arr: readonly { id: string }[], id: string, inclusive: boo
 function lowerBoundTs(arr: readonly SimFill[], ts: number): number {
   let lo = 0;
   let hi = arr.length;
+  if (hi === 0 || arr[0]!.timestamp >= ts) return 0;
+  if (arr[hi - 1]!.timestamp < ts) return hi;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (arr[mid]!.timestamp < ts) lo = mid + 1;
@@ -343,7 +358,7 @@ function lowerBoundTs(arr: readonly SimFill[], ts: number): number {
 }
 
 function byIdCmp(a: { id: string }, b: { id: string }): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return a.id < b.id ? -1 : a.id === b.id ? 0 : 1; // === is much cheaper than a second <
 }
 
 function byTsCmp(a: SimFill, b: SimFill): number {
@@ -411,6 +426,9 @@ function scaled(v: bigint): string {
   return (neg ? '-' : '') + int.toString() + (frac ? '.' + frac : '');
 }
 
+/** Rows held by cached candidate lists (DatasetIndex.idCandidates), at most. */
+const MAX_CANDIDATE_ROWS = 2_000_000;
+
 /** Indexes over a live dataset; refresh() picks up appended fills cheaply. */
 export class DatasetIndex {
   private indexedLen = 0;
@@ -421,6 +439,9 @@ export class DatasetIndex {
   private bookRows: OrderbookRow[] | null = null;
   private marketRows: MarketDataRow[] | null = null;
   private marketCount = -1;
+  /** Candidate lists by token set and time range, least recently used first. */
+  private candidates = new Map<string, SimFill[]>();
+  private candidateRows = 0;
 
   constructor(readonly ds: Dataset) {
     this.refresh();
@@ -439,6 +460,7 @@ export class DatasetIndex {
     this.indexedVersion = this.ds.version;
     this.bookRows = null;
     this.marketRows = null;
+    this.dropCandidates();
   }
 
   /** Drops every index; the next refresh rebuilds from scratch. */
@@ -449,6 +471,55 @@ export class DatasetIndex {
     this.books.clear();
     this.bookRows = null;
     this.marketRows = null;
+    this.dropCandidates();
+  }
+
+  private dropCandidates(): void {
+    this.candidates.clear();
+    this.candidateRows = 0;
+  }
+
+  /**
+   * Every fill of the tokens (all fills when null) in the inclusive time
+   * range, sorted by id. A sync pages through one token set and time range
+   * with a moving id cursor, so the list is built on its first page and
+   * kept: later pages cost a binary search instead of a merge of every
+   * token's rows. `cost.scanned` counts the rows read to build it.
+   */
+  idCandidates(tokens: ReadonlySet<string> | null, tsLo: number, tsHi: number, cost: { scanned: number }): readonly SimFill[] {
+    const key = `${tokens ? [...tokens].join(',') : '*'}|${tsLo}|${tsHi}`;
+    let rows = this.candidates.get(key);
+    if (rows) {
+      this.candidates.delete(key); // re-inserted below as the most recently used
+    } else {
+      const lists = tokens ? [...tokens].flatMap((t) => this.tokens.get(t) ?? []) : [this.all];
+      const parts = lists.map((l) => {
+        const byTs = sortedByTs(l);
+        const a = tsLo === -Infinity ? 0 : lowerBoundTs(byTs, tsLo);
+        const b = tsHi === Infinity ? byTs.length : lowerBoundTs(byTs, tsHi + 1);
+        if (a === 0 && b === byTs.length) return sortedById(l);
+        const inRange = Math.max(0, b - a);
+        // filtering the id-sorted list costs a timestamp check per row of the list;
+        // sorting the range about log2(range) id comparisons per row in range
+        if (byTs.length > inRange * Math.log2(inRange + 2)) return byTs.slice(a, a + inRange).sort(byIdCmp);
+        return sortedById(l).filter((f) => f.timestamp >= tsLo && f.timestamp <= tsHi);
+      });
+      // one whole list is already an index of its own
+      if (parts.length === 1 && parts[0] === lists[0]!.byId) return parts[0]!;
+      // A heap merge compares rows already in cache (the lists' heads); sorting
+      // the concatenation would compare every row again at every merge level.
+      rows = [];
+      const runs = parts.map((arr) => ({ arr, pos: 0, end: arr.length }));
+      cost.scanned += mergeRuns(runs, false, byIdCmp, Infinity, () => true, null, rows);
+      this.candidateRows += rows.length;
+      for (const [k, old] of this.candidates) {
+        if (this.candidateRows <= MAX_CANDIDATE_ROWS) break;
+        this.candidates.delete(k);
+        this.candidateRows -= old.length;
+      }
+    }
+    this.candidates.set(key, rows);
+    return rows;
   }
 
   private add(f: SimFill): void {
@@ -661,49 +732,32 @@ export function queryFills(index: DatasetIndex, args: CollectionArgs, tie: TieBr
   const plan = planOf(where);
   const need = skip + first;
   const sources: SortedLists[] = [];
-  if (plan.tokens) {
-    for (const t of plan.tokens) {
-      const l = index.lists(t);
-      if (l) sources.push(l);
+  if (orderBy !== 'id') {
+    if (plan.tokens) {
+      for (const t of plan.tokens) {
+        const l = index.lists(t);
+        if (l) sources.push(l);
+      }
+    } else {
+      sources.push(index.lists(null)!);
     }
-  } else {
-    sources.push(index.lists(null)!);
   }
   const out: SimFill[] = [];
   let scanned = 0;
   let path = (plan.tokens ? 'token-' : 'global-') + (orderBy === 'timestamp' ? 'ts' : 'id');
-  const hasTs = plan.tsLo !== -Infinity || plan.tsHi !== Infinity;
-  const tsRange = (byTs: readonly SimFill[]): [number, number] => [
-    plan.tsLo === -Infinity ? 0 : lowerBoundTs(byTs, plan.tsLo),
-    plan.tsHi === Infinity ? byTs.length : lowerBoundTs(byTs, plan.tsHi + 1),
-  ];
-  const runs: Run[] = [];
   if (orderBy === 'id') {
-    for (const l of sources) {
-      const byId = sortedById(l);
-      const lo = plan.idLo === null ? 0 : lowerBoundId(byId, plan.idLo, plan.idLoIncl);
-      const hi = Math.max(lo, plan.idHi === null ? byId.length : lowerBoundId(byId, plan.idHi, !plan.idHiIncl));
-      if (hi === lo) continue;
-      if (hasTs) {
-        // The rows of the time range (timestamp list) may be far fewer than
-        // the id-ordered rows to walk past: take them whole when cheaper.
-        const byTs = sortedByTs(l);
-        const [a, b] = tsRange(byTs);
-        const inRange = Math.max(0, b - a);
-        if (inRange === 0) continue;
-        if (inRange <= Math.min(hi - lo, (need * byTs.length) / inRange)) {
-          for (let i = a; i < b; i++) if (pred(byTs[i]!)) out.push(byTs[i]!);
-          scanned += inRange;
-          continue;
-        }
-      }
-      runs.push(desc ? { arr: byId, pos: hi - 1, end: lo } : { arr: byId, pos: lo, end: hi });
-    }
-    scanned += mergeRuns(runs, desc, cmp, need, pred, null, out);
+    const built = { scanned: 0 };
+    const candidates = index.idCandidates(plan.tokens, plan.tsLo, plan.tsHi, built);
+    scanned += built.scanned;
+    const lo = plan.idLo === null ? 0 : lowerBoundId(candidates, plan.idLo, plan.idLoIncl);
+    const hi = Math.max(lo, plan.idHi === null ? candidates.length : lowerBoundId(candidates, plan.idHi, !plan.idHiIncl));
+    scanned += collect(candidates, lo, hi, desc, need, pred, null, out);
   } else if (orderBy === 'timestamp') {
+    const runs: Run[] = [];
     for (const l of sources) {
       const byTs = sortedByTs(l);
-      const [a, b] = tsRange(byTs);
+      const a = plan.tsLo === -Infinity ? 0 : lowerBoundTs(byTs, plan.tsLo);
+      const b = plan.tsHi === Infinity ? byTs.length : lowerBoundTs(byTs, plan.tsHi + 1);
       if (b > a) runs.push(desc ? { arr: byTs, pos: b - 1, end: a } : { arr: byTs, pos: a, end: b });
     }
     // runs are (timestamp, id) ascending; read backwards they are (timestamp, id)

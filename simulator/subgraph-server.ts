@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError, GraphQLScalarType, Kind, type DocumentNode, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
+import { useCompiledExecution } from './compiled-execution.ts';
 import { V1_START, type Dataset, type SimFill } from './dataset.ts';
 import { FaultInjector, listen, type FaultCounts, type FaultOptions } from './faults.ts';
 import { Rng } from './rng.ts';
@@ -311,7 +312,7 @@ export async function startSubgraphServer(opts: SubgraphServerOptions): Promise<
     graphiql: false,
     landingPage: false,
     maskedErrors: false,
-    plugins: [statsPlugin],
+    plugins: [statsPlugin, useCompiledExecution()],
   });
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
