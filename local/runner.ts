@@ -3,8 +3,10 @@ import { s3Client, sqsClient, dynamoDocumentClient } from '#shared/aws/clients.t
 import { DynamoStateStore } from '#shared/state/dynamo-state-store.ts';
 import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
 import { runProgress } from '#shared/pipeline/completion.ts';
+import { stagedKey } from '#shared/pipeline/messages.ts';
 import type { PlannerResult } from '#shared/pipeline/planner.ts';
 import type { PlanWindow } from '#shared/sources/source.ts';
+import type { ShardRecord } from '#shared/ports/state.ts';
 import { migrate } from '#shared/warehouse/schema.ts';
 import { since, snapshot, type CounterSnapshot } from '#shared/telemetry/counters.ts';
 import { resetRuntime, useWarehouse, type Warehouse } from '#functions/runtime.ts';
@@ -57,6 +59,17 @@ export interface CycleResult {
 
 /** Local stand-in for the functions' timeout; queues hide a received message for 6x this, as in AWS. */
 export const LOCAL_FUNCTION_TIMEOUT_MS = 120_000;
+
+/**
+ * How often the cycle looks at the run. Completion is one read of the run
+ * record; progress (for the bar, stall detection and the notification
+ * bridge's floor) lists the run's shards and loads; dead letters are two
+ * queue-depth calls. The emulators share the CPU with the pipeline, so only
+ * the cheap check runs often.
+ */
+const COMPLETION_CHECK_MS = 1_000;
+const PROGRESS_CHECK_MS = 2_000;
+const DEAD_LETTER_CHECK_MS = 5_000;
 
 /**
  * One scheduled cycle on this machine: the planner, then fetchers and the
@@ -148,23 +161,44 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
   const runId = result.runId;
   const estimatedFills = result.outcome === 'planned' ? result.estimatedRows : 0;
 
+  let floorShardsDone = -1;
+  const reportProgress = async () => {
+    const progress = await runProgress(state, runId);
+    // Shards only ever finish, so the bridge's floor can move only when the count of done ones does.
+    if (progress.shardsDone !== floorShardsDone) {
+      floorShardsDone = progress.shardsDone;
+      bridge.setFloor(unfinishedFloor(await state.listShards(runId)));
+    }
+    const counters = since(before);
+    opts.onProgress?.({ runId, estimatedFills, shards: progress.shards, shardsDone: progress.shardsDone, counters });
+    return `${progress.shardsDone}/${progress.objectsStaged}/${progress.objectsLoaded}/${counters.SourceRequests}/${fetchers.stats.invocations}/${loaders.stats.invocations}`;
+  };
+  // Before any fetcher runs: the bridge needs its floor from the start.
+  let lastSignature = await reportProgress();
+  let lastMove = Date.now();
+  let nextProgress = lastMove + PROGRESS_CHECK_MS;
+  let nextDeadLetterCheck = 0;
+  const stallTimeoutMs = opts.stallTimeoutMs ?? 10 * 60_000;
   fetchers.start();
   loaders.start();
   bridge.start();
-  let lastMove = Date.now();
-  let lastSignature = '';
-  const stallTimeoutMs = opts.stallTimeoutMs ?? 10 * 60_000;
   for (;;) {
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, COMPLETION_CHECK_MS));
     const run = await state.getRun(runId);
-    const progress = await runProgress(state, runId);
-    const counters = since(before);
-    opts.onProgress?.({ runId, estimatedFills, shards: progress.shards, shardsDone: progress.shardsDone, counters });
-    if (run?.status === 'complete') return finish(result, true, undefined, runId);
+    if (run?.status === 'complete') {
+      await reportProgress();
+      return finish(result, true, undefined, runId);
+    }
     if (opts.signal?.aborted) return finish(result, false, 'interrupted: run `npm run sync` again to resume', runId);
-    const dead = (await depth(sqs, aws.shardDlqUrl)) + (await depth(sqs, aws.loadDlqUrl));
-    if (dead > 0) return finish(result, false, `${dead} message(s) reached a dead-letter queue`, runId);
-    const signature = `${progress.shardsDone}/${progress.objectsStaged}/${progress.objectsLoaded}/${counters.SourceRequests}/${fetchers.stats.invocations}/${loaders.stats.invocations}`;
+    const now = Date.now();
+    if (now >= nextDeadLetterCheck) {
+      nextDeadLetterCheck = now + DEAD_LETTER_CHECK_MS;
+      const dead = (await depth(sqs, aws.shardDlqUrl)) + (await depth(sqs, aws.loadDlqUrl));
+      if (dead > 0) return finish(result, false, `${dead} message(s) reached a dead-letter queue`, runId);
+    }
+    if (now < nextProgress) continue;
+    nextProgress = now + PROGRESS_CHECK_MS;
+    const signature = await reportProgress();
     if (signature !== lastSignature) {
       lastSignature = signature;
       lastMove = Date.now();
@@ -172,6 +206,18 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
       return finish(result, false, `no progress for ${Math.round(stallTimeoutMs / 1000)} s`, runId);
     }
   }
+}
+
+/** The lowest key a shard not yet done may still stage (its prefix), or null when all are done. */
+function unfinishedFloor(shards: ShardRecord[]): string | null {
+  let floor: string | null = null;
+  for (const s of shards) {
+    if (s.done) continue;
+    const key = stagedKey({ runId: s.runId, source: s.source, shardId: s.shardId, seq: 0 });
+    const prefix = key.slice(0, key.lastIndexOf('/') + 1);
+    if (floor === null || prefix < floor) floor = prefix;
+  }
+  return floor;
 }
 
 async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {

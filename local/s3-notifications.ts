@@ -8,9 +8,23 @@ import { STAGING_PREFIX } from '#shared/pipeline/messages.ts';
  * ObjectCreated → SQS delivery: it watches the staging prefix and sends the
  * loader queue one S3-shaped notification per new object or new version
  * (a re-put with a different ETag notifies again, as S3 does).
+ *
+ * A tick lists only keys after a starting point, not the whole prefix (which
+ * keeps every run's objects): after the greatest key seen, or, when lower,
+ * after the floor the runner sets, the lowest key an unfinished shard may
+ * still write. Concurrent fetchers write out of key order, so the greatest
+ * key alone would miss the objects of lower shards. Whatever lies below both
+ * (a finished shard's object staged again, another run's) is still found by
+ * a full listing every `fullScanMs`, and by stop().
  */
 export class S3NotificationBridge {
   private readonly seen = new Map<string, string>();
+  private greatest = '';
+  /** List after this ('' = everything); null = no unfinished shard, only keys after the greatest are new. */
+  private floor: string | null = '';
+  /** A higher floor waits for one listing that started after it was set (see setFloor). */
+  private raisedFloor: string | null | undefined;
+  private lastFullScan = 0;
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   notified = 0;
@@ -24,12 +38,29 @@ export class S3NotificationBridge {
 
   /** Treats objects already in the bucket as notified, as S3 would have done when they were written. */
   async primeWithExisting(): Promise<void> {
-    for await (const o of this.list()) this.seen.set(o.key, o.etag);
+    for await (const o of this.list('')) this.remember(o.key, o.etag);
+    this.lastFullScan = Date.now();
   }
 
-  start(intervalMs = 500): void {
+  /**
+   * The lowest key the watched run's unfinished shards may still write
+   * (a shard's prefix), or null when every shard is finished. A floor read
+   * from state is already stale: a shard it calls finished may have written
+   * its last object just before, unlisted. So a higher floor applies only
+   * after one more listing from the old one; a lower one applies at once.
+   */
+  setFloor(key: string | null): void {
+    if (this.floor !== null && (key === null || key > this.floor)) {
+      this.raisedFloor = key;
+    } else {
+      this.floor = key;
+      this.raisedFloor = undefined;
+    }
+  }
+
+  start(intervalMs = 500, fullScanMs = 10_000): void {
     const tick = () => {
-      this.scanning = this.scan().finally(() => {
+      this.scanning = this.tick(fullScanMs).finally(() => {
         if (this.timer) this.timer = setTimeout(tick, intervalMs);
       });
     };
@@ -43,11 +74,28 @@ export class S3NotificationBridge {
     await this.scan();
   }
 
+  /** Lists the whole staging prefix and announces every new object or version. */
   async scan(): Promise<void> {
+    this.lastFullScan = Date.now();
+    await this.announceFrom('');
+  }
+
+  private async tick(fullScanMs: number): Promise<void> {
+    const raised = this.raisedFloor;
+    const from = this.floor === null || this.floor > this.greatest ? this.greatest : this.floor;
+    if (from === '' || Date.now() - this.lastFullScan >= fullScanMs) await this.scan();
+    else await this.announceFrom(from);
+    if (raised !== undefined && raised === this.raisedFloor) {
+      this.floor = raised;
+      this.raisedFloor = undefined;
+    }
+  }
+
+  private async announceFrom(startAfter: string): Promise<void> {
     const fresh: string[] = [];
-    for await (const o of this.list()) {
+    for await (const o of this.list(startAfter)) {
       if (this.seen.get(o.key) === o.etag) continue;
-      this.seen.set(o.key, o.etag);
+      this.remember(o.key, o.etag);
       fresh.push(o.key);
     }
     if (fresh.length === 0) return;
@@ -55,11 +103,20 @@ export class S3NotificationBridge {
     this.notified += fresh.length;
   }
 
-  private async *list(): AsyncGenerator<{ key: string; etag: string }> {
+  private remember(key: string, etag: string): void {
+    this.seen.set(key, etag);
+    if (key > this.greatest) this.greatest = key;
+  }
+
+  private async *list(startAfter: string): AsyncGenerator<{ key: string; etag: string }> {
     let token: string | undefined;
     do {
       const res = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: STAGING_PREFIX, ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: STAGING_PREFIX,
+          ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}),
+        }),
       );
       for (const o of res.Contents ?? []) yield { key: o.Key!, etag: o.ETag ?? '' };
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
