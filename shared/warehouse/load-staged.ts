@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { once } from 'node:events';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -128,9 +129,10 @@ async function copyMissingFills(client: ClickHouseClient, db: string, key: strin
       `WHERE staged_object = {key:String} AND fill_id NOT IN (SELECT fill_id FROM ${db}.fills WHERE fill_id IN ` +
       `(SELECT fill_id FROM ${db}.fills_replay WHERE staged_object = {key:String})) ORDER BY fill_id LIMIT 1 BY fill_id`,
     query_params: { key },
-    // NOT IN is what makes a retry safe. A token would be wrong here: a retry after a partial
+    // NOT IN is what makes a retry safe. A repeated token would be wrong here: a retry after a partial
     // copy sends different rows, and a token dedupes by position, not content, so it would drop them.
-    clickhouse_settings: { insert_deduplicate: 0 },
+    // Hence a token of this attempt alone (a connection may carry the last insert's token otherwise).
+    clickhouse_settings: { insert_deduplication_token: `copy:${randomUUID()}`, insert_deduplicate: 1 },
   });
   return Number(present);
 }
