@@ -26,6 +26,7 @@ const program = new Command('bench')
   .option('--latency-ms <n>', 'added to every source response', num, 100)
   .option('--workers <n>', 'fetcher concurrency of the pipeline = workers of the per-market approach', int, 4)
   .option('--pages-per-object <n>', 'PAGES_PER_OBJECT for the pipeline and the fetcher (default: the pipeline default)', int)
+  .option('--fetcher-heap-mib <n>', 'cap the fetcher-alone run at this much V8 heap, as a 256 MiB function would (0: uncapped)', int, 96)
   .option('--unpaced', 'do not tell the pipeline the limit (it then finds it through 429s)')
   .option('--loader-rows <n>', 'rows in the loader benchmark object', int, 1_000_000)
   .option('--incremental-share <x>', 'new fills for the incremental run, as a share of the backfill', num, 0.01)
@@ -48,6 +49,7 @@ interface Flags {
   workers: number;
   pagesPerObject?: number;
   unpaced?: boolean;
+  fetcherHeapMib: number;
   loaderRows: number;
   incrementalShare: number;
   only?: string;
@@ -78,6 +80,7 @@ async function main(f: Flags): Promise<void> {
     workers: f.workers,
     pagesPerObject: f.pagesPerObject,
     unpaced: f.unpaced,
+    fetcherHeapMib: f.fetcherHeapMib || undefined,
     loaderRows: Math.min(f.loaderRows, f.fills),
     incrementalShare: f.incrementalShare,
     approaches,

@@ -31,6 +31,11 @@ export interface BenchOptions {
   /** Pipeline fetcher concurrency = per-market workers. */
   workers: number;
   pagesPerObject?: number;
+  /**
+   * V8 old-space cap (MiB) for the fetcher-alone child, as a function with a
+   * small memory size imposes; unset: uncapped, and V8 grows the heap lazily.
+   */
+  fetcherHeapMib?: number;
   /** Leave the pipeline unpaced (no SUBGRAPH_/MARKETS_REQUESTS_PER_SECOND), to show what pacing buys. */
   unpaced?: boolean;
   /** Rows in the loader benchmark's single big object. */
@@ -281,11 +286,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   });
 
   /** Runs one request in a fresh child and measures it. */
-  const measure = async (name: string, request: ApproachRequest, child?: Child): Promise<Measured> => {
+  const measure = async (name: string, request: ApproachRequest, child?: Child, extraArgv: string[] = []): Promise<Measured> => {
     resetSources(sim, opts);
     const loadBefore = load();
     log(`${name}: running (load ${loadBefore})`);
-    const own = child ?? (await Child.start(execArgv));
+    const own = child ?? (await Child.start([...execArgv, ...extraArgv]));
     let result: ApproachResult;
     try {
       result = await own.run(request);
@@ -317,7 +322,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     if (opts.approaches.has('global-cursor-lossy')) {
       report.runs.push(await measure('global-cursor-lossy', { ...base('global-cursor', 'global-cursor-lossy'), cursor: 'timestamp_gt' }));
     }
-    if (opts.approaches.has('fetcher')) report.runs.push(await measure('fetcher', base('fetcher', 'fetcher')));
+    if (opts.approaches.has('fetcher')) {
+      const heapCap = opts.fetcherHeapMib ? [`--max-old-space-size=${opts.fetcherHeapMib}`] : [];
+      report.runs.push(await measure('fetcher', base('fetcher', 'fetcher'), undefined, heapCap));
+    }
     if (opts.approaches.has('loader') || opts.approaches.has('loader-sink')) {
       const files = await writeStagedFiles(ds, join(workDir, 'staged'), opts.loaderRows, 20_000);
       const req = (name: string, list: string[]): ApproachRequest => ({ ...base('loader', name), files: list, expectedFills: files.rows });
