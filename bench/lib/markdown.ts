@@ -78,7 +78,7 @@ export function generatedSection(r: BenchReport, command: string): string {
       .map((t) => `- ${t.met === null ? '–' : t.met ? '✅' : '❌'} ${t.target}: ${t.measured}`)
       .join('\n'),
     '',
-    `### Fetcher alone (one invocation on the largest planned shard; staging discarded${r.options.fetcherHeapMib ? `; V8 heap capped at ${r.options.fetcherHeapMib} MiB (\`--max-old-space-size\`), as a 256 MiB function would cap it` : '; V8 heap uncapped'})`,
+    `### Fetcher alone (one invocation on the largest planned shard; staging discarded${r.options.fetcherHeapMib ? `; V8 heap capped at ${r.options.fetcherHeapMib} MiB (\`--max-old-space-size\`), as a function with a small memory size would` : '; V8 heap uncapped'})`,
     '',
     fetcherTable(r),
     '',
