@@ -14,7 +14,7 @@ import { createChdbConnection } from 'chdb/connection';
 export function embeddedClient(dataDir: string): ClickHouseClient {
   const path = resolve(dataDir, 'clickhouse');
   mkdirSync(path, { recursive: true });
-  const connection = spoolingInserts(createChdbConnection({ path }), resolve(dataDir, 'clickhouse-spool'));
+  const connection = spoolingInserts(statelessSettings(createChdbConnection({ path })), resolve(dataDir, 'clickhouse-spool'));
   return createClient({
     connection,
     clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
@@ -23,6 +23,25 @@ export function embeddedClient(dataDir: string): ClickHouseClient {
 
 type ChdbConnection = ReturnType<typeof createChdbConnection>;
 type ExecParams = Parameters<ChdbConnection['exec']>[0];
+
+/**
+ * chdb/connection applies a call's settings as session `SET`s, which outlive
+ * the call; a server applies them to one request only. An insert that names
+ * no token would inherit the previous insert's and could be dropped as its
+ * duplicate, so every call states the token, empty unless it sets one.
+ */
+function statelessSettings(connection: ChdbConnection): ChdbConnection {
+  const reset = { insert_deduplication_token: '' };
+  const query = connection.query.bind(connection);
+  const exec = connection.exec.bind(connection);
+  const command = connection.command.bind(connection);
+  const insert = connection.insert.bind(connection);
+  connection.query = (params) => query({ ...params, clickhouse_settings: { ...reset, ...params.clickhouse_settings } });
+  connection.exec = (params) => exec({ ...params, clickhouse_settings: { ...reset, ...params.clickhouse_settings } });
+  connection.command = (params) => command({ ...params, clickhouse_settings: { ...reset, ...params.clickhouse_settings } });
+  connection.insert = (params) => insert({ ...params, clickhouse_settings: { ...reset, ...params.clickhouse_settings } });
+  return connection;
+}
 
 /** `INSERT INTO <table> [(columns)] FORMAT <format>`, as the client writes a streamed insert. */
 const STREAMED_INSERT = /^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_.]*(?:\s*\([A-Za-z0-9_,\s]*\))?)\s+FORMAT\s+([A-Za-z]+)\s*$/i;

@@ -131,7 +131,7 @@ async function copyMissingFills(client: ClickHouseClient, db: string, key: strin
     query_params: { key },
     // NOT IN is what makes a retry safe. A repeated token would be wrong here: a retry after a partial
     // copy sends different rows, and a token dedupes by position, not content, so it would drop them.
-    // Hence a token of this attempt alone (a connection may carry the last insert's token otherwise).
+    // Hence a token of this attempt alone.
     clickhouse_settings: { insert_deduplication_token: `copy:${randomUUID()}`, insert_deduplicate: 1 },
   });
   return Number(present);

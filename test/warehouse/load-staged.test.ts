@@ -58,4 +58,12 @@ describe('loading a staged object', () => {
     for await (const _ of res.stream) void _;
     expect(await count()).toBe(before);
   });
+
+  it("does not carry one insert's deduplication token over to the next insert on the embedded engine", async () => {
+    const before = await count();
+    const rowsOf = (from: number) => [sampleFill(50_000 + from), sampleFill(50_001 + from)].map((r) => ({ ...r, staged_object: 'token-test' }));
+    await client.insert({ table: `${db}.fills`, values: rowsOf(0), format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: 'only-this-insert' } });
+    await client.insert({ table: `${db}.fills`, values: rowsOf(2), format: 'JSONEachRow' });
+    expect(await count()).toBe(before + 4);
+  });
 });
