@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { decimalUint256 } from './fill.ts';
 
 /** One row of `markets`: one per condition. */
 export const marketRowSchema = z.object({
@@ -13,12 +12,3 @@ export const marketRowSchema = z.object({
   neg_risk_market_id: z.string(),
 });
 export type MarketRow = z.infer<typeof marketRowSchema>;
-
-/** One row of `market_tokens`: which condition and outcome a token id belongs to. */
-export const marketTokenRowSchema = z.object({
-  token_id: decimalUint256,
-  condition_id: z.string().regex(/^0x[0-9a-f]{64}$/),
-  outcome_index: z.number().int().nonnegative(),
-  outcome: z.string(),
-});
-export type MarketTokenRow = z.infer<typeof marketTokenRowSchema>;

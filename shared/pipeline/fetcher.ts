@@ -1,6 +1,6 @@
 import type { BlobStore, ShardQueue } from '../ports/index.ts';
 import type { StateStore } from '../ports/state.ts';
-import type { StagedRecord } from '../model/staged.ts';
+import { STAGED_TABLES, type StagedRecord } from '../model/staged.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
 import { StagedObjectBuilder, STAGED_CONTENT_TYPE } from '../staging/codec.ts';
 import { count } from '../telemetry/counters.ts';
@@ -93,7 +93,7 @@ export async function fetchShard(
 
 type Tally = Record<StagedRecord['table'], number>;
 
-const newTally = (): Tally => ({ fills: 0, markets: 0, market_tokens: 0, rejects: 0 });
+const newTally = (): Tally => Object.fromEntries(STAGED_TABLES.map((t) => [t, 0])) as Tally;
 
 function tallyRecords(tally: Tally, records: readonly StagedRecord[]): void {
   for (const r of records) tally[r.table]++;
@@ -104,6 +104,7 @@ function countStaged(tally: Tally): void {
   count('ObjectsStaged');
   count('FillsStaged', tally.fills);
   count('MarketsStaged', tally.markets);
+  count('ActivityStaged', tally.activity);
   count('RowsRejected', tally.rejects);
 }
 

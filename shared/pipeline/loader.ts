@@ -51,6 +51,7 @@ export async function loadObject(deps: LoaderDeps, announcedKey: string): Promis
   count('FillsLoaded', result.rows.fills - result.fillsAlreadyLoaded);
   count('FillsAlreadyLoaded', result.fillsAlreadyLoaded);
   count('MarketsLoaded', result.rows.markets);
+  count('ActivityLoaded', result.rows.activity);
   return { key, runId: staged.runId, fills: result.rows.fills, rejects: result.rows.rejects, skipped: false };
 }
 

@@ -11,12 +11,15 @@ export const COUNTER_NAMES = [
   'SourceTimeouts',
   'FillsStaged',
   'MarketsStaged',
+  'ActivityStaged',
   'RowsRejected',
   'ObjectsStaged',
   'FillsLoaded',
   'FillsAlreadyLoaded',
   'MarketsLoaded',
+  'ActivityLoaded',
   'ObjectsLoaded',
+  'PositionsUpdated',
   'ShardsHandedBack',
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];

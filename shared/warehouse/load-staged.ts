@@ -3,7 +3,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { once } from 'node:events';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { readStagedLines } from '../staging/codec.ts';
-import { STAGED_TABLES, type StagedTable } from '../model/staged.ts';
+import { REFRESHED_TABLES, STAGED_TABLES, type StagedTable } from '../model/staged.ts';
 import { FILL_FIELDS } from '../staging/fill-line.ts';
 import { assertIdentifier } from './schema.ts';
 
@@ -53,7 +53,7 @@ export async function loadStagedObject(
   // Fills dedupe on key + ETag (a retried load of this object). Market lists are refreshed
   // whole every run under new keys, so they dedupe on content alone: an unchanged page adds no rows.
   const token = (table: StagedTable) =>
-    table === 'markets' || table === 'market_tokens' ? `content:${object.etag}:${table}` : `${object.key}:${object.etag}:${table}`;
+    REFRESHED_TABLES.has(table) ? `content:${object.etag}:${table}` : `${object.key}:${object.etag}:${table}`;
   const rows = Object.fromEntries(STAGED_TABLES.map((t) => [t, 0])) as Record<StagedTable, number>;
   const small: Partial<Record<StagedTable, string[]>> = {};
   let newest: number | null = null;
@@ -98,7 +98,8 @@ export async function loadStagedObject(
     await fillsInsert;
   }
   const fillsAlreadyLoaded = skipLoadedFills && rows.fills > 0 ? await copyMissingFills(client, db, object.key) : 0;
-  for (const table of ['markets', 'market_tokens', 'rejects'] as const) {
+  for (const table of STAGED_TABLES) {
+    if (table === 'fills') continue;
     const lines = small[table];
     if (!lines?.length) continue;
     await insertRaw(client, `${db}.${table}`, Readable.from([lines.join('')]), token(table));

@@ -108,6 +108,195 @@ export const MIGRATIONS: readonly Migration[] = [
       SETTINGS non_replicated_deduplication_window = 100000`,
     ],
   },
+  {
+    version: 3,
+    name: 'mapping from every source, resolutions, activity, positions, taker-order legs',
+    statements: (db) => [
+      // A fill whose taker is the exchange that emitted it is the taker order's own leg (both eras).
+      // V1 rows read from the subgraph carry no exchange; their taker-order legs name either V1 exchange.
+      `ALTER TABLE ${db}.fills ADD COLUMN IF NOT EXISTS is_taker_order Bool DEFAULT
+        taker = exchange OR (exchange = '' AND taker IN ('0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e', '0xc5d563a36ae78145c45a50134d48a1215220f80a'))`,
+      `ALTER TABLE ${db}.fills_replay ADD COLUMN IF NOT EXISTS is_taker_order Bool DEFAULT
+        taker = exchange OR (exchange = '' AND taker IN ('0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e', '0xc5d563a36ae78145c45a50134d48a1215220f80a'))`,
+      `CREATE TABLE IF NOT EXISTS ${db}.token_claims
+      (
+        token_id UInt256,
+        source LowCardinality(String),
+        condition_id String,
+        outcome_index Nullable(UInt8),
+        outcome String,
+        complement_id String,
+        winner Nullable(Bool),
+        exchange String,
+        block_number UInt64,
+        staged_object String,
+        refreshed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = ReplacingMergeTree(refreshed_at)
+      ORDER BY (token_id, source)
+      SETTINGS non_replicated_deduplication_window = 100000`,
+      // What the CLOB list told us before this version stays, as CLOB claims.
+      `INSERT INTO ${db}.token_claims (token_id, source, condition_id, outcome_index, outcome, complement_id, winner, exchange, block_number, staged_object, refreshed_at)
+        SELECT token_id, 'clob', condition_id, outcome_index, outcome, '', NULL, '', 0, staged_object, refreshed_at
+        FROM ${db}.market_tokens FINAL
+        WHERE (SELECT count() FROM ${db}.token_claims) = 0`,
+      `DROP VIEW IF EXISTS ${db}.trades`,
+      `DROP TABLE IF EXISTS ${db}.market_tokens`,
+      // Precedence: the exchange's own registry, then the CLOB list, then Gamma, then the subgraph.
+      // Labels ("Yes") come from the lists only. Disagreements stay visible in token_conflicts.
+      `CREATE VIEW IF NOT EXISTS ${db}.market_tokens AS
+      SELECT
+        token_id,
+        argMin(condition_id, rank) AS condition_id,
+        argMinIf(outcome_index, rank, outcome_index IS NOT NULL) AS outcome_index,
+        argMinIf(outcome, rank, outcome != '') AS outcome,
+        arraySort(groupUniqArray(source)) AS sources
+      FROM
+      (
+        SELECT token_id, source, condition_id, outcome_index, outcome,
+               multiIf(source = 'registry', 1, source = 'clob', 2, source = 'gamma', 3, 4) AS rank
+        FROM ${db}.token_claims FINAL
+      )
+      GROUP BY token_id`,
+      `CREATE VIEW IF NOT EXISTS ${db}.token_conflicts AS
+      SELECT
+        token_id,
+        arraySort(groupArray((source, condition_id, outcome_index))) AS claims,
+        uniqExact(condition_id) > 1 AS condition_differs,
+        uniqExactIf(outcome_index, outcome_index IS NOT NULL) > 1 AS outcome_differs
+      FROM ${db}.token_claims FINAL
+      GROUP BY token_id
+      HAVING condition_differs OR outcome_differs`,
+      `CREATE TABLE IF NOT EXISTS ${db}.conditions
+      (
+        condition_id String,
+        oracle String,
+        question_id String,
+        outcome_slot_count UInt16,
+        payout_numerators Array(UInt256),
+        payout_denominator UInt256,
+        resolved_at Nullable(DateTime('UTC')),
+        is_resolved UInt8 MATERIALIZED resolved_at IS NOT NULL,
+        block_number UInt64,
+        log_index UInt32,
+        transaction_hash String,
+        staged_object String,
+        ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = ReplacingMergeTree(is_resolved)
+      ORDER BY condition_id
+      SETTINGS non_replicated_deduplication_window = 100000`,
+      `CREATE TABLE IF NOT EXISTS ${db}.activity
+      (
+        event_id String,
+        kind Enum8('split' = 1, 'merge' = 2, 'redeem' = 3, 'convert' = 4),
+        contract LowCardinality(String),
+        stakeholder String,
+        wallet String,
+        collateral LowCardinality(String),
+        condition_id String,
+        index_sets Array(UInt256),
+        amounts Array(UInt256),
+        amount UInt256,
+        payout UInt256,
+        block_number UInt64,
+        log_index UInt32,
+        timestamp DateTime('UTC'),
+        transaction_hash String,
+        staged_object String,
+        ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = ReplacingMergeTree
+      ORDER BY (wallet, block_number, log_index)
+      SETTINGS non_replicated_deduplication_window = 100000`,
+      `CREATE TABLE IF NOT EXISTS ${db}.neg_risk_questions
+      (
+        market_id String,
+        question_id String,
+        question_index UInt8,
+        condition_id String,
+        block_number UInt64,
+        log_index UInt32,
+        staged_object String,
+        ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = ReplacingMergeTree
+      ORDER BY (market_id, question_index)
+      SETTINGS non_replicated_deduplication_window = 100000`,
+      `CREATE TABLE IF NOT EXISTS ${db}.wallets
+      (
+        proxy String,
+        owner String,
+        kind Enum8('proxy' = 1, 'safe' = 2),
+        factory String,
+        block_number UInt64,
+        transaction_hash String,
+        staged_object String,
+        ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = ReplacingMergeTree
+      ORDER BY proxy
+      SETTINGS non_replicated_deduplication_window = 100000`,
+      `CREATE TABLE IF NOT EXISTS ${db}.chain_coverage
+      (
+        from_block UInt64,
+        to_block UInt64,
+        staged_object String,
+        ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = ReplacingMergeTree
+      ORDER BY (from_block, to_block)
+      SETTINGS non_replicated_deduplication_window = 100000`,
+      // Integers in 1e6 units (DATA section 4). version orders rewrites of one position: the last event applied.
+      `CREATE TABLE IF NOT EXISTS ${db}.positions
+      (
+        wallet String,
+        token_id UInt256,
+        amount UInt256,
+        avg_price UInt256,
+        realized_pnl Int256,
+        total_bought UInt256,
+        block_number UInt64,
+        log_index UInt32,
+        version UInt64,
+        updated_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = ReplacingMergeTree(version)
+      ORDER BY (wallet, token_id)`,
+      `CREATE TABLE IF NOT EXISTS ${db}.positions_progress
+      (
+        up_to_block UInt64,
+        wallets UInt64,
+        events UInt64,
+        computed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = MergeTree
+      ORDER BY up_to_block`,
+      `CREATE VIEW IF NOT EXISTS ${db}.wallet_pnl AS
+      SELECT
+        wallet,
+        sum(p.realized_pnl) AS realized_pnl,
+        toDecimal128(realized_pnl, 6) / 1000000 AS realized_pnl_usdc,
+        count() AS positions,
+        countIf(p.amount > 0) AS open_positions
+      FROM ${db}.positions AS p FINAL
+      GROUP BY wallet`,
+      `CREATE VIEW IF NOT EXISTS ${db}.trades AS
+      SELECT
+        f.*,
+        t.condition_id AS condition_id,
+        t.outcome_index AS outcome_index,
+        t.outcome AS outcome,
+        t.sources AS mapping_sources,
+        m.question AS question,
+        m.slug AS market_slug,
+        m.neg_risk AS neg_risk,
+        t.condition_id != '' AS is_mapped
+      FROM ${db}.fills AS f FINAL
+      LEFT JOIN ${db}.market_tokens AS t ON f.token_id = t.token_id
+      LEFT JOIN (SELECT condition_id, question, slug, neg_risk FROM ${db}.markets FINAL) AS m ON t.condition_id = m.condition_id`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -78,7 +78,7 @@ describe('a full backfill, an incremental run and a re-run, on the simulated sou
   it('changes nothing when run again right after a finished run', async () => {
     const before = await p.one<{ fills: string; markets: string; tokens: string }>(
       `SELECT (SELECT count() FROM ${p.database}.fills) AS fills, (SELECT count() FROM ${p.database}.markets) AS markets,
-              (SELECT count() FROM ${p.database}.market_tokens) AS tokens`,
+              (SELECT count() FROM ${p.database}.token_claims) AS tokens`,
     );
     sim.subgraph.resetStats();
     const result = await p.cycle();
@@ -87,7 +87,7 @@ describe('a full backfill, an incremental run and a re-run, on the simulated sou
     expect(sim.subgraph.stats.byRootField.orderFilledEvents ?? 0).toBe(0);
     const after = await p.one<{ fills: string; markets: string; tokens: string }>(
       `SELECT (SELECT count() FROM ${p.database}.fills) AS fills, (SELECT count() FROM ${p.database}.markets) AS markets,
-              (SELECT count() FROM ${p.database}.market_tokens) AS tokens`,
+              (SELECT count() FROM ${p.database}.token_claims) AS tokens`,
     );
     expect(after).toEqual(before);
     await expectExactly(dataset);

@@ -2,7 +2,8 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
 import { encodeAbiParameters, encodeEventTopics, type Hex } from 'viem';
 import { fillRowSchema } from '#shared/model/fill.ts';
-import { marketRowSchema, marketTokenRowSchema } from '#shared/model/market.ts';
+import { marketRowSchema } from '#shared/model/market.ts';
+import { tokenClaimRowSchema } from '#shared/model/ledger.ts';
 import { MAX_REJECT_RAW_CHARS, type StagedRecord } from '#shared/model/staged.ts';
 import { orderFilledEventSchema, subgraphFill } from '#shared/sources/subgraph/schema.ts';
 import { createSubgraphSource } from '#shared/sources/subgraph/index.ts';
@@ -284,7 +285,7 @@ describe('market list pages (markets source) with generated markets', () => {
         expect(marketRows.length + rejects.length).toBe(markets.length);
         for (const r of page.records) {
           if (r.table === 'markets') expect(marketRowSchema.safeParse(r.row).success).toBe(true);
-          if (r.table === 'market_tokens') expect(marketTokenRowSchema.safeParse(r.row).success).toBe(true);
+          if (r.table === 'token_claims') expect(tokenClaimRowSchema.safeParse(r.row).success).toBe(true);
           if (r.table === 'rejects') expect(r.row.reason.length).toBeGreaterThan(0);
         }
       }),

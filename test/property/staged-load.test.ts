@@ -77,7 +77,7 @@ describe('readStagedLines', () => {
         const text = records.map((r) => `{"table":"${r.table}","row":${JSON.stringify(r.row)}}`);
         text.splice(at % (text.length + 1), 0, bad);
         const err = await lines(gzipSync(Buffer.from(text.join('\n') + '\n'))).then(() => null, (e: Error) => e);
-        const looksStaged = /^\{"table":"(fills|markets|market_tokens|rejects)","row":.*\}\}$/.test(bad);
+        const looksStaged = /^\{"table":"(fills|markets|token_claims|conditions|activity|neg_risk_questions|wallets|chain_coverage|rejects)","row":.*\}\}$/.test(bad);
         if (!looksStaged) expect(err).toBeInstanceOf(StagedFormatError);
       }),
       { numRuns: 300 },

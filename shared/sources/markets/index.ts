@@ -35,7 +35,7 @@ const clobMarketSchema = z.object({
   closed: z.boolean(),
   neg_risk: z.boolean().nullish(),
   neg_risk_market_id: z.string().nullish(),
-  tokens: z.array(z.object({ token_id: z.union([decimalUint256, z.literal('')]), outcome: z.string() })),
+  tokens: z.array(z.object({ token_id: z.union([decimalUint256, z.literal('')]), outcome: z.string(), winner: z.boolean().nullish() })),
 });
 
 const pageSchema = z.object({
@@ -99,8 +99,18 @@ function marketRecords(raw: unknown): StagedRecord[] {
     // Markets that never opened an order book list their tokens with empty ids.
     if (t.token_id === '') return;
     records.push({
-      table: 'market_tokens',
-      row: { token_id: t.token_id, condition_id: m.condition_id, outcome_index: outcomeIndex, outcome: t.outcome },
+      table: 'token_claims',
+      row: {
+        token_id: t.token_id,
+        source: 'clob',
+        condition_id: m.condition_id,
+        outcome_index: outcomeIndex,
+        outcome: t.outcome,
+        complement_id: '',
+        winner: t.winner ?? null,
+        exchange: '',
+        block_number: 0,
+      },
     });
   });
   return records;
