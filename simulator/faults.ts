@@ -34,8 +34,8 @@ export interface FaultOptions {
   hang?: number;
   /** Share of requests whose connection is destroyed without an answer. */
   cut?: number;
-  /** Faults for the next requests, in order, before any random draw. */
-  script?: FaultKind[];
+  /** Faults for the next requests, in order, before any random draw; 'pass' answers that request normally. */
+  script?: (FaultKind | 'pass')[];
   /** Requests over this rate are answered 429 with Retry-After. */
   rateLimit?: RateLimit | null;
 }
@@ -52,7 +52,7 @@ export class FaultInjector {
   readonly counts: FaultCounts = emptyFaultCounts();
   private opts: FaultOptions = {};
   private rng = new Rng(1);
-  private script: FaultKind[] = [];
+  private script: (FaultKind | 'pass')[] = [];
   private tokens = 0;
   private lastRefill = 0;
   private readonly hanging = new Set<ServerResponse>();
@@ -96,6 +96,7 @@ export class FaultInjector {
 
   private draw(): FaultKind | null {
     const next = this.script.shift();
+    if (next === 'pass') return null;
     if (next) return next;
     const o = this.opts;
     const shares: [FaultKind | '5xx', number][] = [

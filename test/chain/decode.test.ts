@@ -193,8 +193,8 @@ describe('provider error recognition', () => {
 
 describe('shard sizing', () => {
   const cfg: SizingConfig = {
-    exchanges: [],
-    topic0: ORDER_FILLED_TOPIC,
+    addresses: [],
+    topics: [ORDER_FILLED_TOPIC],
     maxBlockSpan: 2_000,
     targetLogsPerRequest: 3_000,
     targetRowsPerShard: 90_000,

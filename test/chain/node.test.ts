@@ -81,6 +81,11 @@ describe('chain source against a real EVM node', () => {
     expect(reasons.some((r) => /cannot decode/.test(r))).toBe(true);
     expect(source.stats.fills).toBe(sc.expected.length);
     expect(source.stats.rejects).toBe(sc.expectedRejects);
+    // Every page says which blocks it read; together they tile [genesis, head] exactly.
+    const covered = [...run.coverage].sort((a, b) => a[0] - b[0]);
+    expect(covered[0]![0]).toBe(Number(GENESIS));
+    expect(covered.at(-1)![1]).toBe(Number(sc.head));
+    for (let i = 1; i < covered.length; i++) expect(covered[i]![0]).toBe(covered[i - 1]![1] + 1);
     const est = run.plan.shards.reduce((a, s) => a + s.estimatedRows, 0);
     console.log(`direct: ${run.plan.shards.length} shards, ${run.pages} pages, estimated ${est} rows, eth_getLogs ${source.stats.getLogsCalls}, blocks fetched ${source.stats.blocksFetched}, batches<=${source.stats.httpRequests}, plan ${run.planMs} ms, fetch ${run.fetchMs} ms`);
   });

@@ -1,17 +1,17 @@
-import { getAddress, isAddress, type Address } from 'viem';
 import { z } from 'zod';
 import type { StagedRecord } from '../../model/staged.ts';
-import { rejectRecord } from '../../model/staged.ts';
 import { shareOfAllowance, sourcePacer, type SourcePace } from '../pacing.ts';
 import type { PlanInput, Source, SourcePage, SourcePlan } from '../source.ts';
-import { ORDER_FILLED_TOPIC, V2_EXCHANGES, V2_GENESIS_BLOCK } from './abi.ts';
-import { CHAIN_SOURCE, decodeOrderFilledLog, logBlockNumber, logBlockTimestamp, type RpcLog } from './decode.ts';
+import { V2_EXCHANGES, V2_GENESIS_BLOCK } from './abi.ts';
+import { orderFilledCatalogue, type LogCatalogue } from './catalogue.ts';
+import { logBlockNumber, logBlockTimestamp, type RpcLog } from './decode.ts';
 import type { RpcFailure } from './errors.ts';
 import { cutShards, firstBlockAtOrAfter, sampleDensity, type ChainShardSpec, type SizingConfig } from './plan.ts';
 import { ChainRpc, RpcCallError, newStats, type ChainSourceEvent, type ChainSourceStats } from './rpc.ts';
 
 export { CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, ORDER_FILLED_EVENT, ORDER_FILLED_TOPIC, V2_EXCHANGES, V2_GENESIS_BLOCK } from './abi.ts';
 export { decodeOrderFilledLog, type RpcLog } from './decode.ts';
+export { orderFilledCatalogue, type LogCatalogue } from './catalogue.ts';
 export { classifyRpcError, parseRetryAfter, type RpcFailure } from './errors.ts';
 export type { ChainShardSpec } from './plan.ts';
 export { RpcCallError, type ChainSourceEvent, type ChainSourceStats } from './rpc.ts';
@@ -33,7 +33,9 @@ export const chainCursorSchema = z.object({ nextBlock: blockString, span: z.numb
 export interface ChainSourceOptions {
   /** Polygon JSON-RPC endpoint (POLYGON_RPC_URL). */
   rpcUrl: string;
-  /** Exchange contracts whose OrderFilled logs are read; default both V2 exchanges. */
+  /** What to read and how to decode it; default the V2 OrderFilled of `exchanges`. */
+  catalogue?: LogCatalogue | undefined;
+  /** Exchange contracts whose V2 OrderFilled logs the default catalogue reads; default both V2 exchanges. */
   exchanges?: readonly string[] | undefined;
   /** First block to read on a first run; default 84,902,353 (V2 genesis). */
   genesisBlock?: bigint | number | string | undefined;
@@ -148,12 +150,8 @@ function toBlock(name: string, v: string): bigint {
  * A run reads (watermark, safe head]; target = the safe head.
  */
 export function createChainSource(options: ChainSourceOptions): ChainSource {
-  const exchanges = (options.exchanges ?? V2_EXCHANGES).map((a) => {
-    if (!isAddress(a, { strict: false })) throw new Error(`chain source: "${a}" is not an address`);
-    return getAddress(a.toLowerCase());
-  }) as Address[];
-  if (exchanges.length === 0) throw new Error('chain source: no exchange addresses');
-  const exchangeSet = new Set(exchanges.map((a) => a.toLowerCase()));
+  const catalogue = options.catalogue ?? orderFilledCatalogue(options.exchanges ?? V2_EXCHANGES);
+  if (catalogue.addresses.length === 0 || catalogue.topics.length === 0) throw new Error('chain source: nothing to read (no contracts or no events)');
   const genesis = options.genesisBlock === undefined ? V2_GENESIS_BLOCK : BigInt(options.genesisBlock);
   const confirmations = BigInt(Math.max(0, Math.floor(options.confirmations ?? 0)));
   const useFinalized = options.useFinalized ?? true;
@@ -189,8 +187,8 @@ export function createChainSource(options: ChainSourceOptions): ChainSource {
   const spanCap = () => Math.max(1, Math.min(maxBlockSpan, learnedMaxSpan));
 
   const sizing = (): SizingConfig => ({
-    exchanges,
-    topic0: ORDER_FILLED_TOPIC,
+    addresses: catalogue.addresses,
+    topics: catalogue.topics,
     maxBlockSpan: spanCap(),
     targetLogsPerRequest: target(),
     targetRowsPerShard: Math.floor(positive('targetRowsPerShard', options.targetRowsPerShard, 100_000)),
@@ -298,12 +296,8 @@ export function createChainSource(options: ChainSourceOptions): ChainSource {
       if (logBlockTimestamp(log) === null && n !== null) need.push(n);
     }
     const headers = need.length > 0 ? await rpc.getHeaders(need, signal) : new Map();
-    const records: StagedRecord[] = [];
+    let records: StagedRecord[] = [];
     for (const log of logs) {
-      if (typeof log.address !== 'string' || !exchangeSet.has(log.address.toLowerCase())) {
-        records.push(rejectRecord(CHAIN_SOURCE, `log from ${String(log.address)}, not one of the configured exchanges`, log));
-        continue;
-      }
       const n = logBlockNumber(log);
       let ts = logBlockTimestamp(log);
       if (ts !== null) stats.timestampsFromLogs++;
@@ -314,11 +308,16 @@ export function createChainSource(options: ChainSourceOptions): ChainSource {
         }
         ts = h ? h.timestamp : null;
       }
-      records.push(decodeOrderFilledLog(log, ts));
+      for (const r of catalogue.decode(log, ts)) records.push(r);
+    }
+    const adapterTxs = catalogue.adapterTransactions?.(records) ?? [];
+    if (adapterTxs.length > 0 && catalogue.attributeAdapters) {
+      records = catalogue.attributeAdapters(records, await rpc.getTransactionLogs(adapterTxs, signal));
     }
     for (const r of records) {
       if (r.table === 'fills') stats.fills++;
-      else stats.rejects++;
+      else if (r.table === 'rejects') stats.rejects++;
+      else stats.otherRows++;
     }
     return records;
   }
@@ -341,7 +340,7 @@ export function createChainSource(options: ChainSourceOptions): ChainSource {
     while (subStart <= pageEnd && logs.length < maxRecordsPerPage) {
       const subEnd = min(pageEnd, subStart + subSpan - 1n);
       const len = subEnd - subStart + 1n;
-      const res = await rpc.getLogs(exchanges, ORDER_FILLED_TOPIC, subStart, subEnd, signal);
+      const res = await rpc.getLogs(catalogue.addresses, catalogue.topics, subStart, subEnd, signal);
       if (!res.ok) {
         if (len === 1n) {
           throw new RpcCallError(`chain source: eth_getLogs refused block ${subStart} alone: ${res.failure.reason}`, res.failure);
@@ -360,6 +359,8 @@ export function createChainSource(options: ChainSourceOptions): ChainSource {
     }
 
     const records = await toRecords(logs, signal);
+    // What this page proves was read in full, so `check` can tell a skipped range from an empty one.
+    if (covered >= pos) records.push({ table: 'chain_coverage', row: { from_block: Number(pos), to_block: Number(covered) } });
     const next = covered >= shardTo ? null : { nextBlock: (covered + 1n).toString(), span: Number(subSpan) };
     return { records, next };
   }

@@ -12,8 +12,9 @@ export interface ChainShardSpec {
 }
 
 export interface SizingConfig {
-  exchanges: readonly Address[];
-  topic0: Hex;
+  /** The contracts and topic0s every eth_getLogs filters on. */
+  addresses: readonly Address[];
+  topics: readonly Hex[];
   /** The provider's eth_getLogs block-span cap (blocks per request). */
   maxBlockSpan: number;
   /** The logs per eth_getLogs request we aim at (below the provider's result cap). */
@@ -33,7 +34,7 @@ export interface SizingConfig {
 export interface DensityRegion {
   from: bigint;
   to: bigint;
-  /** Estimated OrderFilled logs per block in this region. */
+  /** Estimated logs per block (of every kind read) in this region. */
   logsPerBlock: number;
 }
 
@@ -64,7 +65,7 @@ export async function sampleDensity(rpc: ChainRpc, cfg: SizingConfig, from: bigi
     let density: number | undefined;
     while (density === undefined) {
       const pFrom = rTo - len + 1n;
-      const res = await rpc.getLogs(cfg.exchanges, cfg.topic0, pFrom, rTo, signal);
+      const res = await rpc.getLogs(cfg.addresses, cfg.topics, pFrom, rTo, signal);
       if (res.ok) {
         density = res.logs.length / Number(len);
       } else if (len === 1n) {

@@ -29,6 +29,8 @@ export interface ChainSourceStats {
   logs: number;
   fills: number;
   rejects: number;
+  /** Rows of the other tables (claims, conditions, activity, ...). */
+  otherRows: number;
 }
 
 export function newStats(): ChainSourceStats {
@@ -47,6 +49,7 @@ export function newStats(): ChainSourceStats {
     logs: 0,
     fills: 0,
     rejects: 0,
+    otherRows: 0,
   };
 }
 
@@ -240,7 +243,9 @@ export class ChainRpc {
     }
   }
 
-  async getLogs(addresses: readonly Address[], topic0: Hex, fromBlock: bigint, toBlock: bigint, signal?: AbortSignal): Promise<GetLogsResult> {
+  /** Logs of any of `addresses` whose topic0 is any of `topics0`, in [fromBlock, toBlock]. */
+  async getLogs(addresses: readonly Address[], topics0: Hex | readonly Hex[], fromBlock: bigint, toBlock: bigint, signal?: AbortSignal): Promise<GetLogsResult> {
+    const topic0 = typeof topics0 === 'string' ? topics0 : topics0.length === 1 ? topics0[0] : [...topics0];
     const filter = { address: [...addresses], topics: [topic0], fromBlock: numberToHex(fromBlock), toBlock: numberToHex(toBlock) };
     const res = await this.call<RpcLog[]>('eth_getLogs', [filter], signal, true);
     if (!res.ok) {
@@ -250,6 +255,20 @@ export class ChainRpc {
     if (!Array.isArray(res.value)) throw new RpcCallError('eth_getLogs returned a non-array result', { kind: 'fatal', reason: 'non-array result' });
     this.opts.stats.logs += res.value.length;
     return { ok: true, logs: res.value };
+  }
+
+  /** Every log of each transaction (eth_getTransactionReceipt), for the few transactions that need their context. */
+  async getTransactionLogs(txHashes: readonly string[], signal?: AbortSignal): Promise<Map<string, RpcLog[]>> {
+    const out = new Map<string, RpcLog[]>();
+    for (const hash of new Set(txHashes.map((h) => h.toLowerCase()))) {
+      const res = await this.call<{ logs?: unknown } | null>('eth_getTransactionReceipt', [hash], signal, false);
+      if (!res.ok) throw new RpcCallError('eth_getTransactionReceipt refused', res.failure);
+      if (res.value === null || !Array.isArray(res.value.logs)) {
+        throw new RpcCallError(`eth_getTransactionReceipt(${hash}) returned no receipt: the node does not know the transaction`, { kind: 'fatal', reason: 'unknown transaction' });
+      }
+      out.set(hash, res.value.logs as RpcLog[]);
+    }
+    return out;
   }
 
   /** A block header by tag or number; null when the node does not know it (e.g. no "finalized" support). */

@@ -105,6 +105,8 @@ export interface RunResult {
   plan: SourcePlan<ChainShardSpec>;
   fills: FillRow[];
   rejects: StagedRecord[];
+  /** Block ranges the pages say they read in full, in fetch order. */
+  coverage: [number, number][];
   pages: number;
   /** Sum over shards of ceil(blocks / span): the eth_getLogs calls the plan predicts. */
   predictedGetLogs: number;
@@ -123,6 +125,7 @@ export async function runSource(source: ChainSource, input: PlanInput): Promise<
   const t1 = Date.now();
   const fills: FillRow[] = [];
   const rejects: StagedRecord[] = [];
+  const coverage: [number, number][] = [];
   let pages = 0;
   let predictedGetLogs = 0;
   for (const shard of plan.shards) {
@@ -134,13 +137,14 @@ export async function runSource(source: ChainSource, input: PlanInput): Promise<
       pages++;
       for (const rec of page.records) {
         if (rec.table === 'fills') fills.push(rec.row);
+        else if (rec.table === 'chain_coverage') coverage.push([rec.row.from_block, rec.row.to_block]);
         else rejects.push(rec);
       }
       cursor = page.next === null ? null : source.cursorSchema.parse(JSON.parse(JSON.stringify(page.next)));
       if (pages > 100_000) throw new Error('runaway paging');
     } while (cursor !== null);
   }
-  return { plan, fills, rejects, pages, predictedGetLogs, planMs: t1 - t0, fetchMs: Date.now() - t1 };
+  return { plan, fills, rejects, coverage, pages, predictedGetLogs, planMs: t1 - t0, fetchMs: Date.now() - t1 };
 }
 
 export const byId = (a: FillRow, b: FillRow) => (a.fill_id < b.fill_id ? -1 : a.fill_id > b.fill_id ? 1 : 0);
