@@ -11,6 +11,19 @@ export const DEFAULT_SUBGRAPH_URL =
 export const DEFAULT_MARKETS_URL = 'https://clob.polymarket.com';
 export const DEFAULT_POLYGON_RPC_URL = 'https://polygon-rpc.com';
 
+/**
+ * By default V1 history comes from the chain (every fill with its block and
+ * log index, which positions need); the subgraph is the alternative for V1
+ * (SYNC_SOURCES=markets,subgraph,chain with CHAIN_V1_FILLS=false).
+ */
+export const DEFAULT_SYNC_SOURCES: readonly SourceName[] = SOURCE_NAMES.filter((s) => s !== 'subgraph');
+
+const addressList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be comma-separated 0x addresses')));
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+
 const httpUrl = z
   .string()
   .url()
@@ -31,7 +44,7 @@ const settings = {
   POLYGON_RPC_URL: httpUrl.default(DEFAULT_POLYGON_RPC_URL),
   SYNC_SOURCES: z
     .string()
-    .default(SOURCE_NAMES.join(','))
+    .default(DEFAULT_SYNC_SOURCES.join(','))
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
     .pipe(z.array(z.enum(SOURCE_NAMES)).min(1, 'must name at least one source')),
   SOURCE_TIMEOUT_MS: positiveInt(600_000).default(30_000),
@@ -53,11 +66,13 @@ const settings = {
   CHAIN_MAX_BLOCK_SPAN: positiveInt(1_000_000).optional(),
   CHAIN_MAX_LOGS_PER_REQUEST: positiveInt(1_000_000).optional(),
   CHAIN_GENESIS_BLOCK: z.coerce.number().int().nonnegative().optional(),
-  CHAIN_EXCHANGES: z
-    .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be comma-separated 0x addresses')).min(1))
-    .optional(),
+  CHAIN_EXCHANGES: addressList.pipe(z.array(z.string()).min(1, 'must name at least one exchange')).optional(),
+  /** Read V1 fills from the V1 exchanges' logs (the default way V1 history is loaded). */
+  CHAIN_V1_FILLS: bool.default(true),
+  /** Read what changes positions besides fills: token registrations, conditions, splits, merges, redemptions, conversions, proxy wallets. */
+  CHAIN_ACTIVITY: bool.default(true),
+  /** Collateral adapters whose CTF activity belongs to the wallet on the other side of the ERC-1155 transfer. */
+  CHAIN_ADAPTERS: addressList.optional(),
   CHAIN_ROWS_PER_SHARD: positiveInt(10_000_000).optional(),
   CHAIN_LOGS_PER_BLOCK: z.coerce.number().positive().optional(),
   CHAIN_BLOCK_BATCH_SIZE: positiveInt(1000).optional(),
@@ -117,6 +132,9 @@ export const SOURCE_SETTINGS = [
   'CHAIN_MAX_LOGS_PER_REQUEST',
   'CHAIN_GENESIS_BLOCK',
   'CHAIN_EXCHANGES',
+  'CHAIN_V1_FILLS',
+  'CHAIN_ACTIVITY',
+  'CHAIN_ADAPTERS',
   'CHAIN_ROWS_PER_SHARD',
   'CHAIN_LOGS_PER_BLOCK',
   'CHAIN_BLOCK_BATCH_SIZE',

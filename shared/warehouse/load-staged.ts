@@ -6,17 +6,23 @@ import { readStagedLines } from '../staging/codec.ts';
 import { REFRESHED_TABLES, STAGED_TABLES, type StagedTable } from '../model/staged.ts';
 import { FILL_FIELDS } from '../staging/fill-line.ts';
 import { assertIdentifier } from './schema.ts';
+import { V1_EXCHANGES } from '../sources/chain/abi.ts';
 
 export interface StagedLoadResult {
   /** Rows the object held, per table. */
   rows: Record<StagedTable, number>;
   /** Fills of the object that were in ClickHouse already and were not inserted again (`skipLoadedFills` only). */
   fillsAlreadyLoaded: number;
+  /** Transactions whose subgraph rows were replaced by this object's V1 fills read from the chain. */
+  supersededTransactions: number;
   /** Newest fill timestamp (unix s) in the object, for the freshness heartbeat. */
   newestFillTimestamp: number | null;
 }
 
 const TIMESTAMP_FIELD = /"timestamp":(\d+)/;
+/** A canonical fill line read from a V1 exchange's logs: it supersedes the subgraph's row for the same fill. */
+const V1_CHAIN_FILL = new RegExp(`^\\{"fill_id":"[^"]*","source":"chain","exchange":"(?:${V1_EXCHANGES.map((a) => a.toLowerCase()).join('|')})"`);
+const TRANSACTION_HASH_FIELD = /"transaction_hash":"(0x[0-9a-f]{64})"/;
 
 /**
  * Fills go in as inserts of at most this many rows, each with its own
@@ -57,6 +63,7 @@ export async function loadStagedObject(
   const rows = Object.fromEntries(STAGED_TABLES.map((t) => [t, 0])) as Record<StagedTable, number>;
   const small: Partial<Record<StagedTable, string[]>> = {};
   let newest: number | null = null;
+  const v1ChainTransactions = new Set<string>();
 
   let fills: PassThrough | null = null;
   let fillsInsert: Promise<unknown> | null = null;
@@ -69,6 +76,10 @@ export async function loadStagedObject(
       if (line.table !== 'fills') {
         (small[line.table] ??= []).push(withLineage);
         continue;
+      }
+      if (V1_CHAIN_FILL.test(line.rowJson)) {
+        const tx = TRANSACTION_HASH_FIELD.exec(line.rowJson)?.[1];
+        if (tx) v1ChainTransactions.add(tx);
       }
       const ts = Number(TIMESTAMP_FIELD.exec(line.rowJson)?.[1] ?? NaN);
       if (Number.isFinite(ts) && (newest === null || ts > newest)) newest = ts;
@@ -98,13 +109,14 @@ export async function loadStagedObject(
     await fillsInsert;
   }
   const fillsAlreadyLoaded = skipLoadedFills && rows.fills > 0 ? await copyMissingFills(client, db, object.key) : 0;
+  if (v1ChainTransactions.size > 0) await dropSupersededSubgraphFills(client, db, [...v1ChainTransactions]);
   for (const table of STAGED_TABLES) {
     if (table === 'fills') continue;
     const lines = small[table];
     if (!lines?.length) continue;
     await insertRaw(client, `${db}.${table}`, Readable.from([lines.join('')]), token(table));
   }
-  return { rows, fillsAlreadyLoaded, newestFillTimestamp: newest };
+  return { rows, fillsAlreadyLoaded, supersededTransactions: v1ChainTransactions.size, newestFillTimestamp: newest };
 }
 
 const FILL_COLUMNS = [...FILL_FIELDS, 'staged_object'].join(', ');
@@ -136,6 +148,21 @@ async function copyMissingFills(client: ClickHouseClient, db: string, key: strin
     clickhouse_settings: { insert_deduplication_token: `copy:${randomUUID()}`, insert_deduplicate: 1 },
   });
   return Number(present);
+}
+
+/**
+ * A user who switches V1 history from the subgraph to the chain must not see
+ * each fill twice: the subgraph's id (tx hash + order hash) and the chain's
+ * (tx hash + log index) differ, so the chain's rows replace every subgraph
+ * row of the same transactions once they are in. Deleting by transaction is
+ * exact because both sources hold every fill of a V1 transaction. Safe to
+ * repeat: a second delete finds nothing.
+ */
+async function dropSupersededSubgraphFills(client: ClickHouseClient, db: string, transactions: string[]): Promise<void> {
+  await client.command({
+    query: `DELETE FROM ${db}.fills WHERE source = 'subgraph' AND transaction_hash IN {transactions:Array(String)}`,
+    query_params: { transactions },
+  });
 }
 
 /** Sends JSONEachRow text as it is: the staged lines are already in the table's shape. */

@@ -253,7 +253,8 @@ export const MIGRATIONS: readonly Migration[] = [
         wallet String,
         token_id UInt256,
         amount UInt256,
-        avg_price UInt256,
+        -- Int: a NegRisk conversion can price the YES it buys below zero (noPrice * k < 1e6 * (k - 1)).
+        avg_price Int256,
         realized_pnl Int256,
         total_bought UInt256,
         block_number UInt64,
@@ -295,6 +296,22 @@ export const MIGRATIONS: readonly Migration[] = [
       FROM ${db}.fills AS f FINAL
       LEFT JOIN ${db}.market_tokens AS t ON f.token_id = t.token_id
       LEFT JOIN (SELECT condition_id, question, slug, neg_risk FROM ${db}.markets FINAL) AS m ON t.condition_id = m.condition_id`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'quality_snapshots: what each quality check run and monitor probe saw, for the next one to compare with',
+    statements: (db) => [
+      // One row per `npm run check` run or monitor probe; a later run compares with the newest row.
+      `CREATE TABLE IF NOT EXISTS ${db}.quality_snapshots
+      (
+        taken_at DateTime64(3, 'UTC') DEFAULT now64(3),
+        taken_by LowCardinality(String),
+        market_tokens UInt64
+      )
+      ENGINE = MergeTree
+      ORDER BY taken_at
+      TTL toDateTime(taken_at) + INTERVAL 400 DAY`,
     ],
   },
 ];

@@ -67,3 +67,57 @@ describe('loading a staged object', () => {
     expect(await count()).toBe(before + 4);
   });
 });
+
+describe('switching V1 history from the subgraph to the chain', () => {
+  let client: ClickHouseClient;
+  const db = 'switch_source';
+  const V1_EXCHANGE = '0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e';
+
+  beforeAll(async () => {
+    client = embeddedClient(mkdtempSync(join(tmpdir(), 'pmsync-switch-')));
+    await migrate(client, db);
+  });
+  afterAll(() => client?.close());
+
+  const totals = async () =>
+    ((await (
+      await client.query({
+        query: `SELECT countIf(source = 'subgraph') AS subgraph, countIf(source = 'chain') AS chain, count() AS all,
+                       (SELECT count() FROM ${db}.fills FINAL) AS final, toString(sum(maker_amount_filled)) AS maker FROM ${db}.fills`,
+        format: 'JSONEachRow',
+      })
+    ).json()) as [{ subgraph: string; chain: string; all: string; final: string; maker: string }])[0];
+
+  /** The same fill as the chain gives it: its log index in the id, the emitting exchange, its block. */
+  const fromChain = (i: number, logIndex: number) => {
+    const f = sampleFill(i);
+    return { ...f, fill_id: `${f.transaction_hash}_${logIndex}`, source: 'chain' as const, exchange: V1_EXCHANGE, block_number: 40_000_000 + i, log_index: logIndex };
+  };
+
+  it('drops the subgraph rows of every transaction the chain delivered, so no fill is counted twice, and a re-load changes nothing', async () => {
+    // 300 fills first read from the subgraph; the chain then delivers the first 200 of them (and another 50).
+    const subgraph = encodeStaged(Array.from({ length: 300 }, (_, i) => ({ table: 'fills' as const, row: sampleFill(i) })));
+    await loadStagedObject(client, db, { key: 'staged/subgraph', etag: 's', body: Readable.from([subgraph]) });
+    expect(Number((await totals()).subgraph)).toBe(300);
+
+    const chainRows = [...Array.from({ length: 200 }, (_, i) => fromChain(i, 3)), ...Array.from({ length: 50 }, (_, i) => fromChain(1_000 + i, 1))];
+    const chain = () => ({ key: 'staged/chain', etag: 'c', body: Readable.from([encodeStaged(chainRows.map((row) => ({ table: 'fills' as const, row })))]) });
+    const result = await loadStagedObject(client, db, chain());
+    expect(result.supersededTransactions).toBe(250);
+    const after = await totals();
+    expect(Number(after.subgraph)).toBe(100);
+    expect(Number(after.chain)).toBe(250);
+    expect(Number(after.all)).toBe(350);
+    expect(Number(after.final)).toBe(350);
+    await loadStagedObject(client, db, chain());
+    expect(await totals()).toEqual(after);
+  });
+
+  it('leaves subgraph rows alone when chain fills come from the V2 exchanges', async () => {
+    const before = await totals();
+    const v2 = { ...fromChain(250, 7), exchange: '0xe111180000d2663c0091e4f400237545b87b996b' };
+    const result = await loadStagedObject(client, db, { key: 'staged/v2', etag: 'v', body: Readable.from([encodeStaged([{ table: 'fills', row: v2 }])]) });
+    expect(result.supersededTransactions).toBe(0);
+    expect(Number((await totals()).subgraph)).toBe(Number(before.subgraph));
+  });
+});
