@@ -1,0 +1,175 @@
+import { conditionRowSchema, type ActivityKind, type ConditionRow } from '../../../model/ledger.ts';
+import type { StagedRecord } from '../../../model/staged.ts';
+import type { RpcLog } from '../decode.ts';
+import {
+  CONDITION_PREPARATION_EVENT,
+  CONDITION_RESOLUTION_EVENT,
+  CTF_PAYOUT_REDEMPTION_EVENT,
+  CTF_POSITION_SPLIT_EVENT,
+  CTF_POSITIONS_MERGE_EVENT,
+  TOPICS,
+  TRANSFER_BATCH_EVENT,
+  TRANSFER_SINGLE_EVENT,
+} from './abi.ts';
+import { activityRecord } from './activity.ts';
+import { ZERO_BYTES32 } from './addresses.ts';
+import { chainReject, decodeArgs, guarded, logPosition, stageRow, validTimestamp, type LogDecoder, type LogPosition } from './log.ts';
+
+/**
+ * ConditionalTokens events (gnosis/conditional-tokens-contracts
+ * contracts/ConditionalTokens.sol): conditions and their resolutions, and the
+ * splits, merges and redemptions that change positions outside the exchanges.
+ */
+
+/** The CTF allows at most 256 outcome slots (prepareCondition). */
+const MAX_OUTCOME_SLOTS = 256n;
+
+/** `ConditionPreparation` → an unresolved `conditions` row (no payouts, denominator 0, resolved_at null). */
+export const decodeConditionPreparationLog: LogDecoder = (log) =>
+  guarded(log, () => {
+    const pos = logPosition(log);
+    if (typeof pos === 'string') return [chainReject(pos, log)];
+    const args = decodeArgs(CONDITION_PREPARATION_EVENT, log);
+    if (typeof args === 'string') return [chainReject(args, log)];
+    if (args.outcomeSlotCount > MAX_OUTCOME_SLOTS) return [chainReject(`ConditionPreparation: ${args.outcomeSlotCount} outcome slots (the CTF allows 256)`, log)];
+    return [conditionRecord(log, pos, args, [], null)];
+  });
+
+/**
+ * `ConditionResolution` → a resolved `conditions` row. The denominator is the
+ * sum of the numerators, as `reportPayouts` stores it; resolved_at is the
+ * block time, so a log without one is rejected rather than stored unresolved.
+ */
+export const decodeConditionResolutionLog: LogDecoder = (log, timestamp) =>
+  guarded(log, () => {
+    const pos = logPosition(log);
+    if (typeof pos === 'string') return [chainReject(pos, log)];
+    const time = validTimestamp(timestamp);
+    if (time === null) return [chainReject('no block timestamp for the log (ConditionResolution needs resolved_at)', log)];
+    const args = decodeArgs(CONDITION_RESOLUTION_EVENT, log);
+    if (typeof args === 'string') return [chainReject(args, log)];
+    if (args.outcomeSlotCount > MAX_OUTCOME_SLOTS) return [chainReject(`ConditionResolution: ${args.outcomeSlotCount} outcome slots (the CTF allows 256)`, log)];
+    if (BigInt(args.payoutNumerators.length) !== args.outcomeSlotCount) {
+      return [chainReject(`ConditionResolution: ${args.payoutNumerators.length} payout numerators for ${args.outcomeSlotCount} outcome slots`, log)];
+    }
+    if (args.payoutNumerators.every((n) => n === 0n)) return [chainReject('ConditionResolution: payouts are all zero', log)];
+    return [conditionRecord(log, pos, args, args.payoutNumerators, time)];
+  });
+
+function conditionRecord(
+  log: RpcLog,
+  pos: LogPosition,
+  args: { conditionId: string; oracle: string; questionId: string; outcomeSlotCount: bigint },
+  payouts: readonly bigint[],
+  resolvedAt: number | null,
+): StagedRecord {
+  const row: ConditionRow = {
+    condition_id: args.conditionId.toLowerCase(),
+    oracle: args.oracle.toLowerCase(),
+    question_id: args.questionId.toLowerCase(),
+    outcome_slot_count: Number(args.outcomeSlotCount),
+    payout_numerators: payouts.map(String),
+    payout_denominator: payouts.reduce((a, b) => a + b, 0n).toString(),
+    resolved_at: resolvedAt,
+    block_number: pos.blockNumber,
+    log_index: pos.logIndex,
+    transaction_hash: pos.transactionHash,
+  };
+  return stageRow('conditions', conditionRowSchema, row, log);
+}
+
+/**
+ * CTF `PositionSplit` / `PositionsMerge` → `activity` (split / merge) with the
+ * partition as index sets. Only top-level positions (parentCollectionId 0)
+ * are Polymarket's; a nested one is rejected with that reason.
+ */
+const splitOrMerge = (kind: Extract<ActivityKind, 'split' | 'merge'>): LogDecoder => {
+  const event = kind === 'split' ? CTF_POSITION_SPLIT_EVENT : CTF_POSITIONS_MERGE_EVENT;
+  return (log, timestamp) =>
+    guarded(log, () => {
+      const pos = logPosition(log);
+      if (typeof pos === 'string') return [chainReject(pos, log)];
+      const args = decodeArgs(event, log);
+      if (typeof args === 'string') return [chainReject(args, log)];
+      if (args.parentCollectionId !== ZERO_BYTES32) return [chainReject(`${event.name}: not a top-level position (parentCollectionId ${args.parentCollectionId})`, log)];
+      const time = validTimestamp(timestamp);
+      if (time === null) return [chainReject('no block timestamp for the log', log)];
+      return [
+        activityRecord(log, pos, time, {
+          kind,
+          stakeholder: args.stakeholder,
+          collateral: args.collateralToken,
+          condition_id: args.conditionId,
+          index_sets: args.partition,
+          amounts: [],
+          amount: args.amount,
+          payout: 0n,
+        }),
+      ];
+    });
+};
+
+export const decodeCtfPositionSplitLog: LogDecoder = splitOrMerge('split');
+export const decodeCtfPositionsMergeLog: LogDecoder = splitOrMerge('merge');
+
+/**
+ * CTF `PayoutRedemption` → `activity` (redeem). The event carries no amount
+ * (the CTF burns the redeemer's whole balance of each index set), so `amount`
+ * is 0 and `payout` is the collateral paid out.
+ */
+export const decodeCtfPayoutRedemptionLog: LogDecoder = (log, timestamp) =>
+  guarded(log, () => {
+    const pos = logPosition(log);
+    if (typeof pos === 'string') return [chainReject(pos, log)];
+    const args = decodeArgs(CTF_PAYOUT_REDEMPTION_EVENT, log);
+    if (typeof args === 'string') return [chainReject(args, log)];
+    if (args.parentCollectionId !== ZERO_BYTES32) return [chainReject(`PayoutRedemption: not a top-level position (parentCollectionId ${args.parentCollectionId})`, log)];
+    const time = validTimestamp(timestamp);
+    if (time === null) return [chainReject('no block timestamp for the log', log)];
+    return [
+      activityRecord(log, pos, time, {
+        kind: 'redeem',
+        stakeholder: args.redeemer,
+        collateral: args.collateralToken,
+        condition_id: args.conditionId,
+        index_sets: args.indexSets,
+        amounts: [],
+        amount: 0n,
+        payout: args.payout,
+      }),
+    ];
+  });
+
+/** One ERC-1155 movement of CTF positions (TransferSingle as a batch of one). Addresses lower-case. */
+export interface Erc1155Transfer {
+  contract: string;
+  operator: string;
+  from: string;
+  to: string;
+  ids: readonly bigint[];
+  values: readonly bigint[];
+  logIndex: number;
+}
+
+/** Decodes a TransferSingle or TransferBatch log, or says why it cannot. */
+export function decodeErc1155Transfer(log: RpcLog): Erc1155Transfer | string {
+  try {
+    const pos = logPosition(log);
+    if (typeof pos === 'string') return pos;
+    const topic0 = typeof log.topics?.[0] === 'string' ? log.topics[0].toLowerCase() : '';
+    if (topic0 === TOPICS.transferSingle) {
+      const args = decodeArgs(TRANSFER_SINGLE_EVENT, log);
+      if (typeof args === 'string') return args;
+      return { contract: pos.address, operator: args.operator.toLowerCase(), from: args.from.toLowerCase(), to: args.to.toLowerCase(), ids: [args.id], values: [args.value], logIndex: pos.logIndex };
+    }
+    if (topic0 === TOPICS.transferBatch) {
+      const args = decodeArgs(TRANSFER_BATCH_EVENT, log);
+      if (typeof args === 'string') return args;
+      if (args.ids.length !== args.values.length) return `TransferBatch: ${args.ids.length} ids but ${args.values.length} values`;
+      return { contract: pos.address, operator: args.operator.toLowerCase(), from: args.from.toLowerCase(), to: args.to.toLowerCase(), ids: args.ids, values: args.values, logIndex: pos.logIndex };
+    }
+    return 'not an ERC-1155 transfer';
+  } catch (err) {
+    return `unexpected error decoding a transfer: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
