@@ -11,9 +11,14 @@
  * - several fills per transaction (same transactionHash, different orderHash);
  * - a burst: thousands of fills sharing one timestamp, mostly on the heaviest
  *   market (so `timestamp_gt` paging would lose rows);
- * - open, closed and neg-risk markets.
+ * - open, closed and neg-risk markets;
+ * - token ids that are the real CTF position ids of each condition's outcomes;
+ * - on request (`lists`), market lists that lack some markets or get some wrong.
  */
+import type { Hex } from 'viem';
+import { outcomeTokenIds } from '#shared/model/ctf-ids.ts';
 import { Rng, mixSeed } from './rng.ts';
+import { applyListCoverage, type ListCoverage, type ListCoverageOptions } from './market-lists.ts';
 
 export interface SimToken {
   tokenId: string;
@@ -32,7 +37,11 @@ export interface SimMarket {
   negRisk: boolean;
   /** 0x + 64 hex shared by the markets of one neg-risk event; "" otherwise. */
   negRiskMarketId: string;
-  /** [Yes, No]: 77-digit decimal token ids. */
+  /**
+   * [Yes, No]: decimal CTF position ids of outcome 0 and 1, held against
+   * USDC.e for plain markets and against WrappedCollateral for neg-risk ones,
+   * so a token id says which condition and outcome it is, as on chain.
+   */
   tokens: [SimToken, SimToken];
 }
 
@@ -68,6 +77,8 @@ export interface Dataset {
   burst: BurstInfo | null;
   /** Bumped by every mutation (extendDataset); servers re-index when it changes. */
   version: number;
+  /** What each market list omits or gets wrong; absent: every list knows every market, correctly. */
+  lists?: ListCoverage;
 }
 
 export interface GenerateOptions {
@@ -86,6 +97,8 @@ export interface GenerateOptions {
   closedShare?: number;
   /** Share of markets that are neg-risk. Default 0.25. */
   negRiskShare?: number;
+  /** Make the market lists incomplete and, on request, wrong (see market-lists.ts). Default: complete and right. */
+  lists?: ListCoverageOptions;
 }
 
 export interface ExtendOptions {
@@ -105,6 +118,10 @@ export const V1_LAST_FILL = Date.UTC(2026, 3, 28, 11, 0, 40) / 1000;
 export const CTF_EXCHANGE = '0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e';
 export const NEG_RISK_EXCHANGE = '0xc5d563a36ae78145c45a50134d48a1215220f80a';
 export const USDC_ASSET_ID = '0';
+/** Collateral of plain markets' positions (USDC.e on Polygon). */
+export const USDC_E = '0x2791Bca1f2de4661ED88A30C99A7a9449Aa84174';
+/** Collateral of neg-risk markets' positions: the NegRiskAdapter's WrappedCollateral. */
+export const WRAPPED_COLLATERAL = '0x3A3BD7bb9528E159577F7C2e685CC81A765002E2';
 
 const SUBJECTS = [
   'Bitcoin', 'Ethereum', 'the Fed', 'Trump', 'Biden', 'Harris', 'SpaceX', 'OpenAI', 'Apple', 'Tesla',
@@ -127,19 +144,22 @@ function makeMarket(rng: Rng, index: number, negRiskId: string): SimMarket {
   const subject = rng.pick(SUBJECTS);
   const predicate = rng.pick(PREDICATES);
   const question = `Will ${subject} ${predicate} (#${index})?`;
+  const conditionId = rng.hexString(32);
+  const negRisk = negRiskId !== '';
+  const [yes, no] = outcomeTokenIds(negRisk ? WRAPPED_COLLATERAL : USDC_E, conditionId as Hex);
   return {
-    conditionId: rng.hexString(32),
+    conditionId,
     questionId: rng.hexString(32),
     question,
     slug: slugify(question),
     endDateIso: null,
     closed: false,
     active: true,
-    negRisk: negRiskId !== '',
+    negRisk,
     negRiskMarketId: negRiskId,
     tokens: [
-      { tokenId: rng.decimal(77), outcome: 'Yes' },
-      { tokenId: rng.decimal(77), outcome: 'No' },
+      { tokenId: String(yes), outcome: 'Yes' },
+      { tokenId: String(no), outcome: 'No' },
     ],
   };
 }
@@ -383,6 +403,7 @@ export function generateDataset(opts: GenerateOptions): Dataset {
       m.endDateIso = rng.chance(0.1) ? null : iso(Math.max(lastTs, end) + rng.range(86400, 180 * 86400));
     }
   }
+  if (opts.lists) applyListCoverage(ds, opts.lists, 0);
   return ds;
 }
 
@@ -418,6 +439,8 @@ export function extendDataset(ds: Dataset, opts: ExtendOptions): void {
   for (let i = oldCount; i < ds.markets.length; i++) {
     ds.markets[i]!.endDateIso = iso(end + rng.range(86400, 90 * 86400));
   }
+  // The new markets are as incompletely listed as the old ones were.
+  if (ds.lists) applyListCoverage(ds, ds.lists.options, oldCount);
   ds.version++;
 }
 

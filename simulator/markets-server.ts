@@ -3,11 +3,14 @@
  * markets per page, the cursor being base64 of the decimal offset ("MA=="
  * starts, "LTE=" — base64 of "-1" — marks the end), over a live Dataset.
  * Markets can be hidden (the real list lacks some), rows can lie, and the
- * same faults and rate limits as the subgraph apply.
+ * same faults and rate limits as the subgraph apply. With list coverage on
+ * the dataset (market-lists.ts), the list also lacks the markets the coverage
+ * says the CLOB omits and shows the tokens it gets wrong.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dataset, SimMarket } from './dataset.ts';
+import type { Dataset, SimMarket, SimToken } from './dataset.ts';
 import { FaultInjector, listen, type FaultCounts, type FaultOptions } from './faults.ts';
+import { listKnows, listTokens } from './market-lists.ts';
 
 export const MARKETS_PAGE_SIZE = 1000;
 export const START_CURSOR = 'MA==';
@@ -32,7 +35,7 @@ export interface MarketsStats {
 
 export interface MarketsServerOptions {
   dataset: Dataset;
-  /** Condition ids the list leaves out. */
+  /** Condition ids the list leaves out, besides those the dataset's list coverage omits. */
   hidden?: Iterable<string>;
   faults?: FaultOptions;
   corruptions?: MarketCorruption[];
@@ -59,8 +62,8 @@ export function decodeCursor(cursor: string): number | null {
   return Number(s);
 }
 
-/** The CLOB API's shape of one market. */
-export function clobMarket(m: SimMarket): Record<string, unknown> {
+/** The CLOB API's shape of one market; `tokens` as the list shows them (default: the true ones). */
+export function clobMarket(m: SimMarket, tokens: readonly SimToken[] = m.tokens): Record<string, unknown> {
   const priceYes = m.closed ? (m.conditionId.charCodeAt(2) % 2 === 0 ? 1 : 0) : 0.5;
   return {
     enable_order_book: !m.closed,
@@ -90,7 +93,7 @@ export function clobMarket(m: SimMarket): Record<string, unknown> {
     image: '',
     rewards: { rates: null, min_size: 0, max_spread: 0 },
     is_50_50_outcome: false,
-    tokens: m.tokens.map((t, i) => ({
+    tokens: tokens.map((t, i) => ({
       token_id: t.tokenId,
       outcome: t.outcome,
       price: i === 0 ? priceYes : 1 - priceYes,
@@ -146,11 +149,12 @@ export async function startMarketsServer(opts: MarketsServerOptions): Promise<Ma
       json(res, 400, { error: 'invalid next_cursor' });
       return;
     }
-    const visible = hidden.size === 0 ? ds.markets : ds.markets.filter((m) => !hidden.has(m.conditionId));
+    const visible =
+      hidden.size === 0 && !ds.lists ? ds.markets : ds.markets.filter((m) => !hidden.has(m.conditionId) && listKnows(ds, 'clob', m.conditionId));
     const slice = offset < 0 ? [] : visible.slice(offset, offset + pageSize);
     const next = offset < 0 || offset + pageSize >= visible.length ? END_CURSOR : encodeCursor(offset + pageSize);
     const data = slice.map((m) => {
-      const row = clobMarket(m);
+      const row = clobMarket(m, listTokens(ds, 'clob', m));
       const kind = corruptions.get(m.conditionId);
       if (kind) corrupt(row, kind);
       return row;

@@ -11,6 +11,7 @@
  */
 import { GraphQLError } from 'graphql';
 import { USDC_ASSET_ID, type Dataset, type SimFill } from './dataset.ts';
+import { listedMarkets, listTokens, subgraphReportsOutcomeIndex } from './market-lists.ts';
 
 export type FieldKind = 'id' | 'string' | 'bytes' | 'bigint' | 'bigdecimal';
 export type EntityRow = object;
@@ -439,6 +440,7 @@ export class DatasetIndex {
   private bookRows: OrderbookRow[] | null = null;
   private marketRows: MarketDataRow[] | null = null;
   private marketCount = -1;
+  private marketLists: Dataset['lists'];
   /** Candidate lists by token set and time range, least recently used first. */
   private candidates = new Map<string, SimFill[]>();
   private candidateRows = 0;
@@ -586,14 +588,19 @@ export class DatasetIndex {
     return this.bookRows;
   }
 
+  /** One row per token the subgraph's list knows, as that list shows it (see market-lists.ts). */
   marketDatas(): MarketDataRow[] {
-    if (!this.marketRows || this.marketCount !== this.ds.markets.length) {
+    if (!this.marketRows || this.marketCount !== this.ds.markets.length || this.marketLists !== this.ds.lists) {
       const rows: MarketDataRow[] = [];
-      for (const m of this.ds.markets) {
-        m.tokens.forEach((t, i) => rows.push({ id: t.tokenId, condition: m.conditionId, outcomeIndex: String(i) }));
+      const withIndex = subgraphReportsOutcomeIndex(this.ds);
+      for (const m of listedMarkets(this.ds, 'subgraph')) {
+        listTokens(this.ds, 'subgraph', m).forEach((t, i) =>
+          rows.push({ id: t.tokenId, condition: m.conditionId, outcomeIndex: withIndex ? String(i) : null }),
+        );
       }
       this.marketRows = rows.sort(byIdCmp);
       this.marketCount = this.ds.markets.length;
+      this.marketLists = this.ds.lists;
     }
     return this.marketRows;
   }

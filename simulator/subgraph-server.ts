@@ -26,10 +26,10 @@ import {
   type TieBreak,
 } from './subgraph-query.ts';
 
-export type CorruptionKind = 'missing-field' | 'non-numeric-amount' | 'no-usdc-leg' | 'negative-amount' | 'bad-address';
+export type CorruptionKind = 'missing-field' | 'non-numeric-amount' | 'no-usdc-leg' | 'negative-amount' | 'bad-address' | 'bad-condition';
 
 export interface Corruption {
-  /** The fill id whose rows are corrupted in every response. */
+  /** The fill id (or, for `bad-condition`, the marketData token id) whose rows are corrupted in every response. */
   id: string;
   kind: CorruptionKind;
 }
@@ -178,6 +178,9 @@ function corruptRow(row: Record<string, unknown>, kind: CorruptionKind): void {
       break;
     case 'bad-address':
       if ('maker' in row) row.maker = '0x1234';
+      break;
+    case 'bad-condition':
+      if ('condition' in row) row.condition = '0x1234';
       break;
     case 'no-usdc-leg': {
       // both legs become outcome tokens
