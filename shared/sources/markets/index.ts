@@ -1,117 +1,99 @@
 import { z } from 'zod';
 import type { KyInstance } from 'ky';
-import { decimalUint256 } from '../../model/fill.ts';
-import { rejectRecord, type StagedRecord } from '../../model/staged.ts';
 import { sourceHttp, type SourceHttpOptions } from '../http.ts';
-import type { Source, SourcePage, SourcePlan } from '../source.ts';
+import type { SourcePace } from '../pacing.ts';
+import type { PlannedShard, Source, SourcePage, SourcePlan } from '../source.ts';
+import { clobCursorSchema, fetchClobPage, type ClobCursor } from './clob.ts';
+import { fetchGammaPage, gammaCursorSchema, type GammaCursor } from './gamma.ts';
+import { subgraphListCursorSchema, subgraphListReader, type SubgraphListCursor } from './subgraph.ts';
+
+export { END_CURSOR, FIRST_CURSOR, CLOB_REJECT_SOURCE } from './clob.ts';
+export { GAMMA_PAGE_SIZE, GAMMA_REJECT_SOURCE } from './gamma.ts';
+export { SUBGRAPH_REJECT_SOURCE } from './subgraph.ts';
 
 /**
- * The market list from the CLOB API (`GET /markets`, 1000 per page, cursor
- * `next_cursor` = base64 offset, "LTE=" at the end). Chosen over Gamma because
- * its cursor is stable, its tokens carry their outcome next to the token id,
- * and it keeps closed markets. Neither list is complete: fills whose token it
- * lacks stay in `fills` and show as unmapped in `trades` until a later
- * refresh finds their market.
+ * Which condition and outcome each token belongs to, from every list that
+ * knows: the CLOB market list, Gamma's market list and the orderbook
+ * subgraph's `marketDatas`. None is complete and they can disagree, so each
+ * stages its own `token_claims` (source 'clob', 'gamma', 'subgraph'); the
+ * `market_tokens` view picks one by precedence and `token_conflicts` shows
+ * disagreements. Fills whose token no list knows stay in `fills` and show as
+ * unmapped until a later refresh (or the chain's registry) finds them.
  */
 export interface MarketsSourceOptions extends SourceHttpOptions {
+  /** CLOB API base; `/markets` is read. */
   url: string;
+  /** Gamma API base; `/markets/keyset` is read. Absent: Gamma is not read. */
+  gammaUrl?: string;
+  /** Pace of Gamma requests (its own allowance); absent: not paced. */
+  gammaPace?: SourcePace;
+  /** Orderbook subgraph GraphQL endpoint; absent: its marketDatas are not read. */
+  subgraphUrl?: string;
+  /** Pace of subgraph requests: give the subgraph source's pace, so both share its allowance. */
+  subgraphPace?: SourcePace;
+  /** marketDatas per page (graph-node's maximum, 1000, by default). */
+  subgraphPageSize?: number;
 }
 
-export const FIRST_CURSOR = 'MA==';
-export const END_CURSOR = 'LTE=';
+export const MARKET_LIST_NAMES = ['clob', 'gamma', 'subgraph'] as const;
+export type MarketListName = (typeof MARKET_LIST_NAMES)[number];
 
-export const marketsSpecSchema = z.object({ list: z.literal('clob') });
+export const marketsSpecSchema = z.discriminatedUnion('list', [
+  z.object({ list: z.literal('clob') }),
+  /** Gamma lists open and closed markets apart (closed=false by default), so each is a shard. */
+  z.object({ list: z.literal('gamma'), closed: z.boolean() }),
+  z.object({ list: z.literal('subgraph') }),
+]);
 export type MarketsSpec = z.infer<typeof marketsSpecSchema>;
-export const marketsCursorSchema = z.object({ nextCursor: z.string().regex(/^[A-Za-z0-9+/=]{1,64}$/) });
+
+/** Each list pages with its own cursor: CLOB `next_cursor`, Gamma `after_cursor`, subgraph `id_gt`. */
+export const marketsCursorSchema = z.union([clobCursorSchema, gammaCursorSchema, subgraphListCursorSchema]);
 export type MarketsCursor = z.infer<typeof marketsCursorSchema>;
 
-const conditionId = z.string().regex(/^0x[0-9a-fA-F]{64}$/).transform((s) => s.toLowerCase());
-const clobMarketSchema = z.object({
-  condition_id: conditionId,
-  question_id: z.string().nullish(),
-  question: z.string().nullish(),
-  market_slug: z.string().nullish(),
-  end_date_iso: z.string().nullish(),
-  closed: z.boolean(),
-  neg_risk: z.boolean().nullish(),
-  neg_risk_market_id: z.string().nullish(),
-  tokens: z.array(z.object({ token_id: z.union([decimalUint256, z.literal('')]), outcome: z.string(), winner: z.boolean().nullish() })),
-});
+type CursorKey = 'nextCursor' | 'afterCursor' | 'lastId';
 
-const pageSchema = z.object({
-  data: z.array(z.unknown()),
-  next_cursor: z.string().nullish(),
-});
+/** The cursor of the shard's own list; a cursor of another list means the shard state is corrupt. */
+function cursorOf<C extends MarketsCursor>(spec: MarketsSpec, cursor: MarketsCursor | null, key: CursorKey): C | null {
+  if (cursor === null) return null;
+  if (!(key in cursor)) throw new Error(`a ${spec.list} market-list shard was given another list's cursor: ${JSON.stringify(cursor)}`);
+  return cursor as C;
+}
 
 export function createMarketsSource(opts: MarketsSourceOptions, http: KyInstance = sourceHttp(opts)): Source<MarketsSpec, MarketsCursor> {
-  const base = opts.url.replace(/\/+$/, '');
+  const clobBase = opts.url.replace(/\/+$/, '');
+  const gammaBase = opts.gammaUrl?.replace(/\/+$/, '');
+  const gammaHttp = gammaBase === undefined ? null : sourceHttp({ ...opts, pace: opts.gammaPace });
+  const readSubgraph =
+    opts.subgraphUrl === undefined
+      ? null
+      : subgraphListReader({ ...opts, url: opts.subgraphUrl, pace: opts.subgraphPace, pageSize: opts.subgraphPageSize });
+
   return {
     name: 'markets',
     specSchema: marketsSpecSchema,
     cursorSchema: marketsCursorSchema,
 
     async plan(): Promise<SourcePlan<MarketsSpec>> {
-      return { shards: [{ spec: { list: 'clob' }, estimatedRows: 0, label: 'market list' }], target: null };
+      const shards: PlannedShard<MarketsSpec>[] = [{ spec: { list: 'clob' }, estimatedRows: 0, label: 'market list' }];
+      if (gammaHttp) {
+        shards.push({ spec: { list: 'gamma', closed: false }, estimatedRows: 0, label: 'Gamma open markets' });
+        shards.push({ spec: { list: 'gamma', closed: true }, estimatedRows: 0, label: 'Gamma closed markets' });
+      }
+      if (readSubgraph) shards.push({ spec: { list: 'subgraph' }, estimatedRows: 0, label: 'subgraph marketDatas' });
+      return { shards, target: null };
     },
 
-    async fetchPage(_spec, cursor, signal): Promise<SourcePage<MarketsCursor>> {
-      const body = await http
-        .get(`${base}/markets`, { searchParams: { next_cursor: cursor?.nextCursor ?? FIRST_CURSOR }, signal })
-        .json();
-      const page = pageSchema.safeParse(body);
-      if (!page.success) throw new Error(`market list page does not match the schema: ${page.error.message}`);
-      const records: StagedRecord[] = [];
-      for (const raw of page.data.data) records.push(...marketRecords(raw));
-      const next = page.data.next_cursor;
-      const done = !next || next === END_CURSOR || page.data.data.length === 0;
-      if (!done && next === cursor?.nextCursor) throw new Error(`market list returned the same cursor ${next} again`);
-      return { records, next: done ? null : { nextCursor: next } };
+    async fetchPage(spec, cursor, signal): Promise<SourcePage<MarketsCursor>> {
+      switch (spec.list) {
+        case 'clob':
+          return fetchClobPage(http, clobBase, cursorOf<ClobCursor>(spec, cursor, 'nextCursor'), signal);
+        case 'gamma':
+          if (!gammaHttp || gammaBase === undefined) throw new Error('a Gamma market-list shard, but no Gamma URL is configured');
+          return fetchGammaPage(gammaHttp, gammaBase, spec.closed, cursorOf<GammaCursor>(spec, cursor, 'afterCursor'), signal);
+        case 'subgraph':
+          if (!readSubgraph) throw new Error('a subgraph market-list shard, but no subgraph URL is configured');
+          return readSubgraph(cursorOf<SubgraphListCursor>(spec, cursor, 'lastId'), signal);
+      }
     },
   };
-}
-
-function marketRecords(raw: unknown): StagedRecord[] {
-  const parsed = clobMarketSchema.safeParse(raw);
-  if (!parsed.success) {
-    return [rejectRecord('markets', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), raw)];
-  }
-  const m = parsed.data;
-  const endMs = m.end_date_iso ? Date.parse(m.end_date_iso) : NaN;
-  // ClickHouse DateTime holds 1970..2106; a date outside it is noise in the list, not a market fact.
-  const endSeconds = Math.floor(endMs / 1000);
-  const endDate = Number.isFinite(endSeconds) && endSeconds >= 0 && endSeconds <= 4_294_967_295 ? endSeconds : null;
-  const records: StagedRecord[] = [
-    {
-      table: 'markets',
-      row: {
-        condition_id: m.condition_id,
-        question_id: m.question_id ?? '',
-        question: m.question ?? '',
-        slug: m.market_slug ?? '',
-        end_date: endDate,
-        closed: m.closed,
-        neg_risk: m.neg_risk ?? false,
-        neg_risk_market_id: m.neg_risk_market_id ?? '',
-      },
-    },
-  ];
-  m.tokens.forEach((t, outcomeIndex) => {
-    // Markets that never opened an order book list their tokens with empty ids.
-    if (t.token_id === '') return;
-    records.push({
-      table: 'token_claims',
-      row: {
-        token_id: t.token_id,
-        source: 'clob',
-        condition_id: m.condition_id,
-        outcome_index: outcomeIndex,
-        outcome: t.outcome,
-        complement_id: '',
-        winner: t.winner ?? null,
-        exchange: '',
-        block_number: 0,
-      },
-    });
-  });
-  return records;
 }
