@@ -1,0 +1,169 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { assertIdentifier } from '../warehouse/schema.ts';
+import type { SkipRules } from './contracts.ts';
+import {
+  emptyStats,
+  methodContext,
+  positionFromRow,
+  positionRow,
+  WalletLedger,
+  type MethodStats,
+  type PositionRow,
+  type SkipReason,
+  type WalletPositions,
+} from './method.ts';
+import {
+  avgPriceIsSigned,
+  changedWallets,
+  insertPositions,
+  loadConditions,
+  loadPositions,
+  loadQuestions,
+  positionVersion,
+  readProgress,
+  streamEvents,
+  writeProgress,
+} from './warehouse.ts';
+
+export interface RefreshOptions {
+  /** Wallets whose positions, events and lookups are read together. */
+  walletsPerBatch?: number;
+  /** Position rows gathered before an insert; an insert never splits a wallet's rows. */
+  rowsPerInsert?: number;
+  skip?: SkipRules;
+}
+
+export interface RefreshResult {
+  /** Positions were current through this block before (exclusive end of the window). */
+  fromBlock: number;
+  /** And are current through this one now. */
+  upToBlock: number;
+  /** Wallets with events in the window. */
+  wallets: number;
+  /** Events read in the window (duplicate rows excluded). */
+  events: number;
+  positionsWritten: number;
+  /** Rows repeating an event (not merged away yet), dropped. */
+  duplicates: number;
+  /** Events the method left out, by reason (see method.ts SKIP_REASONS). */
+  skipped: Record<SkipReason, number>;
+}
+
+/** What a refresh did (the name the pipeline's derive step uses). */
+export type PositionsRefresh = RefreshResult;
+
+export const DEFAULT_WALLETS_PER_BATCH = 2_000;
+export const DEFAULT_ROWS_PER_INSERT = 100_000;
+
+/**
+ * Brings `positions` up to `upToBlock` by applying the events in (last
+ * refresh, upToBlock] to the positions of the wallets they concern, then
+ * records the refresh in `positions_progress`.
+ *
+ * Safe to kill at any point and run again: a position carries its last
+ * event's chain point, and an event at or before it is not applied twice.
+ * That needs each wallet's rows to land together (a NegRisk conversion
+ * reads one position to write others), so an insert holds whole wallets
+ * and stays far below the size at which ClickHouse splits an insert.
+ *
+ * Events must be loaded through `upToBlock` before this runs: an event
+ * that arrives later for an earlier block is never applied.
+ */
+export async function refreshPositions(
+  client: ClickHouseClient,
+  database: string,
+  upToBlock: number,
+  opts: RefreshOptions = {},
+): Promise<RefreshResult> {
+  const db = assertIdentifier(database);
+  if (!Number.isSafeInteger(upToBlock) || upToBlock < 0) throw new Error(`upToBlock must be a block number, got ${upToBlock}`);
+  const walletsPerBatch = opts.walletsPerBatch ?? DEFAULT_WALLETS_PER_BATCH;
+  const rowsPerInsert = opts.rowsPerInsert ?? DEFAULT_ROWS_PER_INSERT;
+  const fromBlock = await readProgress(client, db);
+  const stats = emptyStats();
+  const done = (upTo: number, wallets: number, positionsWritten: number): RefreshResult => ({
+    fromBlock,
+    upToBlock: upTo,
+    wallets,
+    events: stats.events,
+    positionsWritten,
+    duplicates: stats.duplicates,
+    skipped: stats.skipped,
+  });
+  if (upToBlock <= fromBlock) return done(fromBlock, 0, 0);
+
+  const window = { from: fromBlock, to: upToBlock };
+  const signedAvgPrice = await avgPriceIsSigned(client, db);
+  const wallets = await changedWallets(client, db, window);
+  let pending: PositionRow[] = [];
+  let written = 0;
+  const flush = async () => {
+    if (pending.length === 0) return;
+    await insertPositions(client, db, pending);
+    written += pending.length;
+    pending = [];
+  };
+
+  for (let i = 0; i < wallets.length; i += walletsPerBatch) {
+    const batch = wallets.slice(i, i + walletsPerBatch);
+    for (const row of await refreshBatch(client, db, batch, window, opts.skip, stats)) {
+      if (!signedAvgPrice && row.avg_price.startsWith('-')) throw new NegativeAvgPriceError(row);
+      pending.push(row);
+    }
+    if (pending.length >= rowsPerInsert) await flush();
+  }
+  await flush();
+  await writeProgress(client, db, { upToBlock, wallets: wallets.length, events: stats.events });
+  return done(upToBlock, wallets.length, written);
+}
+
+/** The changed positions of one batch of wallets after the window's events. */
+async function refreshBatch(
+  client: ClickHouseClient,
+  db: string,
+  wallets: string[],
+  window: { from: number; to: number },
+  skip: SkipRules | undefined,
+  stats: MethodStats,
+): Promise<PositionRow[]> {
+  const [current, conditions, questions] = await Promise.all([
+    loadPositions(client, db, wallets),
+    loadConditions(client, db, wallets, window),
+    loadQuestions(client, db, wallets, window),
+  ]);
+  const ctx = methodContext(conditions, questions, skip, stats);
+  const books = new Map<string, WalletPositions>(wallets.map((w) => [w, new Map()]));
+  const versionBefore = new Map<string, number>();
+  for (const row of current) {
+    books.get(row.wallet)?.set(row.token_id, positionFromRow(row));
+    versionBefore.set(`${row.wallet}/${row.token_id}`, positionVersion(row));
+  }
+  let ledger = null as WalletLedger | null;
+  for await (const event of streamEvents(client, db, wallets, window)) {
+    if (ledger?.wallet !== event.wallet) {
+      const positions = books.get(event.wallet);
+      if (!positions) throw new Error(`event of ${event.wallet}, a wallet outside the batch`);
+      ledger = new WalletLedger(event.wallet, positions, ctx);
+    }
+    ledger.apply(event);
+  }
+  const changed: PositionRow[] = [];
+  for (const [wallet, positions] of books) {
+    for (const [tokenId, p] of positions) {
+      const row = positionRow(wallet, tokenId, p);
+      if (versionBefore.get(`${wallet}/${tokenId}`) !== positionVersion(row)) changed.push(row);
+    }
+  }
+  return changed;
+}
+
+/** Migration v3 stores avg_price as UInt256, but the method's NegRisk YES price can be negative. */
+export class NegativeAvgPriceError extends Error {
+  override name = 'NegativeAvgPriceError';
+  constructor(row: PositionRow) {
+    super(
+      `position ${row.wallet}/${row.token_id} has a negative average price (${row.avg_price}) after block ${row.block_number}, ` +
+        'which positions.avg_price (UInt256) cannot hold: it needs to be Int256',
+    );
+  }
+}

@@ -1,0 +1,163 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { ActivityKind } from '../model/ledger.ts';
+import { activityEvent, fillEvent, type PositionEvent } from './events.ts';
+import type { ConditionSource, QuestionSource } from './lookups.ts';
+import type { PositionRow } from './method.ts';
+
+/**
+ * The reads and writes of the positions refresh. Every statement names
+ * only the (asserted) database and binds its values as parameters. A
+ * window is (from, to] in blocks.
+ */
+
+type Window = { from: number; to: number };
+
+async function rows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
+  const res = await client.query({ query, query_params: params, format: 'JSONEachRow' });
+  return (await res.json()) as T[];
+}
+
+/** The block the positions are current through: the newest completed refresh, 0 before the first. */
+export async function readProgress(client: ClickHouseClient, db: string): Promise<number> {
+  const [row] = await rows<{ up_to: string | number }>(client, `SELECT max(up_to_block) AS up_to FROM ${db}.positions_progress`, {});
+  return Number(row?.up_to ?? 0);
+}
+
+export async function writeProgress(client: ClickHouseClient, db: string, progress: { upToBlock: number; wallets: number; events: number }): Promise<void> {
+  await client.insert({
+    table: `${db}.positions_progress`,
+    values: [{ up_to_block: progress.upToBlock, wallets: progress.wallets, events: progress.events }],
+    format: 'JSONEachRow',
+  });
+}
+
+/** Wallets with a chain-ordered fill (as maker) or activity in the window, sorted. */
+export async function changedWallets(client: ClickHouseClient, db: string, w: Window): Promise<string[]> {
+  const found = await rows<{ wallet: string }>(
+    client,
+    `SELECT wallet FROM (
+       SELECT DISTINCT maker AS wallet FROM ${db}.fills WHERE block_number > {from:UInt64} AND block_number <= {to:UInt64}
+       UNION DISTINCT
+       SELECT DISTINCT wallet FROM ${db}.activity WHERE block_number > {from:UInt64} AND block_number <= {to:UInt64}
+     ) ORDER BY wallet`,
+    w,
+  );
+  return found.map((r) => r.wallet);
+}
+
+/** The current positions (`FINAL`: the newest version of each) of some wallets. */
+export async function loadPositions(client: ClickHouseClient, db: string, wallets: string[]): Promise<PositionRow[]> {
+  const found = await rows<PositionRow & { block_number: string | number }>(
+    client,
+    `SELECT wallet, toString(token_id) AS token_id, toString(amount) AS amount, toString(avg_price) AS avg_price,
+            toString(realized_pnl) AS realized_pnl, toString(total_bought) AS total_bought, block_number, log_index
+     FROM ${db}.positions FINAL WHERE wallet IN {wallets:Array(String)}`,
+    { wallets },
+  );
+  return found.map((r) => ({ ...r, block_number: Number(r.block_number), log_index: Number(r.log_index) }));
+}
+
+/** The conditions that the wallets' splits, merges and redemptions in the window name. */
+export async function loadConditions(client: ClickHouseClient, db: string, wallets: string[], w: Window): Promise<ConditionSource[]> {
+  return rows<ConditionSource>(
+    client,
+    `SELECT condition_id, outcome_slot_count, oracle, arrayMap(x -> toString(x), payout_numerators) AS payout_numerators,
+            toString(payout_denominator) AS payout_denominator
+     FROM ${db}.conditions FINAL
+     WHERE condition_id IN (
+       SELECT condition_id FROM ${db}.activity
+       WHERE wallet IN {wallets:Array(String)} AND block_number > {from:UInt64} AND block_number <= {to:UInt64} AND kind != 'convert')`,
+    { wallets, ...w },
+  );
+}
+
+/** The questions of the NegRisk markets that the wallets' conversions in the window name. */
+export async function loadQuestions(client: ClickHouseClient, db: string, wallets: string[], w: Window): Promise<QuestionSource[]> {
+  const found = await rows<QuestionSource & { block_number: string | number }>(
+    client,
+    `SELECT market_id, question_index, condition_id, block_number, log_index
+     FROM ${db}.neg_risk_questions FINAL
+     WHERE market_id IN (
+       SELECT condition_id FROM ${db}.activity
+       WHERE wallet IN {wallets:Array(String)} AND block_number > {from:UInt64} AND block_number <= {to:UInt64} AND kind = 'convert')`,
+    { wallets, ...w },
+  );
+  return found.map((r) => ({ ...r, block_number: Number(r.block_number), log_index: Number(r.log_index) }));
+}
+
+interface EventRow {
+  source: 'fill' | 'activity';
+  wallet: string;
+  block_number: string | number;
+  log_index: string | number;
+  maker_asset_id: string;
+  taker_asset_id: string;
+  maker_amount_filled: string;
+  taker_amount_filled: string;
+  kind: string;
+  contract: string;
+  stakeholder: string;
+  collateral: string;
+  condition_id: string;
+  index_sets: string[];
+  amounts: string[];
+  amount: string;
+}
+
+function toEvent(r: EventRow): PositionEvent {
+  if (r.source === 'fill') {
+    return fillEvent({ ...r, maker: r.wallet, block_number: Number(r.block_number), log_index: Number(r.log_index) });
+  }
+  return activityEvent({ ...r, kind: r.kind as ActivityKind, block_number: Number(r.block_number), log_index: Number(r.log_index) });
+}
+
+/**
+ * The wallets' fills (as maker, chain-ordered) and activity in the window,
+ * streamed in (wallet, block, log) order: one pass, in constant memory on a
+ * server (the embedded engine buffers a result whole).
+ */
+export async function* streamEvents(client: ClickHouseClient, db: string, wallets: string[], w: Window): AsyncGenerator<PositionEvent> {
+  const res = await client.query({
+    query: `SELECT * FROM (
+       SELECT 'fill' AS source, maker AS wallet, block_number, log_index,
+              toString(maker_asset_id) AS maker_asset_id, toString(taker_asset_id) AS taker_asset_id,
+              toString(maker_amount_filled) AS maker_amount_filled, toString(taker_amount_filled) AS taker_amount_filled,
+              '' AS kind, '' AS contract, '' AS stakeholder, '' AS collateral, '' AS condition_id,
+              CAST([], 'Array(String)') AS index_sets, CAST([], 'Array(String)') AS amounts, '0' AS amount
+       FROM ${db}.fills
+       WHERE maker IN {wallets:Array(String)} AND block_number > {from:UInt64} AND block_number <= {to:UInt64}
+       UNION ALL
+       SELECT 'activity', wallet, block_number, log_index, '0', '0', '0', '0',
+              toString(kind), toString(contract), stakeholder, toString(collateral), condition_id,
+              arrayMap(x -> toString(x), index_sets), arrayMap(x -> toString(x), amounts), toString(amount)
+       FROM ${db}.activity
+       WHERE wallet IN {wallets:Array(String)} AND block_number > {from:UInt64} AND block_number <= {to:UInt64}
+     ) ORDER BY wallet, block_number, log_index`,
+    query_params: { wallets, ...w },
+    format: 'JSONEachRow',
+  });
+  for await (const chunk of res.stream<EventRow>()) {
+    for (const row of chunk) yield toEvent(row.json());
+  }
+}
+
+/** `version` orders rewrites of one position: its last event's chain point. */
+export const positionVersion = (row: Pick<PositionRow, 'block_number' | 'log_index'>) => row.block_number * 1_000_000 + row.log_index;
+
+/** Whether `positions.avg_price` can hold a negative price (migration v3 made it UInt256). */
+export async function avgPriceIsSigned(client: ClickHouseClient, db: string): Promise<boolean> {
+  const [row] = await rows<{ type: string }>(
+    client,
+    `SELECT type FROM system.columns WHERE database = {db:String} AND table = 'positions' AND name = 'avg_price'`,
+    { db },
+  );
+  return !!row && !/^(Nullable\()?UInt/.test(row.type);
+}
+
+export async function insertPositions(client: ClickHouseClient, db: string, positions: PositionRow[]): Promise<void> {
+  await client.insert({
+    table: `${db}.positions`,
+    values: positions.map((p) => ({ ...p, version: positionVersion(p) })),
+    format: 'JSONEachRow',
+  });
+}
