@@ -28,7 +28,7 @@ import {
 export interface RefreshOptions {
   /** Wallets whose positions, events and lookups are read together. */
   walletsPerBatch?: number;
-  /** Position rows gathered before an insert; an insert never splits a wallet's rows. */
+  /** Position rows per insert, rounded up to a whole wallet: an insert never splits a wallet's rows. */
   rowsPerInsert?: number;
   skip?: SkipRules;
 }
@@ -108,9 +108,10 @@ export async function refreshPositions(
     const batch = wallets.slice(i, i + walletsPerBatch);
     for (const row of await refreshBatch(client, db, batch, window, opts.skip, stats)) {
       if (!signedAvgPrice && row.avg_price.startsWith('-')) throw new NegativeAvgPriceError(row);
+      // Rows come wallet by wallet: a full buffer is sent only where a new wallet begins.
+      if (pending.length >= rowsPerInsert && pending.at(-1)!.wallet !== row.wallet) await flush();
       pending.push(row);
     }
-    if (pending.length >= rowsPerInsert) await flush();
   }
   await flush();
   await writeProgress(client, db, { upToBlock, wallets: wallets.length, events: stats.events });

@@ -223,6 +223,32 @@ describe('refreshing the positions table', () => {
     expect(await stored(client, db)).toEqual(scratch(early, one));
   });
 
+  it("never splits a wallet's rows across inserts", async () => {
+    const db = await database();
+    await load(client, db, early);
+    const insertsOf = new Map<string, number>();
+    let inserts = 0;
+    const recording = new Proxy(client, {
+      get(target, prop, receiver) {
+        if (prop === 'insert') {
+          return async (params: Parameters<ClickHouseClient['insert']>[0]) => {
+            if (params.table.endsWith('.positions')) {
+              inserts++;
+              for (const w of new Set((params.values as PositionRow[]).map((r) => r.wallet))) insertsOf.set(w, (insertsOf.get(w) ?? 0) + 1);
+            }
+            return target.insert(params);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    await refreshPositions(recording, db, 100, { walletsPerBatch: 4, rowsPerInsert: 15 });
+    expect(inserts).toBeGreaterThan(3);
+    expect([...insertsOf.values()].every((n) => n === 1)).toBe(true);
+    expect(await stored(client, db)).toEqual(scratch(early));
+  });
+
   it('builds on the newest version of a position even when an older one was written after it (a slower concurrent refresh)', async () => {
     const db = await database();
     await client.command({ query: `SYSTEM STOP MERGES ${db}.positions` });
@@ -244,8 +270,8 @@ describe('refreshing the positions table', () => {
   });
 
   it('gives the same result when a refresh killed after any insert is run again, to the same block or further', async () => {
-    const inserts = Math.ceil(WALLETS.length / 2);
-    for (const failAt of [1, 2, Math.ceil(inserts / 2), inserts]) {
+    // One insert per wallet below: every user wallet has events in the killed window.
+    for (const failAt of [1, 2, WALLETS.length / 2, WALLETS.length]) {
       for (const rerunTo of [160, 200]) {
         const db = await database();
         await load(client, db, early);
@@ -253,7 +279,7 @@ describe('refreshing the positions table', () => {
         await refreshPositions(client, db, 100);
         // Killed during the second, incremental refresh: earlier batches' rows are in, the progress row is not.
         const killed = failingInsert(client, 'positions', failAt);
-        await expect(refreshPositions(killed, db, 160, { walletsPerBatch: 2, rowsPerInsert: 1 })).rejects.toThrow(/killed/);
+        await expect(refreshPositions(killed, db, 160, { walletsPerBatch: 5, rowsPerInsert: 1 })).rejects.toThrow(/killed/);
         if (failAt > 1) expect(await count(client, `SELECT count() AS n FROM ${db}.positions WHERE block_number > 100`)).toBeGreaterThan(0);
         // A re-run that reaches further than the killed one applies events after those it wrote: none may count twice.
         const rerun = await refreshPositions(client, db, rerunTo, { walletsPerBatch: 3 });
