@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_MARKETS_URL, DEFAULT_POLYGON_RPC_URL, DEFAULT_SUBGRAPH_URL } from '../shared/config.ts';
+import { DEFAULT_MARKETS_URL, DEFAULT_POLYGON_RPC_URL, DEFAULT_SUBGRAPH_URL, DEFAULT_SYNC_SOURCES } from '../shared/config.ts';
 import { SOURCE_NAMES } from '../shared/sources/source.ts';
 
 /**
@@ -97,7 +97,8 @@ export const EnvironmentConfigSchema = z
     scheduleEnabled: z.boolean().default(true),
     sources: z
       .strictObject({
-        enabled: z.array(z.enum(SOURCE_NAMES)).min(1, 'must name at least one source').default([...SOURCE_NAMES]),
+        /** Default: the market lists and the chain (V1 and V2 fills from the exchanges' logs). With `subgraph`, V1 fills come from the subgraph instead. */
+        enabled: z.array(z.enum(SOURCE_NAMES)).min(1, 'must name at least one source').default([...DEFAULT_SYNC_SOURCES]),
         subgraphUrl: httpsUrl.default(DEFAULT_SUBGRAPH_URL),
         marketsUrl: httpsUrl.default(DEFAULT_MARKETS_URL),
         polygonRpcUrl: httpsUrl.default(DEFAULT_POLYGON_RPC_URL),

@@ -13,7 +13,8 @@ const address = z.string().regex(/^0x[0-9a-f]{40}$/, 'must be 0x + 40 lower-case
 const block = z.number().int().nonnegative();
 
 /** Who said which condition and outcome a token belongs to. */
-export const TOKEN_CLAIM_SOURCES = ['registry', 'clob', 'gamma', 'subgraph'] as const;
+/** 'ctf': derived from the condition's preparation on the CTF (position ids of its outcomes). */
+export const TOKEN_CLAIM_SOURCES = ['registry', 'ctf', 'clob', 'gamma', 'subgraph'] as const;
 export type TokenClaimSource = (typeof TOKEN_CLAIM_SOURCES)[number];
 
 /**

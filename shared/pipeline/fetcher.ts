@@ -1,4 +1,4 @@
-import type { BlobStore, ShardQueue } from '../ports/index.ts';
+import type { BlobStore, LoadQueue, ShardQueue } from '../ports/index.ts';
 import type { StateStore } from '../ports/state.ts';
 import { STAGED_TABLES, type StagedRecord } from '../model/staged.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
@@ -14,6 +14,13 @@ export interface FetcherDeps {
   sources: SourceRegistry;
   /** Source pages gathered into one staged object. */
   pagesPerObject: number;
+  /**
+   * When this fetcher is the one that closes the run (its last object was
+   * loaded before its last checkpoint), it announces that object again, so a
+   * loader runs once more after the watermarks moved and refreshes what is
+   * derived from them (positions). Without it that refresh waits for the next run.
+   */
+  loadQueue?: LoadQueue;
 }
 
 export type FetchOutcome = 'done' | 'handed-back' | 'already-done' | 'superseded';
@@ -75,7 +82,10 @@ export async function fetchShard(
     });
     if (!advanced) return 'superseded';
     if (done) {
-      await completeRunIfFinished(deps.state, message.runId);
+      const closedHere = await completeRunIfFinished(deps.state, message.runId);
+      if (closedHere && nextSeq > 0 && deps.loadQueue) {
+        await deps.loadQueue.announce([stagedKey({ runId: message.runId, source: message.source, shardId: message.shardId, seq: nextSeq - 1 })]);
+      }
       return 'done';
     }
     cursor = next;

@@ -1,4 +1,4 @@
-import { SOURCE_RATE_SETTINGS, type SourceSettings } from '../config.ts';
+import { ConfigError, SOURCE_RATE_SETTINGS, type SourceSettings } from '../config.ts';
 import { createMarketsSource } from './markets/index.ts';
 import { createSubgraphSource } from './subgraph/index.ts';
 import { chainSourceOptionsFromSettings, createChainSource } from './chain/index.ts';
@@ -26,6 +26,7 @@ export function sourceAllowance(source: SourceName, s: SourceSettings): number |
 
 /** Builds the enabled sources from settings. Adding a source means adding a line here. */
 export function buildSources(s: SourceSettings): SourceRegistry {
+  assertOneV1Source(s);
   const http = { timeoutMs: s.SOURCE_TIMEOUT_MS, maxRetries: s.SOURCE_MAX_RETRIES };
   const pace = (source: SourceName) => shareOfAllowance(source, sourceAllowance(source, s), s.SOURCE_RATE_SHARED_BY);
   const factories: Record<SourceName, () => AnySource> = {
@@ -44,4 +45,19 @@ export function buildSources(s: SourceSettings): SourceRegistry {
     out[name] = factories[name]();
   }
   return out;
+}
+
+/**
+ * V1 fills come from one place: the V1 exchanges' logs (CHAIN_V1_FILLS, the
+ * default) or the subgraph. Both at once would stage each V1 fill twice
+ * under different ids, so the combination is refused at start.
+ */
+function assertOneV1Source(s: SourceSettings): void {
+  const chainReadsV1 = s.SYNC_SOURCES.includes('chain') && s.CHAIN_V1_FILLS && !s.CHAIN_EXCHANGES;
+  if (s.SYNC_SOURCES.includes('subgraph') && chainReadsV1) {
+    throw new ConfigError(
+      'Configuration error: SYNC_SOURCES includes subgraph while the chain reads V1 fills too (CHAIN_V1_FILLS=true): ' +
+        'drop subgraph from SYNC_SOURCES (the chain is the default V1 source), or set CHAIN_V1_FILLS=false to take V1 history from the subgraph',
+    );
+  }
 }

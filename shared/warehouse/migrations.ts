@@ -142,7 +142,8 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE (SELECT count() FROM ${db}.token_claims) = 0`,
       `DROP VIEW IF EXISTS ${db}.trades`,
       `DROP TABLE IF EXISTS ${db}.market_tokens`,
-      // Precedence: the exchange's own registry, then the CLOB list, then Gamma, then the subgraph.
+      // Precedence: the exchange's own registry, then the CTF (ids of each prepared condition's outcomes),
+      // then the CLOB list, then Gamma, then the subgraph.
       // Labels ("Yes") come from the lists only. Disagreements stay visible in token_conflicts.
       `CREATE VIEW IF NOT EXISTS ${db}.market_tokens AS
       SELECT
@@ -154,7 +155,7 @@ export const MIGRATIONS: readonly Migration[] = [
       FROM
       (
         SELECT token_id, source, condition_id, outcome_index, outcome,
-               multiIf(source = 'registry', 1, source = 'clob', 2, source = 'gamma', 3, 4) AS rank
+               multiIf(source = 'registry', 1, source = 'ctf', 2, source = 'clob', 3, source = 'gamma', 4, 5) AS rank
         FROM ${db}.token_claims FINAL
       )
       GROUP BY token_id`,

@@ -66,6 +66,8 @@ export async function startSimulatedChain(opts: SimulatedChainOptions): Promise<
       CHAIN_GENESIS_BLOCK: String(genesis),
       CHAIN_USE_FINALIZED: 'false',
       CHAIN_CONFIRMATIONS: '0',
+      // A V2-only chain: V1 history, where a test wants it, comes from the simulated subgraph.
+      CHAIN_V1_FILLS: 'false',
     },
     expectedRows: () => script.expectedRows(),
     emit,

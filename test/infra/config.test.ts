@@ -42,7 +42,7 @@ describe('environment configuration', () => {
   it('fills in the defaults: every 6 hours, all sources, loader concurrency 2', () => {
     const c = parseEnvironmentConfig(dev);
     expect(c.schedule).toBe('rate(6 hours)');
-    expect(c.sources.enabled).toEqual(['markets', 'subgraph', 'chain']);
+    expect(c.sources.enabled).toEqual(['markets', 'chain']);
     expect(c.loader.maxConcurrency).toBe(2);
     expect(c.clickhouse.database).toBe('polymarket');
     expect(ratePeriodSeconds(c.schedule)).toBe(6 * 3600);

@@ -9,7 +9,10 @@ describe('configuration', () => {
   it('uses the public endpoints when nothing is set', () => {
     const s = readSettings(SOURCE_SETTINGS, {});
     expect(s.POLYMARKET_SUBGRAPH_URL).toMatch(/^https:\/\/api\.goldsky\.com\/.*orderbook-subgraph/);
-    expect(s.SYNC_SOURCES).toEqual(['markets', 'subgraph', 'chain']);
+    // V1 history comes from the chain by default; the subgraph is opt-in.
+    expect(s.SYNC_SOURCES).toEqual(['markets', 'chain']);
+    expect(s.CHAIN_V1_FILLS).toBe(true);
+    expect(s.CHAIN_ACTIVITY).toBe(true);
   });
 
   it.each([
@@ -18,6 +21,8 @@ describe('configuration', () => {
     ['SUBGRAPH_PAGE_SIZE', '5000'],
     ['CHAIN_EXCHANGES', '0x1234'],
     ['CHAIN_USE_FINALIZED', 'maybe'],
+    ['CHAIN_V1_FILLS', 'yes'],
+    ['CHAIN_ADAPTERS', '0xnot-an-address'],
     ['SOURCE_TIMEOUT_MS', '-1'],
   ])('refuses a wrong %s and names it', (name, value) => {
     expect(() => readSettings(SOURCE_SETTINGS, { [name]: value })).toThrow(ConfigError);

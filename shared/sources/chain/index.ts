@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { StagedRecord } from '../../model/staged.ts';
-import { shareOfAllowance, sourcePacer, type SourcePace } from '../pacing.ts';
+import { sourcePacer, type SourcePace } from '../pacing.ts';
 import type { PlanInput, Source, SourcePage, SourcePlan } from '../source.ts';
 import { V2_EXCHANGES, V2_GENESIS_BLOCK } from './abi.ts';
 import { orderFilledCatalogue, type LogCatalogue } from './catalogue.ts';
@@ -14,6 +14,7 @@ export { decodeOrderFilledLog, type RpcLog } from './decode.ts';
 export { orderFilledCatalogue, type LogCatalogue } from './catalogue.ts';
 export { classifyRpcError, parseRetryAfter, type RpcFailure } from './errors.ts';
 export type { ChainShardSpec } from './plan.ts';
+export { chainSourceOptionsFromSettings, type ChainSettings } from './from-settings.ts';
 export { RpcCallError, type ChainSourceEvent, type ChainSourceStats } from './rpc.ts';
 
 const blockString = z.string().regex(/^(0|[1-9][0-9]{0,19})$/, 'must be a decimal block number');
@@ -90,40 +91,6 @@ export interface ChainSource extends Source<ChainShardSpec, ChainCursor> {
   resetStats(): void;
   /** The block this source may read up to now (finalized and/or head minus confirmations). */
   safeHead(signal?: AbortSignal): Promise<bigint>;
-}
-
-/** Maps the pipeline's settings (shared/config.ts) to source options. */
-export function chainSourceOptionsFromSettings(s: {
-  POLYGON_RPC_URL: string;
-  CHAIN_CONFIRMATIONS: number;
-  CHAIN_USE_FINALIZED: boolean;
-  SOURCE_TIMEOUT_MS: number;
-  SOURCE_MAX_RETRIES: number;
-  CHAIN_MAX_BLOCK_SPAN?: number | undefined;
-  CHAIN_MAX_LOGS_PER_REQUEST?: number | undefined;
-  CHAIN_GENESIS_BLOCK?: number | undefined;
-  CHAIN_EXCHANGES?: readonly string[] | undefined;
-  CHAIN_ROWS_PER_SHARD?: number | undefined;
-  CHAIN_LOGS_PER_BLOCK?: number | undefined;
-  CHAIN_BLOCK_BATCH_SIZE?: number | undefined;
-  CHAIN_REQUESTS_PER_SECOND?: number | undefined;
-  SOURCE_RATE_SHARED_BY?: number | undefined;
-}): ChainSourceOptions {
-  return {
-    rpcUrl: s.POLYGON_RPC_URL,
-    confirmations: s.CHAIN_CONFIRMATIONS,
-    useFinalized: s.CHAIN_USE_FINALIZED,
-    timeoutMs: s.SOURCE_TIMEOUT_MS,
-    maxRetries: s.SOURCE_MAX_RETRIES,
-    maxBlockSpan: s.CHAIN_MAX_BLOCK_SPAN,
-    maxLogsPerRequest: s.CHAIN_MAX_LOGS_PER_REQUEST,
-    genesisBlock: s.CHAIN_GENESIS_BLOCK,
-    exchanges: s.CHAIN_EXCHANGES,
-    targetRowsPerShard: s.CHAIN_ROWS_PER_SHARD,
-    logsPerBlock: s.CHAIN_LOGS_PER_BLOCK,
-    blockBatchSize: s.CHAIN_BLOCK_BATCH_SIZE,
-    pace: shareOfAllowance('chain', s.CHAIN_REQUESTS_PER_SECOND, s.SOURCE_RATE_SHARED_BY ?? 1),
-  };
 }
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);

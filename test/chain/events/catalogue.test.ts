@@ -71,7 +71,7 @@ describe('createEventCatalogue', () => {
     const registered = makeLog(SIG.tokenRegistered, ADDR.v1NegRisk, { token0: 5n, token1: 6n, conditionId: CONDITION });
     expect(only(catalogue.decode(registered, null), 'token_claims')).toMatchObject({ token_id: '5', complement_id: '6', exchange: ADDR.v1NegRisk });
     const prep = makeLog(SIG.conditionPreparation, ADDR.ctf, { conditionId: CONDITION, oracle: WALLET, questionId: CONDITION, outcomeSlotCount: 2n });
-    expect(only(catalogue.decode(prep, null), 'conditions')).toMatchObject({ condition_id: CONDITION, resolved_at: null });
+    expect(only(catalogue.decode(prep, null).filter((r) => r.table === 'conditions'), 'conditions')).toMatchObject({ condition_id: CONDITION, resolved_at: null });
     const ctfSplit = makeLog(SIG.ctfSplit, ADDR.ctf, { stakeholder: WALLET, collateralToken: ADDR.usdce, parentCollectionId: `0x${'00'.repeat(32)}`, conditionId: CONDITION, partition: [1n, 2n], amount: 1n });
     expect(only(catalogue.decode(ctfSplit, TIME), 'activity')).toMatchObject({ kind: 'split', contract: ADDR.ctf, collateral: ADDR.usdce });
     const nrSplit = makeLog(SIG.nrSplit, ADDR.negRiskAdapter, { stakeholder: WALLET, conditionId: CONDITION, amount: 1n });

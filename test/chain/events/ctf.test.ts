@@ -1,4 +1,5 @@
 import { keccak256, toBytes } from 'viem';
+import { outcomeTokenId } from '#shared/model/ctf-ids.ts';
 import { describe, expect, it } from 'vitest';
 import {
   decodeConditionPreparationLog,
@@ -32,9 +33,18 @@ describe('topic0 of the CTF events', () => {
 });
 
 describe('conditions', () => {
-  it('ConditionPreparation: an unresolved row', () => {
+  it('ConditionPreparation: an unresolved row, and a CTF claim for each outcome token', () => {
     const log = makeLog(SIG.conditionPreparation, ADDR.ctf, { conditionId: CONDITION, oracle: ORACLE, questionId: QUESTION, outcomeSlotCount: 2n }, { logIndex: '0x3' });
-    expect(only(decodeConditionPreparationLog(log, null), 'conditions')).toEqual({
+    const records = decodeConditionPreparationLog(log, null);
+    const claims = records.filter((r) => r.table === 'token_claims').map((r) => r.row);
+    // The oracle is not the NegRiskAdapter: the outcome tokens are held against USDC.e.
+    const usdce = '0x2791bca1f2de4661ed88a30c99a7a9449aa84174';
+    const [yes, no] = [0, 1].map((i) => outcomeTokenId(usdce, CONDITION as `0x${string}`, i).toString());
+    expect(claims).toEqual([
+      { token_id: yes, source: 'ctf', condition_id: CONDITION, outcome_index: 0, outcome: '', complement_id: no, winner: null, exchange: '', block_number: BLOCK },
+      { token_id: no, source: 'ctf', condition_id: CONDITION, outcome_index: 1, outcome: '', complement_id: yes, winner: null, exchange: '', block_number: BLOCK },
+    ]);
+    expect(only(records.filter((r) => r.table === 'conditions'), 'conditions')).toEqual({
       condition_id: CONDITION,
       oracle: ORACLE,
       question_id: QUESTION,

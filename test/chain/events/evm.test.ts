@@ -126,7 +126,7 @@ describe('event catalogue on a real EVM node', () => {
   it('every log the catalogue asked for decodes; transfers were not asked for', () => {
     expect(rows('rejects')).toEqual([]);
     expect(records.map((r) => r.table).sort()).toEqual(
-      ['conditions', 'conditions', 'activity', 'neg_risk_questions', 'neg_risk_questions', 'neg_risk_questions', 'activity', 'token_claims', 'token_claims', 'fills'].sort(),
+      ['conditions', 'conditions', 'activity', 'neg_risk_questions', 'neg_risk_questions', 'neg_risk_questions', 'activity', 'token_claims', 'token_claims', 'token_claims', 'token_claims', 'fills'].sort(),
     );
   });
 
@@ -151,11 +151,13 @@ describe('event catalogue on a real EVM node', () => {
     expect(rows('activity').find((a) => a.kind === 'convert')).toMatchObject({ condition_id: MARKET, index_sets: ['3'], amount: '2000000', wallet: WALLET });
   });
 
-  it('registry claims for both tokens with their outcome, and the V1 fill', () => {
-    expect(rows('token_claims').map((t) => [t.token_id, t.complement_id, t.outcome_index])).toEqual([
-      [YES.toString(), NO.toString(), 0],
-      [NO.toString(), YES.toString(), 1],
-    ]);
+  it('registry claims for both tokens with their outcome, the same from the CTF, and the V1 fill', () => {
+    for (const source of ['registry', 'ctf']) {
+      expect(rows('token_claims').filter((t) => t.source === source).map((t) => [t.token_id, t.complement_id, t.outcome_index])).toEqual([
+        [YES.toString(), NO.toString(), 0],
+        [NO.toString(), YES.toString(), 1],
+      ]);
+    }
     expect(rows('fills')).toEqual([expect.objectContaining({ exchange: ADDR.v1Ctf, maker: WALLET, taker: ADDR.v1Ctf, side: 'BUY', token_id: YES.toString(), price: 0.4 })]);
   });
 });

@@ -23,3 +23,18 @@ export const WRAPPED_COLLATERAL: Address = '0x3a3bd7bb9528e159577f7c2e685cc81a76
 
 export const ZERO_ADDRESS: Address = '0x0000000000000000000000000000000000000000';
 export const ZERO_BYTES32 = `0x${'0'.repeat(64)}` as const;
+
+/**
+ * The V2 collateral adapters: pUSD splits, merges and redemptions reach the
+ * CTF and the NegRiskAdapter through them, so events name them instead of the
+ * wallet. Two pairs appear as stakeholders in public sources (docs/CONTRACTS.md
+ * section 3): the exchange-bound pair in Polymarket/ctf-exchange-v2's README
+ * and the user-facing pair in Polymarket's SDK configuration. The default
+ * reads both; CHAIN_ADAPTERS replaces the list.
+ */
+export const V2_COLLATERAL_ADAPTERS: readonly Address[] = [
+  '0xada100874d00e3331d00f2007a9c336a65009718',
+  '0xada200001000ef00d07553cee7006808f895c6f1',
+  '0xada100db00ca00073811820692005400218fce1f',
+  '0xada2005600dec949baf300f4c6120000bdb6eaab',
+];

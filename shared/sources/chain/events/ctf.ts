@@ -1,4 +1,5 @@
-import { conditionRowSchema, type ActivityKind, type ConditionRow } from '../../../model/ledger.ts';
+import { conditionRowSchema, tokenClaimRowSchema, type ActivityKind, type ConditionRow } from '../../../model/ledger.ts';
+import { outcomeTokenIds } from '../../../model/ctf-ids.ts';
 import type { StagedRecord } from '../../../model/staged.ts';
 import type { RpcLog } from '../decode.ts';
 import {
@@ -12,7 +13,7 @@ import {
   TRANSFER_SINGLE_EVENT,
 } from './abi.ts';
 import { activityRecord } from './activity.ts';
-import { ZERO_BYTES32 } from './addresses.ts';
+import { NEG_RISK_ADAPTER, USDC_E, WRAPPED_COLLATERAL, ZERO_BYTES32 } from './addresses.ts';
 import { chainReject, decodeArgs, guarded, logPosition, stageRow, validTimestamp, type LogDecoder, type LogPosition } from './log.ts';
 
 /**
@@ -32,8 +33,47 @@ export const decodeConditionPreparationLog: LogDecoder = (log) =>
     const args = decodeArgs(CONDITION_PREPARATION_EVENT, log);
     if (typeof args === 'string') return [chainReject(args, log)];
     if (args.outcomeSlotCount > MAX_OUTCOME_SLOTS) return [chainReject(`ConditionPreparation: ${args.outcomeSlotCount} outcome slots (the CTF allows 256)`, log)];
-    return [conditionRecord(log, pos, args, [], null)];
+    return [conditionRecord(log, pos, args, [], null), ...outcomeTokenClaims(log, pos, args)];
   });
+
+/** Conditions with more outcomes than this are not Polymarket markets; their tokens are not claimed. */
+const MAX_CLAIMED_OUTCOMES = 8n;
+
+/**
+ * Every prepared condition names its outcome tokens exactly: each is the
+ * position id of one outcome under the collateral Polymarket trades it
+ * against (WrappedCollateral when the NegRiskAdapter is the oracle, USDC.e
+ * otherwise; the same ids in both eras). So the CTF itself is a token list
+ * no API can lose, including V2 markets, whose exchanges register nothing.
+ */
+function outcomeTokenClaims(
+  log: RpcLog,
+  pos: LogPosition,
+  args: { conditionId: string; oracle: string; outcomeSlotCount: bigint },
+): StagedRecord[] {
+  if (args.outcomeSlotCount < 2n || args.outcomeSlotCount > MAX_CLAIMED_OUTCOMES) return [];
+  const collateral = args.oracle.toLowerCase() === NEG_RISK_ADAPTER ? WRAPPED_COLLATERAL : USDC_E;
+  const conditionId = args.conditionId.toLowerCase() as `0x${string}`;
+  const ids = outcomeTokenIds(collateral, conditionId, Number(args.outcomeSlotCount));
+  return ids.map((id, i) =>
+    stageRow(
+      'token_claims',
+      tokenClaimRowSchema,
+      {
+        token_id: id.toString(),
+        source: 'ctf',
+        condition_id: conditionId,
+        outcome_index: i,
+        outcome: '',
+        complement_id: ids.length === 2 ? ids[1 - i]!.toString() : '',
+        winner: null,
+        exchange: '',
+        block_number: pos.blockNumber,
+      },
+      log,
+    ),
+  );
+}
 
 /**
  * `ConditionResolution` → a resolved `conditions` row. The denominator is the

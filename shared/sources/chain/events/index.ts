@@ -40,6 +40,8 @@ export interface CatalogueOptions {
   tokenRegistry?: boolean | undefined;
   /** Exchange addresses instead of the Polygon ones (tests, forks). */
   exchanges?: { v1Ctf?: string; v1NegRisk?: string; v2Ctf?: string; v2NegRisk?: string } | undefined;
+  /** Read the CTF's and the NegRiskAdapter's conditions, splits, merges, redemptions, conversions and questions; default true. */
+  activity?: boolean | undefined;
   /** Collateral adapters whose activity rows are attributed to the real wallet (configuration: sources disagree). */
   adapters: readonly string[];
   ctf?: string | undefined;
@@ -109,17 +111,19 @@ export function createEventCatalogue(options: CatalogueOptions): EventCatalogue 
     register(v2Ctf, ORDER_FILLED_TOPIC, v2Decoder);
     register(v2NegRisk, ORDER_FILLED_TOPIC, v2Decoder);
   }
-  register(ctf, TOPICS.conditionPreparation, decodeConditionPreparationLog);
-  register(ctf, TOPICS.conditionResolution, decodeConditionResolutionLog);
-  register(ctf, TOPICS.ctfPositionSplit, decodeCtfPositionSplitLog);
-  register(ctf, TOPICS.ctfPositionsMerge, decodeCtfPositionsMergeLog);
-  register(ctf, TOPICS.ctfPayoutRedemption, decodeCtfPayoutRedemptionLog);
-  const nr = negRiskAdapterDecoders(wcol);
-  register(negRiskAdapter, TOPICS.nrPositionSplit, nr.positionSplit);
-  register(negRiskAdapter, TOPICS.nrPositionsMerge, nr.positionsMerge);
-  register(negRiskAdapter, TOPICS.nrPayoutRedemption, nr.payoutRedemption);
-  register(negRiskAdapter, TOPICS.nrPositionsConverted, nr.positionsConverted);
-  register(negRiskAdapter, TOPICS.nrQuestionPrepared, nr.questionPrepared);
+  if (options.activity ?? true) {
+    register(ctf, TOPICS.conditionPreparation, decodeConditionPreparationLog);
+    register(ctf, TOPICS.conditionResolution, decodeConditionResolutionLog);
+    register(ctf, TOPICS.ctfPositionSplit, decodeCtfPositionSplitLog);
+    register(ctf, TOPICS.ctfPositionsMerge, decodeCtfPositionsMergeLog);
+    register(ctf, TOPICS.ctfPayoutRedemption, decodeCtfPayoutRedemptionLog);
+    const nr = negRiskAdapterDecoders(wcol);
+    register(negRiskAdapter, TOPICS.nrPositionSplit, nr.positionSplit);
+    register(negRiskAdapter, TOPICS.nrPositionsMerge, nr.positionsMerge);
+    register(negRiskAdapter, TOPICS.nrPayoutRedemption, nr.payoutRedemption);
+    register(negRiskAdapter, TOPICS.nrPositionsConverted, nr.positionsConverted);
+    register(negRiskAdapter, TOPICS.nrQuestionPrepared, nr.questionPrepared);
+  }
   for (const [i, extra] of (options.extraDecoders ?? []).entries()) {
     register(address(`extraDecoders[${i}].address`, extra.address), extra.topic0, extra.decode);
   }
