@@ -13,7 +13,7 @@ export interface ConditionInfo {
   payoutDenominator: bigint;
 }
 
-export type ConditionSource = Pick<ConditionRow, 'condition_id' | 'outcome_slot_count' | 'oracle' | 'payout_numerators' | 'payout_denominator'>;
+export type ConditionSource = Pick<ConditionRow, 'condition_id' | 'outcome_slot_count' | 'oracle' | 'payout_numerators'>;
 export type QuestionSource = Pick<NegRiskQuestionRow, 'market_id' | 'question_index' | 'condition_id' | 'block_number' | 'log_index'>;
 
 /**
@@ -24,11 +24,13 @@ export type QuestionSource = Pick<NegRiskQuestionRow, 'market_id' | 'question_in
 export function indexConditions(rows: Iterable<ConditionSource>): Map<string, ConditionInfo> {
   const byId = new Map<string, ConditionInfo>();
   for (const row of rows) {
+    const payoutNumerators = row.payout_numerators.map((x) => BigInt(x));
     const info: ConditionInfo = {
       outcomeSlotCount: Number(row.outcome_slot_count),
       oracle: row.oracle.toLowerCase(),
-      payoutNumerators: row.payout_numerators.map((x) => BigInt(x)),
-      payoutDenominator: BigInt(row.payout_denominator),
+      payoutNumerators,
+      // ConditionalTokensMapping.ts handleConditionResolution: the denominator is the numerators' sum.
+      payoutDenominator: payoutNumerators.reduce((sum, x) => sum + x, 0n),
     };
     const id = row.condition_id.toLowerCase();
     const known = byId.get(id);

@@ -61,8 +61,7 @@ export async function loadPositions(client: ClickHouseClient, db: string, wallet
 export async function loadConditions(client: ClickHouseClient, db: string, wallets: string[], w: Window): Promise<ConditionSource[]> {
   return rows<ConditionSource>(
     client,
-    `SELECT condition_id, outcome_slot_count, oracle, arrayMap(x -> toString(x), payout_numerators) AS payout_numerators,
-            toString(payout_denominator) AS payout_denominator
+    `SELECT condition_id, outcome_slot_count, oracle, arrayMap(x -> toString(x), payout_numerators) AS payout_numerators
      FROM ${db}.conditions FINAL
      WHERE condition_id IN (
        SELECT condition_id FROM ${db}.activity

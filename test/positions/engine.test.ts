@@ -68,7 +68,7 @@ const pos = (amount: bigint, avg: bigint, pnl: bigint, bought: bigint) => ({
 });
 
 describe('the pnl-subgraph method', () => {
-  it("reproduces DATA's worked example: buy 100 for 40, sell 50 at 0.70, redeem 50 at 1.00 -> +45 USDC", () => {
+  it("reproduces the method's worked example: buy 100 for 40, sell 50 at 0.70, redeem 50 at 1.00 -> +45 USDC", () => {
     const rows = computePositions(input({
       fills: [
         fill({ maker: ALICE, block: 10, log: 1, side: 'BUY', token: YES, shares: 100n * ONE, usdc: 40n * ONE }),
