@@ -1,9 +1,10 @@
 import type { Address } from 'viem';
 
 /**
- * The Polygon contracts the positions method tells apart. Addresses from
- * Polymarket/polymarket-subgraph networks.yaml (matic) for V1 and DATA's
- * contract list for V2; all lower-case, as our tables store them.
+ * The Polygon contracts the positions method tells apart. V1 addresses from
+ * Polymarket/polymarket-subgraph networks.yaml (matic); the V2 exchanges as
+ * Polymarket's V2 order clients name them (their EIP-712 verifying contracts).
+ * All lower-case, as our tables store them.
  */
 export const CONDITIONAL_TOKENS: Address = '0x4d97dcd97ec945f40cf65f87097ace5ea0476045';
 export const NEG_RISK_ADAPTER: Address = '0xd91e80cf2e7be2e162c6513ced06f1dd0da35296';
