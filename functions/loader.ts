@@ -4,9 +4,11 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { completeRuns, loadObject } from '#shared/pipeline/loader.ts';
+import { refreshDerivedTables } from '#shared/pipeline/derive.ts';
 import { s3NotificationSchema, s3TestEventSchema } from '#shared/pipeline/messages.ts';
 import { assertSchemaCurrent } from '#shared/warehouse/schema.ts';
 import { loggableError } from '#shared/telemetry/redact.ts';
+import { count } from '#shared/telemetry/counters.ts';
 import { logger, metrics, withCounters } from './observability.ts';
 import { currentWarehouse, pipelineRuntime } from './runtime.ts';
 
@@ -43,8 +45,24 @@ async function loadBatch(event: SQSEvent, context: Context): Promise<SQSBatchRes
   return withCounters(async () => {
     const response = await processPartialResponse(event, loadRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
     await completeRuns(runtime.state, runIds);
+    await refreshPositionsAfterLoads(runtime.state, warehouse);
     return response;
   });
+}
+
+/**
+ * Positions follow the chain's watermark. A failure here must not fail the
+ * loads (they are in, and retrying them changes nothing): it is logged and
+ * counted, and the next batch tries again from where positions stand.
+ */
+async function refreshPositionsAfterLoads(state: Parameters<typeof refreshDerivedTables>[0]['state'], warehouse: Awaited<ReturnType<typeof currentWarehouse>>): Promise<void> {
+  try {
+    const refreshed = await refreshDerivedTables({ state, ...warehouse });
+    if (refreshed && refreshed.events > 0) logger.info('positions refreshed', { ...refreshed });
+  } catch (error) {
+    count('PositionsRefreshFailed');
+    logger.error('positions refresh failed; the next load batch retries it', { error: loggableError(error) });
+  }
 }
 
 /** Lets the local runner and tests start from a fresh database. */

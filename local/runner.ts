@@ -8,6 +8,8 @@ import type { PlannerResult } from '#shared/pipeline/planner.ts';
 import type { PlanWindow } from '#shared/sources/source.ts';
 import type { ShardRecord } from '#shared/ports/state.ts';
 import { migrate } from '#shared/warehouse/schema.ts';
+import { refreshDerivedTables } from '#shared/pipeline/derive.ts';
+import type { PositionsRefresh } from '#shared/positions/refresh.ts';
 import { since, snapshot, type CounterSnapshot } from '#shared/telemetry/counters.ts';
 import { resetRuntime, useWarehouse, type Warehouse } from '#functions/runtime.ts';
 import { startLocalAws, type LocalAws } from './emulators.ts';
@@ -53,6 +55,8 @@ export interface CycleResult {
   /** Rows the fills table gained in this cycle (what ClickHouse kept, after deduplication). */
   fillsAdded: number;
   deadLetters: { shards: number; loads: number };
+  /** The positions refresh that closed the cycle (null when the chain has no watermark yet). */
+  positions: PositionsRefresh | null;
   elapsedMs: number;
   invocations: { fetcher: number; loader: number; failedMessages: number };
 }
@@ -135,6 +139,8 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
     await fetchers.stop();
     await loaders.stop();
     await bridge.stop().catch(() => undefined);
+    // The loaders refresh positions after each batch; this last one catches a run the fetcher closed.
+    const positions = ok ? await refreshDerivedTables({ state, ...opts.warehouse }) : null;
     const fillsAdded = (await fillRows()) - fillsBefore;
     const deadLetters = { shards: await depth(sqs, aws.shardDlqUrl), loads: await depth(sqs, aws.loadDlqUrl) };
     if (ownAws) await aws.stop();
@@ -146,6 +152,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
       counters: since(before),
       fillsAdded,
       deadLetters,
+      positions,
       elapsedMs: Date.now() - started,
       invocations: {
         fetcher: fetchers.stats.invocations,

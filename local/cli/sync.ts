@@ -115,10 +115,12 @@ function progressReporter() {
 async function tableCounts(w: ReturnType<typeof localWarehouse>) {
   const res = await w.client.query({
     query: `SELECT (SELECT count() FROM ${w.database}.fills FINAL) AS fills, (SELECT count() FROM ${w.database}.markets FINAL) AS markets,
-            (SELECT count() FROM ${w.database}.rejects) AS rejects, (SELECT countIf(NOT is_mapped) FROM ${w.database}.trades) AS unmapped`,
+            (SELECT count() FROM ${w.database}.rejects) AS rejects, (SELECT countIf(NOT is_mapped) FROM ${w.database}.trades) AS unmapped,
+            (SELECT count() FROM ${w.database}.activity FINAL) AS activity, (SELECT countIf(is_resolved = 1) FROM ${w.database}.conditions FINAL) AS resolved,
+            (SELECT count() FROM ${w.database}.positions FINAL) AS positions, (SELECT count() FROM ${w.database}.wallet_pnl) AS wallets`,
     format: 'JSONEachRow',
   });
-  const [row] = (await res.json()) as { fills: string; markets: string; rejects: string; unmapped: string }[];
+  const [row] = (await res.json()) as { fills: string; markets: string; rejects: string; unmapped: string; activity: string; resolved: string; positions: string; wallets: string }[];
   return row;
 }
 
@@ -131,6 +133,8 @@ function printSummary(r: CycleResult, totals: Awaited<ReturnType<typeof tableCou
     `polymarket-sync: ${r.ok ? 'run complete' : `run NOT complete: ${r.reason}`}${r.runId ? ` (run ${r.runId})` : ''}`,
     `  fills added        ${n(r.fillsAdded)}   staged ${n(c.FillsStaged).trim()}, sent to ClickHouse ${n(c.FillsLoaded).trim()} (retries are deduplicated)`,
     `  markets loaded     ${n(c.MarketsLoaded)}`,
+    `  activity loaded    ${n(c.ActivityLoaded)}   splits, merges, redemptions and conversions`,
+    `  positions updated  ${n(r.positions?.positionsWritten ?? 0)}   ${r.positions ? `${r.positions.events.toLocaleString('en-US')} events of ${r.positions.wallets.toLocaleString('en-US')} wallets, blocks ${r.positions.fromBlock}..${r.positions.upToBlock}` : 'no chain watermark yet'}`,
     `  rows rejected      ${n(c.RowsRejected)}`,
     `  source requests    ${n(c.SourceRequests)}   retries ${c.SourceRetries}, throttled (429) ${c.SourceThrottled}, server errors ${c.SourceServerErrors}, timeouts ${c.SourceTimeouts}`,
     `  staged objects     ${n(c.ObjectsStaged)}   loaded ${c.ObjectsLoaded}`,
@@ -138,7 +142,9 @@ function printSummary(r: CycleResult, totals: Awaited<ReturnType<typeof tableCou
     `  elapsed            ${secs.toFixed(1).padStart(12)} s   (${Math.round(r.fillsAdded / Math.max(secs, 0.001)).toLocaleString('en-US')} fills/s)`,
   ];
   if (totals) {
-    lines.push(`  in ClickHouse      ${n(totals.fills)} fills, ${Number(totals.markets).toLocaleString('en-US')} markets, ${Number(totals.rejects).toLocaleString('en-US')} rejects, ${Number(totals.unmapped).toLocaleString('en-US')} fills without a known market`);
+    const k = (x: string) => Number(x).toLocaleString('en-US');
+    lines.push(`  in ClickHouse      ${n(totals.fills)} fills, ${k(totals.markets)} markets, ${k(totals.rejects)} rejects, ${k(totals.unmapped)} fills without a known market`);
+    lines.push(`                     ${k(totals.activity)} activity rows, ${k(totals.resolved)} resolved conditions, ${k(totals.positions)} positions of ${k(totals.wallets)} wallets`);
   }
   console.log(lines.join('\n'));
 }

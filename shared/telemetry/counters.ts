@@ -20,6 +20,7 @@ export const COUNTER_NAMES = [
   'ActivityLoaded',
   'ObjectsLoaded',
   'PositionsUpdated',
+  'PositionsRefreshFailed',
   'ShardsHandedBack',
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
