@@ -10,6 +10,8 @@ export const DEFAULT_SUBGRAPH_URL =
   'https://api.goldsky.com/api/public/project_cl6mb8i9h0003e201j6li0diw/subgraphs/orderbook-subgraph/0.0.1/gn';
 export const DEFAULT_MARKETS_URL = 'https://clob.polymarket.com';
 export const DEFAULT_POLYGON_RPC_URL = 'https://polygon-rpc.com';
+export const DEFAULT_GAMMA_URL = 'https://gamma-api.polymarket.com';
+export const MARKET_LIST_NAMES = ['clob', 'gamma', 'subgraph'] as const;
 
 /**
  * By default V1 history comes from the chain (every fill with its block and
@@ -42,6 +44,13 @@ const settings = {
   POLYMARKET_SUBGRAPH_URL: httpUrl.default(DEFAULT_SUBGRAPH_URL),
   POLYMARKET_MARKETS_URL: httpUrl.default(DEFAULT_MARKETS_URL),
   POLYGON_RPC_URL: httpUrl.default(DEFAULT_POLYGON_RPC_URL),
+  POLYMARKET_GAMMA_URL: httpUrl.default(DEFAULT_GAMMA_URL),
+  /** Market lists the markets source reads; unset: clob and gamma, plus the subgraph's marketDatas when the subgraph source is enabled. */
+  MARKET_LISTS: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(MARKET_LIST_NAMES)).min(1, 'must name at least one list'))
+    .optional(),
   SYNC_SOURCES: z
     .string()
     .default(DEFAULT_SYNC_SOURCES.join(','))
@@ -53,6 +62,7 @@ const settings = {
   // Unset: that source is not paced (requests go out as fast as the fetchers ask).
   SUBGRAPH_REQUESTS_PER_SECOND: requestsPerSecond.optional(),
   MARKETS_REQUESTS_PER_SECOND: requestsPerSecond.optional(),
+  GAMMA_REQUESTS_PER_SECOND: requestsPerSecond.optional(),
   CHAIN_REQUESTS_PER_SECOND: requestsPerSecond.optional(),
   /**
    * How many processes split each source's allowance: each paces at
@@ -118,12 +128,15 @@ export const SOURCE_SETTINGS = [
   'POLYMARKET_SUBGRAPH_URL',
   'POLYMARKET_MARKETS_URL',
   'POLYGON_RPC_URL',
+  'POLYMARKET_GAMMA_URL',
+  'MARKET_LISTS',
   'SYNC_SOURCES',
   'SOURCE_TIMEOUT_MS',
   'SOURCE_MAX_RETRIES',
   'SUBGRAPH_PAGE_SIZE',
   'SUBGRAPH_REQUESTS_PER_SECOND',
   'MARKETS_REQUESTS_PER_SECOND',
+  'GAMMA_REQUESTS_PER_SECOND',
   'CHAIN_REQUESTS_PER_SECOND',
   'SOURCE_RATE_SHARED_BY',
   'CHAIN_CONFIRMATIONS',

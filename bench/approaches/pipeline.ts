@@ -66,6 +66,8 @@ export async function pipelineCycle(req: ApproachRequest): Promise<ApproachResul
     env: {
       POLYMARKET_SUBGRAPH_URL: req.sources.subgraphUrl,
       POLYMARKET_MARKETS_URL: req.sources.marketsUrl,
+      // The bench compares fill-fetching approaches: only the CLOB list, as before the other lists existed.
+      MARKET_LISTS: 'clob',
       SYNC_SOURCES: 'markets,subgraph',
       ...(req.pagesPerObject ? { PAGES_PER_OBJECT: String(req.pagesPerObject) } : {}),
       ...(req.sourceRequestsPerSecond

@@ -3,7 +3,8 @@ import type { SourceName } from './source.ts';
 
 /** How fast this process may send requests to one source. */
 export interface SourcePace {
-  source: SourceName;
+  /** Whose allowance: a source, or a list with its own (e.g. 'gamma'). */
+  source: SourceName | 'gamma';
   /** This process's share of the source's allowance, in requests per second (may be fractional). */
   requestsPerSecond: number;
 }
@@ -34,7 +35,7 @@ export function sourcePacer(pace: SourcePace): Pacer {
  * This process's share of a source's total allowance, or undefined (not
  * paced) when the source has no configured limit.
  */
-export function shareOfAllowance(source: SourceName, totalPerSecond: number | undefined, sharedBy: number): SourcePace | undefined {
+export function shareOfAllowance(source: SourcePace['source'], totalPerSecond: number | undefined, sharedBy: number): SourcePace | undefined {
   if (totalPerSecond === undefined) return undefined;
   return { source, requestsPerSecond: totalPerSecond / sharedBy };
 }

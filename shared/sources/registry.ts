@@ -30,7 +30,16 @@ export function buildSources(s: SourceSettings): SourceRegistry {
   const http = { timeoutMs: s.SOURCE_TIMEOUT_MS, maxRetries: s.SOURCE_MAX_RETRIES };
   const pace = (source: SourceName) => shareOfAllowance(source, sourceAllowance(source, s), s.SOURCE_RATE_SHARED_BY);
   const factories: Record<SourceName, () => AnySource> = {
-    markets: () => createMarketsSource({ ...http, url: s.POLYMARKET_MARKETS_URL, pace: pace('markets') }) as AnySource,
+    markets: () => {
+      const lists = s.MARKET_LISTS ?? ['clob', 'gamma', ...(s.SYNC_SOURCES.includes('subgraph') ? (['subgraph'] as const) : [])];
+      return createMarketsSource({
+        ...http,
+        url: s.POLYMARKET_MARKETS_URL,
+        pace: pace('markets'),
+        ...(lists.includes('gamma') ? { gammaUrl: s.POLYMARKET_GAMMA_URL, gammaPace: shareOfAllowance('gamma', s.GAMMA_REQUESTS_PER_SECOND, s.SOURCE_RATE_SHARED_BY) } : {}),
+        ...(lists.includes('subgraph') ? { subgraphUrl: s.POLYMARKET_SUBGRAPH_URL, subgraphPace: pace('subgraph'), subgraphPageSize: s.SUBGRAPH_PAGE_SIZE } : {}),
+      }) as AnySource;
+    },
     subgraph: () =>
       createSubgraphSource({
         ...http,

@@ -28,7 +28,7 @@ describe('dead letters, redrive, status and replay', () => {
   let sqs: SQSClient;
   let state: DynamoStateStore;
   let dlqs: SqsDeadLetterQueues;
-  const env = () => ({ POLYMARKET_SUBGRAPH_URL: sim.subgraphUrl, POLYMARKET_MARKETS_URL: sim.marketsUrl, SYNC_SOURCES: 'markets,subgraph' });
+  const env = () => ({ POLYMARKET_SUBGRAPH_URL: sim.subgraphUrl, POLYMARKET_MARKETS_URL: sim.marketsUrl, POLYMARKET_GAMMA_URL: sim.gammaUrl, SYNC_SOURCES: 'markets,subgraph' });
 
   beforeAll(async () => {
     dataset = generateDataset({ seed: 31, markets: 120, fills: 12_000 });

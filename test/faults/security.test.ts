@@ -44,6 +44,7 @@ describe('secrets never reach logs or errors', () => {
       // A provider key in the query string, as many hosted endpoints take it.
       POLYMARKET_SUBGRAPH_URL: `${sim.subgraphUrl}?api_key=${TOKEN}`,
       POLYMARKET_MARKETS_URL: sim.marketsUrl,
+      POLYMARKET_GAMMA_URL: sim.gammaUrl,
       SYNC_SOURCES: 'markets,subgraph',
       CLICKHOUSE_PASSWORD: PASSWORD,
       CLICKHOUSE_USER: 'sync',

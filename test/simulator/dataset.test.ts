@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { Hex } from 'viem';
+import { outcomeTokenIds } from '#shared/model/ctf-ids.ts';
 import {
   CTF_EXCHANGE,
   NEG_RISK_EXCHANGE,
+  USDC_E,
   V1_LAST_FILL,
+  WRAPPED_COLLATERAL,
   datasetTotals,
   extendDataset,
   fillTokenId,
@@ -76,17 +80,21 @@ describe('generateDataset', () => {
     expect(ds.fills.some((f) => f.fee !== '0')).toBe(true);
   });
 
-  it('uses 77-digit uint256 token ids and both outcome tokens trade', () => {
+  it('uses the CTF position ids of each condition as token ids, and both outcome tokens trade', () => {
     const traded = new Set(ds.fills.map(fillTokenId));
     const all = new Set<string>();
     for (const m of ds.markets) {
       expect(m.conditionId).toMatch(/^0x[0-9a-f]{64}$/);
       expect(m.tokens.map((t) => t.outcome)).toEqual(['Yes', 'No']);
       for (const t of m.tokens) {
-        expect(t.tokenId).toMatch(/^[1-9][0-9]{76}$/);
+        expect(t.tokenId).toMatch(/^[1-9][0-9]{0,77}$/);
         expect(BigInt(t.tokenId) < 1n << 256n).toBe(true);
         all.add(t.tokenId);
       }
+    }
+    for (const m of ds.markets.slice(0, 50)) {
+      const collateral = m.negRisk ? WRAPPED_COLLATERAL : USDC_E;
+      expect(m.tokens.map((t) => t.tokenId)).toEqual(outcomeTokenIds(collateral, m.conditionId as Hex).map(String));
     }
     expect(all.size).toBe(4000);
     // both outcomes of the markets with a few fills trade

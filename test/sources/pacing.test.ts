@@ -172,6 +172,7 @@ describe('pace from the settings', () => {
       readSettings(SOURCE_SETTINGS, {
         SYNC_SOURCES: 'markets,subgraph',
         POLYMARKET_MARKETS_URL: marketsServer.url,
+        MARKET_LISTS: 'clob',
         POLYMARKET_SUBGRAPH_URL: subgraphServer.url,
         MARKETS_REQUESTS_PER_SECOND: String(marketsTotal),
         SUBGRAPH_REQUESTS_PER_SECOND: String(subgraphTotal),
