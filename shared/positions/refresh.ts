@@ -23,6 +23,7 @@ import {
   readProgress,
   streamEvents,
   writeProgress,
+  type Batch,
 } from './warehouse.ts';
 
 export interface RefreshOptions {
@@ -106,7 +107,8 @@ export async function refreshPositions(
 
   for (let i = 0; i < wallets.length; i += walletsPerBatch) {
     const batch = wallets.slice(i, i + walletsPerBatch);
-    for (const row of await refreshBatch(client, db, batch, window, opts.skip, stats)) {
+    const range = { ...window, lo: batch[0]!, hi: batch.at(-1)! };
+    for (const row of await refreshBatch(client, db, batch, range, opts.skip, stats)) {
       if (!signedAvgPrice && row.avg_price.startsWith('-')) throw new NegativeAvgPriceError(row);
       // Rows come wallet by wallet: a full buffer is sent only where a new wallet begins.
       if (pending.length >= rowsPerInsert && pending.at(-1)!.wallet !== row.wallet) await flush();
@@ -123,14 +125,14 @@ async function refreshBatch(
   client: ClickHouseClient,
   db: string,
   wallets: string[],
-  window: { from: number; to: number },
+  batch: Batch,
   skip: SkipRules | undefined,
   stats: MethodStats,
 ): Promise<PositionRow[]> {
   const [current, conditions, questions] = await Promise.all([
-    loadPositions(client, db, wallets),
-    loadConditions(client, db, wallets, window),
-    loadQuestions(client, db, wallets, window),
+    loadPositions(client, db, batch),
+    loadConditions(client, db, batch),
+    loadQuestions(client, db, batch),
   ]);
   const ctx = methodContext(conditions, questions, skip, stats);
   const books = new Map<string, WalletPositions>(wallets.map((w) => [w, new Map()]));
@@ -140,10 +142,11 @@ async function refreshBatch(
     versionBefore.set(`${row.wallet}/${row.token_id}`, positionVersion(row));
   }
   let ledger = null as WalletLedger | null;
-  for await (const event of streamEvents(client, db, wallets, window)) {
+  for await (const event of streamEvents(client, db, batch)) {
     if (ledger?.wallet !== event.wallet) {
       const positions = books.get(event.wallet);
-      if (!positions) throw new Error(`event of ${event.wallet}, a wallet outside the batch`);
+      // Only events loaded after the refresh listed its wallets can do this: run it again.
+      if (!positions) throw new Error(`event of ${event.wallet}, a wallet the refresh did not list: were events loaded during it?`);
       ledger = new WalletLedger(event.wallet, positions, ctx);
     }
     ledger.apply(event);

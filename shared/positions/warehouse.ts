@@ -6,11 +6,19 @@ import type { PositionRow } from './method.ts';
 
 /**
  * The reads and writes of the positions refresh. Every statement names
- * only the (asserted) database and binds its values as parameters. A
- * window is (from, to] in blocks.
+ * only the (asserted) database and binds its values as parameters.
+ *
+ * A batch is a range [lo, hi] of the sorted wallets with events in the
+ * window (from, to]: every wallet in that range with window events belongs
+ * to the batch, so ranges select the batch exactly and the parameters stay
+ * small (a list of wallets would travel in the request's URL).
  */
 
-type Window = { from: number; to: number };
+export type Window = { from: number; to: number };
+export type Batch = Window & { lo: string; hi: string };
+
+const FILLS_IN_BATCH = `maker >= {lo:String} AND maker <= {hi:String} AND block_number > {from:UInt64} AND block_number <= {to:UInt64}`;
+const ACTIVITY_IN_BATCH = `wallet >= {lo:String} AND wallet <= {hi:String} AND block_number > {from:UInt64} AND block_number <= {to:UInt64}`;
 
 async function rows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
   const res = await client.query({ query, query_params: params, format: 'JSONEachRow' });
@@ -45,41 +53,41 @@ export async function changedWallets(client: ClickHouseClient, db: string, w: Wi
   return found.map((r) => r.wallet);
 }
 
-/** The current positions (`FINAL`: the newest version of each) of some wallets. */
-export async function loadPositions(client: ClickHouseClient, db: string, wallets: string[]): Promise<PositionRow[]> {
+/** The current positions (`FINAL`: the newest version of each) of the batch's wallets. */
+export async function loadPositions(client: ClickHouseClient, db: string, b: Batch): Promise<PositionRow[]> {
   const found = await rows<PositionRow & { block_number: string | number }>(
     client,
     `SELECT wallet, toString(token_id) AS token_id, toString(amount) AS amount, toString(avg_price) AS avg_price,
             toString(realized_pnl) AS realized_pnl, toString(total_bought) AS total_bought, block_number, log_index
-     FROM ${db}.positions FINAL WHERE wallet IN {wallets:Array(String)}`,
-    { wallets },
+     FROM ${db}.positions FINAL
+     WHERE wallet >= {lo:String} AND wallet <= {hi:String} AND wallet IN (
+       SELECT maker FROM ${db}.fills WHERE ${FILLS_IN_BATCH}
+       UNION ALL
+       SELECT wallet FROM ${db}.activity WHERE ${ACTIVITY_IN_BATCH})`,
+    b,
   );
   return found.map((r) => ({ ...r, block_number: Number(r.block_number), log_index: Number(r.log_index) }));
 }
 
-/** The conditions that the wallets' splits, merges and redemptions in the window name. */
-export async function loadConditions(client: ClickHouseClient, db: string, wallets: string[], w: Window): Promise<ConditionSource[]> {
+/** The conditions that the batch's splits, merges and redemptions in the window name. */
+export async function loadConditions(client: ClickHouseClient, db: string, b: Batch): Promise<ConditionSource[]> {
   return rows<ConditionSource>(
     client,
     `SELECT condition_id, outcome_slot_count, oracle, arrayMap(x -> toString(x), payout_numerators) AS payout_numerators
      FROM ${db}.conditions FINAL
-     WHERE condition_id IN (
-       SELECT condition_id FROM ${db}.activity
-       WHERE wallet IN {wallets:Array(String)} AND block_number > {from:UInt64} AND block_number <= {to:UInt64} AND kind != 'convert')`,
-    { wallets, ...w },
+     WHERE condition_id IN (SELECT condition_id FROM ${db}.activity WHERE ${ACTIVITY_IN_BATCH} AND kind != 'convert')`,
+    b,
   );
 }
 
-/** The questions of the NegRisk markets that the wallets' conversions in the window name. */
-export async function loadQuestions(client: ClickHouseClient, db: string, wallets: string[], w: Window): Promise<QuestionSource[]> {
+/** The questions of the NegRisk markets that the batch's conversions in the window name. */
+export async function loadQuestions(client: ClickHouseClient, db: string, b: Batch): Promise<QuestionSource[]> {
   const found = await rows<QuestionSource & { block_number: string | number }>(
     client,
     `SELECT market_id, question_index, condition_id, block_number, log_index
      FROM ${db}.neg_risk_questions FINAL
-     WHERE market_id IN (
-       SELECT condition_id FROM ${db}.activity
-       WHERE wallet IN {wallets:Array(String)} AND block_number > {from:UInt64} AND block_number <= {to:UInt64} AND kind = 'convert')`,
-    { wallets, ...w },
+     WHERE market_id IN (SELECT condition_id FROM ${db}.activity WHERE ${ACTIVITY_IN_BATCH} AND kind = 'convert')`,
+    b,
   );
   return found.map((r) => ({ ...r, block_number: Number(r.block_number), log_index: Number(r.log_index) }));
 }
@@ -111,11 +119,11 @@ function toEvent(r: EventRow): PositionEvent {
 }
 
 /**
- * The wallets' fills (as maker, chain-ordered) and activity in the window,
+ * The batch's fills (as maker, chain-ordered) and activity in the window,
  * streamed in (wallet, block, log) order: one pass, in constant memory on a
  * server (the embedded engine buffers a result whole).
  */
-export async function* streamEvents(client: ClickHouseClient, db: string, wallets: string[], w: Window): AsyncGenerator<PositionEvent> {
+export async function* streamEvents(client: ClickHouseClient, db: string, b: Batch): AsyncGenerator<PositionEvent> {
   const res = await client.query({
     query: `SELECT * FROM (
        SELECT 'fill' AS source, maker AS wallet, block_number, log_index,
@@ -123,16 +131,14 @@ export async function* streamEvents(client: ClickHouseClient, db: string, wallet
               toString(maker_amount_filled) AS maker_amount_filled, toString(taker_amount_filled) AS taker_amount_filled,
               '' AS kind, '' AS contract, '' AS stakeholder, '' AS collateral, '' AS condition_id,
               CAST([], 'Array(String)') AS index_sets, CAST([], 'Array(String)') AS amounts, '0' AS amount
-       FROM ${db}.fills
-       WHERE maker IN {wallets:Array(String)} AND block_number > {from:UInt64} AND block_number <= {to:UInt64}
+       FROM ${db}.fills WHERE ${FILLS_IN_BATCH}
        UNION ALL
        SELECT 'activity', wallet, block_number, log_index, '0', '0', '0', '0',
               toString(kind), toString(contract), stakeholder, toString(collateral), condition_id,
               arrayMap(x -> toString(x), index_sets), arrayMap(x -> toString(x), amounts), toString(amount)
-       FROM ${db}.activity
-       WHERE wallet IN {wallets:Array(String)} AND block_number > {from:UInt64} AND block_number <= {to:UInt64}
+       FROM ${db}.activity WHERE ${ACTIVITY_IN_BATCH}
      ) ORDER BY wallet, block_number, log_index`,
-    query_params: { wallets, ...w },
+    query_params: b,
     format: 'JSONEachRow',
   });
   for await (const chunk of res.stream<EventRow>()) {
