@@ -118,6 +118,13 @@ export const MIGRATIONS: readonly Migration[] = [
         taker = exchange OR (exchange = '' AND taker IN ('0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e', '0xc5d563a36ae78145c45a50134d48a1215220f80a'))`,
       `ALTER TABLE ${db}.fills_replay ADD COLUMN IF NOT EXISTS is_taker_order Bool DEFAULT
         taker = exchange OR (exchange = '' AND taker IN ('0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e', '0xc5d563a36ae78145c45a50134d48a1215220f80a'))`,
+      // Positions read fills by block range (the changed wallets, then their events): a block-ordered
+      // projection makes that proportional to the window instead of the table. Deletes (a source switch)
+      // and merges rebuild it.
+      `ALTER TABLE ${db}.fills MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild', lightweight_mutation_projection_mode = 'rebuild'`,
+      `ALTER TABLE ${db}.fills ADD PROJECTION IF NOT EXISTS by_block
+        (SELECT maker, block_number, log_index, maker_asset_id, taker_asset_id, maker_amount_filled, taker_amount_filled ORDER BY block_number, log_index)`,
+      `ALTER TABLE ${db}.fills MATERIALIZE PROJECTION by_block`,
       `CREATE TABLE IF NOT EXISTS ${db}.token_claims
       (
         token_id UInt256,
@@ -209,7 +216,8 @@ export const MIGRATIONS: readonly Migration[] = [
       )
       ENGINE = ReplacingMergeTree
       ORDER BY (wallet, block_number, log_index)
-      SETTINGS non_replicated_deduplication_window = 100000`,
+      SETTINGS non_replicated_deduplication_window = 100000, deduplicate_merge_projection_mode = 'rebuild'`,
+      `ALTER TABLE ${db}.activity ADD PROJECTION IF NOT EXISTS by_block (SELECT wallet, block_number ORDER BY block_number)`,
       `CREATE TABLE IF NOT EXISTS ${db}.neg_risk_questions
       (
         market_id String,
