@@ -1,0 +1,44 @@
+import type { FillRow } from '#shared/model/fill.ts';
+import type { Dataset, SimFill, SimMarket } from '#simulator/dataset.ts';
+import { applyListCoverage, type ListCoverageOptions } from '#simulator/market-lists.ts';
+import { CTF_EXCHANGE_V1, NEG_RISK_EXCHANGE_V1 } from './addresses.ts';
+
+const V1 = new Set<string>([CTF_EXCHANGE_V1, NEG_RISK_EXCHANGE_V1]);
+
+/**
+ * The V1 fills as the orderbook subgraph serves them. Its handler
+ * (Polymarket/polymarket-subgraph orderbook-subgraph/src/ExchangeMapping.ts,
+ * recordOrderFilledEvent) builds a new OrderFilledEvent with id
+ * `<tx hash>_<order hash>`, sets every field from the event and saves it:
+ * graph-node's save of an existing id overwrites it, so an order filled twice
+ * in one transaction is ONE entity carrying the last event's values. Fills are
+ * in timestamp order (then chain order), each entity where its id first appeared.
+ */
+export function subgraphFills(fills: readonly FillRow[]): SimFill[] {
+  const byId = new Map<string, SimFill>();
+  const ordered = fills.filter((f) => V1.has(f.exchange)).sort((a, b) => a.block_number - b.block_number || a.log_index - b.log_index);
+  for (const f of ordered) {
+    const id = `${f.transaction_hash}_${f.order_hash}`;
+    byId.set(id, {
+      id,
+      transactionHash: f.transaction_hash,
+      timestamp: f.timestamp,
+      orderHash: f.order_hash,
+      maker: f.maker,
+      taker: f.taker,
+      makerAssetId: f.maker_asset_id,
+      takerAssetId: f.taker_asset_id,
+      makerAmountFilled: f.maker_amount_filled,
+      takerAmountFilled: f.taker_amount_filled,
+      fee: f.fee,
+    });
+  }
+  return [...byId.values()];
+}
+
+/** A Dataset for simulator/index.ts startSimulatedSources over the world's markets and V1 history. */
+export function subgraphDataset(seed: number, markets: SimMarket[], fills: readonly FillRow[], lists?: ListCoverageOptions): Dataset {
+  const ds: Dataset = { seed, markets, fills: subgraphFills(fills), burst: null, version: 0 };
+  if (lists) applyListCoverage(ds, lists, 0);
+  return ds;
+}
