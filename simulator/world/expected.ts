@@ -2,7 +2,7 @@ import type { Address, Hex } from 'viem';
 import { conditionIdOf, outcomeTokenIds } from '#shared/model/ctf-ids.ts';
 import { deriveMakerView, type FillRow } from '#shared/model/fill.ts';
 import type { ActivityKind, ActivityRow, ConditionRow, NegRiskQuestionRow, TokenClaimRow } from '#shared/model/ledger.ts';
-import { CTF_EXCHANGE_V1, NEG_RISK_EXCHANGE_V1, USDC_E, WRAPPED_COLLATERAL } from './addresses.ts';
+import { CTF_EXCHANGE_V1, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, USDC_E, WRAPPED_COLLATERAL } from './addresses.ts';
 import type { WorldLog } from './logs.ts';
 import type { EmittedTx } from './writer.ts';
 
@@ -22,7 +22,10 @@ import type { EmittedTx } from './writer.ts';
  * - conditions: one row per prepared condition in its final state (the resolution's row once resolved,
  *   what ReplacingMergeTree(is_resolved) keeps; else the preparation's);
  * - neg_risk_questions: one per QuestionPrepared; condition = conditionIdOf(NegRiskAdapter, questionId, 2);
- * - token claims: one `registry` claim per TokenRegistered (V1 exchanges only: V2 has no registry).
+ * - token claims, in chain order: per ConditionPreparation of 2 to 8 slots, one `ctf` claim per outcome
+ *   (the position id under WrappedCollateral when the NegRiskAdapter is the oracle, else USDC.e; the
+ *   complement only for binary conditions); per TokenRegistered one `registry` claim (V1 exchanges only:
+ *   V2 has no registry).
  */
 export interface ExpectedWorld {
   fills: FillRow[];
@@ -105,6 +108,17 @@ function activityFields(l: WorldLog): ActivityFields | null {
 const registryCollateral = (exchange: string): Address | null =>
   exchange === CTF_EXCHANGE_V1 ? USDC_E : exchange === NEG_RISK_EXCHANGE_V1 ? WRAPPED_COLLATERAL : null;
 
+/** The outcome tokens a prepared condition defines; more than 8 outcomes is no Polymarket market. */
+function ctfClaims(l: Extract<WorldLog, { kind: 'ConditionPreparation' }>, block: number): TokenClaimRow[] {
+  const n = Number(l.outcomeSlotCount);
+  if (n < 2 || n > 8) return [];
+  const ids = outcomeTokenIds(l.oracle === NEG_RISK_ADAPTER ? WRAPPED_COLLATERAL : USDC_E, l.conditionId, n);
+  return ids.map((id, i) => ({
+    token_id: id.toString(), source: 'ctf', condition_id: lc(l.conditionId), outcome_index: i, outcome: '',
+    complement_id: n === 2 ? String(ids[1 - i]) : '', winner: null, exchange: '', block_number: block,
+  }));
+}
+
 export function expectedFrom(txs: readonly EmittedTx[], chain: { firstBlock: number; head: { block: number; timestamp: number } }): ExpectedWorld {
   const out: ExpectedWorld = { fills: [], activity: [], conditions: [], negRiskQuestions: [], tokenClaims: [], logCounts: {}, ...chain };
   const conditions = new Map<string, ConditionRow>();
@@ -125,6 +139,7 @@ export function expectedFrom(txs: readonly EmittedTx[], chain: { firstBlock: num
       if (l.kind === 'ConditionPreparation' || l.kind === 'ConditionResolution') {
         const resolved = l.kind === 'ConditionResolution';
         const payouts = resolved ? l.payoutNumerators : [];
+        if (!resolved) out.tokenClaims.push(...ctfClaims(l, tx.blockNumber));
         conditions.set(lc(l.conditionId), {
           condition_id: lc(l.conditionId), oracle: lc(l.oracle), question_id: lc(l.questionId), outcome_slot_count: Number(l.outcomeSlotCount),
           payout_numerators: strings(payouts), payout_denominator: payouts.reduce((x, y) => x + y, 0n).toString(),

@@ -12,7 +12,7 @@ import { MIN_SLOTS } from './showcase.ts';
 import { v1Showcase, type V1Carry } from './showcase-v1.ts';
 import { v2Showcase } from './showcase-v2.ts';
 import { WorldState } from './state.ts';
-import { subgraphDataset } from './subgraph.ts';
+import { marketsAdded, subgraphDataset } from './subgraph.ts';
 import { countTraps, type TrapCounts } from './traps.ts';
 import { ChainWriter } from './writer.ts';
 
@@ -100,7 +100,11 @@ export interface ChainWorld {
   readonly eras: { v1: BlockRange; v2: BlockRange; extensions: BlockRange[] };
   /**
    * The V1 fills as the orderbook subgraph serves them, over `markets`
-   * (for startSimulatedSources). One object per world; extend bumps its version.
+   * (for startSimulatedSources); its marketDatas lack the markets first
+   * prepared in V2, and carry no outcome index, as the real subgraph. One
+   * object per world, built on the first call (whose `lists` coverage
+   * applies; default: the CLOB and Gamma lists know every market); extend
+   * bumps its version.
    */
   subgraphDataset(opts?: { lists?: ListCoverageOptions }): Dataset;
   /** Mines new V2-era blocks strictly after the head. */
@@ -150,11 +154,13 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
     let expected = expectedFrom(writer.txs, chain());
     let traps = countTraps(expected, { adapters: s.adapters, v2FirstBlock: eras.v2.fromBlock });
     let dataset: Dataset | undefined;
+    const v2Conditions = (from = 0) => s.markets.slice(from).filter((m) => m.era === 'v2').map((m) => m.conditionId);
     const refresh = () => {
       expected = expectedFrom(writer.txs, chain());
       traps = countTraps(expected, { adapters: s.adapters, v2FirstBlock: eras.v2.fromBlock });
+      const known = markets.length;
       markets.splice(0, markets.length, ...s.markets.map((m) => toSimMarket(m, writer.head.timestamp)));
-      if (dataset) dataset.version++;
+      if (dataset) marketsAdded(dataset, known, v2Conditions(known));
     };
     refresh();
 
@@ -178,7 +184,7 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
       markets,
       eras,
       subgraphDataset(o = {}) {
-        dataset ??= subgraphDataset(seed, markets, expected.fills, o.lists);
+        dataset ??= subgraphDataset(seed, markets, expected.fills, v2Conditions(), o.lists);
         return dataset;
       },
       async extend(o = {}) {

@@ -36,9 +36,25 @@ export function subgraphFills(fills: readonly FillRow[]): SimFill[] {
   return [...byId.values()];
 }
 
-/** A Dataset for simulator/index.ts startSimulatedSources over the world's markets and V1 history. */
-export function subgraphDataset(seed: number, markets: SimMarket[], fills: readonly FillRow[], lists?: ListCoverageOptions): Dataset {
+/** Coverage when the caller asks for none: every list knows every market, and marketDatas carry no outcome index, as the real subgraph. */
+const COMPLETE_LISTS: ListCoverageOptions = { clobMissShare: 0, gammaMissShare: 0, subgraphMissShare: 0 };
+
+/**
+ * A Dataset for simulator/index.ts startSimulatedSources over the world's
+ * markets and V1 history. The subgraph keeps a MarketData per token the V1
+ * exchanges registered (handleTokenRegistered), so its list lacks the
+ * markets first prepared in V2 (`unregistered`), whatever `lists` says.
+ */
+export function subgraphDataset(seed: number, markets: SimMarket[], fills: readonly FillRow[], unregistered: Iterable<string>, lists?: ListCoverageOptions): Dataset {
   const ds: Dataset = { seed, markets, fills: subgraphFills(fills), burst: null, version: 0 };
-  if (lists) applyListCoverage(ds, lists, 0);
+  applyListCoverage(ds, lists ?? COMPLETE_LISTS, 0);
+  for (const c of unregistered) ds.lists?.omitted.subgraph.add(c);
   return ds;
+}
+
+/** After markets from index `from` on were appended: their list coverage, and the subgraph lacks the unregistered ones. */
+export function marketsAdded(ds: Dataset, from: number, unregistered: Iterable<string>): void {
+  if (ds.lists) applyListCoverage(ds, ds.lists.options, from);
+  for (const c of unregistered) ds.lists?.omitted.subgraph.add(c);
+  ds.version++;
 }

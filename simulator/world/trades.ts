@@ -138,10 +138,11 @@ export function matchLogs(s: WorldState, spec: MatchSpec): WorldLog[] {
 export function directFillLogs(s: WorldState, m: WorldMarket, outcome: 0 | 1, order: Order, buys: boolean): WorldLog[] {
   const token = m.tokens[outcome];
   s.add(order.wallet, token, buys ? order.tokens : -order.tokens);
+  // fillOrder charges no FeeCharged: the operator keeps the fee out of what it pays.
   return legLogs({
     exchange: v1ExchangeOf(m), version: 1, orderHash: order.orderHash ?? s.hex32(), maker: order.wallet, taker: WORLD_ACTORS.operator,
     token, buys, tokens: order.tokens, usdc: usdcFor(order.tokens, order.priceMilli), fee: order.fee, metadata: s.hex32(),
-  });
+  }).filter((l) => l.kind !== 'FeeChargedV1');
 }
 
 /** Number of OrderFilled logs among `logs`. */

@@ -194,7 +194,7 @@ export function countTraps(e: ExpectedWorld, o: { adapters: WorldAdapters; v2Fir
   for (const a of e.activity) if (!EXCHANGES.has(a.wallet) && a.wallet !== NEG_RISK_ADAPTER) mark(a.wallet, a.block_number >= o.v2FirstBlock ? 'v2' : 'v1');
   counts.bothEraWallets = countIf([...eraOf.values()], (s) => s.size === 2);
   counts.crossEraTokens = countIf([...tokenEras.values()], (s) => s.size === 2);
-  const registered = new Set(e.tokenClaims.map((c) => c.token_id));
+  const registered = new Set(e.tokenClaims.filter((c) => c.source === 'registry').map((c) => c.token_id));
   counts.unregisteredTradedTokens = countIf([...tokenEras.keys()], (t) => !registered.has(t));
   const firstBlock = new Map<string, number>();
   for (const q of e.negRiskQuestions) firstBlock.set(q.market_id, Math.min(firstBlock.get(q.market_id) ?? Infinity, q.block_number));

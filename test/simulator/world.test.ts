@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conditionIdOf, outcomeTokenIds } from '#shared/model/ctf-ids.ts';
 import type { FillRow } from '#shared/model/fill.ts';
 import type { ActivityRow } from '#shared/model/ledger.ts';
+import { startSimulatedSources } from '#simulator/index.ts';
 import { startChainWorld, type ChainWorld } from '#simulator/world/index.ts';
+import { FILL_FIELDS, gqlData } from './helpers.ts';
 
 /**
  * The world's logs, read back over JSON-RPC and decoded with viem against
@@ -235,10 +237,17 @@ describe('a simulated Polygon world on an EDR node', () => {
     }))).toEqual(world.expected.negRiskQuestions);
     const prepared = new Map([...final.values()].map((l) => [s(l.args.conditionId), s(l.args.oracle)]));
     for (const q of world.expected.negRiskQuestions) expect(prepared.get(q.condition_id)).toBe(ADDR.negRiskAdapter);
-    const claims = logs.filter((l) => l.name === 'V1.TokenRegistered').map((l) => {
+    // Claims in chain order: each prepared condition's outcome tokens ('ctf'), each registration ('registry').
+    const claims = logs.flatMap((l) => {
+      if (l.name === 'Ctf.ConditionPreparation') {
+        const n = Number(l.args.outcomeSlotCount);
+        const ids = outcomeTokenIds(s(l.args.oracle) === ADDR.negRiskAdapter ? ADDR.wcol : ADDR.usdce, l.args.conditionId as Hex, n);
+        return ids.map((id, i) => ({ token_id: String(id), source: 'ctf', condition_id: s(l.args.conditionId), outcome_index: i, outcome: '', complement_id: n === 2 ? String(ids[1 - i]) : '', winner: null, exchange: '', block_number: l.block }));
+      }
+      if (l.name !== 'V1.TokenRegistered') return [];
       const collateral = l.address === ADDR.v1 ? ADDR.usdce : ADDR.wcol;
       const index = outcomeTokenIds(collateral, l.args.conditionId as Hex, 2).indexOf(l.args.token0 as bigint);
-      return { token_id: String(l.args.token0), source: 'registry', condition_id: s(l.args.conditionId), outcome_index: index < 0 ? null : index, outcome: '', complement_id: String(l.args.token1), winner: null, exchange: l.address, block_number: l.block };
+      return [{ token_id: String(l.args.token0), source: 'registry', condition_id: s(l.args.conditionId), outcome_index: index < 0 ? null : index, outcome: '', complement_id: String(l.args.token1), winner: null, exchange: l.address, block_number: l.block }];
     });
     expect(claims).toEqual(world.expected.tokenClaims);
     expect(claims.every((c) => c.outcome_index !== null)).toBe(true);
@@ -296,6 +305,37 @@ describe('a simulated Polygon world on an EDR node', () => {
       expect(ds.fills.find((f) => f.id === id)).toMatchObject({ makerAmountFilled: last.maker_amount_filled, takerAmountFilled: last.taker_amount_filled, fee: last.fee });
     }
     expect(ds.markets).toBe(world.markets);
+  });
+
+  it('the simulated orderbook subgraph serves that history', async () => {
+    const ds = world.subgraphDataset();
+    const sources = await startSimulatedSources({ dataset: ds });
+    try {
+      const served: { id: string; makerAmountFilled: string }[] = [];
+      for (let last = ''; ; ) {
+        const page = await gqlData<{ orderFilledEvents: { id: string; makerAmountFilled: string }[] }>(
+          sources.subgraphUrl,
+          `query($last: ID!) { orderFilledEvents(first: 1000, orderBy: id, where: { id_gt: $last }) { ${FILL_FIELDS} } }`,
+          { last },
+        );
+        served.push(...page.orderFilledEvents);
+        if (page.orderFilledEvents.length < 1000) break;
+        last = page.orderFilledEvents[page.orderFilledEvents.length - 1]!.id;
+      }
+      const byId = new Map(ds.fills.map((f) => [f.id, f.makerAmountFilled]));
+      expect(served).toHaveLength(ds.fills.length);
+      for (const f of served) expect(f.makerAmountFilled).toBe(byId.get(f.id));
+      // Its MarketData entities are the registered tokens: none of a market first prepared in V2.
+      const data = await gqlData<{ marketDatas: { id: string; condition: string; outcomeIndex: string | null }[] }>(
+        sources.subgraphUrl,
+        '{ marketDatas(first: 1000, orderBy: id) { id condition outcomeIndex } }',
+      );
+      const registry = world.expected.tokenClaims.filter((c) => c.source === 'registry');
+      expect(data.marketDatas.map((m) => m.id).sort()).toEqual(registry.map((c) => c.token_id).sort());
+      expect(data.marketDatas.every((m) => m.outcomeIndex === null)).toBe(true);
+    } finally {
+      await sources.close();
+    }
   });
 
   it('extend() mines new V2-era events strictly after the previous head and leaves history alone', async () => {
