@@ -1,3 +1,5 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+
 /**
  * The ClickHouse schema as an ordered list of migrations. A migration is
  * never edited once released: change the schema by appending one. The names
@@ -6,7 +8,39 @@
 export interface Migration {
   version: number;
   name: string;
-  statements: (db: string) => string[];
+  statements: (db: string) => MigrationStep[];
+}
+
+/**
+ * A statement, or a step that must look before it acts. Every step is safe
+ * to run again, and to run while another process runs the same migration
+ * (two cycles starting at once both migrate).
+ */
+export type MigrationStep = string | ((client: ClickHouseClient) => Promise<void>);
+
+/**
+ * Until version 3, `market_tokens` was the CLOB list's table; from version 3
+ * it is a view over every source's claims. The old rows become CLOB claims,
+ * then the table goes. Run again (or by a second process) after the swap, it
+ * finds the view and does nothing.
+ */
+function moveMarketTokensIntoClaims(db: string): MigrationStep {
+  return async (client) => {
+    const res = await client.query({
+      query: 'SELECT engine FROM system.tables WHERE database = {db:String} AND name = {table:String}',
+      query_params: { db, table: 'market_tokens' },
+      format: 'JSONEachRow',
+    });
+    const [table] = (await res.json()) as { engine: string }[];
+    if (!table || table.engine === 'View') return;
+    await client.command({
+      query: `INSERT INTO ${db}.token_claims (token_id, source, condition_id, outcome_index, outcome, complement_id, winner, exchange, block_number, staged_object, refreshed_at)
+        SELECT token_id, 'clob', condition_id, outcome_index, outcome, '', NULL, '', 0, staged_object, refreshed_at FROM ${db}.market_tokens FINAL`,
+      clickhouse_settings: { insert_deduplication_token: `${db}:migration-3:market_tokens`, insert_deduplicate: 1 },
+    });
+    await client.command({ query: `DROP VIEW IF EXISTS ${db}.trades` });
+    await client.command({ query: `DROP TABLE IF EXISTS ${db}.market_tokens` });
+  };
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -143,12 +177,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ORDER BY (token_id, source)
       SETTINGS non_replicated_deduplication_window = 100000`,
       // What the CLOB list told us before this version stays, as CLOB claims.
-      `INSERT INTO ${db}.token_claims (token_id, source, condition_id, outcome_index, outcome, complement_id, winner, exchange, block_number, staged_object, refreshed_at)
-        SELECT token_id, 'clob', condition_id, outcome_index, outcome, '', NULL, '', 0, staged_object, refreshed_at
-        FROM ${db}.market_tokens FINAL
-        WHERE (SELECT count() FROM ${db}.token_claims) = 0`,
-      `DROP VIEW IF EXISTS ${db}.trades`,
-      `DROP TABLE IF EXISTS ${db}.market_tokens`,
+      moveMarketTokensIntoClaims(db),
       // Precedence: the exchange's own registry, then the CTF (ids of each prepared condition's outcomes),
       // then the CLOB list, then Gamma, then the subgraph.
       // Labels ("Yes") come from the lists only. Disagreements stay visible in token_conflicts.
@@ -291,7 +320,7 @@ export const MIGRATIONS: readonly Migration[] = [
         countIf(p.amount > 0) AS open_positions
       FROM ${db}.positions AS p FINAL
       GROUP BY wallet`,
-      `CREATE VIEW IF NOT EXISTS ${db}.trades AS
+      `CREATE OR REPLACE VIEW ${db}.trades AS
       SELECT
         f.*,
         t.condition_id AS condition_id,

@@ -33,7 +33,10 @@ export async function migrate(client: ClickHouseClient, database: string): Promi
   });
   const from = await appliedVersion(client, db);
   for (const m of MIGRATIONS.filter((x) => x.version > from)) {
-    for (const statement of m.statements(db)) await client.command({ query: statement });
+    for (const step of m.statements(db)) {
+      if (typeof step === 'string') await client.command({ query: step });
+      else await step(client);
+    }
     await client.insert({
       table: `${db}.schema_migrations`,
       values: [{ version: m.version, name: m.name }],
