@@ -45,7 +45,7 @@ async function loadBatch(event: SQSEvent, context: Context): Promise<SQSBatchRes
   return withCounters(async () => {
     const response = await processPartialResponse(event, loadRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
     await completeRuns(runtime.state, runIds);
-    await refreshPositionsAfterLoads(runtime.state, warehouse);
+    await refreshPositionsAfterLoads(runtime.state, warehouse, runIds);
     return response;
   });
 }
@@ -55,9 +55,9 @@ async function loadBatch(event: SQSEvent, context: Context): Promise<SQSBatchRes
  * loads (they are in, and retrying them changes nothing): it is logged and
  * counted, and the next batch tries again from where positions stand.
  */
-async function refreshPositionsAfterLoads(state: Parameters<typeof refreshDerivedTables>[0]['state'], warehouse: Awaited<ReturnType<typeof currentWarehouse>>): Promise<void> {
+async function refreshPositionsAfterLoads(state: Parameters<typeof refreshDerivedTables>[0]['state'], warehouse: Awaited<ReturnType<typeof currentWarehouse>>, runIds: string[]): Promise<void> {
   try {
-    const refreshed = await refreshDerivedTables({ state, ...warehouse });
+    const refreshed = await refreshDerivedTables({ state, ...warehouse }, runIds);
     if (refreshed && refreshed.events > 0) logger.info('positions refreshed', { ...refreshed });
   } catch (error) {
     count('PositionsRefreshFailed');

@@ -140,7 +140,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
     await loaders.stop();
     await bridge.stop().catch(() => undefined);
     // The loaders refresh positions after each batch; this last one catches a run the fetcher closed.
-    const positions = ok ? await refreshDerivedTables({ state, ...opts.warehouse }) : null;
+    const positions = ok ? await refreshDerivedTables({ state, ...opts.warehouse }, runId ? [runId] : []) : null;
     const fillsAdded = (await fillRows()) - fillsBefore;
     const deadLetters = { shards: await depth(sqs, aws.shardDlqUrl), loads: await depth(sqs, aws.loadDlqUrl) };
     if (ownAws) await aws.stop();

@@ -307,6 +307,8 @@ export const MIGRATIONS: readonly Migration[] = [
         up_to_block UInt64,
         wallets UInt64,
         events UInt64,
+        -- Set on the row that closes a rebuild from scratch after an operator's window (a backfill or replay).
+        rebuilt_for_run String DEFAULT '',
         computed_at DateTime64(3, 'UTC') DEFAULT now64(3)
       )
       ENGINE = MergeTree
