@@ -13,8 +13,11 @@ const address = z.string().regex(/^0x[0-9a-f]{40}$/, 'must be 0x + 40 lower-case
 const block = z.number().int().nonnegative();
 
 /** Who said which condition and outcome a token belongs to. */
-/** 'ctf': derived from the condition's preparation on the CTF (position ids of its outcomes). */
-export const TOKEN_CLAIM_SOURCES = ['registry', 'ctf', 'clob', 'gamma', 'subgraph'] as const;
+/**
+ * 'ctf': derived from the condition's preparation on the CTF (position ids of its outcomes);
+ * 'protocol-v2': read from a Protocol V2 position id itself (its own condition and outcome, not a CTF condition).
+ */
+export const TOKEN_CLAIM_SOURCES = ['registry', 'ctf', 'protocol-v2', 'clob', 'gamma', 'subgraph'] as const;
 export type TokenClaimSource = (typeof TOKEN_CLAIM_SOURCES)[number];
 
 /**

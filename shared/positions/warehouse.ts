@@ -3,6 +3,7 @@ import type { ActivityKind } from '../model/ledger.ts';
 import { activityEvent, fillEvent, type PositionEvent } from './events.ts';
 import type { ConditionSource, QuestionSource } from './lookups.ts';
 import type { PositionRow } from './method.ts';
+import { PROTOCOL_V2_EXCHANGE } from '../sources/chain/events/protocol-v2.ts';
 
 /**
  * The reads and writes of the positions refresh. Every statement names
@@ -17,7 +18,13 @@ import type { PositionRow } from './method.ts';
 export type Window = { from: number; to: number };
 export type Batch = Window & { lo: string; hi: string };
 
-const FILLS_IN_BATCH = `maker >= {lo:String} AND maker <= {hi:String} AND block_number > {from:UInt64} AND block_number <= {to:UInt64}`;
+/**
+ * Fills of CTF tokens only: the Protocol V2 exchange trades PositionManager
+ * positions, which the CTF's and NegRiskAdapter's events never touch, so the
+ * method does not apply to them (docs/DATA.md).
+ */
+const CTF_FILLS = `exchange != '${PROTOCOL_V2_EXCHANGE}'`;
+const FILLS_IN_BATCH = `maker >= {lo:String} AND maker <= {hi:String} AND block_number > {from:UInt64} AND block_number <= {to:UInt64} AND ${CTF_FILLS}`;
 const ACTIVITY_IN_BATCH = `wallet >= {lo:String} AND wallet <= {hi:String} AND block_number > {from:UInt64} AND block_number <= {to:UInt64}`;
 
 async function rows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
@@ -44,7 +51,7 @@ export async function changedWallets(client: ClickHouseClient, db: string, w: Wi
   const found = await rows<{ wallet: string }>(
     client,
     `SELECT wallet FROM (
-       SELECT DISTINCT maker AS wallet FROM ${db}.fills WHERE block_number > {from:UInt64} AND block_number <= {to:UInt64}
+       SELECT DISTINCT maker AS wallet FROM ${db}.fills WHERE block_number > {from:UInt64} AND block_number <= {to:UInt64} AND ${CTF_FILLS}
        UNION DISTINCT
        SELECT DISTINCT wallet FROM ${db}.activity WHERE block_number > {from:UInt64} AND block_number <= {to:UInt64}
      ) ORDER BY wallet`,

@@ -152,12 +152,17 @@ export const MIGRATIONS: readonly Migration[] = [
         taker = exchange OR (exchange = '' AND taker IN ('0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e', '0xc5d563a36ae78145c45a50134d48a1215220f80a'))`,
       `ALTER TABLE ${db}.fills_replay ADD COLUMN IF NOT EXISTS is_taker_order Bool DEFAULT
         taker = exchange OR (exchange = '' AND taker IN ('0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e', '0xc5d563a36ae78145c45a50134d48a1215220f80a'))`,
+      // Protocol V2's exchange trades PositionManager positions, whose ids are not CTF token ids.
+      `ALTER TABLE ${db}.fills ADD COLUMN IF NOT EXISTS asset_namespace LowCardinality(String) DEFAULT
+        if(exchange = '0xe3333700ca9d93003f00f0f71f8515005f6c00aa', 'protocol-v2', 'ctf')`,
+      `ALTER TABLE ${db}.fills_replay ADD COLUMN IF NOT EXISTS asset_namespace LowCardinality(String) DEFAULT
+        if(exchange = '0xe3333700ca9d93003f00f0f71f8515005f6c00aa', 'protocol-v2', 'ctf')`,
       // Positions read fills by block range (the changed wallets, then their events): a block-ordered
       // projection makes that proportional to the window instead of the table. Deletes (a source switch)
       // and merges rebuild it.
       `ALTER TABLE ${db}.fills MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild', lightweight_mutation_projection_mode = 'rebuild'`,
       `ALTER TABLE ${db}.fills ADD PROJECTION IF NOT EXISTS by_block
-        (SELECT maker, block_number, log_index, maker_asset_id, taker_asset_id, maker_amount_filled, taker_amount_filled ORDER BY block_number, log_index)`,
+        (SELECT maker, exchange, block_number, log_index, maker_asset_id, taker_asset_id, maker_amount_filled, taker_amount_filled ORDER BY block_number, log_index)`,
       `ALTER TABLE ${db}.fills MATERIALIZE PROJECTION by_block`,
       `CREATE TABLE IF NOT EXISTS ${db}.token_claims
       (
@@ -191,7 +196,7 @@ export const MIGRATIONS: readonly Migration[] = [
       FROM
       (
         SELECT token_id, source, condition_id, outcome_index, outcome,
-               multiIf(source = 'registry', 1, source = 'ctf', 2, source = 'clob', 3, source = 'gamma', 4, 5) AS rank
+               multiIf(source IN ('registry', 'protocol-v2'), 1, source = 'ctf', 2, source = 'clob', 3, source = 'gamma', 4, 5) AS rank
         FROM ${db}.token_claims FINAL
       )
       GROUP BY token_id`,

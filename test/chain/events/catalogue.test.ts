@@ -42,7 +42,8 @@ describe('createEventCatalogue', () => {
   const catalogue = createEventCatalogue({ v1Fills: true, adapters: [] });
 
   it('lists every contract and every topic0 once', () => {
-    expect([...catalogue.addresses].sort()).toEqual([ADDR.v1Ctf, ADDR.v1NegRisk, ADDR.v2Ctf, ADDR.v2NegRisk, ADDR.ctf, ADDR.negRiskAdapter].sort());
+    const protocolV2 = '0xe3333700ca9d93003f00f0f71f8515005f6c00aa';
+    expect([...catalogue.addresses].sort()).toEqual([ADDR.v1Ctf, ADDR.v1NegRisk, ADDR.v2Ctf, ADDR.v2NegRisk, protocolV2, ADDR.ctf, ADDR.negRiskAdapter].sort());
     expect([...catalogue.topics].sort()).toEqual(
       [
         TOPICS.v1OrderFilled,
@@ -89,7 +90,7 @@ describe('createEventCatalogue', () => {
   });
 
   it('options switch families off and move contracts', () => {
-    const narrow = createEventCatalogue({ v1Fills: false, v2Fills: false, tokenRegistry: false, adapters: [], ctf: '0x00000000000000000000000000000000000000c7', exchanges: { v1Ctf: WALLET } });
+    const narrow = createEventCatalogue({ v1Fills: false, v2Fills: false, protocolV2Fills: false, tokenRegistry: false, adapters: [], ctf: '0x00000000000000000000000000000000000000c7', exchanges: { v1Ctf: WALLET } });
     expect(narrow.topics).not.toContain(TOPICS.v1OrderFilled);
     expect(narrow.topics).not.toContain(V2_ORDER_FILLED);
     expect(narrow.topics).not.toContain(TOPICS.tokenRegistered);

@@ -15,6 +15,7 @@ import {
 import { decodeV1OrderFilledLog, tokenRegisteredDecoder } from './exchange.ts';
 import { chainReject, type LogDecoder } from './log.ts';
 import { negRiskAdapterDecoders } from './neg-risk.ts';
+import { decodeProtocolV2OrderFilledLog, PROTOCOL_V2_EXCHANGE } from './protocol-v2.ts';
 
 export * from './abi.ts';
 export * from './addresses.ts';
@@ -23,6 +24,7 @@ export * from './ctf.ts';
 export * from './exchange.ts';
 export type { LogDecoder, LogPosition } from './log.ts';
 export * from './neg-risk.ts';
+export * from './protocol-v2.ts';
 
 /** A decoder for one (contract, topic0) the catalogue does not know itself (e.g. proxy-wallet factories). */
 export interface ExtraDecoder {
@@ -36,6 +38,8 @@ export interface CatalogueOptions {
   v1Fills: boolean;
   /** Read V2 `OrderFilled` from the V2 exchanges; default true. */
   v2Fills?: boolean | undefined;
+  /** Read the Protocol V2 exchange's fills (PositionManager ids, kept apart by their `exchange`); default true. */
+  protocolV2Fills?: boolean | undefined;
   /** Read `TokenRegistered` from the V1 exchanges (the V2 ones have no registry); default true. */
   tokenRegistry?: boolean | undefined;
   /** Exchange addresses instead of the Polygon ones (tests, forks). */
@@ -111,6 +115,7 @@ export function createEventCatalogue(options: CatalogueOptions): EventCatalogue 
     register(v2Ctf, ORDER_FILLED_TOPIC, v2Decoder);
     register(v2NegRisk, ORDER_FILLED_TOPIC, v2Decoder);
   }
+  if (options.protocolV2Fills ?? true) register(PROTOCOL_V2_EXCHANGE, ORDER_FILLED_TOPIC, decodeProtocolV2OrderFilledLog);
   if (options.activity ?? true) {
     register(ctf, TOPICS.conditionPreparation, decodeConditionPreparationLog);
     register(ctf, TOPICS.conditionResolution, decodeConditionResolutionLog);
