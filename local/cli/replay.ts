@@ -15,6 +15,8 @@ interface ReplayFlags {
   simulated?: boolean;
   markets: number;
   fills: number;
+  chainFills?: number;
+  subgraph?: boolean;
   seed: number;
   concurrency: number;
 }
@@ -28,8 +30,10 @@ const program = new Command('replay')
   .option('--to <when>', 'end of the window: ISO date, or block number')
   .option('--stage <stage>', 'invoke the deployed planner Lambda of this stage with the window')
   .option('--simulated', 'replay against simulated sources (same --markets/--fills/--seed as the sync)')
-  .option('--markets <n>', 'simulated markets', positive, 2_000)
-  .option('--fills <n>', 'simulated fills', positive, 200_000)
+  .option('--markets <n>', 'simulated markets (both eras)', positive, 40)
+  .option('--fills <n>', 'simulated fills (both eras)', positive, 30_000)
+  .option('--chain-fills <n>', 'of those, fills after the 2026-04-28 migration (default: a third)', positive)
+  .option('--subgraph', 'with --simulated: V1 history from the simulated subgraph, as the sync took it')
   .option('--seed <n>', 'simulated dataset seed', positive, 1)
   .option('--concurrency <n>', 'fetchers at once (local)', positive, 4)
   .action(main);

@@ -9,38 +9,49 @@ export const positive = (v: string) => {
 export interface SimulatedFlags {
   markets: number;
   fills: number;
-  /** V2 fills on the simulated chain; default a tenth of `fills`. */
+  /** V2-era fills; default a third of `fills`. */
   chainFills?: number;
   seed: number;
+  /** Take V1 history from the simulated subgraph instead of the simulated chain. */
+  subgraph?: boolean;
 }
 
 /**
- * All three simulated sources from one seed (the subgraph, the market list
- * and a Polygon node trading the same tokens), as `--simulated` runs them.
- * The same flags always give the same data, so a replay sees what the sync saw.
+ * A simulated Polygon (both exchange eras, the CTF, the NegRiskAdapter and
+ * collateral adapters, with resolutions, splits, merges, redemptions and
+ * conversions), and market lists over the same markets that miss some of
+ * them, as `--simulated` runs them. The same flags always give the same data,
+ * so a replay sees what the sync saw.
  */
 export async function startSimulatedWorld(flags: SimulatedFlags) {
-  const { generateDataset, startSimulatedSources } = await import('#simulator/index.ts');
-  const { startSimulatedChain } = await import('#simulator/chain/index.ts');
-  const dataset = generateDataset({ seed: flags.seed, markets: flags.markets, fills: flags.fills });
-  const sim = await startSimulatedSources({ dataset });
-  const chainFills = flags.chainFills ?? Math.max(1, Math.round(flags.fills / 10));
-  const chain = await startSimulatedChain({
-    seed: flags.seed,
-    fills: chainFills,
-    tokenIds: dataset.markets.flatMap((m) => m.tokens.map((t) => t.tokenId)),
-  }).catch(async (err: unknown) => {
-    await sim.close();
+  const { startSimulatedSources } = await import('#simulator/index.ts');
+  const { startChainWorld } = await import('#simulator/world/index.ts');
+  const v2Fills = flags.chainFills ?? Math.max(1, Math.round(flags.fills / 3));
+  const v1Fills = Math.max(1, flags.fills - v2Fills);
+  const era = (fills: number, markets: number) => ({
+    fills,
+    activity: Math.max(10, Math.round(fills / 15)),
+    markets: Math.max(2, markets),
+    negRiskMarkets: Math.max(1, Math.round(markets / 4)),
+  });
+  const v1Markets = Math.max(2, Math.round((flags.markets * 2) / 3));
+  const world = await startChainWorld({ seed: flags.seed, v1: era(v1Fills, v1Markets), v2: era(v2Fills, flags.markets - v1Markets) });
+  const dataset = world.subgraphDataset({ lists: { clobMissShare: 0.06 } });
+  const sim = await startSimulatedSources({ dataset }).catch(async (err: unknown) => {
+    await world.close();
     throw err;
   });
+  const sources = flags.subgraph ? { SYNC_SOURCES: 'markets,subgraph,chain', CHAIN_V1_FILLS: 'false' } : { SYNC_SOURCES: 'markets,chain', CHAIN_V1_FILLS: 'true' };
+  const e = world.expected;
   return {
-    env: { ...sim.env, ...chain.env, SYNC_SOURCES: process.env.SYNC_SOURCES ?? 'markets,subgraph,chain' },
+    env: { ...sim.env, ...world.env, ...sources, ...(process.env.SYNC_SOURCES ? { SYNC_SOURCES: process.env.SYNC_SOURCES } : {}) },
     describe:
-      `simulated sources: ${flags.markets.toLocaleString()} markets, ${flags.fills.toLocaleString()} subgraph fills, ` +
-      `${chainFills.toLocaleString()} chain fills (seed ${flags.seed})`,
+      `simulated sources: ${world.markets.length.toLocaleString()} markets, ${e.fills.length.toLocaleString()} fills on chain ` +
+      `(V1 ${flags.subgraph ? 'read from the simulated subgraph' : 'and V2 read from the chain'}), ${e.activity.length.toLocaleString()} splits/merges/redemptions/conversions, ` +
+      `${e.conditions.length.toLocaleString()} conditions; the CLOB list misses ${dataset.lists?.omitted.clob.size ?? 0} markets (seed ${flags.seed})`,
     async close() {
-      await chain.close();
       await sim.close();
+      await world.close();
     },
   };
 }

@@ -11,6 +11,7 @@ interface SyncFlags {
   markets: number;
   fills: number;
   chainFills?: number;
+  subgraph?: boolean;
   seed: number;
   from?: string;
   to?: string;
@@ -20,9 +21,10 @@ interface SyncFlags {
 const program = new Command('sync')
   .description('Run one scheduled sync cycle on this machine: plan, fetch, stage and load into ClickHouse')
   .option('--simulated', 'run offline against simulated sources generated from --markets/--fills/--seed')
-  .option('--markets <n>', 'simulated markets', positive, 2_000)
-  .option('--fills <n>', 'simulated fills', positive, 200_000)
-  .option('--chain-fills <n>', 'simulated V2 fills on the simulated chain (default: a tenth of --fills)', positive)
+  .option('--markets <n>', 'simulated markets (both eras)', positive, 40)
+  .option('--fills <n>', 'simulated fills (both eras)', positive, 30_000)
+  .option('--chain-fills <n>', 'of those, fills after the 2026-04-28 migration (default: a third)', positive)
+  .option('--subgraph', 'with --simulated: take V1 history from the simulated subgraph instead of the chain')
   .option('--seed <n>', 'simulated dataset seed', positive, 1)
   .option('--from <when>', 'backfill a window from this date (ISO) or block number')
   .option('--to <when>', 'backfill a window up to this date (ISO) or block number')
@@ -134,7 +136,7 @@ function printSummary(r: CycleResult, totals: Awaited<ReturnType<typeof tableCou
     `  fills added        ${n(r.fillsAdded)}   staged ${n(c.FillsStaged).trim()}, sent to ClickHouse ${n(c.FillsLoaded).trim()} (retries are deduplicated)`,
     `  markets loaded     ${n(c.MarketsLoaded)}`,
     `  activity loaded    ${n(c.ActivityLoaded)}   splits, merges, redemptions and conversions`,
-    `  positions updated  ${n(r.positions?.positionsWritten ?? 0)}   ${r.positions ? `${r.positions.events.toLocaleString('en-US')} events of ${r.positions.wallets.toLocaleString('en-US')} wallets, blocks ${r.positions.fromBlock}..${r.positions.upToBlock}` : 'no chain watermark yet'}`,
+    `  positions updated  ${n(c.PositionsUpdated)}   ${r.positions ? `current through block ${r.positions.upToBlock.toLocaleString('en-US')}` : 'none yet: the chain has no watermark'}${c.PositionsRefreshFailed ? `, ${c.PositionsRefreshFailed} refresh(es) failed (see the log)` : ''}`,
     `  rows rejected      ${n(c.RowsRejected)}`,
     `  source requests    ${n(c.SourceRequests)}   retries ${c.SourceRetries}, throttled (429) ${c.SourceThrottled}, server errors ${c.SourceServerErrors}, timeouts ${c.SourceTimeouts}`,
     `  staged objects     ${n(c.ObjectsStaged)}   loaded ${c.ObjectsLoaded}`,
