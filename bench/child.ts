@@ -42,6 +42,10 @@ async function run(req: ApproachRequest): Promise<ApproachResult> {
       const { fetcherOnly } = await import('./approaches/fetcher.ts');
       return fetcherOnly(req, markBaseline);
     }
+    case 'positions': {
+      const { positionsStep } = await import('./approaches/positions.ts');
+      return positionsStep(req, markBaseline);
+    }
   }
 }
 

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { ALL_APPROACHES, runBench } from './harness.ts';
 import { consoleSummary } from './lib/report.ts';
-import { checkTargets, generatedSection, writeBenchmarksDoc } from './lib/markdown.ts';
+import { checkTargets, generatedSection, positionsSection, writeBenchmarksDoc, writePositionsSection } from './lib/markdown.ts';
+import { DEFAULT_POSITIONS_FILLS } from './lib/positions-part.ts';
 
 const int = (v: string) => {
   const x = Number(v.replace(/_/g, ''));
@@ -29,7 +30,10 @@ const program = new Command('bench')
   .option('--fetcher-heap-mib <n>', 'cap the fetcher-alone run at this much V8 heap, as a function with a small memory size would (V8 sizes its heap from the memory it has; 0: uncapped)', int, 96)
   .option('--unpaced', 'do not tell the pipeline the limit (it then finds it through 429s)')
   .option('--loader-rows <n>', 'rows in the loader benchmark object', int, 1_000_000)
-  .option('--incremental-share <x>', 'new fills for the incremental run, as a share of the backfill', num, 0.01)
+  .option('--incremental-share <x>', 'new fills for the incremental runs (pipeline, positions), as a share of the backfill', num, 0.01)
+  .option('--positions-fills <n>', 'fills the positions part generates in the engine', int, DEFAULT_POSITIONS_FILLS)
+  .option('--positions-wallets <n>', 'wallet population of the positions part (default: fills / 20)', int)
+  .option('--positions-markets <n>', "market population of the positions part (default: fills / 216, Polymarket's ratio)", int)
   .option('--only <list>', `comma-separated subset of ${ALL_APPROACHES.join(',')}`)
   .option('--skip <list>', 'comma-separated approaches to leave out')
   .option('--out <file>', 'markdown file whose generated section is rewritten', 'docs/BENCHMARKS.md')
@@ -52,6 +56,9 @@ interface Flags {
   fetcherHeapMib: number;
   loaderRows: number;
   incrementalShare: number;
+  positionsFills: number;
+  positionsWallets?: number;
+  positionsMarkets?: number;
   only?: string;
   skip?: string;
   out: string;
@@ -83,6 +90,9 @@ async function main(f: Flags): Promise<void> {
     fetcherHeapMib: f.fetcherHeapMib || undefined,
     loaderRows: Math.min(f.loaderRows, f.fills),
     incrementalShare: f.incrementalShare,
+    positionsFills: f.positionsFills,
+    positionsWallets: f.positionsWallets,
+    positionsMarkets: f.positionsMarkets,
     approaches,
     workDir: f.workDir,
     keep: f.keep,
@@ -98,10 +108,12 @@ async function main(f: Flags): Promise<void> {
   console.error(`[bench] raw results: ${json}`);
   if (f.write) {
     const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-    writeBenchmarksDoc(resolve(f.out), generatedSection(report, command));
+    // A run of the positions part alone rewrites only its own section.
+    if (approaches.size === 1 && report.positions) writePositionsSection(resolve(f.out), positionsSection(report, command));
+    else writeBenchmarksDoc(resolve(f.out), generatedSection(report, command));
     console.error(`[bench] wrote ${f.out}`);
   }
-  if (report.runs.some((m) => !m.result.ok && !m.name.endsWith('lossy'))) process.exitCode = 1;
+  if (report.runs.some((m) => !m.result.ok && !m.name.endsWith('lossy')) || report.positions?.ok === false) process.exitCode = 1;
 }
 
 program.parseAsync().catch((err: Error) => {

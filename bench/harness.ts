@@ -14,6 +14,7 @@ import type { StagedRecord } from '#shared/model/staged.ts';
 import type { ApproachRequest, ApproachResult, ChildMemory, ChildMessage, ParentMessage } from './lib/types.ts';
 import { load, machineInfo, type MachineInfo } from './lib/machine.ts';
 import { costModel, type CostLine } from './lib/cost.ts';
+import { DEFAULT_POSITIONS_FILLS, runPositionsPart, type PositionsReport } from './lib/positions-part.ts';
 
 /** Polymarket's own ratio: 171,305 markets for 37 M fills on the subgraph (the seed's full backfill). */
 export const FILLS_PER_MARKET = 37_000_000 / 171_305;
@@ -40,8 +41,12 @@ export interface BenchOptions {
   unpaced?: boolean;
   /** Rows in the loader benchmark's single big object. */
   loaderRows: number;
-  /** New fills in the incremental run, as a share of the backfill. */
+  /** New fills in the incremental runs (pipeline, positions), as a share of the backfill. */
   incrementalShare: number;
+  /** Positions part: fills generated in the engine (default 10 M), wallet and market populations. */
+  positionsFills?: number;
+  positionsWallets?: number;
+  positionsMarkets?: number;
   approaches: Set<string>;
   /** Scratch space (chDB directories, staged files); removed afterwards unless keep. */
   workDir: string;
@@ -51,7 +56,7 @@ export interface BenchOptions {
   log?: (line: string) => void;
 }
 
-export const ALL_APPROACHES = ['pipeline', 'per-market', 'global-cursor', 'global-cursor-lossy', 'fetcher', 'loader', 'loader-sink', 'incremental'] as const;
+export const ALL_APPROACHES = ['pipeline', 'per-market', 'global-cursor', 'global-cursor-lossy', 'fetcher', 'loader', 'loader-sink', 'incremental', 'positions'] as const;
 
 export interface SourceTally {
   /** Every HTTP request the subgraph received, 429s included. */
@@ -85,6 +90,7 @@ export interface BenchReport {
   runs: Measured[];
   incremental?: { newFills: number; minimumSubgraphRequests: number; measured: Measured };
   cost?: CostLine[];
+  positions?: PositionsReport;
 }
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -252,6 +258,22 @@ async function startInsertSink(): Promise<{ url: string; rows: () => number; clo
   };
 }
 
+/** The positions part, each step in a fresh child, before the simulated sources start (it needs none). */
+async function positionsPart(opts: BenchOptions, workDir: string, log: (line: string) => void): Promise<PositionsReport> {
+  const part = { fills: opts.positionsFills ?? DEFAULT_POSITIONS_FILLS, wallets: opts.positionsWallets, markets: opts.positionsMarkets };
+  try {
+    return await runPositionsPart({ ...part, seed: opts.seed, share: opts.incrementalShare, dir: join(workDir, 'positions') }, async (request) => {
+      const loadBefore = load();
+      const child = await Child.start(opts.childExecArgv ?? []);
+      const result = await child.run(request);
+      return { result, memory: await child.exit(), loadBefore, loadAfter: load() };
+    }, log);
+  } finally {
+    for (const proc of live) proc.kill();
+    if (!opts.keep) rmSync(join(workDir, 'positions'), { recursive: true, force: true });
+  }
+}
+
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const log = opts.log ?? (() => undefined);
   const markets = opts.markets ?? Math.max(1, Math.round(opts.fills / FILLS_PER_MARKET));
@@ -259,6 +281,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   const startedAt = new Date().toISOString();
+  const positions = opts.approaches.has('positions') ? await positionsPart(opts, workDir, log) : undefined;
+  if (positions && opts.approaches.size === 1) {
+    const dataset = { fills: 0, markets: 0, heaviestMarketFills: 0, marketsUnder100: 0, marketsOver100k: 0 };
+    const options = { ...opts, approaches: [...opts.approaches], markets };
+    return { options, machine: machineInfo(), startedAt, datasetMs: 0, dataset, physicalLimitFillsPerSecond: opts.rate * 1000, runs: [], positions };
+  }
   const t0 = Date.now();
   const ds = generateDataset({ seed: opts.seed, markets, fills: opts.fills, topShare: opts.topShare });
   const datasetMs = Date.now() - t0;
@@ -275,6 +303,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     dataset,
     physicalLimitFillsPerSecond: opts.rate * 1000,
     runs: [],
+    positions,
   };
   const base = (kind: ApproachRequest['kind'], name: string): ApproachRequest => ({
     kind,

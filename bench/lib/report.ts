@@ -1,4 +1,6 @@
 import type { BenchReport, Measured } from '../harness.ts';
+import { incrementalShareOfScratch, type PositionsRefreshRun } from './positions-part.ts';
+import { EXCHANGE_ACTIVITY_SHARE } from './positions-data.ts';
 
 const n = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const mib = (bytes: number) => (bytes > 0 ? `${n(bytes / 2 ** 20)} MiB` : '–');
@@ -94,6 +96,57 @@ export function incrementalTable(r: BenchReport): string {
   );
 }
 
+/** The positions part: the data it generated, then both refreshes side by side. */
+export function positionsTable(r: BenchReport): string {
+  const p = r.positions;
+  if (!p) return '(not run)';
+  const d = p.data;
+  const lines: string[] = [];
+  if (p.base) {
+    lines.push(
+      `Data, generated in the engine in ${secs(p.generateMs ?? 0)}: ${n(p.base.fills)} fills (half of them taker-order legs, taker = the exchange), ` +
+        `${n(p.base.activity)} splits, merges and redemptions (${n(d.activityPerFill * 100, 1)} per 100 fills, ${pct(EXCHANGE_ACTIVITY_SHARE)} the exchanges' own, which the method skips), ` +
+        `${n(d.markets)} binary markets (CTF position ids; ${pct(d.negRiskShare)} NegRisk, ${pct(d.resolvedShare)} resolved), ` +
+        `${n(p.base.wallets)} of ${n(d.wallets)} wallets active (heavy tail: index = n·u³), seed ${d.seed}.`,
+    );
+  }
+  if (p.increment) {
+    lines.push(
+      `Increment (${pct(p.share)} of the fills) in new blocks: ${n(p.increment.fills)} fills and ${n(p.increment.activity)} activity rows of ${n(p.increment.wallets)} wallets, added in ${secs(p.extendMs ?? 0)}.`,
+    );
+  }
+  const row = (label: string, m: PositionsRefreshRun | undefined, share: string) => {
+    if (!m) return [label, '–', '–', '–', '–', '–', share, '–', '–', '–', '–', '–', '–', '–'];
+    const f = m.figures;
+    return [
+      label,
+      n(f.result.events),
+      n(f.result.wallets),
+      n(f.result.positionsWritten),
+      secs(f.wallMs),
+      n(f.result.events / (f.wallMs / 1000)),
+      share,
+      n(m.result.clickhouseInserts),
+      mib(m.memory.baselineRssBytes),
+      mib(m.memory.maxRssBytes),
+      mib(m.memory.peakJsBytes),
+      n(f.positionsRows),
+      mib(f.positionsBytesOnDisk),
+      `${m.loadBefore} → ${m.loadAfter}`,
+    ];
+  };
+  const ratio = incrementalShareOfScratch(p);
+  lines.push(
+    '',
+    table(
+      ['refreshPositions', 'events read', 'wallets', 'positions written', 'wall', 'events/s', 'of from-scratch time', 'CH inserts', 'RSS before', 'peak RSS', 'peak JS heap+external', 'positions (FINAL)', 'positions on disk', 'load before → after'],
+      [row('from scratch', p.fromScratch, '100%'), row(`incremental, ${pct(p.share)} new`, p.incremental, ratio === null ? '–' : pct(ratio))],
+    ),
+  );
+  if (!p.ok) lines.push('', `**Failed:** ${p.reason}`);
+  return lines.join('\n');
+}
+
 export function costTable(r: BenchReport): string {
   if (!r.cost) return '(not run)';
   const total = r.cost.reduce((a, c) => a + c.dollarsPerMillionFills, 0);
@@ -122,6 +175,9 @@ export function pipelineDetails(r: BenchReport): string {
 }
 
 export function consoleSummary(r: BenchReport): string {
+  const positions = ['', 'positions:', positionsTable(r)];
+  // The positions part alone needs no simulated source: nothing else to show.
+  if (r.options.approaches.length === 1 && r.positions) return [`machine: ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, node ${r.machine.node}`, ...positions].join('\n');
   return [
     `machine: ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, node ${r.machine.node}`,
     `source limit: ${r.options.rate} requests/s × 1,000 rows = ${n(r.physicalLimitFillsPerSecond)} fills/s; latency ${r.options.latencyMs} ms`,
@@ -139,5 +195,6 @@ export function consoleSummary(r: BenchReport): string {
     '',
     'AWS cost model:',
     costTable(r),
+    ...positions,
   ].join('\n');
 }

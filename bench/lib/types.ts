@@ -1,4 +1,6 @@
 /** What the parent tells a child process to do, and what comes back. */
+import type { RefreshResult } from '#shared/positions/refresh.ts';
+import type { GeneratedEvents, PositionsDataSpec } from './positions-data.ts';
 
 export interface SourceEndpoints {
   subgraphUrl: string;
@@ -6,7 +8,7 @@ export interface SourceEndpoints {
 }
 
 export interface ApproachRequest {
-  kind: 'pipeline-backfill' | 'pipeline-incremental' | 'per-market' | 'global-cursor' | 'loader' | 'fetcher';
+  kind: 'pipeline-backfill' | 'pipeline-incremental' | 'per-market' | 'global-cursor' | 'loader' | 'fetcher' | 'positions';
   sources: SourceEndpoints;
   /** Workers / fetcher concurrency. */
   workers: number;
@@ -26,6 +28,28 @@ export interface ApproachRequest {
   files?: string[];
   /** Loader: send inserts over HTTP to this ClickHouse-speaking sink instead of chDB (the Lambda's code path). */
   sinkUrl?: string;
+  /** Positions: one step of the positions part (bench/approaches/positions.ts). */
+  positions?: PositionsStep;
+}
+
+/** The positions part's steps, each in a fresh child over the same chDB directory. */
+export type PositionsStep =
+  | { step: 'generate'; data: PositionsDataSpec }
+  | { step: 'extend'; data: PositionsDataSpec; share: number }
+  | { step: 'refresh'; upToBlock: number };
+
+/** What a positions step did: the events it generated, or the refresh it measured. */
+export type PositionsStepResult = { step: 'generate' | 'extend'; events: GeneratedEvents & { markets?: number } } | { step: 'refresh'; refresh: PositionsRefreshFigures };
+
+export interface PositionsRefreshFigures {
+  /** refreshPositions's own answer (wallets, events, positions written, skips). */
+  result: RefreshResult;
+  /** Wall time of the refreshPositions call alone. */
+  wallMs: number;
+  /** Rows of `positions FINAL` after the refresh. */
+  positionsRows: number;
+  /** Active parts of `positions` on disk after the refresh (older versions not merged away yet included). */
+  positionsBytesOnDisk: number;
 }
 
 export interface ApproachResult {
@@ -46,6 +70,8 @@ export interface ApproachResult {
   invocations?: Record<string, { count: number; totalMs: number; maxMs: number }>;
   /** AWS API calls by the function that made them (pipeline only): "fetcher:S3:PutObjectCommand" → n. */
   awsCalls?: Record<string, number>;
+  /** Positions part only. */
+  positions?: PositionsStepResult;
 }
 
 export interface ChildMemory {
