@@ -1,0 +1,119 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, readSettings } from '#shared/config.ts';
+import { V2_GENESIS_BLOCK } from '#shared/sources/chain/abi.ts';
+import { errorText } from '#shared/ops/status.ts';
+import { deployedTarget } from '#shared/ops/target.ts';
+import { formatReport } from '#shared/ops/quality/format.ts';
+import { runChecks } from '#shared/ops/quality/run.ts';
+import { CHECK_NAMES, DEFAULT_THRESHOLDS, type CheckName } from '#shared/ops/quality/types.ts';
+import { dataDirFrom, localWarehouse } from './warehouse.ts';
+import { openLocalOps } from './local-ops.ts';
+
+interface CheckFlags {
+  simulated?: boolean;
+  json?: boolean;
+  stage?: string;
+  fromBlock?: bigint;
+  toBlock?: bigint;
+  state: boolean;
+  record: boolean;
+  only?: CheckName[];
+  days: number;
+  maxDrop: number;
+  maxUnmapped: number;
+  recentDays: number;
+  maxSeamGap: number;
+}
+
+const block = (v: string): bigint => {
+  if (!/^(0|[1-9][0-9]*)$/.test(v)) throw new InvalidArgumentError('must be a block number');
+  return BigInt(v);
+};
+const count = (v: string): number => {
+  if (!/^(0|[1-9][0-9]*)$/.test(v)) throw new InvalidArgumentError('must be a whole number');
+  return Number(v);
+};
+const percent = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be a percentage between 0 and 100');
+  return n;
+};
+const names = (v: string): CheckName[] => {
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = list.filter((n) => !(CHECK_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown check ${unknown.join(', ')}; known: ${CHECK_NAMES.join(', ')}`);
+  return list as CheckName[];
+};
+
+const program = new Command('check')
+  .description(
+    "Data-quality checks on the sync's ClickHouse (embedded by default, CLICKHOUSE_URL for a server). Exit status 2 when a check fails.",
+  )
+  .option('--simulated', 'check the database of `npm run sync -- --simulated`')
+  .option('--json', 'print the report as JSON')
+  .option('--stage <stage>', "read the chain watermark from a deployed stage's state (AWS credentials from the environment)")
+  .option('--from-block <n>', 'first block chain coverage must start at (default CHAIN_GENESIS_BLOCK, else the V2 genesis)', block)
+  .option('--to-block <n>', 'last block chain coverage must reach (default the chain watermark from the state)', block)
+  .option('--no-state', 'do not open the local state for the chain watermark')
+  .option('--no-record', 'compare the mapping count with the last snapshot without recording one (read-only)')
+  .option('--only <checks>', `comma-separated checks to run (${CHECK_NAMES.join(', ')})`, names)
+  .addOption(new Option('--days <n>', 'complete days the daily-volume check looks back (0: all history)').argParser(count).default(DEFAULT_THRESHOLDS.dailyVolumeDays))
+  .addOption(new Option('--max-drop <percent>', 'largest day-over-day fall in fills').argParser(percent).default(DEFAULT_THRESHOLDS.maxDailyDrop * 100))
+  .addOption(new Option('--max-unmapped <percent>', 'largest share of fills without a mapped token').argParser(percent).default(DEFAULT_THRESHOLDS.maxUnmappedShare * 100))
+  .addOption(new Option('--recent-days <n>', "the unmapped check's recent window, in days before the newest fill").argParser(count).default(DEFAULT_THRESHOLDS.recentDays))
+  .addOption(new Option('--max-seam-gap <seconds>', "longest allowed time between V1's last fill and V2's first").argParser(count).default(DEFAULT_THRESHOLDS.maxSeamGapSeconds))
+  .action(main);
+
+/** The chain watermark: by hand, from a deployed stage, from the local state, or unknown. */
+async function chainWatermark(flags: CheckFlags): Promise<{ watermark: bigint | null; from: string }> {
+  if (flags.toBlock !== undefined) return { watermark: flags.toBlock, from: '--to-block' };
+  if (flags.stage) {
+    const target = await deployedTarget(flags.stage);
+    const wm = (await target.state.getWatermarks()).chain?.value;
+    return { watermark: wm ? BigInt(wm) : null, from: `stage ${flags.stage}` };
+  }
+  if (!flags.state) return { watermark: null, from: 'unknown (--no-state)' };
+  try {
+    const local = await openLocalOps(flags.simulated);
+    try {
+      const wm = (await local.target.state.getWatermarks()).chain?.value;
+      return { watermark: wm ? BigInt(wm) : null, from: local.target.describe };
+    } finally {
+      await local.aws.stop();
+    }
+  } catch (err) {
+    console.error(`check: could not read the local state (${errorText(err)}); chain coverage runs to the highest block read`);
+    return { watermark: null, from: 'unknown' };
+  }
+}
+
+async function main(flags: CheckFlags): Promise<void> {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  const genesis = flags.fromBlock ?? BigInt(readSettings(['CHAIN_GENESIS_BLOCK']).CHAIN_GENESIS_BLOCK ?? V2_GENESIS_BLOCK);
+  const { watermark, from } = await chainWatermark(flags);
+  const warehouse = localWarehouse(dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data'));
+  try {
+    const report = await runChecks(warehouse, {
+      chain: { genesis, watermark },
+      record: flags.record ? 'check' : null,
+      only: flags.only,
+      thresholds: {
+        dailyVolumeDays: flags.days,
+        maxDailyDrop: flags.maxDrop / 100,
+        maxUnmappedShare: flags.maxUnmapped / 100,
+        recentDays: flags.recentDays,
+        maxSeamGapSeconds: flags.maxSeamGap,
+      },
+    });
+    if (flags.json) console.log(JSON.stringify(report, null, 2));
+    else console.log(`${warehouse.describe}; chain genesis ${genesis}, watermark ${watermark ?? 'unknown'} (${from})\n${formatReport(report)}`);
+    if (!report.ok) process.exitCode = 2;
+  } finally {
+    await warehouse.client.close();
+  }
+}
+
+program.parseAsync().catch((err: Error) => {
+  console.error(err instanceof ConfigError ? err.message : `check failed: ${errorText(err)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,88 @@
+import { errorText } from '../status.ts';
+import { fillsPerDay, lastCompleteDay } from './daily-volume.ts';
+import { checkMappingCount } from './mapping-count.ts';
+import { newestFill } from './run.ts';
+import { checked, DAY_SECONDS } from './sql.ts';
+import { DEFAULT_THRESHOLDS, type QualityTarget } from './types.ts';
+import { unmappedShare } from './unmapped.ts';
+
+/** What the monitor publishes each probe; a figure it could not measure is null. */
+export interface QualityMetrics {
+  /** How many percent fewer fills the last complete day had than the day before (0 when it had more). */
+  dailyFillsDropPercent: number | null;
+  /** The day that figure is about (YYYY-MM-DD). */
+  comparedDay: string | null;
+  /** Percent of the last `recentDays` days' fills whose token is unmapped. */
+  unmappedPercent: number | null;
+  mappedTokens: number | null;
+  /** How many fewer tokens are mapped than at the previous snapshot (0 when as many or more). */
+  mappedTokensLost: number | null;
+  /** Why a figure is missing, per part. */
+  errors: string[];
+}
+
+export interface ProbeOptions {
+  /** Unix seconds. */
+  now: number;
+  /**
+   * A run is open: its objects load in any order, so a day may be half
+   * loaded while a later one is already in. The volume comparison waits.
+   */
+  runOpen: boolean;
+  recentDays?: number;
+  minDailyFillsForDrop?: number;
+}
+
+/**
+ * Only recent data is read: the newest fill is looked for in the last
+ * 35 days (monthly partitions keep that to one or two), so a probe every
+ * five minutes stays cheap. A stale warehouse has no recent fills; the
+ * freshness alarms cover that.
+ */
+const LOOKBACK_DAYS = 35;
+
+/**
+ * The monitor's data-quality probe: the day-over-day change in fills, the
+ * recent unmapped share, and the mapped-token count against the previous
+ * snapshot (recording this probe's). Each part runs on its own, so one
+ * failing leaves the others' figures.
+ */
+export async function probeQuality(target: QualityTarget, opts: ProbeOptions): Promise<QualityMetrics> {
+  const w = checked(target);
+  const recentDays = opts.recentDays ?? DEFAULT_THRESHOLDS.recentDays;
+  const minPrevious = opts.minDailyFillsForDrop ?? DEFAULT_THRESHOLDS.minDailyFillsForDrop;
+  const out: QualityMetrics = { dailyFillsDropPercent: null, comparedDay: null, unmappedPercent: null, mappedTokens: null, mappedTokensLost: null, errors: [] };
+  const part = async (name: string, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (err) {
+      out.errors.push(`${name}: ${errorText(err)}`);
+    }
+  };
+
+  let newest: number | null = null;
+  await part('newest fill', async () => {
+    newest = await newestFill(w, opts.now, opts.now - LOOKBACK_DAYS * DAY_SECONDS);
+  });
+  if (newest !== null) {
+    const latest: number = newest;
+    if (!opts.runOpen) {
+      await part('daily fills', async () => {
+        const day = lastCompleteDay(latest);
+        const [previous, compared] = await fillsPerDay(w, day - DAY_SECONDS, day + DAY_SECONDS);
+        out.comparedDay = compared!.day;
+        out.dailyFillsDropPercent = previous!.fills >= Math.max(1, minPrevious) ? Math.max(0, (1 - compared!.fills / previous!.fills) * 100) : 0;
+      });
+    }
+    await part('unmapped share', async () => {
+      const share = await unmappedShare(w, latest - recentDays * DAY_SECONDS);
+      out.unmappedPercent = share.share * 100;
+    });
+  }
+  await part('mapping count', async () => {
+    const { details } = await checkMappingCount(w, 'monitor');
+    out.mappedTokens = details.marketTokens;
+    out.mappedTokensLost = details.lost;
+  });
+  return out;
+}

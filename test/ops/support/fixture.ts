@@ -1,0 +1,94 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { FillRow } from '#shared/model/fill.ts';
+import { V2_EXCHANGE_ADDRESSES } from '#shared/ops/quality/eras.ts';
+import { migrate } from '#shared/warehouse/schema.ts';
+
+/**
+ * A small warehouse that passes every quality check: one fill every 432 s
+ * (200 a day) from 2026-04-20 to 2026-05-06 12:00, V1 (subgraph) up to the
+ * subgraph's last fill time and V2 (both chain exchanges) after it, four
+ * tokens of two markets mapped by the registry and the CLOB list (plus one
+ * mapped token that never trades), and chain pages of 1,000 blocks that
+ * cover genesis..watermark exactly.
+ */
+export const START = Date.UTC(2026, 3, 20) / 1000;
+export const END = Date.UTC(2026, 4, 6, 12) / 1000;
+/** The orderbook subgraph's last fill; later fills come from the chain. */
+export const SEAM = Date.UTC(2026, 3, 28, 11, 0, 40) / 1000;
+export const STEP = 432;
+export const GENESIS = 84_902_353n;
+export const PAGE_BLOCKS = 1_000n;
+
+const hex = (n: number | bigint, bytes: number) => `0x${n.toString(16).padStart(bytes * 2, '0')}`;
+export const CONDITIONS = [hex(0xc1, 32), hex(0xc2, 32)];
+/** token i belongs to CONDITIONS[i >> 1], outcome i & 1. */
+export const TOKENS = ['1111', '2222', '3333', '4444'].map((t) => `${t}${'0'.repeat(70)}`);
+export const SPARE_TOKEN = `5555${'0'.repeat(70)}`;
+export const UNKNOWN_TOKEN = `9999${'0'.repeat(70)}`;
+
+/** The fills' grid points: fill k is at START + k * STEP. */
+export const FILL_TIMES = Array.from({ length: Math.floor((END - START) / STEP) + 1 }, (_, k) => START + k * STEP);
+const FIRST_V2 = FILL_TIMES.find((t) => t > SEAM)!;
+
+export const blockAt = (t: number): bigint => GENESIS + BigInt(Math.floor((t - FIRST_V2) / 2));
+const LAST_BLOCK = blockAt(END);
+/** The last page ends at or after the last fill's block. */
+export const WATERMARK = GENESIS + ((LAST_BLOCK - GENESIS) / PAGE_BLOCKS + 1n) * PAGE_BLOCKS - 1n;
+
+export type Row = FillRow & { staged_object: string };
+
+/** Fill k of the grid (or one at time `t` with the given token), shaped as the era's source writes it. */
+export function fillAt(k: number, over: { t?: number; token?: string; staged?: string } = {}): Row {
+  const t = over.t ?? START + k * STEP;
+  const token = over.token ?? TOKENS[k % TOKENS.length]!;
+  const tx = hex(0xa000000 + k, 32);
+  const maker = hex(0x1000 + (k % 50), 20);
+  const taker = hex(0x2000 + (k % 30), 20);
+  const usdc = String(400_000 + (k % 100) * 1_000);
+  const legs = { maker_asset_id: '0', taker_asset_id: token, maker_amount_filled: usdc, taker_amount_filled: '1000000', fee: '0' };
+  const view = { token_id: token, side: 'BUY' as const, usdc_amount: usdc, token_amount: '1000000', price: Number(usdc) / 1e6 };
+  if (t <= SEAM) {
+    const orderHash = hex(0xb000000 + k, 32);
+    return {
+      fill_id: `${tx}_${orderHash}`, source: 'subgraph', exchange: '', block_number: 0, log_index: 0, timestamp: t,
+      transaction_hash: tx, order_hash: orderHash, maker, taker, ...legs, ...view, staged_object: over.staged ?? 'staged/fixture/v1',
+    };
+  }
+  const logIndex = k % 7;
+  return {
+    fill_id: `${tx}_${logIndex}`, source: 'chain', exchange: V2_EXCHANGE_ADDRESSES[k % 2]!, block_number: Number(blockAt(t)), log_index: logIndex,
+    timestamp: t, transaction_hash: tx, order_hash: hex(0xb000000 + k, 32), maker, taker, ...legs, ...view, staged_object: over.staged ?? 'staged/fixture/v2',
+  };
+}
+
+export async function insert(client: ClickHouseClient, table: string, values: object[]): Promise<void> {
+  await client.insert({ table, values, format: 'JSONEachRow' });
+}
+
+export function tokenClaim(token: string, source: string, condition: string, outcome: number | null) {
+  return { token_id: token, source, condition_id: condition, outcome_index: outcome, outcome: outcome === null ? '' : outcome === 0 ? 'Yes' : 'No', complement_id: '', winner: null, exchange: '', block_number: 0, staged_object: `staged/fixture/${source}` };
+}
+
+/** Migrates `db` and fills it with the clean warehouse. */
+export async function seedClean(client: ClickHouseClient, db: string): Promise<void> {
+  await migrate(client, db);
+  await insert(client, `${db}.fills`, FILL_TIMES.map((_, k) => fillAt(k)));
+  const claims = TOKENS.flatMap((token, i) => [tokenClaim(token, 'registry', CONDITIONS[i >> 1]!, i & 1), tokenClaim(token, 'clob', CONDITIONS[i >> 1]!, i & 1)]);
+  claims.push(tokenClaim(SPARE_TOKEN, 'registry', hex(0xc3, 32), 0));
+  await insert(client, `${db}.token_claims`, claims);
+  await insert(
+    client,
+    `${db}.markets`,
+    CONDITIONS.map((c, i) => ({ condition_id: c, question_id: hex(0xd0 + i, 32), question: `Question ${i}?`, slug: `question-${i}`, end_date: null, closed: false, neg_risk: false, neg_risk_market_id: '', staged_object: 'staged/fixture/markets' })),
+  );
+  const pages: { from_block: string; to_block: string; staged_object: string }[] = [];
+  for (let from = GENESIS; from <= WATERMARK; from += PAGE_BLOCKS) {
+    pages.push({ from_block: from.toString(), to_block: (from + PAGE_BLOCKS - 1n).toString(), staged_object: 'staged/fixture/v2' });
+  }
+  await insert(client, `${db}.chain_coverage`, pages);
+}
+
+/** A mutation that has finished when the call returns. */
+export async function mutate(client: ClickHouseClient, sql: string): Promise<void> {
+  await client.command({ query: sql, clickhouse_settings: { mutations_sync: '2' } });
+}
