@@ -64,11 +64,14 @@ export function closeServer(server: Server): Promise<void> {
  * Starts Hardhat's EDR node in this process (no config file, no network
  * access) and serves it as JSON-RPC over HTTP on a free loopback port.
  * Logs lose EDR's non-standard blockTimestamp field unless `logTimestamps`.
+ * The genesis block is dated now unless `initialDate` is given (block
+ * timestamps only go forward, so a chain that must reach an old date with
+ * many blocks has to start earlier).
  */
-export async function startEvmNode(opts: { logTimestamps?: boolean } = {}): Promise<EvmNode> {
+export async function startEvmNode(opts: { logTimestamps?: boolean; initialDate?: Date } = {}): Promise<EvmNode> {
   const logTimestamps = opts.logTimestamps ?? false;
   const hre = await createHardhatRuntimeEnvironment({});
-  const conn = await hre.network.create();
+  const conn = await hre.network.create(opts.initialDate === undefined ? undefined : { override: { initialDate: opts.initialDate } });
   const provider = conn.provider as unknown as Eip1193;
   const server = createServer((req, res) => {
     void (async () => {

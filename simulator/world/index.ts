@@ -1,5 +1,5 @@
 import type { Address } from 'viem';
-import type { EvmNode } from '#simulator/chain/node.ts';
+import { startEvmNode, type EvmNode } from '#simulator/chain/node.ts';
 import { V1_LAST_FILL, V1_START, type Dataset, type SimMarket } from '#simulator/dataset.ts';
 import type { ListCoverageOptions } from '#simulator/market-lists.ts';
 import { Rng, mixSeed } from '#simulator/rng.ts';
@@ -7,7 +7,6 @@ import { V1_START_BLOCK, WORLD_ADAPTERS, type WorldAdapters } from './addresses.
 import { runEra, type EraOptions } from './era.ts';
 import { expectedFrom, type ExpectedWorld } from './expected.ts';
 import { toSimMarket } from './markets.ts';
-import { startDatedEvmNode } from './node.ts';
 import { MIN_SLOTS } from './showcase.ts';
 import { v1Showcase, type V1Carry } from './showcase-v1.ts';
 import { v2Showcase } from './showcase-v2.ts';
@@ -124,7 +123,7 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
   const v1Wallets = Array.from({ length: opts.wallets ?? 40 }, () => s.address());
   const v2Wallets = [...v1Wallets.slice(0, opts.veterans ?? 8), ...Array.from({ length: opts.wallets ?? 40 }, () => s.address())];
   // The node's genesis is dated so that 33.6M one-second blocks still end before 2022-11-21.
-  const node = await startDatedEvmNode({ initialDate: new Date(Date.UTC(2021, 8, 1)), logTimestamps: opts.logTimestamps ?? false });
+  const node = await startEvmNode({ initialDate: new Date(Date.UTC(2021, 8, 1)), logTimestamps: opts.logTimestamps ?? false });
   try {
     const writer = await ChainWriter.open(node, V1_START_BLOCK);
     const common = { fillsPerTransaction: opts.fillsPerTransaction ?? 40, maxEmptyBlocks: opts.maxEmptyBlocks ?? 12, minSlots: MIN_SLOTS };
