@@ -254,6 +254,8 @@ export class PolymarketSyncStack extends Stack {
       POLYMARKET_SUBGRAPH_URL: config.sources.subgraphUrl,
       POLYMARKET_MARKETS_URL: config.sources.marketsUrl,
       POLYGON_RPC_URL: config.sources.polygonRpcUrl,
+      // One V1 source: the subgraph when the stage enables it, else the V1 exchanges' logs.
+      CHAIN_V1_FILLS: String(!config.sources.enabled.includes('subgraph')),
       ...sourcePacingEnvironment(config),
     };
     const common = { stage, logRetention, removalPolicy, functionsDir: props.functionsDir };
@@ -336,12 +338,18 @@ export class PolymarketSyncStack extends Stack {
     const monitorFn = new PipelineFunction(this, 'Monitor', {
       ...common,
       name: 'monitor',
-      description: 'Freshness probe: publishes SecondsSinceLastLoad and NewestFillLagSeconds every 5 minutes.',
+      description: 'Freshness probe every 5 minutes; data-quality probe of ClickHouse once an hour.',
       ...FUNCTION_SIZING.monitor,
-      environment: { ...resourceEnv },
+      environment: {
+        ...resourceEnv,
+        // The hourly data-quality probe reads ClickHouse as the loader does: only the secret's ARN here.
+        CLICKHOUSE_SECRET_ARN: secret.secretArn,
+        CLICKHOUSE_DATABASE: config.clickhouse.database,
+      },
     });
     const monitor = monitorFn.fn;
     table.grantReadData(monitor);
+    secret.grantRead(monitor);
     // A failed probe is not retried: the next one is 5 minutes away, and a
     // retry would publish a stale reading late.
     monitor.configureAsyncInvoke({ retryAttempts: 0 });

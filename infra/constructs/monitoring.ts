@@ -8,6 +8,12 @@ import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from './pipeline-function.ts';
 
 const FIVE_MINUTES = Duration.minutes(5);
+/** The monitor probes the warehouse once an hour (functions/monitor.ts, QUALITY_PROBE_EVERY_MS). */
+const ONE_HOUR = Duration.hours(1);
+
+/** Defaults of the data-quality thresholds, in percent. */
+export const DEFAULT_MAX_DAILY_FILLS_DROP_PERCENT = 50;
+export const DEFAULT_MAX_UNMAPPED_FILLS_PERCENT = 5;
 
 /** Where each alarm's runbook entry lives (docs/OPERATIONS.md anchors). */
 const RUNBOOK = 'docs/OPERATIONS.md#runbook';
@@ -21,6 +27,10 @@ export interface MonitoringProps {
   readonly staleAfterSeconds: number;
   readonly maxFillLagSeconds: number;
   readonly sourceThrottledPer5Minutes: number;
+  /** A last complete day with more than this many percent fewer fills than the day before alarms (default 50). */
+  readonly maxDailyFillsDropPercent?: number;
+  /** More than this percent of the recent fills without a mapped token alarms (default 5). */
+  readonly maxUnmappedFillsPercent?: number;
 }
 
 /**
@@ -174,6 +184,63 @@ export class Monitoring extends Construct {
       }),
     );
 
+    // Data quality, probed by the monitor once an hour (shared/ops/quality/probe.ts).
+    // No probe, no data: the probe skips the daily comparison while a run is
+    // open, and its own failures have their own alarm below.
+    const maxDrop = props.maxDailyFillsDropPercent ?? DEFAULT_MAX_DAILY_FILLS_DROP_PERCENT;
+    const maxUnmapped = props.maxUnmappedFillsPercent ?? DEFAULT_MAX_UNMAPPED_FILLS_PERCENT;
+    const dailyFillsDrop = pipelineMetric(stage, 'DailyFillsDropPercent', 'MAX', ONE_HOUR);
+    const unmappedFills = pipelineMetric(stage, 'UnmappedFillsPercent', 'MAX', ONE_HOUR);
+    const mappedTokensLost = pipelineMetric(stage, 'MappedTokensLost', 'MAX', ONE_HOUR);
+    const qualityProbeFailed = pipelineMetric(stage, 'QualityProbeFailed', 'SUM', ONE_HOUR);
+    add(
+      new cw.Alarm(this, 'DailyFillsDropAlarm', {
+        alarmName: name('daily-fills-drop'),
+        alarmDescription: `The last complete day had more than ${maxDrop}% fewer fills than the day before: a source may have broken quietly. Runbook: ${RUNBOOK} (daily-fills-drop).`,
+        metric: dailyFillsDrop,
+        threshold: maxDrop,
+        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+        treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    add(
+      new cw.Alarm(this, 'UnmappedFillsAlarm', {
+        alarmName: name('unmapped-fills'),
+        alarmDescription: `More than ${maxUnmapped}% of the last 7 days' fills have a token no market source maps. Runbook: ${RUNBOOK} (unmapped-fills).`,
+        metric: unmappedFills,
+        threshold: maxUnmapped,
+        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+        treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    add(
+      new cw.Alarm(this, 'MappedTokensDecreasedAlarm', {
+        alarmName: name('mapped-tokens-decreased'),
+        alarmDescription: `market_tokens maps fewer tokens than at the previous probe: mapping rows were lost. Runbook: ${RUNBOOK} (mapped-tokens-decreased).`,
+        metric: mappedTokensLost,
+        threshold: 0,
+        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    add(
+      new cw.Alarm(this, 'QualityProbeFailingAlarm', {
+        alarmName: name('quality-probe-failing'),
+        alarmDescription: `The monitor could not measure data quality in ClickHouse for 2 hours; the quality alarms are blind. Runbook: ${RUNBOOK} (quality-probe-failing).`,
+        metric: qualityProbeFailed,
+        threshold: 1,
+        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+        treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+
     this.dashboard = new cw.Dashboard(this, 'Dashboard', {
       dashboardName: `PolymarketSync-${stage}`,
       defaultInterval: Duration.days(1),
@@ -238,6 +305,23 @@ export class Monitoring extends Construct {
         title: 'Function errors and throttles',
         left: fns.map(([key, fn]) => fn.metricErrors({ label: `${key} errors`, period: FIVE_MINUTES, statistic: cw.Stats.SUM })),
         right: fns.map(([key, fn]) => fn.metricThrottles({ label: `${key} throttles`, period: FIVE_MINUTES, statistic: cw.Stats.SUM })),
+        width,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cw.GraphWidget({
+        title: 'Data quality (%, hourly)',
+        left: [dailyFillsDrop, unmappedFills],
+        leftAnnotations: [
+          { value: maxDrop, label: 'daily-fills-drop threshold' },
+          { value: maxUnmapped, label: 'unmapped-fills threshold' },
+        ],
+        width,
+      }),
+      new cw.GraphWidget({
+        title: 'Mapped tokens lost / quality probe failures',
+        left: [mappedTokensLost],
+        right: [qualityProbeFailed],
         width,
       }),
     );

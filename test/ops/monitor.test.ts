@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Context } from 'aws-lambda';
+import { embeddedClient } from '#local/embedded-clickhouse.ts';
+import { startLocalAws, type LocalAws } from '#local/emulators.ts';
+import { FILL_TIMES, STEP, mutate, seedClean, SPARE_TOKEN } from './support/fixture.ts';
+
+// Handler logs and EMF output would drown the test report; the metrics are observed through a spy.
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+type Runtime = typeof import('#functions/runtime.ts');
+type Monitor = typeof import('#functions/monitor.ts');
+type Observability = typeof import('#functions/observability.ts');
+
+/** The monitor handler as Lambda runs it, against dynalite for its state and chDB for the warehouse. */
+let client: ClickHouseClient;
+let aws: LocalAws;
+let runtime: Runtime;
+let monitor: Monitor;
+let observability: Observability;
+const db = 'polymarket';
+/** The first probe of an hour, the day after the fixture's newest fill. */
+const TOP_OF_HOUR = Date.UTC(2026, 4, 7, 9, 1);
+
+const context = { functionName: 'polymarket-sync-test-monitor', awsRequestId: 'req', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+
+beforeAll(async () => {
+  client = embeddedClient(mkdtempSync(join(tmpdir(), 'pmsync-monitor-')));
+  await seedClean(client, db);
+  aws = await startLocalAws({});
+  Object.assign(process.env, aws.env, { CLICKHOUSE_DATABASE: db });
+  runtime = await import('#functions/runtime.ts');
+  monitor = await import('#functions/monitor.ts');
+  observability = await import('#functions/observability.ts');
+});
+afterAll(async () => {
+  vi.useRealTimers();
+  await aws?.stop();
+  await client?.close();
+});
+
+let published: { name: string; value: number }[][];
+beforeEach(() => {
+  runtime.resetRuntime();
+  runtime.useWarehouse(async () => ({ client, database: db }));
+  vi.restoreAllMocks();
+  // Each publishStoredMetrics closes a batch: what went out before the warehouse was asked, and what after.
+  published = [[]];
+  vi.spyOn(observability.metrics, 'addMetric').mockImplementation((name: string, _unit, value: number) => {
+    published.at(-1)!.push({ name, value });
+  });
+  vi.spyOn(observability.metrics, 'publishStoredMetrics').mockImplementation(() => {
+    published.push([]);
+  });
+});
+
+async function probeAt(ms: number) {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(ms);
+  try {
+    return await monitor.handler({}, context);
+  } finally {
+    vi.useRealTimers();
+  }
+}
+const names = (batch: { name: string }[] | undefined) => (batch ?? []).map((m) => m.name);
+const value = (name: string) => published.flat().find((m) => m.name === name)?.value;
+
+describe('monitor', () => {
+  it('publishes freshness every probe, and the quality figures in the first probe of an hour', async () => {
+    const quiet = await probeAt(TOP_OF_HOUR + 20 * 60_000);
+    expect(quiet.quality).toBeNull();
+    expect(names(published[0])).toEqual(['SecondsSinceLastLoad', 'NewestFillLagSeconds']);
+    expect(published.flat()).toHaveLength(2);
+
+    published = [[]];
+    const probed = await probeAt(TOP_OF_HOUR);
+    expect(names(published[0])).toEqual(['SecondsSinceLastLoad', 'NewestFillLagSeconds']);
+    expect(names(published[1])).toEqual(['DailyFillsDropPercent', 'UnmappedFillsPercent', 'MappedTokens', 'MappedTokensLost', 'QualityProbeFailed']);
+    expect(probed.quality).toMatchObject({ comparedDay: '2026-05-05', dailyFillsDropPercent: 0, unmappedPercent: 0, mappedTokens: 5, mappedTokensLost: 0, errors: [] });
+  });
+
+  it('publishes a 60% drop in daily fills and a lost mapping', async () => {
+    await mutate(client, `ALTER TABLE ${db}.fills DELETE WHERE toDate(timestamp) = '2026-05-05' AND intDiv(toUnixTimestamp(timestamp) - ${FILL_TIMES[0]}, ${STEP}) % 5 < 3`);
+    await mutate(client, `ALTER TABLE ${db}.token_claims DELETE WHERE token_id = toUInt256('${SPARE_TOKEN}')`);
+    await probeAt(TOP_OF_HOUR + 3_600_000);
+    expect(value('DailyFillsDropPercent')).toBeCloseTo(60, 6);
+    expect(value('MappedTokens')).toBe(4);
+    expect(value('MappedTokensLost')).toBe(1);
+    expect(value('QualityProbeFailed')).toBe(0);
+  });
+
+  it('leaves the daily comparison out while a run is open (its loads arrive in any order)', async () => {
+    const { state } = runtime.pipelineRuntime();
+    await state.openRun({ runId: '20260507T110000Z-abcdef', status: 'enqueued', createdAt: TOP_OF_HOUR, sources: {}, shardCount: 1 });
+    const r = await probeAt(TOP_OF_HOUR + 2 * 3_600_000);
+    expect(r.quality).toMatchObject({ dailyFillsDropPercent: null, mappedTokensLost: 0 });
+    expect(names(published[1])).toEqual(['UnmappedFillsPercent', 'MappedTokens', 'MappedTokensLost', 'QualityProbeFailed']);
+  });
+
+  it('still publishes freshness when ClickHouse cannot be reached, and counts the failed probe', async () => {
+    runtime.useWarehouse(async () => {
+      throw new Error('connect ECONNREFUSED https://user:secret@clickhouse.example:8443');
+    });
+    const r = await probeAt(TOP_OF_HOUR + 3 * 3_600_000);
+    expect(r.quality).toBeNull();
+    expect(names(published[0])).toEqual(['SecondsSinceLastLoad', 'NewestFillLagSeconds']);
+    expect(published[1]).toEqual([{ name: 'QualityProbeFailed', value: 1 }]);
+  });
+
+  it('publishes what it could measure when one part fails', async () => {
+    await client.command({ query: `DROP TABLE ${db}.quality_snapshots` });
+    const r = await probeAt(TOP_OF_HOUR + 4 * 3_600_000);
+    expect(r.quality?.errors).toEqual([expect.stringMatching(/^mapping count: /)]);
+    expect(names(published[1])).toContain('UnmappedFillsPercent');
+    expect(value('QualityProbeFailed')).toBe(1);
+  });
+});
