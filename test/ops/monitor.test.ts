@@ -50,11 +50,14 @@ beforeEach(() => {
   vi.restoreAllMocks();
   // Each publishStoredMetrics closes a batch: what went out before the warehouse was asked, and what after.
   published = [[]];
-  vi.spyOn(observability.metrics, 'addMetric').mockImplementation((name: string, _unit, value: number) => {
+  const metrics = observability.metrics;
+  vi.spyOn(metrics, 'addMetric').mockImplementation((name: string, _unit, value: number) => {
     published.at(-1)!.push({ name, value });
+    return metrics;
   });
-  vi.spyOn(observability.metrics, 'publishStoredMetrics').mockImplementation(() => {
+  vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
     published.push([]);
+    return metrics;
   });
 });
 
