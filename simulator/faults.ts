@@ -199,3 +199,25 @@ export async function listen(
     },
   };
 }
+
+/**
+ * Starts a server whose every request meets `faults` first; what they let
+ * through goes to `answer`. `onRequest` sees every request, faulted or not.
+ * close() also ends the requests left hanging.
+ */
+export function listenBehindFaults(
+  faults: FaultInjector,
+  answer: (req: IncomingMessage, res: ServerResponse) => void,
+  onRequest?: () => void,
+): Promise<HttpHandle> {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    onRequest?.();
+    void faults.intercept(req, res).then(
+      (consumed) => {
+        if (!consumed) answer(req, res);
+      },
+      () => res.destroy(),
+    );
+  };
+  return listen(handler, () => faults.releaseHanging());
+}

@@ -21,7 +21,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dataset, SimMarket, SimToken } from './dataset.ts';
-import { FaultInjector, listen, type FaultCounts, type FaultOptions } from './faults.ts';
+import type { FaultCounts } from './faults.ts';
+import { ListServing, sendJson, type ListCorruption, type ListServerControls, type ListServerOptions } from './list-server.ts';
 import { listKnows, listTokens } from './market-lists.ts';
 
 export const GAMMA_MAX_LIMIT = 100;
@@ -31,10 +32,7 @@ export const GAMMA_DEFAULT_MAX_OFFSET = 2000;
 
 export type GammaCorruptionKind = 'clob-token-ids-not-json' | 'outcomes-length-mismatch' | 'missing-condition-id' | 'token-id-not-numeric';
 
-export interface GammaCorruption {
-  conditionId: string;
-  kind: GammaCorruptionKind;
-}
+export type GammaCorruption = ListCorruption<GammaCorruptionKind>;
 
 export interface GammaStats {
   requests: number;
@@ -48,24 +46,16 @@ export interface GammaStats {
   faults: FaultCounts;
 }
 
-export interface GammaServerOptions {
+export interface GammaServerOptions extends ListServerOptions<GammaCorruptionKind> {
   dataset: Dataset;
-  /** Condition ids Gamma leaves out, besides those the dataset's list coverage omits. */
-  hidden?: Iterable<string>;
-  faults?: FaultOptions;
-  corruptions?: GammaCorruption[];
   /** Largest offset the deprecated `/markets` serves. */
   maxOffset?: number;
 }
 
-export interface GammaServer {
+export interface GammaServer extends ListServerControls<GammaCorruptionKind> {
   /** Base URL (the sync appends /markets/keyset). */
   url: string;
   stats: GammaStats;
-  setFaults(faults: FaultOptions): void;
-  setHidden(conditionIds: Iterable<string>): void;
-  setCorruptions(corruptions: GammaCorruption[]): void;
-  close(): Promise<void>;
 }
 
 /** Gamma's numeric market id of the dataset's market at `index`. */
@@ -150,22 +140,14 @@ function parseLimit(v: string | null): number {
 export async function startGammaServer(opts: GammaServerOptions): Promise<GammaServer> {
   const ds = opts.dataset;
   const maxOffset = opts.maxOffset ?? GAMMA_DEFAULT_MAX_OFFSET;
-  const faults = new FaultInjector(opts.faults ?? {});
-  let hidden = new Set(opts.hidden ?? []);
-  let corruptions = new Map((opts.corruptions ?? []).map((c) => [c.conditionId, c.kind]));
-  const stats: GammaStats = { requests: 0, pages: 0, marketsReturned: 0, badRequests: 0, offsetRequests: 0, faults: faults.counts };
-
-  const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-    res.end(text);
-  };
+  const list = new ListServing<GammaCorruptionKind>(opts);
+  const stats: GammaStats = { requests: 0, pages: 0, marketsReturned: 0, badRequests: 0, offsetRequests: 0, faults: list.faults.counts };
 
   /** Dataset indexes Gamma lists for a `closed` filter, in id order. */
   const listed = (closed: boolean): number[] => {
     const out: number[] = [];
     ds.markets.forEach((m, i) => {
-      if (m.closed === closed && !hidden.has(m.conditionId) && listKnows(ds, 'gamma', m.conditionId)) out.push(i);
+      if (m.closed === closed && !list.isHidden(m.conditionId) && listKnows(ds, 'gamma', m.conditionId)) out.push(i);
     });
     return out;
   };
@@ -176,7 +158,7 @@ export async function startGammaServer(opts: GammaServerOptions): Promise<GammaS
     return indexes.map((i) => {
       const m = ds.markets[i]!;
       const row = gammaMarket(m, i, listTokens(ds, 'gamma', m));
-      const kind = corruptions.get(m.conditionId);
+      const kind = list.corruptionOf(m.conditionId);
       if (kind) corrupt(row, kind);
       return row;
     });
@@ -204,7 +186,7 @@ export async function startGammaServer(opts: GammaServerOptions): Promise<GammaS
     const offset = Number(url.searchParams.get('offset') ?? 0);
     if (!Number.isInteger(offset) || offset < 0) throw new BadRequest(`invalid offset: ${url.searchParams.get('offset')}`);
     if (offset > maxOffset) throw new BadRequest('offset too large, use /markets/keyset for deeper pagination');
-    json(res, 200, rows(listed(closed).slice(offset, offset + limit)), {
+    sendJson(res, 200, rows(listed(closed).slice(offset, offset + limit)), {
       deprecation: 'true',
       sunset: 'Fri, 01 May 2026 00:00:00 GMT',
       warning: '299 - "use /markets/keyset"',
@@ -215,39 +197,18 @@ export async function startGammaServer(opts: GammaServerOptions): Promise<GammaS
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/$/, '');
     try {
-      if (req.method === 'GET' && path === '/markets/keyset') json(res, 200, keyset(url));
+      if (req.method === 'GET' && path === '/markets/keyset') sendJson(res, 200, keyset(url));
       else if (req.method === 'GET' && path === '/markets') legacy(url, res);
       else {
         stats.badRequests++;
-        json(res, 404, { type: 'not found', error: 'not found' });
+        sendJson(res, 404, { type: 'not found', error: 'not found' });
       }
     } catch (e) {
       if (!(e instanceof BadRequest)) throw e;
       stats.badRequests++;
-      json(res, 422, { type: 'validation error', error: e.message });
+      sendJson(res, 422, { type: 'validation error', error: e.message });
     }
   };
 
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    stats.requests++;
-    void faults.intercept(req, res).then(
-      (consumed) => {
-        if (!consumed) answer(req, res);
-      },
-      () => res.destroy(),
-    );
-  };
-  const http = await listen(handler, () => faults.releaseHanging());
-  return {
-    url: http.origin,
-    stats,
-    setFaults: (f) => faults.set(f),
-    setHidden: (ids) => {
-      hidden = new Set(ids);
-    },
-    setCorruptions: (list) => {
-      corruptions = new Map(list.map((c) => [c.conditionId, c.kind]));
-    },
-    close: () => http.close(),
-  };
+  return { ...(await list.serve(stats, answer)), stats };
 }

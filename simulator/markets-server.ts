@@ -9,7 +9,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dataset, SimMarket, SimToken } from './dataset.ts';
-import { FaultInjector, listen, type FaultCounts, type FaultOptions } from './faults.ts';
+import type { FaultCounts } from './faults.ts';
+import { ListServing, sendJson, type ListCorruption, type ListServerControls, type ListServerOptions } from './list-server.ts';
 import { listKnows, listTokens } from './market-lists.ts';
 
 export const MARKETS_PAGE_SIZE = 1000;
@@ -18,10 +19,7 @@ export const END_CURSOR = 'LTE=';
 
 export type MarketCorruptionKind = 'tokens-not-array' | 'token-id-not-numeric' | 'missing-condition-id' | 'bad-condition-id';
 
-export interface MarketCorruption {
-  conditionId: string;
-  kind: MarketCorruptionKind;
-}
+export type MarketCorruption = ListCorruption<MarketCorruptionKind>;
 
 export interface MarketsStats {
   requests: number;
@@ -33,23 +31,15 @@ export interface MarketsStats {
   faults: FaultCounts;
 }
 
-export interface MarketsServerOptions {
+export interface MarketsServerOptions extends ListServerOptions<MarketCorruptionKind> {
   dataset: Dataset;
-  /** Condition ids the list leaves out, besides those the dataset's list coverage omits. */
-  hidden?: Iterable<string>;
-  faults?: FaultOptions;
-  corruptions?: MarketCorruption[];
   pageSize?: number;
 }
 
-export interface MarketsServer {
+export interface MarketsServer extends ListServerControls<MarketCorruptionKind> {
   /** Base URL (the sync appends /markets). */
   url: string;
   stats: MarketsStats;
-  setFaults(faults: FaultOptions): void;
-  setHidden(conditionIds: Iterable<string>): void;
-  setCorruptions(corruptions: MarketCorruption[]): void;
-  close(): Promise<void>;
 }
 
 export function encodeCursor(offset: number): string {
@@ -124,66 +114,37 @@ function corrupt(row: Record<string, unknown>, kind: MarketCorruptionKind): void
 export async function startMarketsServer(opts: MarketsServerOptions): Promise<MarketsServer> {
   const ds = opts.dataset;
   const pageSize = opts.pageSize ?? MARKETS_PAGE_SIZE;
-  const faults = new FaultInjector(opts.faults ?? {});
-  let hidden = new Set(opts.hidden ?? []);
-  let corruptions = new Map((opts.corruptions ?? []).map((c) => [c.conditionId, c.kind]));
-  const stats: MarketsStats = { requests: 0, pages: 0, marketsReturned: 0, badRequests: 0, faults: faults.counts };
-
-  const json = (res: ServerResponse, status: number, body: unknown): void => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  };
+  const list = new ListServing<MarketCorruptionKind>(opts);
+  const stats: MarketsStats = { requests: 0, pages: 0, marketsReturned: 0, badRequests: 0, faults: list.faults.counts };
 
   const answer = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' || url.pathname.replace(/\/$/, '') !== '/markets') {
       stats.badRequests++;
-      json(res, 404, { error: 'not found' });
+      sendJson(res, 404, { error: 'not found' });
       return;
     }
     const cursor = url.searchParams.get('next_cursor') ?? START_CURSOR;
     const offset = decodeCursor(cursor);
     if (offset === null || offset < -1) {
       stats.badRequests++;
-      json(res, 400, { error: 'invalid next_cursor' });
+      sendJson(res, 400, { error: 'invalid next_cursor' });
       return;
     }
     const visible =
-      hidden.size === 0 && !ds.lists ? ds.markets : ds.markets.filter((m) => !hidden.has(m.conditionId) && listKnows(ds, 'clob', m.conditionId));
+      !list.hidesAny && !ds.lists ? ds.markets : ds.markets.filter((m) => !list.isHidden(m.conditionId) && listKnows(ds, 'clob', m.conditionId));
     const slice = offset < 0 ? [] : visible.slice(offset, offset + pageSize);
     const next = offset < 0 || offset + pageSize >= visible.length ? END_CURSOR : encodeCursor(offset + pageSize);
     const data = slice.map((m) => {
       const row = clobMarket(m, listTokens(ds, 'clob', m));
-      const kind = corruptions.get(m.conditionId);
+      const kind = list.corruptionOf(m.conditionId);
       if (kind) corrupt(row, kind);
       return row;
     });
     stats.pages++;
     stats.marketsReturned += data.length;
-    json(res, 200, { limit: pageSize, count: data.length, next_cursor: next, data });
+    sendJson(res, 200, { limit: pageSize, count: data.length, next_cursor: next, data });
   };
 
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    stats.requests++;
-    void faults.intercept(req, res).then(
-      (consumed) => {
-        if (!consumed) answer(req, res);
-      },
-      () => res.destroy(),
-    );
-  };
-  const http = await listen(handler, () => faults.releaseHanging());
-  return {
-    url: http.origin,
-    stats,
-    setFaults: (f) => faults.set(f),
-    setHidden: (ids) => {
-      hidden = new Set(ids);
-    },
-    setCorruptions: (list) => {
-      corruptions = new Map(list.map((c) => [c.conditionId, c.kind]));
-    },
-    close: () => http.close(),
-  };
+  return { ...(await list.serve(stats, answer)), stats };
 }

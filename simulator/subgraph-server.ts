@@ -4,12 +4,11 @@
  * schema the sync uses, with graph-node's rules (see subgraph-query.ts), over
  * a live Dataset. Faults, rate limits and lying rows on demand.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError, GraphQLScalarType, Kind, type DocumentNode, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { useCompiledExecution } from './compiled-execution.ts';
 import { V1_START, type Dataset, type SimFill } from './dataset.ts';
-import { FaultInjector, listen, type FaultCounts, type FaultOptions } from './faults.ts';
+import { FaultInjector, listenBehindFaults, type FaultCounts, type FaultOptions } from './faults.ts';
 import { Rng } from './rng.ts';
 import {
   DatasetIndex,
@@ -318,16 +317,7 @@ export async function startSubgraphServer(opts: SubgraphServerOptions): Promise<
     plugins: [statsPlugin, useCompiledExecution()],
   });
 
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    stats.requests++;
-    void faults.intercept(req, res).then(
-      (consumed) => {
-        if (!consumed) void yoga(req, res);
-      },
-      () => res.destroy(),
-    );
-  };
-  const http = await listen(handler, () => faults.releaseHanging());
+  const http = await listenBehindFaults(faults, (req, res) => void yoga(req, res), () => stats.requests++);
 
   return {
     url: http.origin + path,
