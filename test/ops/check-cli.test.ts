@@ -33,7 +33,7 @@ describe('npm run check (the CLI)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`chain genesis ${GENESIS}, watermark ${WATERMARK} (--to-block)`);
-    for (const name of ['duplicates', 'ids', 'date-ranges', 'v1-v2-seam', 'chain-coverage', 'unmapped', 'daily-volume', 'rejects', 'token-conflicts', 'mapping-count']) {
+    for (const name of ['duplicates', 'ids', 'date-ranges', 'v1-v2-seam', 'chain-coverage', 'unmapped', 'daily-volume', 'rejects', 'token-conflicts', 'resolutions', 'mapping-count']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${name} +PASS  `, 'm'));
     }
     expect(r.stdout.trimEnd()).toMatch(/all checks passed$/);

@@ -7,7 +7,7 @@ import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { runChecks, type QualityInputs, type QualityReport } from '#shared/ops/quality/run.ts';
 import { formatReport } from '#shared/ops/quality/format.ts';
 import type { CheckName } from '#shared/ops/quality/types.ts';
-import { END, FILL_TIMES, GENESIS, PAGE_BLOCKS, SEAM, SPARE_TOKEN, STEP, TOKENS, UNKNOWN_TOKEN, WATERMARK, fillAt, insert, mutate, seedClean, tokenClaim } from './support/fixture.ts';
+import { CONDITIONS, END, FILL_TIMES, GENESIS, PAGE_BLOCKS, SEAM, SPARE_TOKEN, STEP, TOKENS, UNKNOWN_TOKEN, WATERMARK, fillAt, insert, mutate, seedClean, tokenClaim } from './support/fixture.ts';
 
 /** Checks on a real engine: a clean warehouse passes, and each injected defect fails exactly the check that guards against it. */
 let client: ClickHouseClient;
@@ -44,6 +44,7 @@ describe('npm run check, the checks', () => {
       ['daily-volume', 'pass'],
       ['rejects', 'pass'],
       ['token-conflicts', 'pass'],
+      ['resolutions', 'pass'],
       ['mapping-count', 'pass'],
     ]);
     expect(r.ok).toBe(true);
@@ -161,6 +162,16 @@ describe('npm run check, the checks', () => {
     const r = await check(db);
     expect(failing(r)).toEqual(['token-conflicts']);
     expect(result(r, 'token-conflicts').details).toMatchObject({ conflicts: 1, examples: [{ token_id: TOKENS[0], conditionDiffers: true, outcomeDiffers: false }] });
+  });
+
+  it('fail "resolutions" when a CLOB winner flag contradicts the payouts on chain', async () => {
+    const db = await cleanDb();
+    expect(result(await check(db), 'resolutions')).toMatchObject({ status: 'pass', details: { compared: 2, disagreements: 0 } });
+    // The list now calls the losing outcome a winner too.
+    await insert(client, `${db}.token_claims`, [tokenClaim(TOKENS[1]!, 'clob', CONDITIONS[0]!, 1, true)]);
+    const r = await check(db);
+    expect(failing(r)).toEqual(['resolutions']);
+    expect(result(r, 'resolutions').details).toMatchObject({ compared: 2, disagreements: 1, examples: [{ token_id: TOKENS[1], outcome_index: 1, clob_winner: true, payout_numerators: ['1', '0'] }] });
   });
 
   it('fail "ids" on an empty or malformed id, and warn on rejects by reason', async () => {

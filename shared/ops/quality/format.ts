@@ -34,6 +34,9 @@ function exampleLines(c: CheckResult): string[] {
     case 'token-conflicts':
       list('tokens', d.examples);
       break;
+    case 'resolutions':
+      list('CLOB winner flags against the chain', d.examples);
+      break;
     default:
       break;
   }

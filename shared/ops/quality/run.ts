@@ -6,6 +6,7 @@ import { checkDuplicates } from './duplicates.ts';
 import { checkIds } from './ids.ts';
 import { checkMappingCount, type SnapshotTaker } from './mapping-count.ts';
 import { checkRejects } from './rejects.ts';
+import { checkResolutions } from './resolutions.ts';
 import { checkSeam } from './seam.ts';
 import { checked, isoOf, one, unixOf, type Checked } from './sql.ts';
 import { checkTokenConflicts } from './conflicts.ts';
@@ -72,6 +73,7 @@ export async function runChecks(target: QualityTarget, inputs: QualityInputs): P
     'daily-volume': () => checkDailyVolume(w, { newestFill: newest, days: t.dailyVolumeDays, maxDrop: t.maxDailyDrop, minPrevious: t.minDailyFillsForDrop }),
     rejects: () => checkRejects(w, t.examples),
     'token-conflicts': () => checkTokenConflicts(w, t.examples),
+    resolutions: () => checkResolutions(w, t.examples),
     'mapping-count': () => checkMappingCount(w, inputs.record),
   };
   const results: CheckResult[] = [];

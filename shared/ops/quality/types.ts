@@ -11,6 +11,7 @@ export const CHECK_NAMES = [
   'daily-volume',
   'rejects',
   'token-conflicts',
+  'resolutions',
   'mapping-count',
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];

@@ -65,15 +65,23 @@ export async function insert(client: ClickHouseClient, table: string, values: ob
   await client.insert({ table, values, format: 'JSONEachRow' });
 }
 
-export function tokenClaim(token: string, source: string, condition: string, outcome: number | null) {
-  return { token_id: token, source, condition_id: condition, outcome_index: outcome, outcome: outcome === null ? '' : outcome === 0 ? 'Yes' : 'No', complement_id: '', winner: null, exchange: '', block_number: 0, staged_object: `staged/fixture/${source}` };
+export function tokenClaim(token: string, source: string, condition: string, outcome: number | null, winner: boolean | null = null) {
+  return { token_id: token, source, condition_id: condition, outcome_index: outcome, outcome: outcome === null ? '' : outcome === 0 ? 'Yes' : 'No', complement_id: '', winner, exchange: '', block_number: 0, staged_object: `staged/fixture/${source}` };
 }
+
+/** CONDITIONS[0] resolved to its first outcome (the CLOB list flags token 0 the winner); CONDITIONS[1] open. */
+export const RESOLVED_AT = Date.UTC(2026, 4, 1) / 1000;
+const conditionRows = () => [
+  { condition_id: CONDITIONS[0], oracle: hex(0xee, 20), question_id: hex(0xd0, 32), outcome_slot_count: 2, payout_numerators: ['1', '0'], payout_denominator: '1', resolved_at: RESOLVED_AT, block_number: 1, log_index: 0, transaction_hash: hex(0xf0, 32), staged_object: 'staged/fixture/v2' },
+  { condition_id: CONDITIONS[1], oracle: hex(0xee, 20), question_id: hex(0xd1, 32), outcome_slot_count: 2, payout_numerators: [], payout_denominator: '0', resolved_at: null, block_number: 1, log_index: 1, transaction_hash: hex(0xf1, 32), staged_object: 'staged/fixture/v2' },
+];
 
 /** Migrates `db` and fills it with the clean warehouse. */
 export async function seedClean(client: ClickHouseClient, db: string): Promise<void> {
   await migrate(client, db);
   await insert(client, `${db}.fills`, FILL_TIMES.map((_, k) => fillAt(k)));
-  const claims = TOKENS.flatMap((token, i) => [tokenClaim(token, 'registry', CONDITIONS[i >> 1]!, i & 1), tokenClaim(token, 'clob', CONDITIONS[i >> 1]!, i & 1)]);
+  const winner = (i: number) => (i < 2 ? i === 0 : null);
+  const claims = TOKENS.flatMap((token, i) => [tokenClaim(token, 'registry', CONDITIONS[i >> 1]!, i & 1), tokenClaim(token, 'clob', CONDITIONS[i >> 1]!, i & 1, winner(i))]);
   claims.push(tokenClaim(SPARE_TOKEN, 'registry', hex(0xc3, 32), 0));
   await insert(client, `${db}.token_claims`, claims);
   await insert(
@@ -81,6 +89,7 @@ export async function seedClean(client: ClickHouseClient, db: string): Promise<v
     `${db}.markets`,
     CONDITIONS.map((c, i) => ({ condition_id: c, question_id: hex(0xd0 + i, 32), question: `Question ${i}?`, slug: `question-${i}`, end_date: null, closed: false, neg_risk: false, neg_risk_market_id: '', staged_object: 'staged/fixture/markets' })),
   );
+  await insert(client, `${db}.conditions`, conditionRows());
   const pages: { from_block: string; to_block: string; staged_object: string }[] = [];
   for (let from = GENESIS; from <= WATERMARK; from += PAGE_BLOCKS) {
     pages.push({ from_block: from.toString(), to_block: (from + PAGE_BLOCKS - 1n).toString(), staged_object: 'staged/fixture/v2' });
