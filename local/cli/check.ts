@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, readSettings } from '#shared/config.ts';
-import { V2_GENESIS_BLOCK } from '#shared/sources/chain/abi.ts';
+import { genesisFromSettings } from '#shared/sources/chain/from-settings.ts';
 import { errorText } from '#shared/ops/status.ts';
 import { deployedTarget } from '#shared/ops/target.ts';
 import { formatReport } from '#shared/ops/quality/format.ts';
@@ -52,7 +52,7 @@ const program = new Command('check')
   .option('--simulated', 'check the database of `npm run sync -- --simulated`')
   .option('--json', 'print the report as JSON')
   .option('--stage <stage>', "read the chain watermark from a deployed stage's state (AWS credentials from the environment)")
-  .option('--from-block <n>', 'first block chain coverage must start at (default CHAIN_GENESIS_BLOCK, else the V2 genesis)', block)
+  .option('--from-block <n>', 'first block chain coverage must start at (default: where the chain source starts, CHAIN_GENESIS_BLOCK or the V1/V2 exchange genesis)', block)
   .option('--to-block <n>', 'last block chain coverage must reach (default the chain watermark from the state)', block)
   .option('--no-state', 'do not open the local state for the chain watermark')
   .option('--no-record', 'compare the mapping count with the last snapshot without recording one (read-only)')
@@ -89,7 +89,9 @@ async function chainWatermark(flags: CheckFlags): Promise<{ watermark: bigint | 
 
 async function main(flags: CheckFlags): Promise<void> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-  const genesis = flags.fromBlock ?? BigInt(readSettings(['CHAIN_GENESIS_BLOCK']).CHAIN_GENESIS_BLOCK ?? V2_GENESIS_BLOCK);
+  // genesisFromSettings reads only these three; the other fields of its settings type do not matter here.
+  const chain = readSettings(['CHAIN_GENESIS_BLOCK', 'CHAIN_V1_FILLS', 'CHAIN_EXCHANGES']);
+  const genesis = flags.fromBlock ?? genesisFromSettings({ ...chain, POLYGON_RPC_URL: '', CHAIN_CONFIRMATIONS: 0, CHAIN_USE_FINALIZED: true, SOURCE_TIMEOUT_MS: 0, SOURCE_MAX_RETRIES: 0 });
   const { watermark, from } = await chainWatermark(flags);
   const warehouse = localWarehouse(dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data'));
   try {
