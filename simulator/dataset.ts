@@ -17,6 +17,7 @@
  */
 import type { Hex } from 'viem';
 import { outcomeTokenIds } from '#shared/model/ctf-ids.ts';
+import { CTF_EXCHANGE_V1, NEG_RISK_EXCHANGE_V1, USDC_E, WRAPPED_COLLATERAL } from '#shared/sources/chain/events/addresses.ts';
 import { Rng, mixSeed } from './rng.ts';
 import { applyListCoverage, type ListCoverage, type ListCoverageOptions } from './market-lists.ts';
 
@@ -115,13 +116,9 @@ export const V1_START = Date.UTC(2022, 10, 21) / 1000;
 export const V1_DEFAULT_END = Date.UTC(2026, 3, 28, 11, 0, 0) / 1000;
 /** The orderbook subgraph's last fill: 2026-04-28T11:00:40Z. */
 export const V1_LAST_FILL = Date.UTC(2026, 3, 28, 11, 0, 40) / 1000;
-export const CTF_EXCHANGE = '0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e';
-export const NEG_RISK_EXCHANGE = '0xc5d563a36ae78145c45a50134d48a1215220f80a';
+/** The V1 exchanges the fills take place on; USDC.e and WrappedCollateral are the collateral of plain and neg-risk markets' positions. */
+export { CTF_EXCHANGE_V1 as CTF_EXCHANGE, NEG_RISK_EXCHANGE_V1 as NEG_RISK_EXCHANGE, USDC_E, WRAPPED_COLLATERAL };
 export const USDC_ASSET_ID = '0';
-/** Collateral of plain markets' positions (USDC.e on Polygon). */
-export const USDC_E = '0x2791Bca1f2de4661ED88A30C99A7a9449Aa84174';
-/** Collateral of neg-risk markets' positions: the NegRiskAdapter's WrappedCollateral. */
-export const WRAPPED_COLLATERAL = '0x3A3BD7bb9528E159577F7C2e685CC81A765002E2';
 
 const SUBJECTS = [
   'Bitcoin', 'Ethereum', 'the Fed', 'Trump', 'Biden', 'Harris', 'SpaceX', 'OpenAI', 'Apple', 'Tesla',
@@ -297,7 +294,7 @@ function emitFills(ctx: EmitContext): BurstInfo | null {
     const tx = idBuf.toString('latin1', 0, 66);
     const takerIndex = walletIndex();
     const takerWallet = walletPool[takerIndex]!;
-    const exchange = market.negRisk ? NEG_RISK_EXCHANGE : CTF_EXCHANGE;
+    const exchange = market.negRisk ? NEG_RISK_EXCHANGE_V1 : CTF_EXCHANGE_V1;
     for (let k = 0; k < size; k++) {
       const ownOrder = size > 1 && k === size - 1;
       let makerIndex = ownOrder ? takerIndex : walletIndex();

@@ -4,6 +4,7 @@
  * schema the sync uses, with graph-node's rules (see subgraph-query.ts), over
  * a live Dataset. Faults, rate limits and lying rows on demand.
  */
+import { V1_GENESIS_BLOCK } from '#shared/sources/chain/events/addresses.ts';
 import { GraphQLError, GraphQLScalarType, Kind, type DocumentNode, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { useCompiledExecution } from './compiled-execution.ts';
@@ -85,7 +86,6 @@ export interface SubgraphServer {
 }
 
 export const DEFAULT_SUBGRAPH_PATH = '/api/public/project_sim/subgraphs/orderbook-subgraph/0.0.1/gn';
-const V1_GENESIS_BLOCK = 33_605_403;
 
 // ---------------------------------------------------------------- schema
 
@@ -227,7 +227,7 @@ export async function startSubgraphServer(opts: SubgraphServerOptions): Promise<
   const meta = (): unknown => {
     index.refresh();
     const ts = head.timestamp ?? index.headTimestamp() ?? V1_START;
-    const number = head.number ?? V1_GENESIS_BLOCK + Math.max(0, Math.floor((ts - V1_START) / 2)) + ds.version;
+    const number = head.number ?? Number(V1_GENESIS_BLOCK) + Math.max(0, Math.floor((ts - V1_START) / 2)) + ds.version;
     return {
       block: { number, timestamp: ts, hash: blockHash(number), parentHash: blockHash(number - 1) },
       deployment: 'QmSimulatedPolymarketOrderbookSubgraph0000000000000',

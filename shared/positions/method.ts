@@ -1,4 +1,5 @@
-import { CONDITIONAL_TOKENS, DEFAULT_SKIP_RULES, NEG_RISK_ADAPTER, USDC_E, WRAPPED_COLLATERAL, type SkipRules } from './contracts.ts';
+import { CONDITIONAL_TOKENS, NEG_RISK_ADAPTER, USDC_E, WRAPPED_COLLATERAL } from '../sources/chain/events/addresses.ts';
+import { DEFAULT_SKIP_RULES, type SkipRules } from './contracts.ts';
 import {
   activityEvent,
   compareChainPoints,

@@ -3,7 +3,7 @@ import type { ActivityKind } from '../model/ledger.ts';
 import { activityEvent, fillEvent, type PositionEvent } from './events.ts';
 import type { ConditionSource, QuestionSource } from './lookups.ts';
 import type { PositionRow } from './method.ts';
-import { PROTOCOL_V2_EXCHANGE } from '../sources/chain/events/protocol-v2.ts';
+import { PROTOCOL_V2_EXCHANGE } from '../sources/chain/events/addresses.ts';
 
 /**
  * The reads and writes of the positions refresh. Every statement names

@@ -6,7 +6,7 @@ import { readStagedLines } from '../staging/codec.ts';
 import { REFRESHED_TABLES, STAGED_TABLES, type StagedTable } from '../model/staged.ts';
 import { FILL_FIELDS } from '../staging/fill-line.ts';
 import { assertIdentifier } from './schema.ts';
-import { V1_EXCHANGES } from '../sources/chain/abi.ts';
+import { V1_EXCHANGES } from '../sources/chain/events/addresses.ts';
 
 export interface StagedLoadResult {
   /** Rows the object held, per table. */

@@ -1,40 +1,17 @@
 import { keccak256, toBytes, type Address } from 'viem';
 
 /**
- * Where the world's fakes live and who its fixed actors are. The contract
- * addresses are Polygon's real ones (stated here on their own, not imported
- * from the reader, so a wrong constant on either side shows up as a
- * mismatch); every address is lower-case, as logs are compared.
+ * Who the world's fixed actors are, besides the real contracts its fakes
+ * stand in for (those live in #shared/sources/chain/events/addresses.ts; the
+ * tests check them against their own constants). Every address lower-case,
+ * as logs are compared.
  */
-
-/** V1 CTF Exchange (Polymarket/ctf-exchange README, Polygon). */
-export const CTF_EXCHANGE_V1: Address = '0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e';
-/** V1 NegRisk CTF Exchange. */
-export const NEG_RISK_EXCHANGE_V1: Address = '0xc5d563a36ae78145c45a50134d48a1215220f80a';
-/** CTF Exchange V2 (Polymarket/ctf-exchange-v2 README, deployed contracts). */
-export const CTF_EXCHANGE_V2: Address = '0xe111180000d2663c0091e4f400237545b87b996b';
-/** NegRisk CTF Exchange V2. */
-export const NEG_RISK_EXCHANGE_V2: Address = '0xe2222d279d744050d28e00520010520000310f59';
-/** Gnosis ConditionalTokens, Polymarket's deployment. */
-export const CONDITIONAL_TOKENS: Address = '0x4d97dcd97ec945f40cf65f87097ace5ea0476045';
-/** Polymarket's NegRiskAdapter. */
-export const NEG_RISK_ADAPTER: Address = '0xd91e80cf2e7be2e162c6513ced06f1dd0da35296';
-/** USDC.e: the CTF collateral of standard markets (V2 adapters unwrap pUSD into it). */
-export const USDC_E: Address = '0x2791bca1f2de4661ed88a30c99a7a9449aa84174';
-/** WrappedCollateral (NegRiskAdapter.wcol): the CTF collateral of every NegRisk position. */
-export const WRAPPED_COLLATERAL: Address = '0x3a3bd7bb9528e159577f7c2e685cc81a765002e2';
-
-export const ZERO_ADDRESS: Address = '0x0000000000000000000000000000000000000000';
-export const ZERO_BYTES32 = `0x${'0'.repeat(64)}` as const;
 
 /**
  * NegRiskAdapter.NO_TOKEN_BURN_ADDRESS = address(bytes20(bytes32(keccak256("NO_TOKEN_BURN_ADDRESS")))):
  * the first 20 bytes of the hash (Polymarket/neg-risk-ctf-adapter src/NegRiskAdapter.sol).
  */
 export const NO_TOKEN_BURN_ADDRESS = keccak256(toBytes('NO_TOKEN_BURN_ADDRESS')).slice(0, 42).toLowerCase() as Address;
-
-/** The V1 CTF Exchange's first block: where the world starts. */
-export const V1_START_BLOCK = 33_605_403n;
 
 /**
  * The collateral adapters V2 routes pUSD splits, merges, redemptions and

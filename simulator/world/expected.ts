@@ -2,7 +2,7 @@ import type { Address, Hex } from 'viem';
 import { conditionIdOf, outcomeTokenIds } from '#shared/model/ctf-ids.ts';
 import { deriveMakerView, type FillRow } from '#shared/model/fill.ts';
 import type { ActivityKind, ActivityRow, ConditionRow, NegRiskQuestionRow, TokenClaimRow } from '#shared/model/ledger.ts';
-import { CTF_EXCHANGE_V1, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, USDC_E, WRAPPED_COLLATERAL } from './addresses.ts';
+import { CTF_EXCHANGE_V1, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, USDC_E, WRAPPED_COLLATERAL } from '#shared/sources/chain/events/addresses.ts';
 import type { WorldLog } from './logs.ts';
 import type { EmittedTx } from './writer.ts';
 

@@ -3,7 +3,8 @@ import { startEvmNode, type EvmNode } from '#simulator/chain/node.ts';
 import { V1_LAST_FILL, V1_START, type Dataset, type SimMarket } from '#simulator/dataset.ts';
 import type { ListCoverageOptions } from '#simulator/market-lists.ts';
 import { Rng, mixSeed } from '#simulator/rng.ts';
-import { V1_START_BLOCK, WORLD_ADAPTERS, type WorldAdapters } from './addresses.ts';
+import { V1_GENESIS_BLOCK } from '#shared/sources/chain/events/addresses.ts';
+import { WORLD_ADAPTERS, type WorldAdapters } from './addresses.ts';
 import { runEra, type EraOptions } from './era.ts';
 import { expectedFrom, type ExpectedWorld } from './expected.ts';
 import { toSimMarket } from './markets.ts';
@@ -125,7 +126,7 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
   // The node's genesis is dated so that 33.6M one-second blocks still end before 2022-11-21.
   const node = await startEvmNode({ initialDate: new Date(Date.UTC(2021, 8, 1)), logTimestamps: opts.logTimestamps ?? false });
   try {
-    const writer = await ChainWriter.open(node, V1_START_BLOCK);
+    const writer = await ChainWriter.open(node, V1_GENESIS_BLOCK);
     const common = { fillsPerTransaction: opts.fillsPerTransaction ?? 40, maxEmptyBlocks: opts.maxEmptyBlocks ?? 12, minSlots: MIN_SLOTS };
     const era = (e: 'v1' | 'v2', size: EraSize): Pick<EraOptions, 'era' | 'fills' | 'activity' | 'standardMarkets' | 'negRiskMarkets'> => ({
       era: e, fills: size.fills, activity: size.activity, standardMarkets: size.markets, negRiskMarkets: size.negRiskMarkets,
@@ -140,7 +141,7 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
         return v1.showcase;
       },
     });
-    const v1: BlockRange = { fromBlock: Number(V1_START_BLOCK), toBlock: writer.head.number };
+    const v1: BlockRange = { fromBlock: Number(V1_GENESIS_BLOCK), toBlock: writer.head.number };
     await runEra(writer, s, {
       ...common, ...era('v2', { ...V2_DEFAULT, ...opts.v2 }), start: V1_LAST_FILL, end: V1_LAST_FILL + 30 * DAY, wallets: v2Wallets,
       resolveShare: 0.35, adapterShare: 0.7, firstBlockExact: false,
@@ -149,7 +150,7 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
     const eras = { v1, v2: { fromBlock: v1.toBlock + 1, toBlock: writer.head.number }, extensions: [] as BlockRange[] };
 
     const markets: SimMarket[] = [];
-    const chain = () => ({ firstBlock: Number(V1_START_BLOCK), head: { block: writer.head.number, timestamp: writer.head.timestamp } });
+    const chain = () => ({ firstBlock: Number(V1_GENESIS_BLOCK), head: { block: writer.head.number, timestamp: writer.head.timestamp } });
     let expected = expectedFrom(writer.txs, chain());
     let traps = countTraps(expected, { adapters: s.adapters, v2FirstBlock: eras.v2.fromBlock });
     let dataset: Dataset | undefined;
@@ -169,7 +170,7 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
       adapters: s.adapters,
       env: {
         POLYGON_RPC_URL: node.url,
-        CHAIN_GENESIS_BLOCK: String(V1_START_BLOCK),
+        CHAIN_GENESIS_BLOCK: String(V1_GENESIS_BLOCK),
         CHAIN_USE_FINALIZED: 'false',
         CHAIN_CONFIRMATIONS: '0',
         CHAIN_ADAPTERS: `${s.adapters.ctf},${s.adapters.negRisk}`,

@@ -7,9 +7,9 @@ import {
   NEG_RISK_ADAPTER,
   NEG_RISK_EXCHANGE_V1,
   USDC_E,
-  WORLD_ACTORS,
   WRAPPED_COLLATERAL,
-} from './addresses.ts';
+} from '#shared/sources/chain/events/addresses.ts';
+import { WORLD_ACTORS } from './addresses.ts';
 import type { WorldLog } from './logs.ts';
 import type { NegRiskEvent, WorldMarket, WorldState } from './state.ts';
 

@@ -1,9 +1,9 @@
 import type { FillRow } from '#shared/model/fill.ts';
 import type { Dataset, SimFill, SimMarket } from '#simulator/dataset.ts';
 import { applyListCoverage, type ListCoverageOptions } from '#simulator/market-lists.ts';
-import { CTF_EXCHANGE_V1, NEG_RISK_EXCHANGE_V1 } from './addresses.ts';
+import { V1_EXCHANGES } from '#shared/sources/chain/events/addresses.ts';
 
-const V1 = new Set<string>([CTF_EXCHANGE_V1, NEG_RISK_EXCHANGE_V1]);
+const V1 = new Set<string>(V1_EXCHANGES);
 
 /**
  * The V1 fills as the orderbook subgraph serves them. Its handler

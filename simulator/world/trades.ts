@@ -1,5 +1,6 @@
 import type { Address, Hex } from 'viem';
-import { CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, WORLD_ACTORS, ZERO_BYTES32 } from './addresses.ts';
+import { CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, ZERO_BYTES32 } from '#shared/sources/chain/events/addresses.ts';
+import { WORLD_ACTORS } from './addresses.ts';
 import { mergeLogs, splitLogs } from './flows.ts';
 import type { WorldLog } from './logs.ts';
 import { v1ExchangeOf } from './markets.ts';

@@ -2,7 +2,8 @@ import type { Address, Hex } from 'viem';
 import { outcomeTokenIds } from '#shared/model/ctf-ids.ts';
 import type { ActivityKind, ActivityRow } from '#shared/model/ledger.ts';
 import type { FillRow } from '#shared/model/fill.ts';
-import { CTF_EXCHANGE_V1, CTF_EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, NEG_RISK_EXCHANGE_V2, WRAPPED_COLLATERAL, type WorldAdapters } from './addresses.ts';
+import { NEG_RISK_ADAPTER, V1_EXCHANGES, V2_EXCHANGES, WRAPPED_COLLATERAL } from '#shared/sources/chain/events/addresses.ts';
+import type { WorldAdapters } from './addresses.ts';
 import type { ExpectedWorld } from './expected.ts';
 
 /**
@@ -54,8 +55,8 @@ export interface TrapCounts {
   lateQuestions: number;
 }
 
-const EXCHANGES = new Set<string>([CTF_EXCHANGE_V1, NEG_RISK_EXCHANGE_V1, CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2]);
-const V1_EXCHANGES = new Set<string>([CTF_EXCHANGE_V1, NEG_RISK_EXCHANGE_V1]);
+const EXCHANGES = new Set<string>([...V1_EXCHANGES, ...V2_EXCHANGES]);
+const V1 = new Set<string>(V1_EXCHANGES);
 
 const bump = <K>(m: Map<K, number>, k: K, by = 1): void => void m.set(k, (m.get(k) ?? 0) + by);
 const countIf = <T>(xs: readonly T[], p: (x: T) => boolean): number => xs.reduce((n, x) => n + (p(x) ? 1 : 0), 0);
@@ -188,8 +189,8 @@ export function countTraps(e: ExpectedWorld, o: { adapters: WorldAdapters; v2Fir
   const mark = (w: string, era: 'v1' | 'v2') => eraOf.set(w, (eraOf.get(w) ?? new Set()).add(era));
   const tokenEras = new Map<string, Set<boolean>>();
   for (const f of e.fills) {
-    mark(f.maker, V1_EXCHANGES.has(f.exchange) ? 'v1' : 'v2');
-    tokenEras.set(f.token_id, (tokenEras.get(f.token_id) ?? new Set()).add(V1_EXCHANGES.has(f.exchange)));
+    mark(f.maker, V1.has(f.exchange) ? 'v1' : 'v2');
+    tokenEras.set(f.token_id, (tokenEras.get(f.token_id) ?? new Set()).add(V1.has(f.exchange)));
   }
   for (const a of e.activity) if (!EXCHANGES.has(a.wallet) && a.wallet !== NEG_RISK_ADAPTER) mark(a.wallet, a.block_number >= o.v2FirstBlock ? 'v2' : 'v1');
   counts.bothEraWallets = countIf([...eraOf.values()], (s) => s.size === 2);

@@ -8,8 +8,8 @@ import {
   NEG_RISK_ADAPTER,
   NEG_RISK_EXCHANGE_V1,
   NEG_RISK_EXCHANGE_V2,
-  WORLD_ACTORS,
-} from './addresses.ts';
+} from '#shared/sources/chain/events/addresses.ts';
+import { WORLD_ACTORS } from './addresses.ts';
 import { encodeTransaction, topicOf, type WorldLog } from './logs.ts';
 
 /** A log as mined: what was asked for, and where it landed. */

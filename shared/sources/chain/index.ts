@@ -2,14 +2,15 @@ import { z } from 'zod';
 import type { StagedRecord } from '../../model/staged.ts';
 import { sourcePacer, type SourcePace } from '../pacing.ts';
 import type { PlanInput, Source, SourcePage, SourcePlan } from '../source.ts';
-import { V2_EXCHANGES, V2_GENESIS_BLOCK } from './abi.ts';
+import { V2_EXCHANGES, V2_GENESIS_BLOCK } from './events/addresses.ts';
 import { orderFilledCatalogue, type LogCatalogue } from './catalogue.ts';
 import { logBlockNumber, logBlockTimestamp, type RpcLog } from './decode.ts';
 import type { RpcFailure } from './errors.ts';
 import { cutShards, firstBlockAtOrAfter, sampleDensity, type ChainShardSpec, type SizingConfig } from './plan.ts';
 import { ChainRpc, RpcCallError, newStats, type ChainSourceEvent, type ChainSourceStats } from './rpc.ts';
 
-export { CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, ORDER_FILLED_EVENT, ORDER_FILLED_TOPIC, V2_EXCHANGES, V2_GENESIS_BLOCK } from './abi.ts';
+export { ORDER_FILLED_EVENT, ORDER_FILLED_TOPIC } from './abi.ts';
+export { CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, V2_EXCHANGES, V2_GENESIS_BLOCK } from './events/addresses.ts';
 export { decodeOrderFilledLog, type RpcLog } from './decode.ts';
 export { orderFilledCatalogue, type LogCatalogue } from './catalogue.ts';
 export { classifyRpcError, parseRetryAfter, type RpcFailure } from './errors.ts';

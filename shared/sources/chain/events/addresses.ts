@@ -1,17 +1,38 @@
 import type { Address } from 'viem';
 
 /**
- * Polygon contracts whose events the chain source reads, besides the V2
- * exchanges (../abi.ts). Sources: Polymarket/polymarket-subgraph networks.yaml
- * (matic: Exchange, NegRiskExchange, ConditionalTokens, NegRiskAdapter,
- * NegRiskWrappedCollateral, USDC) and Polymarket/neg-risk-ctf-adapter
- * addresses.json (137). All lower-case: logs are compared lower-case.
+ * The one home of the Polygon contracts the product reads (the chain source,
+ * the positions method, the simulated world). Sources: Polymarket/
+ * polymarket-subgraph networks.yaml (matic: Exchange, NegRiskExchange,
+ * ConditionalTokens, NegRiskAdapter, NegRiskWrappedCollateral, USDC),
+ * Polymarket/ctf-exchange README (V1 CTF Exchange), Polymarket/neg-risk-ctf-adapter
+ * addresses.json (137), and the V2 exchanges as Polymarket/ctf-exchange-v2's
+ * README and Polymarket's V2 order clients name them (their EIP-712 verifying
+ * contracts). All lower-case: logs and our tables are compared lower-case.
  */
 
 /** V1 CTF Exchange (from block 33,605,403). */
 export const CTF_EXCHANGE_V1: Address = '0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e';
 /** V1 NegRisk CTF Exchange (from block 50,505,492). */
 export const NEG_RISK_EXCHANGE_V1: Address = '0xc5d563a36ae78145c45a50134d48a1215220f80a';
+export const V1_EXCHANGES: readonly Address[] = [CTF_EXCHANGE_V1, NEG_RISK_EXCHANGE_V1];
+/** CTF Exchange V2 (from block 84,902,353). */
+export const CTF_EXCHANGE_V2: Address = '0xe111180000d2663c0091e4f400237545b87b996b';
+/** NegRisk CTF Exchange V2. */
+export const NEG_RISK_EXCHANGE_V2: Address = '0xe2222d279d744050d28e00520010520000310f59';
+export const V2_EXCHANGES: readonly Address[] = [CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2];
+/** First block of the V1 CTF Exchange: where reading V1 fills from the chain starts. */
+export const V1_GENESIS_BLOCK = 33_605_403n;
+/** First block of the V2 exchanges (CTF Exchange V2 deployment); nothing to read before it. */
+export const V2_GENESIS_BLOCK = 84_902_353n;
+
+/**
+ * Polymarket's "Protocol V2" exchange (polymarket-v2-external,
+ * src/exchange/Exchange.sol; deployment table in its README): its fills are
+ * read by ./protocol-v2.ts.
+ */
+export const PROTOCOL_V2_EXCHANGE: Address = '0xe3333700ca9d93003f00f0f71f8515005f6c00aa';
+
 /** Gnosis ConditionalTokens, Polymarket's deployment. */
 export const CONDITIONAL_TOKENS: Address = '0x4d97dcd97ec945f40cf65f87097ace5ea0476045';
 /** NegRiskAdapter (from block 50,505,403). */

@@ -1,9 +1,19 @@
 import { isAddress, type Address, type Hex } from 'viem';
 import type { StagedRecord } from '../../../model/staged.ts';
-import { CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, ORDER_FILLED_TOPIC } from '../abi.ts';
+import { ORDER_FILLED_TOPIC } from '../abi.ts';
 import { decodeOrderFilledLog, type RpcLog } from '../decode.ts';
 import { TOPICS } from './abi.ts';
-import { CONDITIONAL_TOKENS, CTF_EXCHANGE_V1, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, USDC_E, WRAPPED_COLLATERAL } from './addresses.ts';
+import {
+  CONDITIONAL_TOKENS,
+  CTF_EXCHANGE_V1,
+  CTF_EXCHANGE_V2,
+  NEG_RISK_ADAPTER,
+  NEG_RISK_EXCHANGE_V1,
+  NEG_RISK_EXCHANGE_V2,
+  PROTOCOL_V2_EXCHANGE,
+  USDC_E,
+  WRAPPED_COLLATERAL,
+} from './addresses.ts';
 import { adapterTransactions, attributeAdapters } from './attribution.ts';
 import {
   decodeConditionPreparationLog,
@@ -15,7 +25,7 @@ import {
 import { decodeV1OrderFilledLog, tokenRegisteredDecoder } from './exchange.ts';
 import { chainReject, type LogDecoder } from './log.ts';
 import { negRiskAdapterDecoders } from './neg-risk.ts';
-import { decodeProtocolV2OrderFilledLog, PROTOCOL_V2_EXCHANGE } from './protocol-v2.ts';
+import { decodeProtocolV2OrderFilledLog } from './protocol-v2.ts';
 
 export * from './abi.ts';
 export * from './addresses.ts';

@@ -1,19 +1,18 @@
 import { tokenClaimRowSchema } from '../../../model/ledger.ts';
 import type { StagedRecord } from '../../../model/staged.ts';
 import { decodeOrderFilledLog } from '../decode.ts';
+import { PROTOCOL_V2_EXCHANGE } from './addresses.ts';
 import { stageRow, type LogDecoder } from './log.ts';
 
-/**
- * Polymarket's "Protocol V2" exchange (polymarket-v2-external,
- * src/exchange/Exchange.sol; deployment table in its README). It emits the
- * V2 `OrderFilled` with the same topic0 as the CTF V2 exchanges, but its
- * `tokenId` is a PositionManager position id, not a CTF token id: docs/
- * position-ids.md lays it out as [module 8 | base hash 128 | arity 16 |
+/*
+ * Polymarket's "Protocol V2" exchange (PROTOCOL_V2_EXCHANGE; polymarket-v2-external,
+ * src/exchange/Exchange.sol) emits the V2 `OrderFilled` with the same topic0 as
+ * the CTF V2 exchanges, but its `tokenId` is a PositionManager position id, not
+ * a CTF token id: that repository's docs/position-ids.md lays it out as [module 8 | base hash 128 | arity 16 |
  * reserved 64 | resolution chain 16 | condition index 16 | outcome 8], high
  * bit first. The condition is the id with its low byte cleared; the outcome
  * is the low byte. Such a condition is Protocol V2's own, not a CTF condition.
  */
-export const PROTOCOL_V2_EXCHANGE = '0xe3333700ca9d93003f00f0f71f8515005f6c00aa';
 
 /** Bits 40..103 of a Protocol V2 position id are reserved and zero (Polymarket's clients classify ids this way). */
 const RESERVED_BITS = ((1n << 64n) - 1n) << 40n;
