@@ -1,5 +1,5 @@
 import { decodeEventLog, type Hex } from 'viem';
-import { deriveMakerView, fillRowSchema, type FillRow } from '../../model/fill.ts';
+import { deriveMakerView, fillRowSchema, type FillLegs, type FillRow } from '../../model/fill.ts';
 import { rejectRecord, type StagedRecord } from '../../model/staged.ts';
 import { ORDER_FILLED_EVENT } from './abi.ts';
 
@@ -34,6 +34,52 @@ export function logBlockNumber(log: RpcLog): bigint | null {
 export function logBlockTimestamp(log: RpcLog): number | null {
   const t = log.blockTimestamp;
   return typeof t === 'string' && HEX_QUANTITY.test(t) ? Number(BigInt(t)) : null;
+}
+
+/** Where a fill sits on chain, normalised (lower-case hex, numbers), and its block's time. */
+export interface FillPosition {
+  address: string;
+  transactionHash: string;
+  logIndex: number;
+  blockNumber: number;
+  timestamp: number;
+}
+
+/** What an `OrderFilled` of either era says of the order besides its legs. */
+export interface FilledOrder {
+  orderHash: string;
+  maker: string;
+  taker: string;
+  fee: bigint;
+}
+
+/**
+ * The `fills` row of one `OrderFilled` (V1 or V2), legs as given (asset id
+ * "0" is USDC) and the maker's view derived from them, or why the legs are
+ * not one USDC leg and one token leg. The id is `<tx hash>_<log index>` in
+ * both eras, so one fill read twice is one row.
+ */
+export function orderFilledRow(at: FillPosition, order: FilledOrder, legs: FillLegs): FillRow | string {
+  const view = deriveMakerView(legs);
+  if (typeof view === 'string') return `OrderFilled legs: ${view}`;
+  return {
+    fill_id: `${at.transactionHash}_${at.logIndex}`,
+    source: 'chain',
+    exchange: at.address,
+    block_number: at.blockNumber,
+    log_index: at.logIndex,
+    timestamp: at.timestamp,
+    transaction_hash: at.transactionHash,
+    order_hash: order.orderHash.toLowerCase(),
+    maker: order.maker.toLowerCase(),
+    taker: order.taker.toLowerCase(),
+    maker_asset_id: legs.makerAssetId,
+    taker_asset_id: legs.takerAssetId,
+    maker_amount_filled: legs.makerAmountFilled,
+    taker_amount_filled: legs.takerAmountFilled,
+    fee: order.fee.toString(),
+    ...view,
+  };
 }
 
 /**
@@ -78,29 +124,15 @@ export function decodeOrderFilledLog(log: RpcLog, timestamp: number | null): Sta
       makerAmountFilled: args.makerAmountFilled.toString(),
       takerAmountFilled: args.takerAmountFilled.toString(),
     };
-    const view = deriveMakerView(legs);
-    if (typeof view === 'string') return reject(`OrderFilled legs: ${view}`);
-
-    const txHash = log.transactionHash.toLowerCase();
-    const logIndex = Number(BigInt(log.logIndex));
-    const row: FillRow = {
-      fill_id: `${txHash}_${logIndex}`,
-      source: 'chain',
-      exchange: log.address.toLowerCase(),
-      block_number: Number(blockNumber),
-      log_index: logIndex,
+    const at = {
+      address: log.address.toLowerCase(),
+      transactionHash: log.transactionHash.toLowerCase(),
+      logIndex: Number(BigInt(log.logIndex)),
+      blockNumber: Number(blockNumber),
       timestamp,
-      transaction_hash: txHash,
-      order_hash: args.orderHash.toLowerCase(),
-      maker: args.maker.toLowerCase(),
-      taker: args.taker.toLowerCase(),
-      maker_asset_id: legs.makerAssetId,
-      taker_asset_id: legs.takerAssetId,
-      maker_amount_filled: legs.makerAmountFilled,
-      taker_amount_filled: legs.takerAmountFilled,
-      fee: args.fee.toString(),
-      ...view,
     };
+    const row = orderFilledRow(at, args, legs);
+    if (typeof row === 'string') return reject(row);
     const parsed = fillRowSchema.safeParse(row);
     if (!parsed.success) {
       return reject(`invalid fill row: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);

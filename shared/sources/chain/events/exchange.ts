@@ -1,7 +1,8 @@
 import type { Address, Hex } from 'viem';
 import { outcomeTokenId } from '../../../model/ctf-ids.ts';
-import { deriveMakerView, fillRowSchema, type FillRow } from '../../../model/fill.ts';
+import { fillRowSchema } from '../../../model/fill.ts';
 import { tokenClaimRowSchema, type TokenClaimRow } from '../../../model/ledger.ts';
+import { orderFilledRow } from '../decode.ts';
 import { TOKEN_REGISTERED_EVENT, V1_ORDER_FILLED_EVENT } from './abi.ts';
 import { chainReject, decodeArgs, guarded, logPosition, stageRow, validTimestamp, type LogDecoder } from './log.ts';
 
@@ -25,27 +26,8 @@ export const decodeV1OrderFilledLog: LogDecoder = (log, timestamp) =>
       makerAmountFilled: args.makerAmountFilled.toString(),
       takerAmountFilled: args.takerAmountFilled.toString(),
     };
-    const view = deriveMakerView(legs);
-    if (typeof view === 'string') return [chainReject(`OrderFilled legs: ${view}`, log)];
-
-    const row: FillRow = {
-      fill_id: `${pos.transactionHash}_${pos.logIndex}`,
-      source: 'chain',
-      exchange: pos.address,
-      block_number: pos.blockNumber,
-      log_index: pos.logIndex,
-      timestamp: time,
-      transaction_hash: pos.transactionHash,
-      order_hash: args.orderHash.toLowerCase(),
-      maker: args.maker.toLowerCase(),
-      taker: args.taker.toLowerCase(),
-      maker_asset_id: legs.makerAssetId,
-      taker_asset_id: legs.takerAssetId,
-      maker_amount_filled: legs.makerAmountFilled,
-      taker_amount_filled: legs.takerAmountFilled,
-      fee: args.fee.toString(),
-      ...view,
-    };
+    const row = orderFilledRow({ ...pos, timestamp: time }, args, legs);
+    if (typeof row === 'string') return [chainReject(row, log)];
     return [stageRow('fills', fillRowSchema, row, log)];
   });
 
