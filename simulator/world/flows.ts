@@ -1,12 +1,5 @@
 import type { Address, Hex } from 'viem';
-import {
-  CONDITIONAL_TOKENS,
-  NEG_RISK_ADAPTER,
-  USDC_E,
-  WRAPPED_COLLATERAL,
-  ZERO_ADDRESS,
-  ZERO_BYTES32,
-} from '#shared/sources/chain/events/addresses.ts';
+import { CONDITIONAL_TOKENS, NEG_RISK_ADAPTER, USDC_E, WRAPPED_COLLATERAL, ZERO_ADDRESS, ZERO_BYTES32 } from '#shared/sources/chain/events/addresses.ts';
 import { NO_TOKEN_BURN_ADDRESS } from './addresses.ts';
 import type { TransferBatchLog, TransferSingleLog, WorldLog } from './logs.ts';
 import type { NegRiskEvent, WorldMarket, WorldState } from './state.ts';

@@ -1,14 +1,7 @@
 import { encodeAbiParameters, keccak256, stringToHex, type Address, type Hex } from 'viem';
 import { conditionIdOf, outcomeTokenIds } from '#shared/model/ctf-ids.ts';
 import type { SimMarket } from '#simulator/dataset.ts';
-import {
-  CONDITIONAL_TOKENS,
-  CTF_EXCHANGE_V1,
-  NEG_RISK_ADAPTER,
-  NEG_RISK_EXCHANGE_V1,
-  USDC_E,
-  WRAPPED_COLLATERAL,
-} from '#shared/sources/chain/events/addresses.ts';
+import { CONDITIONAL_TOKENS, CTF_EXCHANGE_V1, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, USDC_E, WRAPPED_COLLATERAL } from '#shared/sources/chain/events/addresses.ts';
 import { WORLD_ACTORS } from './addresses.ts';
 import type { WorldLog } from './logs.ts';
 import type { NegRiskEvent, WorldMarket, WorldState } from './state.ts';

@@ -3,17 +3,7 @@ import type { StagedRecord } from '../../../model/staged.ts';
 import { ORDER_FILLED_TOPIC } from '../abi.ts';
 import { decodeOrderFilledLog, type RpcLog } from '../decode.ts';
 import { TOPICS } from './abi.ts';
-import {
-  CONDITIONAL_TOKENS,
-  CTF_EXCHANGE_V1,
-  CTF_EXCHANGE_V2,
-  NEG_RISK_ADAPTER,
-  NEG_RISK_EXCHANGE_V1,
-  NEG_RISK_EXCHANGE_V2,
-  PROTOCOL_V2_EXCHANGE,
-  USDC_E,
-  WRAPPED_COLLATERAL,
-} from './addresses.ts';
+import { CONDITIONAL_TOKENS, CTF_EXCHANGE_V1, CTF_EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, NEG_RISK_EXCHANGE_V2, PROTOCOL_V2_EXCHANGE, USDC_E, WRAPPED_COLLATERAL } from './addresses.ts';
 import { adapterTransactions, attributeAdapters } from './attribution.ts';
 import {
   decodeConditionPreparationLog,
