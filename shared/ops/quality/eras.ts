@@ -1,13 +1,13 @@
-import { V2_EXCHANGES } from '../../sources/chain/abi.ts';
+import { V1_EXCHANGES as V1, V2_EXCHANGES as V2 } from '../../sources/chain/events/addresses.ts';
 
 /**
  * Which exchange contracts make up each era, lower-case as `fills.exchange`
- * stores them. V1: CTF Exchange and NegRisk CTF Exchange (Polymarket's
- * contract list, docs.polymarket.com/resources/contract-addresses); V2: the
- * exchanges the chain source reads (shared/sources/chain/abi.ts).
+ * stores them (the project's address book, shared/sources/chain/events/addresses.ts).
+ * V2 here is the two CTF exchanges that replaced V1 on 2026-04-28; the
+ * Protocol V2 exchange trades other assets and is not part of the seam.
  */
-export const V1_EXCHANGES: readonly string[] = ['0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e', '0xc5d563a36ae78145c45a50134d48a1215220f80a'];
-export const V2_EXCHANGE_ADDRESSES: readonly string[] = V2_EXCHANGES.map((a) => a.toLowerCase());
+export const V1_EXCHANGES: readonly string[] = V1.map((a) => a.toLowerCase());
+export const V2_EXCHANGE_ADDRESSES: readonly string[] = V2.map((a) => a.toLowerCase());
 
 /**
  * SQL predicates over `fills`. A V1 fill came from a V1 exchange, or from the
