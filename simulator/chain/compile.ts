@@ -17,14 +17,16 @@ export interface CompiledContract {
 
 /** Compiles `<name>.sol` files of this folder (each holding contract `<name>`) in one solc-js run (the npm `solc` package: wasm, no download). */
 function compileSources<N extends string>(names: readonly N[]): Record<N, CompiledContract> {
-  const solc = require('solc') as { compile(input: string): string };
+  const solc = require('solc') as { compile(input: string, callbacks?: { import(path: string): { contents: string } }): string };
   const sources = Object.fromEntries(names.map((n) => [`${n}.sol`, { content: readFileSync(new URL(`./${n}.sol`, import.meta.url), 'utf8') }]));
   const input = {
     language: 'Solidity',
     sources,
     settings: { optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['abi', 'evm.deployedBytecode.object'] } } },
   };
-  const out = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
+  // A fake may import another of this folder (`import "./X.sol"`).
+  const findImport = (path: string) => ({ contents: readFileSync(new URL(`./${path}`, import.meta.url), 'utf8') });
+  const out = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as SolcOutput;
   const errors = (out.errors ?? []).filter((e) => e.severity === 'error');
   if (errors.length > 0) throw new Error(`solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`);
   const result = {} as Record<N, CompiledContract>;
