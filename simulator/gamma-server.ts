@@ -21,8 +21,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dataset, SimMarket, SimToken } from './dataset.ts';
-import type { FaultCounts } from './faults.ts';
-import { ListServing, sendJson, type ListCorruption, type ListServerControls, type ListServerOptions } from './list-server.ts';
+import { ListServing, sendJson, type ListCorruption, type ListServerControls, type ListServerOptions, type ListStats } from './list-server.ts';
 import { listKnows, listTokens } from './market-lists.ts';
 
 export const GAMMA_MAX_LIMIT = 100;
@@ -34,16 +33,10 @@ export type GammaCorruptionKind = 'clob-token-ids-not-json' | 'outcomes-length-m
 
 export type GammaCorruption = ListCorruption<GammaCorruptionKind>;
 
-export interface GammaStats {
-  requests: number;
-  /** Pages answered 200, on either endpoint. */
-  pages: number;
-  marketsReturned: number;
-  /** Requests answered 4xx. */
-  badRequests: number;
+/** pages: answered 200 on either endpoint. */
+export interface GammaStats extends ListStats {
   /** Requests to the deprecated offset endpoint. */
   offsetRequests: number;
-  faults: FaultCounts;
 }
 
 export interface GammaServerOptions extends ListServerOptions<GammaCorruptionKind> {

@@ -4,12 +4,23 @@
  * rows that lie (both changeable while serving), and JSON answers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FaultInjector, listenBehindFaults, type FaultOptions } from './faults.ts';
+import { FaultInjector, listenBehindFaults, type FaultCounts, type FaultOptions } from './faults.ts';
 
 /** A row the list shows wrongly, of a kind its server knows how to spoil. */
 export interface ListCorruption<K extends string> {
   conditionId: string;
   kind: K;
+}
+
+/** What a simulated list counts. */
+export interface ListStats {
+  requests: number;
+  /** Pages answered 200. */
+  pages: number;
+  marketsReturned: number;
+  /** Requests answered 4xx (a bad cursor or query, an unknown path). */
+  badRequests: number;
+  faults: FaultCounts;
 }
 
 export interface ListServerOptions<K extends string> {
@@ -53,7 +64,7 @@ export class ListServing<K extends string> {
   }
 
   /** Serves `answer` behind the faults on a free loopback port, counting every request in `stats.requests`. */
-  async serve(stats: { requests: number }, answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<ListServerControls<K>> {
+  async serve(stats: ListStats, answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<ListServerControls<K>> {
     const http = await listenBehindFaults(this.faults, answer, () => stats.requests++);
     return {
       url: http.origin,

@@ -9,8 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dataset, SimMarket, SimToken } from './dataset.ts';
-import type { FaultCounts } from './faults.ts';
-import { ListServing, sendJson, type ListCorruption, type ListServerControls, type ListServerOptions } from './list-server.ts';
+import { ListServing, sendJson, type ListCorruption, type ListServerControls, type ListServerOptions, type ListStats } from './list-server.ts';
 import { listKnows, listTokens } from './market-lists.ts';
 
 export const MARKETS_PAGE_SIZE = 1000;
@@ -21,15 +20,8 @@ export type MarketCorruptionKind = 'tokens-not-array' | 'token-id-not-numeric' |
 
 export type MarketCorruption = ListCorruption<MarketCorruptionKind>;
 
-export interface MarketsStats {
-  requests: number;
-  /** Pages answered 200. */
-  pages: number;
-  marketsReturned: number;
-  /** Requests answered 400 (bad cursor) or 404. */
-  badRequests: number;
-  faults: FaultCounts;
-}
+/** badRequests: answered 400 (bad cursor) or 404. */
+export type MarketsStats = ListStats;
 
 export interface MarketsServerOptions extends ListServerOptions<MarketCorruptionKind> {
   dataset: Dataset;
