@@ -329,7 +329,7 @@ export const MIGRATIONS: readonly Migration[] = [
       GROUP BY wallet`,
       `CREATE OR REPLACE VIEW ${db}.trades AS
       SELECT
-        f.*,
+        f.* REPLACE (f.token_id AS token_id),
         t.condition_id AS condition_id,
         t.outcome_index AS outcome_index,
         t.outcome AS outcome,

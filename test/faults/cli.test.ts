@@ -24,7 +24,7 @@ describe('operator CLIs', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const status = JSON.parse(r.stdout) as { sources: { source: string; watermark: null }[]; openRun: null; deadLetters: { shards: number; loads: number } };
-    expect(status.sources.map((s) => s.source)).toContain('subgraph');
+    expect(status.sources.map((s) => s.source)).toEqual(['markets', 'chain']);
     expect(status.openRun).toBeNull();
     expect(status.deadLetters).toEqual({ shards: 0, loads: 0 });
   });

@@ -130,6 +130,18 @@ describe('SQL takes values as parameters and identifiers from a checked list', (
     format: 'local/embedded-clickhouse.ts: the format name of that INSERT, letters only by the same pattern',
     'sqlString(file)': 'local/embedded-clickhouse.ts: our own mkdtemp path, quoted as a string literal',
     FILL_COLUMNS: 'column names from the fixed FILL_FIELDS list (shared/staging/fill-line.ts), joined in load-staged.ts',
+    'w.db': 'shared/ops/quality: checked(target) runs assertIdentifier on the database (sql.ts)',
+    FILLS_IN_BATCH: 'shared/positions/warehouse.ts: a constant filter whose values are {params}',
+    ACTIVITY_IN_BATCH: 'shared/positions/warehouse.ts: a constant filter whose values are {params}',
+    CTF_FILLS: 'shared/positions/warehouse.ts: a constant filter naming the fixed Protocol V2 exchange address',
+    IS_V1: 'shared/ops/quality/eras.ts: a constant filter whose addresses are {v1:Array(String)} params',
+    IS_V2: 'shared/ops/quality/eras.ts: a constant filter whose addresses are {v2:Array(String)} params',
+    clipped: 'shared/ops/quality/coverage.ts: a constant subquery whose values are {params}',
+    copies: 'shared/ops/quality/duplicates.ts: a constant subquery over the checked db',
+    joined: 'shared/ops/quality/resolutions.ts: a constant subquery over the checked db',
+    'p.where': 'shared/ops/quality/ids.ts: the where clause of a fixed PROBES entry (literals and {params} only)',
+    'p.value': 'shared/ops/quality/ids.ts: the value expression of a fixed PROBES entry',
+    'p.table': 'shared/ops/quality/ids.ts: the table name of a fixed PROBES entry',
   };
   // Statements are written in upper case here; prose ("log from ${x}") is not SQL.
   const SQL = /\b(SELECT|INSERT\s+INTO|CREATE\s+(TABLE|DATABASE|VIEW)|ALTER\s+TABLE|DROP\s+|OPTIMIZE\s+TABLE|DELETE\s+FROM|FROM\s+\$\{)/;

@@ -326,7 +326,12 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
     const secretStatements = statementsOf(stage, f.loader[0]).filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
     expect(secretStatements).toHaveLength(1);
     expect(JSON.stringify(secretStatements[0]!.Resource)).not.toBe('"*"');
-    for (const other of ['planner', 'fetcher', 'monitor'] as const) {
+    // The monitor's hourly quality probe reads ClickHouse with the loader's secret.
+    const monitorEnv = f.monitor[1].Properties.Environment.Variables as Record<string, unknown>;
+    expect(monitorEnv.CLICKHOUSE_SECRET_ARN).toEqual(env.CLICKHOUSE_SECRET_ARN);
+    expect(monitorEnv.CLICKHOUSE_DATABASE).toBe(config.clickhouse.database);
+    expect(statementsOf(stage, f.monitor[0]).filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))).toHaveLength(1);
+    for (const other of ['planner', 'fetcher'] as const) {
       expect(actionsOf(stage, f[other][0]).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
     }
 
@@ -388,6 +393,10 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
         ...FUNCTIONS.flatMap((f) => [`${f}-errors`, `${f}-throttles`]),
         'source-throttled',
         'rows-rejected',
+        'daily-fills-drop',
+        'unmapped-fills',
+        'mapped-tokens-decreased',
+        'quality-probe-failing',
       ].sort(),
     );
     const [topicId] = resources(stage, 'AWS::SNS::Topic')[0]!;
