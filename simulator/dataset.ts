@@ -44,6 +44,12 @@ export interface SimMarket {
    * so a token id says which condition and outcome it is, as on chain.
    */
   tokens: [SimToken, SimToken];
+  /**
+   * The outcome that won, when the market's resolution is known (the chain
+   * world's payouts); null: resolved without a single winner. Unset: the
+   * market lists make their closed markets' winners up.
+   */
+  winnerIndex?: number | null;
 }
 
 export interface SimFill {

@@ -46,7 +46,9 @@ export function decodeCursor(cursor: string): number | null {
 
 /** The CLOB API's shape of one market; `tokens` as the list shows them (default: the true ones). */
 export function clobMarket(m: SimMarket, tokens: readonly SimToken[] = m.tokens): Record<string, unknown> {
-  const priceYes = m.closed ? (m.conditionId.charCodeAt(2) % 2 === 0 ? 1 : 0) : 0.5;
+  const madeUp = m.conditionId.charCodeAt(2) % 2 === 0 ? 1 : 0;
+  const known = m.winnerIndex === undefined ? madeUp : m.winnerIndex === 0 ? 1 : m.winnerIndex === 1 ? 0 : 0.5;
+  const priceYes = m.closed ? known : 0.5;
   return {
     enable_order_book: !m.closed,
     active: m.active,

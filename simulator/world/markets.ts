@@ -124,5 +124,12 @@ export function toSimMarket(m: WorldMarket, now: number): SimMarket {
       { tokenId: m.tokens[0].toString(), outcome: 'Yes' },
       { tokenId: m.tokens[1].toString(), outcome: 'No' },
     ],
+    ...(closed ? { winnerIndex: singleWinner(m.payouts!) } : {}),
   };
+}
+
+/** The one outcome with a payout, or null when none or several are paid. */
+function singleWinner(payouts: readonly bigint[]): number | null {
+  const paid = payouts.flatMap((p, i) => (p > 0n ? [i] : []));
+  return paid.length === 1 ? paid[0]! : null;
 }
