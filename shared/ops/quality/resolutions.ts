@@ -23,8 +23,9 @@ export interface ResolutionDetails {
 
 /**
  * The chain's `ConditionResolution` is the truth about who won; the CLOB
- * list's `winner` flags are a second opinion. A flag that contradicts the
- * payouts (a "winner" paid nothing, or a paid outcome not flagged) means one
+ * list's `winner` flags are a second opinion: an outcome won when it takes
+ * the whole payout (a 50/50 resolution has no winner). A flag that contradicts
+ * the payouts (a "winner" paid nothing, or a sole paid outcome not flagged) means one
  * of them is wrong: the check fails and lists them. A winner the chain has
  * not resolved yet is only a warning (the list may run ahead of the oracle).
  */
@@ -32,7 +33,7 @@ export async function checkResolutions(w: Checked, examples: number): Promise<Ch
   const joined = `
     SELECT toString(t.token_id) AS token_id, t.condition_id AS condition_id, t.outcome_index AS outcome_index, t.winner AS clob_winner,
            arrayMap(x -> toString(x), c.payout_numerators) AS payout_numerators, c.is_resolved AS resolved,
-           c.payout_numerators[t.outcome_index + 1] > 0 AS chain_winner
+           c.payout_numerators[t.outcome_index + 1] = arraySum(c.payout_numerators) AS chain_winner
     FROM (SELECT token_id, condition_id, outcome_index, winner FROM ${w.db}.token_claims FINAL
           WHERE source = 'clob' AND winner IS NOT NULL AND outcome_index IS NOT NULL) AS t
     LEFT JOIN (SELECT condition_id, payout_numerators, is_resolved FROM ${w.db}.conditions FINAL) AS c ON t.condition_id = c.condition_id`;
