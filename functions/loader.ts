@@ -4,7 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { completeRuns, loadObject } from '#shared/pipeline/loader.ts';
-import { refreshDerivedTables } from '#shared/pipeline/derive.ts';
+import { refreshDerivedTables, type DeriveDeps } from '#shared/pipeline/derive.ts';
 import { s3NotificationSchema, s3TestEventSchema } from '#shared/pipeline/messages.ts';
 import { assertSchemaCurrent } from '#shared/warehouse/schema.ts';
 import { loggableError } from '#shared/telemetry/redact.ts';
@@ -55,7 +55,7 @@ async function loadBatch(event: SQSEvent, context: Context): Promise<SQSBatchRes
  * loads (they are in, and retrying them changes nothing): it is logged and
  * counted, and the next batch tries again from where positions stand.
  */
-async function refreshPositionsAfterLoads(state: Parameters<typeof refreshDerivedTables>[0]['state'], warehouse: Awaited<ReturnType<typeof currentWarehouse>>, runIds: string[]): Promise<void> {
+async function refreshPositionsAfterLoads(state: DeriveDeps['state'], warehouse: Omit<DeriveDeps, 'state'>, runIds: string[]): Promise<void> {
   try {
     const refreshed = await refreshDerivedTables({ state, ...warehouse }, runIds);
     if (refreshed && refreshed.events > 0) logger.info('positions refreshed', { ...refreshed });

@@ -51,9 +51,7 @@ async function main(flags: StatusFlags): Promise<void> {
     }
     if (warehouse) closers.push(() => warehouse.client.close());
 
-    const env = { ...process.env };
-    if (flags.simulated) env.SYNC_SOURCES ??= 'markets,subgraph';
-    const settings = readSettings(SOURCE_SETTINGS, env);
+    const settings = readSettings(SOURCE_SETTINGS);
     // The simulated sources live only while `sync --simulated` runs: no heads to ask then, unless a URL is set.
     const heads = flags.heads && !(flags.simulated && !process.env.POLYMARKET_SUBGRAPH_URL);
     const status = await collectStatus({
