@@ -1,0 +1,137 @@
+import type { SourcePace } from '#shared/sources/pacing.ts';
+import { V2_EXCHANGES, V2_GENESIS_BLOCK } from './events/addresses.ts';
+import { orderFilledCatalogue, type LogCatalogue } from './catalogue.ts';
+import type { SizingConfig } from './plan.ts';
+import type { ChainRpcOptions, ChainSourceEvent, ChainSourceStats } from './rpc.ts';
+
+export interface ChainSourceOptions {
+  /** Polygon JSON-RPC endpoint (POLYGON_RPC_URL). */
+  rpcUrl: string;
+  /** What to read and how to decode it; default the V2 OrderFilled of `exchanges`. */
+  catalogue?: LogCatalogue | undefined;
+  /** Exchange contracts whose V2 OrderFilled logs the default catalogue reads; default both V2 exchanges. */
+  exchanges?: readonly string[] | undefined;
+  /** First block to read on a first run; default 84,902,353 (V2 genesis). */
+  genesisBlock?: bigint | number | string | undefined;
+  /** Blocks kept below the head (CHAIN_CONFIRMATIONS); default 0. */
+  confirmations?: number | undefined;
+  /** Read only up to the `finalized` block (CHAIN_USE_FINALIZED); default true. Both rules apply when both are set. */
+  useFinalized?: boolean | undefined;
+  /** Per HTTP request (SOURCE_TIMEOUT_MS); default 30 000. */
+  timeoutMs?: number | undefined;
+  /** Retries of a transient failure per call (SOURCE_MAX_RETRIES); default 8. */
+  maxRetries?: number | undefined;
+  /** First backoff step, doubled per retry, with jitter; default 500 ms. */
+  retryBaseDelayMs?: number | undefined;
+  /** Cap on one backoff step; default 30 000 ms. */
+  retryMaxDelayMs?: number | undefined;
+  /** A longer Retry-After fails the call instead of sleeping; default 120 000 ms. */
+  maxRetryAfterMs?: number | undefined;
+  /** The provider's eth_getLogs block-span cap; default 2 000. */
+  maxBlockSpan?: number | undefined;
+  /** The provider's eth_getLogs result cap; default 10 000 (Alchemy, Infura). */
+  maxLogsPerRequest?: number | undefined;
+  /** Logs one request aims at; default a third of maxLogsPerRequest, to absorb bursts. */
+  targetLogsPerRequest?: number | undefined;
+  /** Rows one shard aims at; default 100 000. */
+  targetRowsPerShard?: number | undefined;
+  /** Longest shard in blocks; default 100 000. */
+  maxShardBlocks?: number | undefined;
+  /** Density probes per plan; default 8. */
+  densityProbes?: number | undefined;
+  /** Blocks per density probe; default 20. */
+  probeSpan?: number | undefined;
+  /** A fixed logs-per-block estimate instead of probing. */
+  logsPerBlock?: number | undefined;
+  /** A page stops early past this many logs (a badly underestimated span); default 2 x maxLogsPerRequest. */
+  maxRecordsPerPage?: number | undefined;
+  /** eth_getBlockByNumber calls per JSON-RPC batch; default 50. */
+  blockBatchSize?: number | undefined;
+  /** Block headers kept in the timestamp cache; default 20 000. */
+  timestampCacheSize?: number | undefined;
+  /** Every HTTP request, retries included, waits for its turn at this pace (CHAIN_REQUESTS_PER_SECOND); unset: not paced. */
+  pace?: SourcePace | undefined;
+  onEvent?: ((e: ChainSourceEvent) => void) | undefined;
+  /** For tests and instrumentation. */
+  fetchFn?: typeof fetch | undefined;
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  random?: (() => number) | undefined;
+}
+
+/** The options a source instance reads on every plan and page, with their defaults applied and checked. */
+export interface ResolvedChainOptions {
+  catalogue: LogCatalogue;
+  genesis: bigint;
+  confirmations: bigint;
+  useFinalized: boolean;
+  maxLogsPerRequest: number;
+  maxBlockSpan: number;
+  targetLogsPerRequest: number;
+  maxRecordsPerPage: number;
+}
+
+export function positive(name: string, v: number | undefined, dflt: number): number {
+  const x = v ?? dflt;
+  if (!Number.isFinite(x) || x <= 0) throw new Error(`chain source: ${name} must be a positive number, got ${v}`);
+  return x;
+}
+
+/** A decimal or hex block number, or an error naming the setting it came from. */
+export function toBlock(name: string, v: string): bigint {
+  const s = v.trim();
+  if (/^(0|[1-9][0-9]*)$/.test(s)) return BigInt(s);
+  if (/^0x[0-9a-fA-F]+$/.test(s)) return BigInt(s);
+  throw new Error(`chain source: ${name} "${v}" is not a block number`);
+}
+
+export function resolveChainOptions(options: ChainSourceOptions): ResolvedChainOptions {
+  const catalogue = options.catalogue ?? orderFilledCatalogue(options.exchanges ?? V2_EXCHANGES);
+  if (catalogue.addresses.length === 0 || catalogue.topics.length === 0) throw new Error('chain source: nothing to read (no contracts or no events)');
+  const genesis = options.genesisBlock === undefined ? V2_GENESIS_BLOCK : BigInt(options.genesisBlock);
+  const confirmations = BigInt(Math.max(0, Math.floor(options.confirmations ?? 0)));
+  const useFinalized = options.useFinalized ?? true;
+  const maxLogsPerRequest = positive('maxLogsPerRequest', options.maxLogsPerRequest, 10_000);
+  const maxBlockSpan = Math.floor(positive('maxBlockSpan', options.maxBlockSpan, 2_000));
+  const targetLogsPerRequest = Math.floor(positive('targetLogsPerRequest', options.targetLogsPerRequest, Math.max(1, Math.floor(maxLogsPerRequest / 3))));
+  const maxRecordsPerPage = Math.floor(positive('maxRecordsPerPage', options.maxRecordsPerPage, maxLogsPerRequest * 2));
+  return { catalogue, genesis, confirmations, useFinalized, maxLogsPerRequest, maxBlockSpan, targetLogsPerRequest, maxRecordsPerPage };
+}
+
+/** The JSON-RPC client's settings; `stats` and `pacer` are the instance's own. */
+export function chainRpcOptions(options: ChainSourceOptions, stats: ChainSourceStats, pacer: ChainRpcOptions['pacer']): ChainRpcOptions {
+  return {
+    rpcUrl: options.rpcUrl,
+    timeoutMs: positive('timeoutMs', options.timeoutMs, 30_000),
+    maxRetries: Math.max(0, Math.floor(options.maxRetries ?? 8)),
+    retryBaseDelayMs: positive('retryBaseDelayMs', options.retryBaseDelayMs, 500),
+    retryMaxDelayMs: positive('retryMaxDelayMs', options.retryMaxDelayMs, 30_000),
+    maxRetryAfterMs: positive('maxRetryAfterMs', options.maxRetryAfterMs, 120_000),
+    blockBatchSize: Math.floor(positive('blockBatchSize', options.blockBatchSize, 50)),
+    timestampCacheSize: Math.floor(positive('timestampCacheSize', options.timestampCacheSize, 20_000)),
+    stats,
+    pacer,
+    onEvent: options.onEvent,
+    fetchFn: options.fetchFn,
+    sleep: options.sleep,
+    random: options.random,
+  };
+}
+
+/**
+ * How a plan sizes shards, read when a plan is made (so a bad shard setting
+ * fails the plan, not the source's creation); the span and log targets are
+ * what the instance has learned by then.
+ */
+export function shardSizing(options: ChainSourceOptions, catalogue: LogCatalogue, learned: { spanCap: number; target: number }): SizingConfig {
+  return {
+    addresses: catalogue.addresses,
+    topics: catalogue.topics,
+    maxBlockSpan: learned.spanCap,
+    targetLogsPerRequest: learned.target,
+    targetRowsPerShard: Math.floor(positive('targetRowsPerShard', options.targetRowsPerShard, 100_000)),
+    maxShardBlocks: Math.floor(positive('maxShardBlocks', options.maxShardBlocks, 100_000)),
+    densityProbes: Math.floor(positive('densityProbes', options.densityProbes, 8)),
+    probeSpan: Math.floor(positive('probeSpan', options.probeSpan, 20)),
+    logsPerBlock: options.logsPerBlock,
+  };
+}
