@@ -1,8 +1,10 @@
+import { LRUCache } from 'lru-cache';
 import { createPublicClient, http, numberToHex, type Address, type Hex } from 'viem';
 import { classifyRpcError, type RpcFailure } from './errors.ts';
 import type { RpcLog } from './decode.ts';
-import { count } from '../../telemetry/counters.ts';
-import type { Pacer } from '../pacing.ts';
+import { retryPolicy, withRetry, type RetryOptions, type RetryPolicy, type Sleep } from '#shared/retry.ts';
+import { count } from '#shared/telemetry/counters.ts';
+import type { Pacer } from '#shared/sources/pacing.ts';
 
 /** Counters the runner can show; one live object per source instance. */
 export interface ChainSourceStats {
@@ -62,11 +64,12 @@ export type ChainSourceEvent =
 export interface ChainRpcOptions {
   rpcUrl: string;
   timeoutMs: number;
-  maxRetries: number;
-  retryBaseDelayMs: number;
-  retryMaxDelayMs: number;
+  /** The retry policy's numbers (see RetryPolicy); unset ones take DEFAULT_RETRY_POLICY's. */
+  maxRetries?: number | undefined;
+  retryBaseDelayMs?: number | undefined;
+  retryMaxDelayMs?: number | undefined;
   /** A Retry-After longer than this is not slept through: the call fails and the shard is retried later. */
-  maxRetryAfterMs: number;
+  maxRetryAfterMs?: number | undefined;
   /** eth_getBlockByNumber calls per JSON-RPC batch. */
   blockBatchSize: number;
   timestampCacheSize: number;
@@ -79,7 +82,7 @@ export interface ChainRpcOptions {
   pacer?: Pacer | undefined;
   onEvent?: ((e: ChainSourceEvent) => void) | undefined;
   fetchFn?: typeof fetch | undefined;
-  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  sleep?: Sleep | undefined;
   random?: (() => number) | undefined;
 }
 
@@ -102,44 +105,6 @@ export interface BlockHeader {
 
 export type GetLogsResult = { ok: true; logs: RpcLog[] } | { ok: false; failure: RpcFailure & { kind: 'range' } };
 
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** Small LRU: a Map keeps insertion order, so re-inserting on read makes the first key the least recently used. */
-class Lru<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly capacity: number) {}
-  get(k: K): V | undefined {
-    const v = this.map.get(k);
-    if (v !== undefined) {
-      this.map.delete(k);
-      this.map.set(k, v);
-    }
-    return v;
-  }
-  set(k: K, v: V): void {
-    this.map.delete(k);
-    this.map.set(k, v);
-    while (this.map.size > this.capacity) {
-      const oldest = this.map.keys().next();
-      if (oldest.done) break;
-      this.map.delete(oldest.value);
-    }
-  }
-}
-
 interface RawBlock {
   number: Hex;
   hash: Hex;
@@ -150,14 +115,14 @@ interface RawBlock {
  * JSON-RPC access for the chain source: viem clients with viem's own retries
  * off (retryCount 0), because retries here must tell a refused range (split
  * it) from a transient failure (back off with jitter, honour Retry-After),
- * and be counted.
+ * and be counted. The backing off is the project's one retry loop (#shared/retry.ts).
+ * Block headers are kept in an LRU cache: a numbered block under the safe head never changes.
  */
 export class ChainRpc {
   private readonly client;
   private readonly batchClient;
-  private readonly headers: Lru<bigint, BlockHeader>;
-  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  private readonly random: () => number;
+  private readonly headers: LRUCache<bigint, BlockHeader>;
+  private readonly policy: RetryPolicy;
 
   constructor(private readonly opts: ChainRpcOptions) {
     const stats = opts.stats;
@@ -179,9 +144,14 @@ export class ChainRpc {
     this.batchClient = createPublicClient({
       transport: http(opts.rpcUrl, { ...common, batch: { batchSize: opts.blockBatchSize, wait: 0 } }),
     });
-    this.headers = new Lru(opts.timestampCacheSize);
-    this.sleep = opts.sleep ?? defaultSleep;
-    this.random = opts.random ?? Math.random;
+    this.headers = new LRUCache({ max: opts.timestampCacheSize });
+    this.policy = retryPolicy({
+      maxRetries: opts.maxRetries,
+      baseDelayMs: opts.retryBaseDelayMs,
+      maxDelayMs: opts.retryMaxDelayMs,
+      maxRetryAfterMs: opts.maxRetryAfterMs,
+      jitter: 'equal',
+    });
   }
 
   private count(method: string): void {
@@ -190,32 +160,45 @@ export class ChainRpc {
     if (method === 'eth_getLogs') s.getLogsCalls++;
   }
 
-  /** Delay before retry number `attempt` (0-based): exponential with equal jitter, or the server's Retry-After. */
-  private delayFor(attempt: number, failure: RpcFailure & { kind: 'transient' }): number {
-    const exp = Math.min(this.opts.retryMaxDelayMs, this.opts.retryBaseDelayMs * 2 ** attempt);
-    const jittered = exp / 2 + (this.random() * exp) / 2;
-    if (failure.retryAfterMs !== undefined) {
-      // Honour the server: never earlier than it asked, plus a little jitter so clients spread out.
-      return failure.retryAfterMs + this.random() * Math.min(250, this.opts.retryBaseDelayMs);
-    }
-    return jittered;
+  /** What a failed request meant, counting the rate limits the HTTP status did not show (a JSON-RPC 429 or -32005). */
+  private failureOf(err: unknown): RpcFailure {
+    const failure = classifyRpcError(err);
+    if (failure.kind === 'transient' && failure.rateLimited && !hasHttpStatus(err, 429)) this.opts.stats.rateLimited++;
+    return failure;
   }
 
-  private async backoff(method: string, attempt: number, failure: RpcFailure & { kind: 'transient' }, signal?: AbortSignal): Promise<void> {
+  /** The shared retry loop's settings for `method`: transient failures retry, anything else is final, and every retry is counted. */
+  private retrying(method: string, signal: AbortSignal | undefined): RetryOptions {
     const s = this.opts.stats;
-    if (failure.timeout) {
-      s.timeouts++;
-      count('SourceTimeouts');
-    }
-    if (failure.retryAfterMs !== undefined && failure.retryAfterMs > this.opts.maxRetryAfterMs) {
-      throw new RpcCallError(`${method}: provider asked to retry after ${failure.retryAfterMs} ms, more than the ${this.opts.maxRetryAfterMs} ms allowed`, failure);
-    }
-    const delay = Math.round(this.delayFor(attempt, failure));
-    s.retries++;
-    count('SourceRetries');
-    s.retryWaitMs += delay;
-    this.opts.onEvent?.({ type: 'retry', method, attempt: attempt + 1, delayMs: delay, failure });
-    await this.sleep(delay, signal);
+    return {
+      policy: this.policy,
+      signal,
+      sleep: this.opts.sleep,
+      random: this.opts.random,
+      classify: (err) => {
+        if (!(err instanceof AttemptFailed)) return { action: 'rethrow' };
+        const failure = err.failure;
+        return failure.kind === 'transient' ? { action: 'retry', retryAfterMs: failure.retryAfterMs } : { action: 'give-up' };
+      },
+      onRetry: ({ retry, delayMs, error }) => {
+        const failure = (error as AttemptFailed).failure;
+        if (failure.kind === 'transient' && failure.timeout) {
+          s.timeouts++;
+          count('SourceTimeouts');
+        }
+        s.retries++;
+        count('SourceRetries');
+        s.retryWaitMs += delayMs;
+        this.opts.onEvent?.({ type: 'retry', method, attempt: retry, delayMs, failure });
+      },
+      giveUp: ({ error, attempts, why }) => {
+        const { failure, cause } = error as AttemptFailed;
+        if (why === 'retry-after-too-long' && failure.kind === 'transient') {
+          return new RpcCallError(`${method}: provider asked to retry after ${failure.retryAfterMs} ms, more than the ${this.policy.maxRetryAfterMs} ms allowed`, failure);
+        }
+        return new RpcCallError(`${method} failed after ${attempts} attempt(s): ${failure.reason}`, failure, { cause });
+      },
+    };
   }
 
   /**
@@ -223,8 +206,7 @@ export class ChainRpc {
    * the caller when `rangeAware`, otherwise they are final like fatal errors.
    */
   private async call<T>(method: string, params: unknown[], signal: AbortSignal | undefined, rangeAware: boolean): Promise<{ ok: true; value: T } | { ok: false; failure: RpcFailure & { kind: 'range' } }> {
-    for (let attempt = 0; ; attempt++) {
-      signal?.throwIfAborted();
+    return withRetry(async () => {
       if (this.opts.pacer) await this.opts.pacer(signal);
       this.count(method);
       try {
@@ -232,15 +214,11 @@ export class ChainRpc {
         return { ok: true, value };
       } catch (err) {
         if (signal?.aborted) throw err;
-        const failure = classifyRpcError(err);
-        if (failure.kind === 'transient' && failure.rateLimited && !hasHttpStatus(err, 429)) this.opts.stats.rateLimited++;
+        const failure = this.failureOf(err);
         if (failure.kind === 'range' && rangeAware) return { ok: false, failure };
-        if (failure.kind !== 'transient' || attempt >= this.opts.maxRetries) {
-          throw new RpcCallError(`${method} failed after ${attempt + 1} attempt(s): ${failure.reason}`, failure, { cause: err });
-        }
-        await this.backoff(method, attempt, failure, signal);
+        throw new AttemptFailed(failure, err);
       }
-    }
+    }, this.retrying(method, signal));
   }
 
   /** Logs of any of `addresses` whose topic0 is any of `topics0`, in [fromBlock, toBlock]. */
@@ -309,11 +287,11 @@ export class ChainRpc {
         this.opts.stats.timestampCacheHits++;
       } else missing.push(n);
     }
-    for (let attempt = 0; missing.length > 0; attempt++) {
-      signal?.throwIfAborted();
+    if (missing.length === 0) return out;
+    await withRetry(async () => {
       const settled = await this.requestHeaders(missing, signal);
       const still: bigint[] = [];
-      let worst: (RpcFailure & { kind: 'transient' }) | undefined;
+      let worst: { failure: RpcFailure & { kind: 'transient' }; cause: unknown } | undefined;
       settled.forEach((r, i) => {
         const n = missing[i] as bigint;
         if (r.status === 'fulfilled') {
@@ -327,17 +305,15 @@ export class ChainRpc {
           return;
         }
         if (signal?.aborted) throw r.reason;
-        const failure = classifyRpcError(r.reason);
-        if (failure.kind !== 'transient' || attempt >= this.opts.maxRetries) {
-          throw new RpcCallError(`eth_getBlockByNumber failed after ${attempt + 1} attempt(s): ${failure.reason}`, failure, { cause: r.reason });
-        }
-        if (failure.rateLimited && !hasHttpStatus(r.reason, 429)) this.opts.stats.rateLimited++;
-        if (!worst || (failure.retryAfterMs ?? 0) > (worst.retryAfterMs ?? 0)) worst = failure;
+        const failure = this.failureOf(r.reason);
+        if (failure.kind !== 'transient') throw new AttemptFailed(failure, r.reason);
+        // The group waits as long as its most demanding refusal asked.
+        if (!worst || (failure.retryAfterMs ?? 0) > (worst.failure.retryAfterMs ?? 0)) worst = { failure, cause: r.reason };
         still.push(n);
       });
       missing = still;
-      if (worst) await this.backoff('eth_getBlockByNumber', attempt, worst, signal);
-    }
+      if (worst) throw new AttemptFailed(worst.failure, worst.cause);
+    }, this.retrying('eth_getBlockByNumber', signal));
     return out;
   }
 
@@ -361,6 +337,17 @@ export class ChainRpc {
   private requestHeader(n: bigint, signal: AbortSignal | undefined): Promise<RawBlock | null> {
     this.count('eth_getBlockByNumber');
     return this.batchClient.request({ method: 'eth_getBlockByNumber', params: [numberToHex(n), false] } as never, { signal } as never) as Promise<RawBlock | null>;
+  }
+}
+
+/** One attempt's failure, for the retry loop to judge; it becomes an RpcCallError when the loop gives up. */
+class AttemptFailed extends Error {
+  override name = 'AttemptFailed';
+  constructor(
+    readonly failure: RpcFailure,
+    override readonly cause: unknown,
+  ) {
+    super(failure.reason, { cause });
   }
 }
 
