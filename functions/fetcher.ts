@@ -1,39 +1,4 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { fetchShard } from '#shared/pipeline/fetcher.ts';
-import { shardMessageSchema } from '#shared/pipeline/messages.ts';
-import { loggableError } from '#shared/telemetry/redact.ts';
-import { logger, metrics, withCounters } from './observability.ts';
-import { pipelineRuntime, sourceRegistry } from './runtime.ts';
+import { createFetcherHandler } from './handlers/fetcher.ts';
+import { observabilityFromEnvironment, pipelineFromEnvironment, sourcesFromEnvironment } from './environment.ts';
 
-
-async function fetchRecord(record: SQSRecord, context: Context): Promise<void> {
-  try {
-    const message = shardMessageSchema.parse(JSON.parse(record.body));
-    const runtime = pipelineRuntime();
-    const outcome = await fetchShard(
-      { ...runtime, sources: sourceRegistry() },
-      message,
-      () => context.getRemainingTimeInMillis(),
-    );
-    logger.info('shard fetched', { runId: message.runId, shardId: message.shardId, source: message.source, outcome });
-  } catch (error) {
-    // The reason travels with the message's history: after maxReceiveCount it is in the DLQ.
-    logger.error('shard failed', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: loggableError(error) });
-    throw error;
-  }
-}
-
-async function fetchBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  return withCounters(() =>
-    processPartialResponse(event, (record: SQSRecord) => fetchRecord(record, context), new BatchProcessor(EventType.SQS), {
-      context,
-      throwOnFullBatchFailure: false,
-    }),
-  );
-}
-
-export const handler = middy(fetchBatch).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = createFetcherHandler({ ...pipelineFromEnvironment(), sources: sourcesFromEnvironment(), ...observabilityFromEnvironment() });

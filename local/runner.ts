@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { s3Client, sqsClient, dynamoDocumentClient } from '#shared/aws/clients.ts';
 import { DynamoStateStore } from '#shared/state/dynamo-state-store.ts';
 import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
@@ -11,7 +12,16 @@ import { migrate } from '#shared/warehouse/schema.ts';
 import { refreshDerivedTables } from '#shared/pipeline/derive.ts';
 import type { PositionsRefresh } from '#shared/positions/refresh.ts';
 import { since, snapshot, type CounterSnapshot } from '#shared/telemetry/counters.ts';
-import { resetRuntime, useWarehouse, type Warehouse } from '#functions/runtime.ts';
+import type { Warehouse } from '#shared/ports/index.ts';
+import { readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
+import { S3BlobStore } from '#shared/aws/s3-blob-store.ts';
+import { SqsLoadQueue, SqsShardQueue } from '#shared/aws/sqs-queues.ts';
+import { buildSources } from '#shared/sources/registry.ts';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import { createPlannerHandler } from '#functions/handlers/planner.ts';
+import { createFetcherHandler } from '#functions/handlers/fetcher.ts';
+import { createLoaderHandler } from '#functions/handlers/loader.ts';
+import { createObservability } from '#functions/handlers/observability.ts';
 import { startLocalAws, type LocalAws } from './emulators.ts';
 import { localLambdaContext, SqsEventSource } from './event-source.ts';
 import { S3NotificationBridge } from './s3-notifications.ts';
@@ -22,8 +32,13 @@ export interface CycleOptions {
   dataDir?: string;
   /** Reuse already running stand-ins (tests share one set across cycles). */
   aws?: LocalAws;
-  /** Source URLs and tuning (the same variables a Lambda reads), applied to process.env for this cycle. */
-  env?: Record<string, string>;
+  /**
+   * Source URLs and tuning, by the variable names a Lambda reads (the CLI
+   * passes its own environment). Only read: the handlers are built from it.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** The handlers' log level; default WARN (a local run prints a summary of its own). */
+  logLevel?: LogLevel;
   window?: PlanWindow;
   fetcherConcurrency?: number;
   loaderConcurrency?: number;
@@ -84,22 +99,13 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
   const started = Date.now();
   const ownAws = !opts.aws;
   const aws = opts.aws ?? (await startLocalAws({ dataDir: opts.dataDir }));
-  Object.assign(process.env, aws.env, opts.env ?? {});
-  resetRuntime();
-  useWarehouse(async () => opts.warehouse);
   await migrate(opts.warehouse.client, opts.warehouse.database);
-
-  const [{ handler: planner }, { handler: fetcher }, { handler: loader, forgetSchemaCheck }] = await Promise.all([
-    import('#functions/planner.ts'),
-    import('#functions/fetcher.ts'),
-    import('#functions/loader.ts'),
-  ]);
-  forgetSchemaCheck();
 
   const endpoint = { region: aws.region };
   const sqs = sqsClient({ ...endpoint, endpoint: aws.sqsEndpoint });
   const s3 = s3Client({ ...endpoint, endpoint: aws.s3Endpoint });
   const state = new DynamoStateStore(dynamoDocumentClient({ ...endpoint, endpoint: aws.dynamoEndpoint }), aws.table);
+  const { planner, fetcher, loader } = localHandlers(opts, aws, { sqs, s3, state });
   const before = snapshot();
   const bridge = new S3NotificationBridge(s3, sqs, aws.bucket, aws.loadQueueUrl);
   const fetcherTimeoutMs = opts.fetcherTimeoutMs ?? LOCAL_FUNCTION_TIMEOUT_MS;
@@ -213,6 +219,29 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
       return finish(result, false, `no progress for ${Math.round(stallTimeoutMs / 1000)} s`, runId);
     }
   }
+}
+
+/**
+ * The handlers Lambda runs, built here from the local stand-ins and the
+ * cycle's settings instead of from a function's environment.
+ */
+function localHandlers(opts: CycleOptions, aws: LocalAws, clients: { sqs: SQSClient; s3: S3Client; state: DynamoStateStore }) {
+  const settings = opts.env ?? {};
+  const sources = buildSources(readSettings(SOURCE_SETTINGS, settings));
+  const { PAGES_PER_OBJECT: pagesPerObject } = readSettings(['PAGES_PER_OBJECT'], settings);
+  const observability = () =>
+    createObservability({ service: 'polymarket-sync', namespace: 'PolymarketSync', stage: 'local', logLevel: opts.logLevel ?? 'WARN', publishMetrics: false });
+  const pipeline = {
+    state: clients.state,
+    blobs: new S3BlobStore(clients.s3, aws.bucket),
+    shardQueue: new SqsShardQueue(clients.sqs, aws.shardQueueUrl),
+    loadQueue: new SqsLoadQueue(clients.sqs, aws.loadQueueUrl, aws.bucket),
+  };
+  return {
+    planner: createPlannerHandler({ ...pipeline, sources, ...observability() }),
+    fetcher: createFetcherHandler({ ...pipeline, sources, pagesPerObject, ...observability() }),
+    loader: createLoaderHandler({ ...pipeline, warehouse: async () => opts.warehouse, ...observability() }),
+  };
 }
 
 /** The lowest key a shard not yet done may still stage (its prefix), or null when all are done. */

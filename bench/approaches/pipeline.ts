@@ -8,10 +8,6 @@ import type { ApproachRequest, ApproachResult } from '../lib/types.ts';
 import { countAwsCalls, currentFunction } from '../lib/instrument.ts';
 import { distinctFills, freshWarehouse } from './common.ts';
 
-// Handler logs and EMF output would drown the report.
-process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-
 type Invocations = NonNullable<ApproachResult['invocations']>;
 let invocations: Invocations = {};
 const awsCalls: Record<string, number> = {};
@@ -63,6 +59,8 @@ export async function pipelineCycle(req: ApproachRequest): Promise<ApproachResul
   const result = await runCycle({
     warehouse: { client: wh.client, database: wh.database },
     aws,
+    // Handler logs below ERROR would drown the report.
+    logLevel: 'ERROR',
     env: {
       POLYMARKET_SUBGRAPH_URL: req.sources.subgraphUrl,
       POLYMARKET_MARKETS_URL: req.sources.marketsUrl,

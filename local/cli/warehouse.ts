@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { readSettings, CLICKHOUSE_SETTINGS, ConfigError } from '#shared/config.ts';
 import { serverClient } from '#shared/warehouse/client.ts';
-import type { Warehouse } from '#functions/runtime.ts';
+import type { Warehouse } from '#shared/ports/index.ts';
 import { embeddedClient } from '../embedded-clickhouse.ts';
 
 export function dataDirFrom(env: NodeJS.ProcessEnv, fallback = './.data'): string {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { ShardMessage } from '../pipeline/messages.ts';
 
 /** The shard queue as the planner and fetcher see it. */
@@ -24,3 +25,12 @@ export interface BlobStore {
   get(key: string): Promise<StoredObject>;
   exists(key: string): Promise<boolean>;
 }
+
+/** The ClickHouse database the loader writes and the operators' commands read. */
+export interface Warehouse {
+  client: ClickHouseClient;
+  database: string;
+}
+
+/** Connects on first use (a Lambda reads its secret then) and hands back the same connection after. */
+export type WarehouseProvider = () => Promise<Warehouse>;

@@ -10,12 +10,11 @@ import { s3NotificationBody } from '#shared/aws/sqs-queues.ts';
 import { stagedKey } from '#shared/pipeline/messages.ts';
 import { encodeStaged, STAGED_CONTENT_TYPE } from '#shared/staging/codec.ts';
 import { migrate } from '#shared/warehouse/schema.ts';
-import { resetRuntime, useWarehouse } from '#functions/runtime.ts';
+import { createLoaderHandler } from '#functions/handlers/loader.ts';
+import { createObservability } from '#functions/handlers/observability.ts';
+import { pipelineFromEnvironment } from '#functions/environment.ts';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { startLocalAws, type LocalAws } from '#local/emulators.ts';
-
-process.env.POWERTOOLS_LOG_LEVEL = 'CRITICAL';
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 /**
  * The local runner runs several invocations of one handler at once in one
@@ -70,8 +69,6 @@ describe('two invocations of the loader handler at once', () => {
   // fill is lost for good). Lambda runs one invocation per environment at a time, the local runner does not.
   // Fix: create the BatchProcessor inside the handler, per invocation.
   it('keeps a failed record of the first invocation failed when a second invocation runs meanwhile', async () => {
-    Object.assign(process.env, aws.env);
-    resetRuntime();
     let releaseInsert!: () => void;
     const insertMayFinish = new Promise<void>((r) => (releaseInsert = r));
     let insertStarted!: () => void;
@@ -88,9 +85,11 @@ describe('two invocations of the loader handler at once', () => {
         };
       },
     });
-    useWarehouse(async () => ({ client: gated, database: 'conc' }));
-    const { handler, forgetSchemaCheck } = await import('#functions/loader.ts');
-    forgetSchemaCheck();
+    const handler = createLoaderHandler({
+      ...pipelineFromEnvironment(aws.env),
+      warehouse: async () => ({ client: gated, database: 'conc' }),
+      ...createObservability({ service: 'polymarket-sync', namespace: 'PolymarketSync', stage: 'test', logLevel: 'CRITICAL', publishMetrics: false }),
+    });
 
     const key = stagedKey({ runId: '20260101T000000Z-abcdef', source: 'subgraph', shardId: '00000', seq: 0 });
     const blobs = new S3BlobStore(s3Client({ region: aws.region, endpoint: aws.s3Endpoint }), aws.bucket);

@@ -12,7 +12,9 @@ import { replay } from '#shared/ops/replay.ts';
 import { SqsDeadLetterQueues, queueDepth } from '#shared/ops/sqs-dead-letters.ts';
 import { ClickHouseWarehouseStats } from '#shared/ops/clickhouse-stats.ts';
 import { PlannedSourceHeads } from '#shared/ops/source-heads.ts';
-import { resetRuntime } from '#functions/runtime.ts';
+import { createFetcherHandler } from '#functions/handlers/fetcher.ts';
+import { createObservability } from '#functions/handlers/observability.ts';
+import { pipelineFromEnvironment, sourcesFromEnvironment } from '#functions/environment.ts';
 import { SqsEventSource } from '#local/event-source.ts';
 import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 
@@ -71,9 +73,13 @@ describe('dead letters, redrive, status and replay', () => {
   }
 
   it('moves a poison shard message to the DLQ after maxReceiveCount receives, and logs why each time', async () => {
-    Object.assign(process.env, p.aws.env, env());
-    resetRuntime();
-    const { handler } = await import('#functions/fetcher.ts');
+    // Built as the Lambda entry builds it, from the function's environment.
+    const lambdaEnv = { ...p.aws.env, ...env() };
+    const handler = createFetcherHandler({
+      ...pipelineFromEnvironment(lambdaEnv),
+      sources: sourcesFromEnvironment(lambdaEnv),
+      ...createObservability({ service: 'polymarket-sync', namespace: 'PolymarketSync', stage: 'test', logLevel: 'ERROR', publishMetrics: false }),
+    });
     const poison = JSON.stringify({ runId: '20990101T000000Z-abcdef', shardId: '00042', source: 'subgraph', spec: {} });
     await sqs.send(new SendMessageCommand({ QueueUrl: p.aws.shardQueueUrl, MessageBody: poison }));
 

@@ -66,11 +66,11 @@ describe('secrets never reach logs or errors', () => {
   // Fix: in sourceHttp's beforeError, replace the URL in error.message with origin + path (no query, no user
   // info), and log only { name, message } of errors (shared/ops/status.ts redactUrls does the first part).
   it('runs a whole cycle with failing pages and a configured secret, and no log line contains it', async () => {
-    process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
     // Once planned, the first fill pages fail (no retries inside the source): errors get logged on the way.
     let armed = false;
     const { result, text } = await captured(() =>
       p.cycle({
+        logLevel: 'DEBUG',
         retryDelaySeconds: 1,
         onProgress: () => {
           if (!armed) sim.subgraph.setFaults({ script: ['500', '503', '429'] });

@@ -8,20 +8,19 @@ import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { startLocalAws, type LocalAws } from '#local/emulators.ts';
 import { FILL_TIMES, STEP, mutate, seedClean, SPARE_TOKEN } from './support/fixture.ts';
 
-// Handler logs and EMF output would drown the test report; the metrics are observed through a spy.
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-
-type Runtime = typeof import('#functions/runtime.ts');
-type Monitor = typeof import('#functions/monitor.ts');
-type Observability = typeof import('#functions/observability.ts');
+import { createMonitorHandler } from '#functions/handlers/monitor.ts';
+import { createObservability, type Observability } from '#functions/handlers/observability.ts';
+import type { Warehouse } from '#shared/ports/index.ts';
+import { DynamoStateStore } from '#shared/state/dynamo-state-store.ts';
+import { dynamoDocumentClient } from '#shared/aws/clients.ts';
 
 /** The monitor handler as Lambda runs it, against dynalite for its state and chDB for the warehouse. */
 let client: ClickHouseClient;
 let aws: LocalAws;
-let runtime: Runtime;
-let monitor: Monitor;
+let state: DynamoStateStore;
+let monitor: ReturnType<typeof createMonitorHandler>;
 let observability: Observability;
+let warehouse: () => Promise<Warehouse>;
 const db = 'polymarket';
 /** The first probe of an hour, the day after the fixture's newest fill. */
 const TOP_OF_HOUR = Date.UTC(2026, 4, 7, 9, 1);
@@ -32,10 +31,10 @@ beforeAll(async () => {
   client = embeddedClient(mkdtempSync(join(tmpdir(), 'pmsync-monitor-')));
   await seedClean(client, db);
   aws = await startLocalAws({});
-  Object.assign(process.env, aws.env, { CLICKHOUSE_DATABASE: db });
-  runtime = await import('#functions/runtime.ts');
-  monitor = await import('#functions/monitor.ts');
-  observability = await import('#functions/observability.ts');
+  state = new DynamoStateStore(dynamoDocumentClient({ region: aws.region, endpoint: aws.dynamoEndpoint }), aws.table);
+  // Handler logs and EMF output would drown the test report; the metrics are observed through a spy.
+  observability = createObservability({ service: 'polymarket-sync', namespace: 'PolymarketSync', stage: 'test', logLevel: 'SILENT', publishMetrics: false });
+  monitor = createMonitorHandler({ state, warehouse: () => warehouse(), ...observability });
 });
 afterAll(async () => {
   vi.useRealTimers();
@@ -45,8 +44,7 @@ afterAll(async () => {
 
 let published: { name: string; value: number }[][];
 beforeEach(() => {
-  runtime.resetRuntime();
-  runtime.useWarehouse(async () => ({ client, database: db }));
+  warehouse = async () => ({ client, database: db });
   vi.restoreAllMocks();
   // Each publishStoredMetrics closes a batch: what went out before the warehouse was asked, and what after.
   published = [[]];
@@ -65,7 +63,7 @@ async function probeAt(ms: number) {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(ms);
   try {
-    return await monitor.handler({}, context);
+    return await monitor({}, context);
   } finally {
     vi.useRealTimers();
   }
@@ -98,7 +96,6 @@ describe('monitor', () => {
   });
 
   it('leaves the daily comparison out while a run is open (its loads arrive in any order)', async () => {
-    const { state } = runtime.pipelineRuntime();
     await state.openRun({ runId: '20260507T110000Z-abcdef', status: 'enqueued', createdAt: TOP_OF_HOUR, sources: {}, shardCount: 1 });
     const r = await probeAt(TOP_OF_HOUR + 2 * 3_600_000);
     expect(r.quality).toMatchObject({ dailyFillsDropPercent: null, mappedTokensLost: 0 });
@@ -106,9 +103,9 @@ describe('monitor', () => {
   });
 
   it('still publishes freshness when ClickHouse cannot be reached, and counts the failed probe', async () => {
-    runtime.useWarehouse(async () => {
+    warehouse = async () => {
       throw new Error('connect ECONNREFUSED https://user:secret@clickhouse.example:8443');
-    });
+    };
     const r = await probeAt(TOP_OF_HOUR + 3 * 3_600_000);
     expect(r.quality).toBeNull();
     expect(names(published[0])).toEqual(['SecondsSinceLastLoad', 'NewestFillLagSeconds']);

@@ -6,10 +6,6 @@ import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { startLocalAws, type LocalAws } from '#local/emulators.ts';
 import { runCycle, type CycleOptions, type CycleResult } from '#local/runner.ts';
 
-// Handler logs and EMF output would drown the test report.
-process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-
 export interface TestPipeline {
   client: ClickHouseClient;
   database: string;
@@ -34,7 +30,8 @@ export async function startTestPipeline(env: Record<string, string>, database = 
     database,
     aws,
     cycle: (extra) =>
-      runCycle({ warehouse: { client, database }, aws, stallTimeoutMs: 60_000, ...extra, env: { ...env, ...(extra?.env ?? {}) } }),
+      // Handler logs below ERROR would drown the test report.
+      runCycle({ warehouse: { client, database }, aws, stallTimeoutMs: 60_000, logLevel: 'ERROR', ...extra, env: { ...env, ...(extra?.env ?? {}) } }),
     rows,
     one: async <T>(sql: string) => (await rows<T>(sql))[0]!,
     async close() {

@@ -1,0 +1,76 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { z } from 'zod';
+import { AWS_SETTINGS, CLICKHOUSE_SETTINGS, readSettings, SOURCE_SETTINGS, ConfigError } from '#shared/config.ts';
+import { dynamoDocumentClient, s3Client, sqsClient } from '#shared/aws/clients.ts';
+import { S3BlobStore } from '#shared/aws/s3-blob-store.ts';
+import { SqsLoadQueue, SqsShardQueue } from '#shared/aws/sqs-queues.ts';
+import { DynamoStateStore } from '#shared/state/dynamo-state-store.ts';
+import { buildSources } from '#shared/sources/registry.ts';
+import { serverClient } from '#shared/warehouse/client.ts';
+import type { Warehouse, WarehouseProvider } from '#shared/ports/index.ts';
+import { createObservability, type Observability } from './handlers/observability.ts';
+
+/**
+ * The Lambda entries' one place that reads the environment: each entry builds
+ * what its handler needs once per cold start. Each builder reads only its own
+ * settings, so a wrong setting fails the cold start with a message that names it.
+ */
+
+export function observabilityFromEnvironment(env: NodeJS.ProcessEnv = process.env): Observability {
+  return createObservability({
+    service: env.POWERTOOLS_SERVICE_NAME ?? 'polymarket-sync',
+    namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'PolymarketSync',
+    stage: readSettings(['SYNC_STAGE'], env).SYNC_STAGE,
+  });
+}
+
+/** Queues, bucket and state table, as named by the environment. */
+export function pipelineFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
+  const s = readSettings([...AWS_SETTINGS, 'SHARD_QUEUE_URL', 'LOAD_QUEUE_URL', 'STAGING_BUCKET', 'STATE_TABLE', 'PAGES_PER_OBJECT'], env);
+  const sqs = sqsClient({ region: s.AWS_REGION, endpoint: s.AWS_ENDPOINT_URL_SQS });
+  return {
+    state: new DynamoStateStore(dynamoDocumentClient({ region: s.AWS_REGION, endpoint: s.AWS_ENDPOINT_URL_DYNAMODB }), s.STATE_TABLE),
+    blobs: new S3BlobStore(s3Client({ region: s.AWS_REGION, endpoint: s.AWS_ENDPOINT_URL_S3 }), s.STAGING_BUCKET),
+    shardQueue: new SqsShardQueue(sqs, s.SHARD_QUEUE_URL),
+    loadQueue: new SqsLoadQueue(sqs, s.LOAD_QUEUE_URL, s.STAGING_BUCKET),
+    pagesPerObject: s.PAGES_PER_OBJECT,
+  };
+}
+
+export function sourcesFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
+  return buildSources(readSettings(SOURCE_SETTINGS, env));
+}
+
+const clickHouseSecretSchema = z.object({ url: z.url(), username: z.string(), password: z.string() });
+
+/** A ClickHouse server named by CLICKHOUSE_URL, or by the Secrets Manager secret in CLICKHOUSE_SECRET_ARN; connected on first use. */
+export function warehouseFromEnvironment(env: NodeJS.ProcessEnv = process.env): WarehouseProvider {
+  const s = readSettings(CLICKHOUSE_SETTINGS, env);
+  if (!s.CLICKHOUSE_SECRET_ARN && !s.CLICKHOUSE_URL) {
+    throw new ConfigError('Configuration error: CLICKHOUSE_URL or CLICKHOUSE_SECRET_ARN is required but not set');
+  }
+  const connect = async (): Promise<Warehouse> => {
+    if (!s.CLICKHOUSE_SECRET_ARN) {
+      return { client: serverClient({ url: s.CLICKHOUSE_URL!, username: s.CLICKHOUSE_USER, password: s.CLICKHOUSE_PASSWORD }), database: s.CLICKHOUSE_DATABASE };
+    }
+    const raw = await getSecret(s.CLICKHOUSE_SECRET_ARN, { transform: 'json' });
+    const secret = clickHouseSecretSchema.safeParse(raw);
+    // Never echo the secret: only say which fields are wrong.
+    if (!secret.success) {
+      throw new ConfigError(`CLICKHOUSE_SECRET_ARN secret is invalid: needs JSON fields ${secret.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+    }
+    return { client: serverClient(secret.data), database: s.CLICKHOUSE_DATABASE };
+  };
+  let connected: Promise<Warehouse> | undefined;
+  return () => {
+    if (!connected) {
+      const attempt = connect();
+      // A failed secret read is tried again by the next invocation.
+      attempt.catch(() => {
+        if (connected === attempt) connected = undefined;
+      });
+      connected = attempt;
+    }
+    return connected;
+  };
+}
