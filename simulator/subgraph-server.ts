@@ -1,7 +1,7 @@
 /**
  * A simulated Polymarket orderbook subgraph: a real GraphQL server
  * (graphql-yoga on node:http, 127.0.0.1, a free port) serving the part of the
- * schema the sync uses, with graph-node's rules (see subgraph-query.ts), over
+ * schema the sync uses, with graph-node's rules (see subgraph-query/), over
  * a live Dataset. Faults, rate limits and lying rows on demand.
  */
 import { V1_GENESIS_BLOCK } from '#shared/sources/chain/events/addresses.ts';
@@ -24,7 +24,7 @@ import {
   type FieldKind,
   type QueryCost,
   type TieBreak,
-} from './subgraph-query.ts';
+} from '#simulator/subgraph-query/index.ts';
 
 export type CorruptionKind = 'missing-field' | 'non-numeric-amount' | 'no-usdc-leg' | 'negative-amount' | 'bad-address' | 'bad-condition';
 
