@@ -1,24 +1,47 @@
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { LoadQueue, ShardQueue } from '../ports/index.ts';
-import type { ShardMessage } from '../pipeline/messages.ts';
+import { SendMessageBatchCommand, type BatchResultErrorEntry, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import type { LoadQueue, ShardQueue } from '#shared/ports/index.ts';
+import type { ShardMessage } from '#shared/pipeline/messages.ts';
+import { retryPolicy, withRetry, type RetryPolicy } from '#shared/retry.ts';
 
 const SQS_BATCH_LIMIT = 10;
 
+/** Resends of the entries SQS reports as failed (the SDK retries whole calls itself). */
+export const SQS_RESEND_POLICY: RetryPolicy = retryPolicy({ maxRetries: 5, baseDelayMs: 100, maxDelayMs: 5_000 });
+
+/** Some entries of a batch were refused; the next attempt resends only those. */
+class EntriesRefused extends Error {
+  override name = 'EntriesRefused';
+  constructor(readonly failed: BatchResultErrorEntry[]) {
+    super(`SQS refused ${failed.length} message(s)`);
+  }
+}
+
 /** Sends bodies in SendMessageBatch calls of ten, retrying the entries SQS reports as failed. */
-export async function sendBodies(sqs: SQSClient, queueUrl: string, bodies: string[]): Promise<void> {
+export async function sendBodies(sqs: SQSClient, queueUrl: string, bodies: string[], policy: RetryPolicy = SQS_RESEND_POLICY): Promise<void> {
   for (let i = 0; i < bodies.length; i += SQS_BATCH_LIMIT) {
-    let entries = bodies.slice(i, i + SQS_BATCH_LIMIT).map((body, j) => ({ Id: String(j), MessageBody: body }));
-    for (let attempt = 0; entries.length > 0; attempt++) {
-      const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-      const failed = new Set((res.Failed ?? []).map((f) => f.Id));
-      if (failed.size === 0) break;
-      if (attempt >= 5) {
-        const first = res.Failed?.[0];
-        throw new Error(`SQS refused ${failed.size} message(s) to ${queueUrl}: ${first?.Code} ${first?.Message}`);
-      }
-      entries = entries.filter((e) => failed.has(e.Id));
-      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-    }
+    let entries: SendMessageBatchRequestEntry[] = bodies.slice(i, i + SQS_BATCH_LIMIT).map((body, j) => ({ Id: String(j), MessageBody: body }));
+    await withRetry(
+      async () => {
+        const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+        const failed = res.Failed ?? [];
+        if (failed.length === 0) return;
+        const ids = new Set(failed.map((f) => f.Id));
+        entries = entries.filter((e) => ids.has(e.Id));
+        throw new EntriesRefused(failed);
+      },
+      {
+        policy,
+        classify: (err) => {
+          if (!(err instanceof EntriesRefused)) return { action: 'rethrow' };
+          // An entry the sender got wrong (SenderFault: too big, bad attributes) is refused the same way again.
+          return err.failed.some((f) => f.SenderFault) ? { action: 'give-up' } : { action: 'retry' };
+        },
+        giveUp: ({ error }) => {
+          const { failed } = error as EntriesRefused;
+          return new Error(`SQS refused ${failed.length} message(s) to ${queueUrl}: ${failed[0]?.Code} ${failed[0]?.Message}`);
+        },
+      },
+    );
   }
 }
 
