@@ -71,6 +71,18 @@ export function retryDelay(policy: RetryPolicy, retry: number, retryAfterMs?: nu
 }
 
 /**
+ * A Retry-After header in ms: delay-seconds or an HTTP date (RFC 9110
+ * section 10.2.3); undefined when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  const v = value?.trim();
+  if (!v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
  * What one failure means:
  * - `retry`: transient; try again after the policy's delay or the server's Retry-After.
  * - `rethrow`: not for this loop to judge (the caller handles it, e.g. splits

@@ -1,12 +1,13 @@
-import ky, { TimeoutError, type BeforeRequestHook, type KyInstance } from 'ky';
-import { count } from '../telemetry/counters.ts';
-import { redactUrls } from '../telemetry/redact.ts';
-import { sourcePacer, type SourcePace } from './pacing.ts';
+import ky, { isHTTPError, TimeoutError, type BeforeRequestHook, type KyInstance, type RetryOptions as KyRetryOptions } from 'ky';
+import { parseRetryAfter, retryDelay, retryPolicy, type RetryPolicy } from '#shared/retry.ts';
+import { count } from '#shared/telemetry/counters.ts';
+import { redactUrls } from '#shared/telemetry/redact.ts';
+import { sourcePacer, type SourcePace } from '#shared/sources/pacing.ts';
 
 export interface SourceHttpOptions {
   timeoutMs: number;
   maxRetries: number;
-  /** Longest Retry-After we honour before treating the source as stalled (ms). */
+  /** Longest Retry-After we honour before treating the source as stalled (ms); default the retry policy's. */
   maxRetryAfterMs?: number;
   /** Largest response body accepted; a bigger one is refused, never buffered. */
   maxResponseBytes?: number;
@@ -20,10 +21,45 @@ export class ResponseTooLargeError extends Error {
 
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
+/** Statuses worth another try: timeouts, too early, rate limits, server trouble. */
+const RETRY_STATUSES = [408, 425, 429, 500, 502, 503, 504];
+/** Statuses whose Retry-After is honoured. */
+const RETRY_AFTER_STATUSES = [413, 429, 503];
+
+/** The source HTTP client's retry policy: the shared defaults, a quicker first step, full jitter. */
+export function sourceRetryPolicy(opts: Pick<SourceHttpOptions, 'maxRetries' | 'maxRetryAfterMs'>): RetryPolicy {
+  return retryPolicy({ maxRetries: opts.maxRetries, maxRetryAfterMs: opts.maxRetryAfterMs, baseDelayMs: 250, jitter: 'full' });
+}
+
+/**
+ * ky's retry options from a retry policy, so the numbers live in the policy.
+ * The backoff is the policy's own delay (jitter included, so ky adds none);
+ * a Retry-After past the policy's cap fails the request instead of being
+ * waited out (ky itself would only shorten the wait to the cap).
+ */
+export function kyRetryOptions(policy: RetryPolicy, random: () => number = Math.random): KyRetryOptions {
+  return {
+    limit: policy.maxRetries,
+    methods: ['get', 'post'],
+    statusCodes: RETRY_STATUSES,
+    afterStatusCodes: RETRY_AFTER_STATUSES,
+    maxRetryAfter: policy.maxRetryAfterMs,
+    backoffLimit: policy.maxDelayMs,
+    delay: (attemptCount) => retryDelay(policy, attemptCount - 1, undefined, random),
+    retryOnTimeout: true,
+    shouldRetry: ({ error }) => {
+      if (!isHTTPError(error) || !RETRY_AFTER_STATUSES.includes(error.response.status)) return undefined;
+      const after = parseRetryAfter(error.response.headers.get('retry-after'));
+      // undefined: ky's own rules decide.
+      return after !== undefined && after > policy.maxRetryAfterMs ? false : undefined;
+    },
+  };
+}
+
 /**
  * The one HTTP client every source uses: timeouts, retries on 408/429/5xx,
- * network errors and timeouts with exponential backoff and full jitter, and
- * Retry-After honoured on 429/503. Queries are reads, so POST is retried too.
+ * network errors and timeouts with the policy's backoff (sourceRetryPolicy),
+ * and Retry-After honoured on 429/503. Queries are reads, so POST is retried too.
  * With a pace, each attempt first waits for its turn, so the source's rate
  * limit is met instead of discovered through 429s.
  */
@@ -31,17 +67,7 @@ export function sourceHttp(opts: SourceHttpOptions): KyInstance {
   const maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   return ky.create({
     timeout: opts.timeoutMs,
-    retry: {
-      limit: opts.maxRetries,
-      methods: ['get', 'post'],
-      statusCodes: [408, 425, 429, 500, 502, 503, 504],
-      afterStatusCodes: [413, 429, 503],
-      maxRetryAfter: opts.maxRetryAfterMs ?? 120_000,
-      backoffLimit: 30_000,
-      delay: (attempt) => 250 * 2 ** (attempt - 1),
-      jitter: true,
-      retryOnTimeout: true,
-    },
+    retry: kyRetryOptions(sourceRetryPolicy(opts)),
     hooks: {
       beforeError: [
         async (error) => {
