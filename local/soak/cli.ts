@@ -1,0 +1,75 @@
+/** `soak`: the chaos soak's command line (flags, the printed report, the exit code). */
+import { Command, InvalidArgumentError } from 'commander';
+import { logLevelOption, type LogLevel } from '#local/cli/log-level.ts';
+import { formatSoak } from './report.ts';
+import { runSoak, SOAK_DEFAULTS } from './run.ts';
+
+interface SoakFlags {
+  fills: number;
+  markets: number;
+  seed: number;
+  sourceFaults: number;
+  s3Faults: number;
+  dynamoFaults: number;
+  outage: number;
+  concurrency: number;
+  json?: boolean;
+  logLevel: LogLevel;
+}
+
+const positive = (v: string) => {
+  const x = Number(v);
+  if (!Number.isInteger(x) || x <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return x;
+};
+
+const share = (v: string) => {
+  const x = Number(v);
+  if (!(x >= 0 && x < 1)) throw new InvalidArgumentError('must be a share between 0 and 1');
+  return x;
+};
+
+async function main(f: SoakFlags): Promise<void> {
+  const report = await runSoak({
+    ...SOAK_DEFAULTS,
+    fills: f.fills,
+    markets: f.markets,
+    seed: f.seed,
+    sourceFaultRate: f.sourceFaults,
+    s3FaultRate: f.s3Faults,
+    dynamoFaultRate: f.dynamoFaults,
+    clickhouseOutageMs: f.outage,
+    fetcherConcurrency: f.concurrency,
+    logLevel: f.logLevel,
+    log: (line) => console.error(line),
+  });
+  console.log(formatSoak(report));
+  if (f.json) console.log(JSON.stringify(report, null, 2));
+  if (!report.ok) process.exitCode = 1;
+}
+
+export const soakCommand = (): Command =>
+  new Command('soak')
+    .description('Chaos soak: a full sync through the local runner under source, S3, DynamoDB and ClickHouse faults; checks the result fill by fill')
+    .option('--fills <n>', 'simulated fills', positive, SOAK_DEFAULTS.fills)
+    .option('--markets <n>', 'simulated markets', positive, SOAK_DEFAULTS.markets)
+    .option('--seed <n>', 'dataset and fault seed', positive, SOAK_DEFAULTS.seed)
+    .option('--source-faults <share>', 'share of source requests per fault kind', share, SOAK_DEFAULTS.sourceFaultRate)
+    .option('--s3-faults <share>', 'share of staged-object puts/gets refused', share, SOAK_DEFAULTS.s3FaultRate)
+    .option('--dynamo-faults <share>', 'share of DynamoDB calls throttled', share, SOAK_DEFAULTS.dynamoFaultRate)
+    .option('--outage <ms>', 'ClickHouse unreachable for this long, a third of the way into the load', positive, SOAK_DEFAULTS.clickhouseOutageMs)
+    .option('--concurrency <n>', 'fetchers at once', positive, SOAK_DEFAULTS.fetcherConcurrency)
+    .option('--json', 'print the report as JSON too')
+    // Quiet by default: the soak's faults would otherwise flood the terminal with the handlers' retry warnings.
+    .addOption(logLevelOption('CRITICAL'))
+    .action(main);
+
+/** Runs the soak command on `argv` (default the process's), reporting a crash on stderr with exit code 1. */
+export async function runSoakCli(argv?: readonly string[]): Promise<void> {
+  try {
+    await soakCommand().parseAsync(argv);
+  } catch (err) {
+    console.error(`soak failed: ${(err as Error).stack ?? (err as Error).message}`);
+    process.exitCode = 1;
+  }
+}
