@@ -4,7 +4,7 @@ import { STAGED_TABLES, type StagedRecord } from '../model/staged.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
 import { StagedObjectBuilder, STAGED_CONTENT_TYPE } from '../staging/codec.ts';
 import { count } from '../telemetry/counters.ts';
-import { completeRunIfFinished } from './completion.ts';
+import { closeRunIfFinished } from './completion.ts';
 import { stagedKey, type ShardMessage } from './messages.ts';
 
 export interface FetcherDeps {
@@ -46,7 +46,12 @@ export async function fetchShard(
   if (!source) throw new PoisonMessageError(`source ${message.source} is not enabled in SYNC_SOURCES`);
   const shard = await deps.state.getShard(message.runId, message.shardId);
   if (!shard) throw new PoisonMessageError(`run ${message.runId} has no shard ${message.shardId}`);
-  if (shard.done) return 'already-done';
+  if (shard.done) {
+    // The first delivery may have died between finishing the shard and counting or closing.
+    await deps.state.settleShard(message.runId, message.shardId);
+    await closeRunIfFinished(deps.state, message.runId);
+    return 'already-done';
+  }
   const spec = parseWith(source.specSchema, shard.spec, 'shard spec');
   let cursor = shard.cursor === null ? null : parseWith(source.cursorSchema, shard.cursor, 'shard cursor');
   let seq = shard.nextSeq;
@@ -82,7 +87,7 @@ export async function fetchShard(
     });
     if (!advanced) return 'superseded';
     if (done) {
-      const closedHere = await completeRunIfFinished(deps.state, message.runId);
+      const closedHere = (await closeRunIfFinished(deps.state, message.runId)) === 'closed';
       if (closedHere && nextSeq > 0 && deps.loadQueue) {
         await deps.loadQueue.announce([stagedKey({ runId: message.runId, source: message.source, shardId: message.shardId, seq: nextSeq - 1 })]);
       }

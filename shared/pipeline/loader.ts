@@ -42,7 +42,7 @@ export async function loadObject(deps: LoaderDeps, announcedKey: string): Promis
   const skipLoadedFills = await isWindowedRun(deps.state, staged.runId);
   const result = await loadStagedObject(deps.client, deps.database, { key, etag: object.etag, body: object.body }, { skipLoadedFills });
   const rows = Object.values(result.rows).reduce((a, b) => a + b, 0);
-  await deps.state.markLoaded(staged.runId, { key, etag: object.etag, rows });
+  await deps.state.markLoaded(staged.runId, { key, etag: object.etag, rows }, { shardId: staged.shardId, seq: staged.seq });
   await deps.state.recordLoad(
     (deps.now ?? Date.now)(),
     result.newestFillTimestamp === null ? {} : { [staged.source]: result.newestFillTimestamp },
@@ -68,7 +68,7 @@ async function isWindowedRun(state: StateStore, runId: string): Promise<boolean>
   return windowed;
 }
 
-/** Checked once per batch rather than per object: it reads the whole run's state. */
+/** Checked once per batch and run: one read of each run's record (its counters), whatever the run's size. */
 export async function completeRuns(state: StateStore, runIds: Iterable<string>): Promise<void> {
   for (const runId of new Set(runIds)) await completeRunIfFinished(state, runId);
 }

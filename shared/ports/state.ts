@@ -9,6 +9,18 @@ export interface RunSourcePlan {
   estimatedRows: number;
 }
 
+/**
+ * What a run has finished, kept on the run record itself so completion reads
+ * one record whatever the run's size. A shard is *settled* once it is fetched
+ * to the end and every object it staged is recorded loaded; each shard is
+ * counted once, when it settles, with the objects and rows it staged.
+ */
+export interface RunCounters {
+  shardsSettled: number;
+  objectsSettled: number;
+  rowsSettled: number;
+}
+
 export interface RunRecord {
   runId: string;
   status: RunStatus;
@@ -21,6 +33,12 @@ export interface RunRecord {
    * re-fetch fills that are already loaded, so its loads skip those.
    */
   window?: PlanWindow;
+  /**
+   * Kept by the store (openRun starts them at zero; whatever the caller passes
+   * is ignored). Absent on a run opened before the store kept counters: such a
+   * run is complete when its listing says so (see completion.ts).
+   */
+  counters?: RunCounters;
 }
 
 export interface ShardRecord {
@@ -53,6 +71,12 @@ export interface LoadedObject {
   rows: number;
 }
 
+/** Where a staged object sits in its run: its shard and its sequence number there. */
+export interface StagedPlace {
+  shardId: string;
+  seq: number;
+}
+
 export interface Watermark {
   source: SourceName;
   value: string;
@@ -68,7 +92,8 @@ export interface LoadHeartbeat {
 
 /**
  * Run state, checkpoints and watermarks. Every write is a conditional
- * single-item write, so each step can be repeated or raced safely.
+ * single-item write, so each step can be repeated or raced safely: the
+ * run's counters are kept exact by conditions, not by transactions.
  */
 export interface StateStore {
   /** True when this owner now holds the named lease until `now + ttlMs`. */
@@ -85,20 +110,38 @@ export interface StateStore {
   putShard(shard: ShardRecord): Promise<void>;
   getShard(runId: string, shardId: string): Promise<ShardRecord | null>;
   listShards(runId: string): Promise<ShardRecord[]>;
-  /** Advances a shard only if nobody advanced it past `expectedSeq` meanwhile. */
+  /**
+   * Advances a shard only if nobody advanced it past `expectedSeq` meanwhile.
+   * When this finishes a shard whose objects are all loaded already (or that
+   * staged none), the shard is counted as settled on its run.
+   */
   advanceShard(runId: string, shardId: string, expectedSeq: number, progress: ShardProgress): Promise<boolean>;
+  /**
+   * Counts the shard as settled on its run if it is, and is not counted yet.
+   * advanceShard and markLoaded do this themselves; this is for a message
+   * delivered again after its first delivery died between the two writes.
+   */
+  settleShard(runId: string, shardId: string): Promise<void>;
 
   /** True when this exact object version (key and ETag) is recorded as loaded. */
   isLoaded(runId: string, key: string, etag: string): Promise<boolean>;
-  /** Idempotent: recording the same object twice keeps the first record. */
-  markLoaded(runId: string, object: LoadedObject): Promise<void>;
+  /**
+   * Records the object as loaded, on its shard and then as its own record,
+   * and counts the shard as settled on its run when this was the last object
+   * of a finished shard. Idempotent: recording the same object (key) twice
+   * keeps the first record and counts nothing twice.
+   */
+  markLoaded(runId: string, object: LoadedObject, place: StagedPlace): Promise<void>;
   listLoaded(runId: string): Promise<Map<string, LoadedObject>>;
 
   /**
-   * Closes the run: sets each source's watermark to its target (never moving
-   * one backwards), marks the run complete and clears the open-run pointer.
+   * Closes the run, once: sets each source's watermark to its target (never
+   * moving one backwards), then marks the run complete if it is still
+   * enqueued and (with counters) every shard is settled, and clears the
+   * open-run pointer. True only for the call that marked it complete. On a
+   * run already complete it only makes sure the pointer no longer names it.
    */
-  completeRun(run: RunRecord): Promise<void>;
+  completeRun(run: RunRecord): Promise<boolean>;
   getWatermarks(): Promise<Partial<Record<SourceName, Watermark>>>;
 
   recordLoad(at: number, newestFill: Partial<Record<SourceName, number>>): Promise<void>;

@@ -6,7 +6,6 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { SourceName } from '../sources/source.ts';
 import type {
   LoadedObject,
@@ -15,9 +14,11 @@ import type {
   RunStatus,
   ShardProgress,
   ShardRecord,
+  StagedPlace,
   StateStore,
   Watermark,
 } from '../ports/state.ts';
+import { isConditionFailure, NEW_RUN_COUNTERS, SettledShards, splitRunCounters } from './settled-shards.ts';
 
 /** Finished runs and their checkpoints expire from the table after this long. */
 const RUN_RETENTION_SECONDS = 90 * 24 * 3600;
@@ -32,17 +33,20 @@ const key = {
   watermark: (source: SourceName) => ({ pk: 'watermark', sk: source }),
 };
 
-function isConditionFailure(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err as { name?: string }).name === 'ConditionalCheckFailedException';
-}
-
-/** A single-table DynamoDB store (partition key `pk`, sort key `sk`, TTL on `expiresAt`). */
+/**
+ * A single-table DynamoDB store (partition key `pk`, sort key `sk`, TTL on `expiresAt`).
+ * The run item carries the run's counters (settled-shards.ts), so completion reads one item.
+ */
 export class DynamoStateStore implements StateStore {
+  private readonly settled: SettledShards;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.settled = new SettledShards(db, table);
+  }
 
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
     const now = this.now();
@@ -97,15 +101,17 @@ export class DynamoStateStore implements StateStore {
       if (isConditionFailure(err)) return false;
       throw err;
     }
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...key.run(run.runId), ...run } }));
+    const { counters: _kept, ...plan } = run;
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...key.run(run.runId), ...plan, ...NEW_RUN_COUNTERS } }));
     return true;
   }
 
   async getRun(runId: string): Promise<RunRecord | null> {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: key.run(runId), ConsistentRead: true }));
     if (!res.Item) return null;
-    const { pk: _pk, sk: _sk, expiresAt: _e, ...run } = res.Item;
-    return run as RunRecord;
+    const { counters, rest } = splitRunCounters(res.Item);
+    const { pk: _pk, sk: _sk, expiresAt: _e, ...run } = rest;
+    return { ...(run as unknown as RunRecord), ...(counters ? { counters } : {}) };
   }
 
   async setRunStatus(runId: string, status: RunStatus): Promise<void> {
@@ -150,8 +156,9 @@ export class DynamoStateStore implements StateStore {
   }
 
   async advanceShard(runId: string, shardId: string, expectedSeq: number, p: ShardProgress): Promise<boolean> {
+    let shard: Record<string, unknown> | undefined;
     try {
-      await this.db.send(
+      const res = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: key.shard(runId, shardId),
@@ -167,13 +174,22 @@ export class DynamoStateStore implements StateStore {
             ':expected': expectedSeq,
             ':false': false,
           },
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return true;
+      shard = res.Attributes;
     } catch (err) {
       if (isConditionFailure(err)) return false;
       throw err;
     }
+    // Only the write that finishes the shard can settle it here; loads settle it otherwise.
+    if (p.done) await this.settled.countIfSettled(key.run(runId), shard);
+    return true;
+  }
+
+  async settleShard(runId: string, shardId: string): Promise<void> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: key.shard(runId, shardId), ConsistentRead: true }));
+    await this.settled.countIfSettled(key.run(runId), res.Item);
   }
 
   async isLoaded(runId: string, objectKey: string, etag: string): Promise<boolean> {
@@ -183,7 +199,27 @@ export class DynamoStateStore implements StateStore {
     return res.Item?.etag === etag;
   }
 
-  async markLoaded(runId: string, object: LoadedObject): Promise<void> {
+  async markLoaded(runId: string, object: LoadedObject, place: StagedPlace): Promise<void> {
+    // The shard first, the object's record last: a load that dies in between is not
+    // recorded, so its redelivery loads again and repeats both writes (each idempotent).
+    let shard: Record<string, unknown> | undefined;
+    try {
+      const res = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key.shard(runId, place.shardId),
+          UpdateExpression: 'ADD loaded :seq',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':seq': new Set([place.seq]) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      shard = res.Attributes;
+    } catch (err) {
+      // No such shard (an object outside any planned run): only its own record is kept.
+      if (!isConditionFailure(err)) throw err;
+    }
+    await this.settled.countIfSettled(key.run(runId), shard);
     try {
       await this.db.send(
         new PutCommand({
@@ -202,7 +238,27 @@ export class DynamoStateStore implements StateStore {
     return new Map(items.map((i) => [i.key as string, { key: i.key as string, etag: i.etag as string, rows: i.rows as number }]));
   }
 
-  async completeRun(run: RunRecord): Promise<void> {
+  async completeRun(run: RunRecord): Promise<boolean> {
+    const closed = run.status !== 'complete' && (await this.closeRun(run));
+    if (closed || run.status === 'complete') {
+      await this.db
+        .send(
+          new DeleteCommand({
+            TableName: this.table,
+            Key: key.openRun,
+            ConditionExpression: 'runId = :runId',
+            ExpressionAttributeValues: { ':runId': run.runId },
+          }),
+        )
+        .catch((err) => {
+          if (!isConditionFailure(err)) throw err;
+        });
+    }
+    return closed;
+  }
+
+  /** Watermarks first (idempotent, forward only), then the one conditional write that closes the run. */
+  private async closeRun(run: RunRecord): Promise<boolean> {
     const now = this.now();
     for (const [source, plan] of Object.entries(run.sources) as [SourceName, RunRecord['sources'][SourceName]][]) {
       if (plan?.target == null) continue;
@@ -220,27 +276,30 @@ export class DynamoStateStore implements StateStore {
           if (!isConditionFailure(err)) throw err;
         });
     }
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: key.run(run.runId),
-        UpdateExpression: 'SET #status = :complete, completedAt = if_not_exists(completedAt, :now), expiresAt = :exp',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':complete': 'complete', ':now': now, ':exp': Math.floor(now / 1000) + RUN_RETENTION_SECONDS },
-      }),
-    );
-    await this.db
-      .send(
-        new DeleteCommand({
+    // A run opened before counters existed was checked by listing; its close needs only the status.
+    const settled = run.counters ? ' AND shardsSettled = :shards' : '';
+    try {
+      await this.db.send(
+        new UpdateCommand({
           TableName: this.table,
-          Key: key.openRun,
-          ConditionExpression: 'runId = :runId',
-          ExpressionAttributeValues: { ':runId': run.runId },
+          Key: key.run(run.runId),
+          UpdateExpression: 'SET #status = :complete, completedAt = if_not_exists(completedAt, :now), expiresAt = :exp',
+          ConditionExpression: `#status = :enqueued${settled}`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':complete': 'complete',
+            ':enqueued': 'enqueued',
+            ':now': now,
+            ':exp': Math.floor(now / 1000) + RUN_RETENTION_SECONDS,
+            ...(run.counters ? { ':shards': run.shardCount } : {}),
+          },
         }),
-      )
-      .catch((err) => {
-        if (!isConditionFailure(err)) throw err;
-      });
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
   }
 
   async getWatermarks(): Promise<Partial<Record<SourceName, Watermark>>> {
