@@ -5,6 +5,7 @@ import { ALL_APPROACHES, runBench } from './harness.ts';
 import { consoleSummary } from './lib/report.ts';
 import { checkTargets, generatedSection, positionsSection, writeBenchmarksDoc, writePositionsSection } from './lib/markdown.ts';
 import { DEFAULT_POSITIONS_FILLS } from './lib/positions-part.ts';
+import { commandFailed, reportFailures, stackText } from '#local/cli/failures.ts';
 
 const int = (v: string) => {
   const x = Number(v.replace(/_/g, ''));
@@ -17,31 +18,35 @@ const num = (v: string) => {
   return x;
 };
 
-const program = new Command('bench')
-  .description('Benchmark the pipeline against the per-market and single-cursor approaches, on simulated sources with a fixed rate limit')
-  .option('--fills <n>', 'fills in the simulated subgraph', int, 1_000_000)
-  .option('--markets <n>', "markets (default: fills / 216, Polymarket's ratio)", int)
-  .option('--seed <n>', 'dataset seed', int, 1)
-  .option('--top-share <x>', 'share of all fills in the heaviest market', num, 0.1)
-  .option('--rate <n>', "source limit, requests per second (default: Goldsky's documented public limit, 50 per 10 s)", num, 5)
-  .option('--latency-ms <n>', 'added to every source response', num, 100)
-  .option('--workers <n>', 'fetcher concurrency of the pipeline = workers of the per-market approach', int, 4)
-  .option('--pages-per-object <n>', 'PAGES_PER_OBJECT for the pipeline and the fetcher (default: the pipeline default)', int)
-  .option('--fetcher-heap-mib <n>', 'cap the fetcher-alone run at this much V8 heap, as a function with a small memory size would (V8 sizes its heap from the memory it has; 0: uncapped)', int, 96)
-  .option('--unpaced', 'do not tell the pipeline the limit (it then finds it through 429s)')
-  .option('--loader-rows <n>', 'rows in the loader benchmark object', int, 1_000_000)
-  .option('--incremental-share <x>', 'new fills for the incremental runs (pipeline, positions), as a share of the backfill', num, 0.01)
-  .option('--positions-fills <n>', 'fills the positions part generates in the engine', int, DEFAULT_POSITIONS_FILLS)
-  .option('--positions-wallets <n>', 'wallet population of the positions part (default: fills / 20)', int)
-  .option('--positions-markets <n>', "market population of the positions part (default: fills / 216, Polymarket's ratio)", int)
-  .option('--only <list>', `comma-separated subset of ${ALL_APPROACHES.join(',')}`)
-  .option('--skip <list>', 'comma-separated approaches to leave out')
-  .option('--out <file>', 'markdown file whose generated section is rewritten', 'docs/BENCHMARKS.md')
-  .option('--no-write', 'print only; leave the markdown file alone')
-  .option('--work-dir <dir>', 'scratch directory', '.bench/work')
-  .option('--keep', 'keep the scratch directory')
-  .option('--cpu-prof', 'write a V8 CPU profile of every child process to .bench/prof')
-  .action(main);
+export const benchCommand = (): Command =>
+  new Command('bench')
+    .description('Benchmark the pipeline against the per-market and single-cursor approaches, on simulated sources with a fixed rate limit')
+    .option('--fills <n>', 'fills in the simulated subgraph', int, 1_000_000)
+    .option('--markets <n>', "markets (default: fills / 216, Polymarket's ratio)", int)
+    .option('--seed <n>', 'dataset seed', int, 1)
+    .option('--top-share <x>', 'share of all fills in the heaviest market', num, 0.1)
+    .option('--rate <n>', "source limit, requests per second (default: Goldsky's documented public limit, 50 per 10 s)", num, 5)
+    .option('--latency-ms <n>', 'added to every source response', num, 100)
+    .option('--workers <n>', 'fetcher concurrency of the pipeline = workers of the per-market approach', int, 4)
+    .option('--pages-per-object <n>', 'PAGES_PER_OBJECT for the pipeline and the fetcher (default: the pipeline default)', int)
+    .option('--fetcher-heap-mib <n>', 'cap the fetcher-alone run at this much V8 heap, as a function with a small memory size would (V8 sizes its heap from the memory it has; 0: uncapped)', int, 96)
+    .option('--unpaced', 'do not tell the pipeline the limit (it then finds it through 429s)')
+    .option('--loader-rows <n>', 'rows in the loader benchmark object', int, 1_000_000)
+    .option('--incremental-share <x>', 'new fills for the incremental runs (pipeline, positions), as a share of the backfill', num, 0.01)
+    .option('--positions-fills <n>', 'fills the positions part generates in the engine', int, DEFAULT_POSITIONS_FILLS)
+    .option('--positions-wallets <n>', 'wallet population of the positions part (default: fills / 20)', int)
+    .option('--positions-markets <n>', "market population of the positions part (default: fills / 216, Polymarket's ratio)", int)
+    .option('--only <list>', `comma-separated subset of ${ALL_APPROACHES.join(',')}`)
+    .option('--skip <list>', 'comma-separated approaches to leave out')
+    .option('--out <file>', 'markdown file whose generated section is rewritten', 'docs/BENCHMARKS.md')
+    .option('--no-write', 'print only; leave the markdown file alone')
+    .option('--work-dir <dir>', 'scratch directory', '.bench/work')
+    .option('--keep', 'keep the scratch directory')
+    .option('--cpu-prof', 'write a V8 CPU profile of every child process to .bench/prof')
+    .action(reportFailures(commandFailed('bench', stackText), (flags: Flags, command: Command) => main(flags, typedArgs(command))));
+
+/** The arguments after `bench` as typed (the program stops reading its own options at the command's name). */
+const typedArgs = (command: Command): string[] => (command.parent ? command.parent.args.slice(1) : command.args);
 
 interface Flags {
   fills: number;
@@ -68,7 +73,8 @@ interface Flags {
   cpuProf?: boolean;
 }
 
-async function main(f: Flags): Promise<void> {
+/** `args` are the command's own, as typed: the document records the command that produced its figures. */
+async function main(f: Flags, args: string[]): Promise<void> {
   const list = (s?: string) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
   const approaches = new Set<string>(f.only ? list(f.only) : ALL_APPROACHES);
   for (const x of list(f.skip)) approaches.delete(x);
@@ -107,7 +113,7 @@ async function main(f: Flags): Promise<void> {
   writeFileSync(json, JSON.stringify(report, null, 2));
   console.error(`[bench] raw results: ${json}`);
   if (f.write) {
-    const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+    const command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
     // A run of the positions part alone rewrites only its own section.
     if (approaches.size === 1 && report.positions) writePositionsSection(resolve(f.out), positionsSection(report, command));
     else writeBenchmarksDoc(resolve(f.out), generatedSection(report, command));
@@ -115,8 +121,3 @@ async function main(f: Flags): Promise<void> {
   }
   if (report.runs.some((m) => !m.result.ok && !m.name.endsWith('lossy')) || report.positions?.ok === false) process.exitCode = 1;
 }
-
-program.parseAsync().catch((err: Error) => {
-  console.error(`bench failed: ${err.stack ?? err.message}`);
-  process.exitCode = 1;
-});

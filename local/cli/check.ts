@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, readSettings } from '#shared/config.ts';
+import { readSettings } from '#shared/config.ts';
 import { genesisFromSettings } from '#shared/sources/chain/from-settings.ts';
 import { errorText } from '#shared/ops/status.ts';
 import { deployedTarget } from '#shared/ops/target.ts';
@@ -8,6 +8,7 @@ import { runChecks } from '#shared/ops/quality/run.ts';
 import { CHECK_NAMES, DEFAULT_THRESHOLDS, type CheckName } from '#shared/ops/quality/types.ts';
 import { dataDirFrom, localWarehouse } from './warehouse.ts';
 import { openLocalOps } from './local-ops.ts';
+import { commandFailed, reportFailures } from './failures.ts';
 
 interface CheckFlags {
   simulated?: boolean;
@@ -45,24 +46,25 @@ const names = (v: string): CheckName[] => {
   return list as CheckName[];
 };
 
-const program = new Command('check')
-  .description(
-    "Data-quality checks on the sync's ClickHouse (embedded by default, CLICKHOUSE_URL for a server). Exit status 2 when a check fails.",
-  )
-  .option('--simulated', 'check the database of `npm run sync -- --simulated`')
-  .option('--json', 'print the report as JSON')
-  .option('--stage <stage>', "read the chain watermark from a deployed stage's state (AWS credentials from the environment)")
-  .option('--from-block <n>', 'first block chain coverage must start at (default: where the chain source starts, CHAIN_GENESIS_BLOCK or the V1/V2 exchange genesis)', block)
-  .option('--to-block <n>', 'last block chain coverage must reach (default the chain watermark from the state)', block)
-  .option('--no-state', 'do not open the local state for the chain watermark')
-  .option('--no-record', 'compare the mapping count with the last snapshot without recording one (read-only)')
-  .option('--only <checks>', `comma-separated checks to run (${CHECK_NAMES.join(', ')})`, names)
-  .addOption(new Option('--days <n>', 'complete days the daily-volume check looks back (0: all history)').argParser(count).default(DEFAULT_THRESHOLDS.dailyVolumeDays))
-  .addOption(new Option('--max-drop <percent>', 'largest day-over-day fall in fills').argParser(percent).default(DEFAULT_THRESHOLDS.maxDailyDrop * 100))
-  .addOption(new Option('--max-unmapped <percent>', 'largest share of fills without a mapped token').argParser(percent).default(DEFAULT_THRESHOLDS.maxUnmappedShare * 100))
-  .addOption(new Option('--recent-days <n>', "the unmapped check's recent window, in days before the newest fill").argParser(count).default(DEFAULT_THRESHOLDS.recentDays))
-  .addOption(new Option('--max-seam-gap <seconds>', "longest allowed time between V1's last fill and V2's first").argParser(count).default(DEFAULT_THRESHOLDS.maxSeamGapSeconds))
-  .action(main);
+export const checkCommand = (): Command =>
+  new Command('check')
+    .description(
+      "Data-quality checks on the sync's ClickHouse (embedded by default, CLICKHOUSE_URL for a server). Exit status 2 when a check fails.",
+    )
+    .option('--simulated', 'check the database of `npm run sync -- --simulated`')
+    .option('--json', 'print the report as JSON')
+    .option('--stage <stage>', "read the chain watermark from a deployed stage's state (AWS credentials from the environment)")
+    .option('--from-block <n>', 'first block chain coverage must start at (default: where the chain source starts, CHAIN_GENESIS_BLOCK or the V1/V2 exchange genesis)', block)
+    .option('--to-block <n>', 'last block chain coverage must reach (default the chain watermark from the state)', block)
+    .option('--no-state', 'do not open the local state for the chain watermark')
+    .option('--no-record', 'compare the mapping count with the last snapshot without recording one (read-only)')
+    .option('--only <checks>', `comma-separated checks to run (${CHECK_NAMES.join(', ')})`, names)
+    .addOption(new Option('--days <n>', 'complete days the daily-volume check looks back (0: all history)').argParser(count).default(DEFAULT_THRESHOLDS.dailyVolumeDays))
+    .addOption(new Option('--max-drop <percent>', 'largest day-over-day fall in fills').argParser(percent).default(DEFAULT_THRESHOLDS.maxDailyDrop * 100))
+    .addOption(new Option('--max-unmapped <percent>', 'largest share of fills without a mapped token').argParser(percent).default(DEFAULT_THRESHOLDS.maxUnmappedShare * 100))
+    .addOption(new Option('--recent-days <n>', "the unmapped check's recent window, in days before the newest fill").argParser(count).default(DEFAULT_THRESHOLDS.recentDays))
+    .addOption(new Option('--max-seam-gap <seconds>', "longest allowed time between V1's last fill and V2's first").argParser(count).default(DEFAULT_THRESHOLDS.maxSeamGapSeconds))
+    .action(reportFailures(commandFailed('check'), main));
 
 /** The chain watermark: by hand, from a deployed stage, from the local state, or unknown. */
 async function chainWatermark(flags: CheckFlags): Promise<{ watermark: bigint | null; from: string }> {
@@ -88,7 +90,6 @@ async function chainWatermark(flags: CheckFlags): Promise<{ watermark: bigint | 
 }
 
 async function main(flags: CheckFlags): Promise<void> {
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   // genesisFromSettings reads only these three; the other fields of its settings type do not matter here.
   const chain = readSettings(['CHAIN_GENESIS_BLOCK', 'CHAIN_V1_FILLS', 'CHAIN_EXCHANGES']);
   const genesis = flags.fromBlock ?? genesisFromSettings({ ...chain, POLYGON_RPC_URL: '', CHAIN_CONFIRMATIONS: 0, CHAIN_USE_FINALIZED: true, SOURCE_TIMEOUT_MS: 0, SOURCE_MAX_RETRIES: 0 });
@@ -114,8 +115,3 @@ async function main(flags: CheckFlags): Promise<void> {
     await warehouse.client.close();
   }
 }
-
-program.parseAsync().catch((err: Error) => {
-  console.error(err instanceof ConfigError ? err.message : `check failed: ${errorText(err)}`);
-  process.exitCode = 1;
-});

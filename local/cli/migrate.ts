@@ -1,21 +1,20 @@
 import { Command } from 'commander';
 import { migrate } from '#shared/warehouse/schema.ts';
 import { dataDirFrom, localWarehouse } from './warehouse.ts';
+import { commandFailed, reportFailures } from './failures.ts';
 
-const program = new Command('migrate')
-  .description('Apply the ClickHouse schema migrations (safe to run again)')
-  .option('--simulated', 'migrate the database of `npm run sync -- --simulated`')
-  .action(async (opts: { simulated?: boolean }) => {
-    const warehouse = localWarehouse(dataDirFrom(process.env, opts.simulated ? './.data/simulated' : './.data'));
-    try {
-      const { from, to } = await migrate(warehouse.client, warehouse.database);
-      console.log(from === to ? `${warehouse.describe}: schema is current (version ${to})` : `${warehouse.describe}: migrated from version ${from} to ${to}`);
-    } finally {
-      await warehouse.client.close();
-    }
-  });
-
-program.parseAsync().catch((err: Error) => {
-  console.error(`migrate failed: ${err.message}`);
-  process.exitCode = 1;
-});
+export const migrateCommand = (): Command =>
+  new Command('migrate')
+    .description('Apply the ClickHouse schema migrations (safe to run again)')
+    .option('--simulated', 'migrate the database of `npm run sync -- --simulated`')
+    .action(
+      reportFailures(commandFailed('migrate'), async (opts: { simulated?: boolean }) => {
+        const warehouse = localWarehouse(dataDirFrom(process.env, opts.simulated ? './.data/simulated' : './.data'));
+        try {
+          const { from, to } = await migrate(warehouse.client, warehouse.database);
+          console.log(from === to ? `${warehouse.describe}: schema is current (version ${to})` : `${warehouse.describe}: migrated from version ${from} to ${to}`);
+        } finally {
+          await warehouse.client.close();
+        }
+      }),
+    );

@@ -1,41 +1,44 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { formatRedrive, redrive } from '#shared/ops/redrive.ts';
-import { errorText } from '#shared/ops/status.ts';
 import { deployedTarget, type OpsTarget } from '#shared/ops/target.ts';
 import type { QueueRole } from '#shared/ops/ports.ts';
 import { openLocalOps } from './local-ops.ts';
+import { commandFailed, reportFailures } from './failures.ts';
+
+interface RedriveFlags {
+  queue: QueueRole | 'all';
+  simulated?: boolean;
+  stage?: string;
+}
 
 const queueChoice = (v: string): QueueRole | 'all' => {
   if (v === 'shards' || v === 'loads' || v === 'all') return v;
   throw new InvalidArgumentError('must be shards, loads or all');
 };
 
-const program = new Command('redrive')
-  .description('Send dead-lettered messages back to their queue, once the cause is fixed (safe to repeat)')
-  .option('--queue <which>', 'shards, loads or all', queueChoice, 'all')
-  .option('--simulated', 'the state of `npm run sync -- --simulated` (./.data/simulated)')
-  .option('--stage <stage>', 'a deployed stage (SQS StartMessageMoveTask) instead of the local queues')
-  .action(async (flags: { queue: QueueRole | 'all'; simulated?: boolean; stage?: string }) => {
-    let target: OpsTarget;
-    let close = async () => undefined as void;
-    if (flags.stage) {
-      target = await deployedTarget(flags.stage);
-    } else {
-      const local = await openLocalOps(flags.simulated);
-      close = () => local.aws.stop();
-      target = local.target;
-      
-    }
-    try {
-      const report = await redrive(target.deadLetters, flags.queue);
-      console.log(`${target.describe}\n${formatRedrive(report)}`);
-      if (!flags.stage && report.results.some((r) => r.moved > 0)) console.log('run `npm run sync` to process them');
-    } finally {
-      await close();
-    }
-  });
+export const redriveCommand = (): Command =>
+  new Command('redrive')
+    .description('Send dead-lettered messages back to their queue, once the cause is fixed (safe to repeat)')
+    .option('--queue <which>', 'shards, loads or all', queueChoice, 'all')
+    .option('--simulated', 'the state of `npm run sync -- --simulated` (./.data/simulated)')
+    .option('--stage <stage>', 'a deployed stage (SQS StartMessageMoveTask) instead of the local queues')
+    .action(reportFailures(commandFailed('redrive'), main));
 
-program.parseAsync().catch((err: Error) => {
-  console.error(`redrive failed: ${errorText(err)}`);
-  process.exitCode = 1;
-});
+async function main(flags: RedriveFlags): Promise<void> {
+  let target: OpsTarget;
+  let close = async (): Promise<void> => undefined;
+  if (flags.stage) {
+    target = await deployedTarget(flags.stage);
+  } else {
+    const local = await openLocalOps(flags.simulated);
+    close = () => local.aws.stop();
+    target = local.target;
+  }
+  try {
+    const report = await redrive(target.deadLetters, flags.queue);
+    console.log(`${target.describe}\n${formatRedrive(report)}`);
+    if (!flags.stage && report.results.some((r) => r.moved > 0)) console.log('run `npm run sync` to process them');
+  } finally {
+    await close();
+  }
+}

@@ -1,12 +1,13 @@
 import { Command } from 'commander';
-import { ConfigError, readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
+import { readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import { parseReplayWindow, replay, ReplayError, type ReplayReport } from '#shared/ops/replay.ts';
-import { errorText } from '#shared/ops/status.ts';
 import { deployedTarget } from '#shared/ops/target.ts';
 import type { PlanWindow } from '#shared/sources/source.ts';
 import { localWarehouse } from './warehouse.ts';
 import { positive, startSimulatedWorld } from './simulated.ts';
 import { openLocalOps } from './local-ops.ts';
+import { logLevelOption, type LogLevel } from './log-level.ts';
+import { commandFailed, reportFailures } from './failures.ts';
 
 interface ReplayFlags {
   from?: string;
@@ -19,28 +20,30 @@ interface ReplayFlags {
   subgraph?: boolean;
   seed: number;
   concurrency: number;
+  logLevel: LogLevel;
 }
 
-const program = new Command('replay')
-  .description(
-    'Re-fetch a window of history (ISO dates, or block numbers for the chain) and load it again. ' +
-      'Safe: only fills missing from ClickHouse are added, and a replay never moves a watermark backwards.',
-  )
-  .option('--from <when>', 'start of the window: ISO date, or block number')
-  .option('--to <when>', 'end of the window: ISO date, or block number')
-  .option('--stage <stage>', 'invoke the deployed planner Lambda of this stage with the window')
-  .option('--simulated', 'replay against simulated sources (same --markets/--fills/--seed as the sync)')
-  .option('--markets <n>', 'simulated markets (both eras)', positive, 40)
-  .option('--fills <n>', 'simulated fills (both eras)', positive, 30_000)
-  .option('--chain-fills <n>', 'of those, fills after the 2026-04-28 migration (default: a third)', positive)
-  .option('--subgraph', 'with --simulated: V1 history from the simulated subgraph, as the sync took it')
-  .option('--seed <n>', 'simulated dataset seed', positive, 1)
-  .option('--concurrency <n>', 'fetchers at once (local)', positive, 4)
-  .action(main);
+export const replayCommand = (): Command =>
+  new Command('replay')
+    .description(
+      'Re-fetch a window of history (ISO dates, or block numbers for the chain) and load it again. ' +
+        'Safe: only fills missing from ClickHouse are added, and a replay never moves a watermark backwards.',
+    )
+    .option('--from <when>', 'start of the window: ISO date, or block number')
+    .option('--to <when>', 'end of the window: ISO date, or block number')
+    .option('--stage <stage>', 'invoke the deployed planner Lambda of this stage with the window')
+    .option('--simulated', 'replay against simulated sources (same --markets/--fills/--seed as the sync)')
+    .option('--markets <n>', 'simulated markets (both eras)', positive, 40)
+    .option('--fills <n>', 'simulated fills (both eras)', positive, 30_000)
+    .option('--chain-fills <n>', 'of those, fills after the 2026-04-28 migration (default: a third)', positive)
+    .option('--subgraph', 'with --simulated: V1 history from the simulated subgraph, as the sync took it')
+    .option('--seed <n>', 'simulated dataset seed', positive, 1)
+    .option('--concurrency <n>', 'fetchers at once (local)', positive, 4)
+    .addOption(logLevelOption())
+    // A window it cannot plan is the operator's to fix: the message alone says what is wrong.
+    .action(reportFailures((err) => (err instanceof ReplayError ? err.message : commandFailed('replay')(err)), main));
 
 async function main(flags: ReplayFlags): Promise<void> {
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const window = parseReplayWindow(flags.from, flags.to);
   let report: ReplayReport;
   if (flags.stage) {
@@ -57,7 +60,8 @@ async function main(flags: ReplayFlags): Promise<void> {
 
 /** Locally the planner and the whole cycle run here, through the same handlers (as `npm run sync -- --from/--to`). */
 async function replayLocally(flags: ReplayFlags, window: PlanWindow): Promise<ReplayReport> {
-  const env: Record<string, string> = {};
+  // The handlers' settings, as a Lambda reads its environment; --simulated points the sources at the stand-ins.
+  const env: Record<string, string | undefined> = { ...process.env };
   const closers: (() => Promise<void>)[] = [];
   try {
     if (flags.simulated) {
@@ -71,13 +75,13 @@ async function replayLocally(flags: ReplayFlags, window: PlanWindow): Promise<Re
     closers.push(() => aws.stop());
     const warehouse = localWarehouse(dataDir);
     closers.push(() => warehouse.client.close());
-    const { runCycle } = await import('../runner.ts');
+    const { runCycle } = await import('#local/runner.ts');
     let cycleNote = '';
     const report = await replay(
       {
         state: target.state,
         invoke: async (w) => {
-          const result = await runCycle({ warehouse, aws, env, window: w, fetcherConcurrency: flags.concurrency });
+          const result = await runCycle({ warehouse, aws, env, window: w, fetcherConcurrency: flags.concurrency, logLevel: flags.logLevel });
           cycleNote = result.ok
             ? `; re-fetched ${n(result.counters.FillsStaged)} fills in ${(result.elapsedMs / 1000).toFixed(1)} s: ` +
               `${n(result.counters.FillsAlreadyLoaded)} were loaded already, ${n(result.counters.FillsLoaded)} were missing and are now added`
@@ -92,10 +96,5 @@ async function replayLocally(flags: ReplayFlags, window: PlanWindow): Promise<Re
     for (const close of closers.reverse()) await close().catch(() => undefined);
   }
 }
-
-program.parseAsync().catch((err: Error) => {
-  console.error(err instanceof ConfigError || err instanceof ReplayError ? err.message : `replay failed: ${errorText(err)}`);
-  process.exitCode = 1;
-});
 
 const n = (v: number) => v.toLocaleString('en-US');

@@ -1,14 +1,15 @@
 import { Command } from 'commander';
-import { ConfigError, readSettings, SOURCE_SETTINGS, CLICKHOUSE_SETTINGS } from '#shared/config.ts';
+import { readSettings, SOURCE_SETTINGS, CLICKHOUSE_SETTINGS } from '#shared/config.ts';
 import { buildSources } from '#shared/sources/registry.ts';
 import { serverClient } from '#shared/warehouse/client.ts';
-import { collectStatus, errorText, formatStatus, needsAttention } from '#shared/ops/status.ts';
+import { collectStatus, formatStatus, needsAttention } from '#shared/ops/status.ts';
 import { ClickHouseWarehouseStats } from '#shared/ops/clickhouse-stats.ts';
 import { PlannedSourceHeads } from '#shared/ops/source-heads.ts';
 import { deployedTarget, type OpsTarget } from '#shared/ops/target.ts';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { localWarehouse } from './warehouse.ts';
 import { openLocalOps } from './local-ops.ts';
+import { commandFailed, reportFailures } from './failures.ts';
 
 interface StatusFlags {
   simulated?: boolean;
@@ -19,18 +20,18 @@ interface StatusFlags {
   check?: boolean;
 }
 
-const program = new Command('status')
-  .description('Where the sync stands: watermarks and lag per source, last load, the open run, DLQ depth, rejects of the last run')
-  .option('--simulated', 'the state of `npm run sync -- --simulated` (./.data/simulated)')
-  .option('--stage <stage>', 'a deployed stage (AWS credentials from the environment) instead of the local state')
-  .option('--json', 'print JSON')
-  .option('--no-heads', 'do not ask the sources for their head (offline)')
-  .option('--no-warehouse', 'do not query ClickHouse for rejects')
-  .option('--check', 'exit with status 2 when something needs attention (dead letters, rejects)')
-  .action(main);
+export const statusCommand = (): Command =>
+  new Command('status')
+    .description('Where the sync stands: watermarks and lag per source, last load, the open run, DLQ depth, rejects of the last run')
+    .option('--simulated', 'the state of `npm run sync -- --simulated` (./.data/simulated)')
+    .option('--stage <stage>', 'a deployed stage (AWS credentials from the environment) instead of the local state')
+    .option('--json', 'print JSON')
+    .option('--no-heads', 'do not ask the sources for their head (offline)')
+    .option('--no-warehouse', 'do not query ClickHouse for rejects')
+    .option('--check', 'exit with status 2 when something needs attention (dead letters, rejects)')
+    .action(reportFailures(commandFailed('status'), main));
 
 async function main(flags: StatusFlags): Promise<void> {
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   const closers: (() => Promise<void>)[] = [];
   try {
     let target: OpsTarget;
@@ -45,9 +46,7 @@ async function main(flags: StatusFlags): Promise<void> {
       const local = await openLocalOps(flags.simulated);
       closers.push(() => local.aws.stop());
       target = local.target;
-      const dataDir = local.dataDir;
-      
-      if (flags.warehouse) warehouse = localWarehouse(dataDir);
+      if (flags.warehouse) warehouse = localWarehouse(local.dataDir);
     }
     if (warehouse) closers.push(() => warehouse.client.close());
 
@@ -68,8 +67,3 @@ async function main(flags: StatusFlags): Promise<void> {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   }
 }
-
-program.parseAsync().catch((err: Error) => {
-  console.error(err instanceof ConfigError ? err.message : `status failed: ${errorText(err)}`);
-  process.exitCode = 1;
-});

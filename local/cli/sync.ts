@@ -1,10 +1,11 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { ConfigError, readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
-import { redactUrls } from '#shared/telemetry/redact.ts';
-import type { CycleProgress, CycleResult } from '../runner.ts';
+import { readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
+import type { CycleProgress, CycleResult } from '#local/runner.ts';
 import { dataDirFrom, localWarehouse } from './warehouse.ts';
 import { positive, startSimulatedWorld } from './simulated.ts';
+import { logLevelOption, type LogLevel } from './log-level.ts';
+import { commandFailed, reportFailures, stackText } from './failures.ts';
 
 interface SyncFlags {
   simulated?: boolean;
@@ -16,27 +17,28 @@ interface SyncFlags {
   from?: string;
   to?: string;
   concurrency: number;
+  logLevel: LogLevel;
 }
 
-const program = new Command('sync')
-  .description('Run one scheduled sync cycle on this machine: plan, fetch, stage and load into ClickHouse')
-  .option('--simulated', 'run offline against simulated sources generated from --markets/--fills/--seed')
-  .option('--markets <n>', 'simulated markets (both eras)', positive, 40)
-  .option('--fills <n>', 'simulated fills (both eras)', positive, 30_000)
-  .option('--chain-fills <n>', 'of those, fills after the 2026-04-28 migration (default: a third)', positive)
-  .option('--subgraph', 'with --simulated: take V1 history from the simulated subgraph instead of the chain')
-  .option('--seed <n>', 'simulated dataset seed', positive, 1)
-  .option('--from <when>', 'backfill a window from this date (ISO) or block number')
-  .option('--to <when>', 'backfill a window up to this date (ISO) or block number')
-  .option('--concurrency <n>', 'fetchers at once (the SQS event source maxConcurrency)', positive, 4)
-  .action(main);
+export const syncCommand = (): Command =>
+  new Command('sync')
+    .description('Run one scheduled sync cycle on this machine: plan, fetch, stage and load into ClickHouse')
+    .option('--simulated', 'run offline against simulated sources generated from --markets/--fills/--seed')
+    .option('--markets <n>', 'simulated markets (both eras)', positive, 40)
+    .option('--fills <n>', 'simulated fills (both eras)', positive, 30_000)
+    .option('--chain-fills <n>', 'of those, fills after the 2026-04-28 migration (default: a third)', positive)
+    .option('--subgraph', 'with --simulated: take V1 history from the simulated subgraph instead of the chain')
+    .option('--seed <n>', 'simulated dataset seed', positive, 1)
+    .option('--from <when>', 'backfill a window from this date (ISO) or block number')
+    .option('--to <when>', 'backfill a window up to this date (ISO) or block number')
+    .option('--concurrency <n>', 'fetchers at once (the SQS event source maxConcurrency)', positive, 4)
+    .addOption(logLevelOption())
+    .action(reportFailures(commandFailed('sync', stackText), main));
 
 async function main(flags: SyncFlags): Promise<void> {
-  // Lambda-style JSON logs would tear the progress bar; show only warnings and errors here.
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const dataDir = dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data');
-  const env: Record<string, string> = {};
+  // The handlers read their settings from here, as a Lambda reads its environment; --simulated points the sources at the stand-ins.
+  const env: Record<string, string | undefined> = { ...process.env };
   const closers: (() => Promise<void>)[] = [];
 
   if (flags.simulated) {
@@ -59,7 +61,7 @@ async function main(flags: SyncFlags): Promise<void> {
   });
 
   const progress = progressReporter();
-  const { runCycle } = await import('../runner.ts');
+  const { runCycle } = await import('#local/runner.ts');
   let result: CycleResult;
   try {
     result = await runCycle({
@@ -70,6 +72,7 @@ async function main(flags: SyncFlags): Promise<void> {
       fetcherConcurrency: flags.concurrency,
       onProgress: progress.update,
       signal: abort.signal,
+      logLevel: flags.logLevel,
     });
   } finally {
     progress.stop();
@@ -150,8 +153,3 @@ function printSummary(r: CycleResult, totals: Awaited<ReturnType<typeof tableCou
   }
   console.log(lines.join('\n'));
 }
-
-program.parseAsync().catch((err: Error) => {
-  console.error(err instanceof ConfigError ? err.message : `sync failed: ${redactUrls(err.stack ?? err.message)}`);
-  process.exitCode = 1;
-});

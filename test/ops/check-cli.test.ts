@@ -8,11 +8,15 @@ import { GENESIS, PAGE_BLOCKS, WATERMARK } from './support/fixture.ts';
 /** `npm run check` as a person runs it, on local data directories prepared by another process. */
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-function tsx(script: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `polymarket-sync check ...` through the package's bin, or a helper script through tsx. */
+const check = (args: string[], env: Record<string, string> = {}) => run(join(ROOT, 'bin/polymarket-sync.js'), ['check', ...args], env);
+const tsx = (script: string, args: string[], env: Record<string, string> = {}) => run(join(ROOT, 'node_modules/.bin/tsx'), [script, ...args], env);
+
+function run(entry: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const clean = { ...process.env };
     for (const k of ['CLICKHOUSE_URL', 'CLICKHOUSE_SECRET_ARN', 'CLICKHOUSE_DATABASE', 'CHAIN_GENESIS_BLOCK', 'CHAIN_V1_FILLS', 'CHAIN_EXCHANGES']) delete clean[k];
-    execFile(join(ROOT, 'node_modules/.bin/tsx'), [script, ...args], { cwd: ROOT, env: { ...clean, ...env }, timeout: 120_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [entry, ...args], { cwd: ROOT, env: { ...clean, ...env }, timeout: 120_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -29,7 +33,7 @@ async function dataDir(scenario: 'clean' | 'skipped-range'): Promise<string> {
 describe('npm run check (the CLI)', () => {
   it('exits 0 and prints every check passing on a clean local warehouse', async () => {
     const dir = await dataDir('clean');
-    const r = await tsx('local/cli/check.ts', ['--from-block', GENESIS.toString(), '--to-block', WATERMARK.toString()], { SYNC_DATA_DIR: dir });
+    const r = await check(['--from-block', GENESIS.toString(), '--to-block', WATERMARK.toString()], { SYNC_DATA_DIR: dir });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`chain genesis ${GENESIS}, watermark ${WATERMARK} (--to-block)`);
@@ -39,7 +43,7 @@ describe('npm run check (the CLI)', () => {
     expect(r.stdout.trimEnd()).toMatch(/all checks passed$/);
 
     // Without --to-block the watermark comes from the local state; this one has never synced.
-    const fromState = await tsx('local/cli/check.ts', ['--only', 'chain-coverage'], { SYNC_DATA_DIR: dir, CHAIN_GENESIS_BLOCK: GENESIS.toString() });
+    const fromState = await check(['--only', 'chain-coverage'], { SYNC_DATA_DIR: dir, CHAIN_GENESIS_BLOCK: GENESIS.toString() });
     expect(fromState.code).toBe(0);
     expect(fromState.stdout).toContain(`watermark unknown (local state in ${dir})`);
     expect(fromState.stdout).toContain(`up to the highest block read, ${WATERMARK} (watermark unknown)`);
@@ -48,13 +52,13 @@ describe('npm run check (the CLI)', () => {
   it('exits 2 and names the failing check, as text and as JSON, when a block range was skipped', async () => {
     const dir = await dataDir('skipped-range');
     const lost = GENESIS + 7n * PAGE_BLOCKS;
-    const text = await tsx('local/cli/check.ts', ['--from-block', GENESIS.toString(), '--to-block', WATERMARK.toString(), '--no-record'], { SYNC_DATA_DIR: dir });
+    const text = await check(['--from-block', GENESIS.toString(), '--to-block', WATERMARK.toString(), '--no-record'], { SYNC_DATA_DIR: dir });
     expect(text.code).toBe(2);
     expect(text.stdout).toMatch(/^ {2}chain-coverage +FAIL +1,000 blocks never read in 1 gap\(s\)/m);
     expect(text.stdout).toContain(`${lost}..${lost + PAGE_BLOCKS - 1n} (1000)`);
     expect(text.stdout.trimEnd()).toMatch(/failed: chain-coverage$/);
 
-    const json = await tsx('local/cli/check.ts', ['--from-block', GENESIS.toString(), '--to-block', WATERMARK.toString(), '--no-record', '--json', '--only', 'chain-coverage,duplicates'], { SYNC_DATA_DIR: dir });
+    const json = await check(['--from-block', GENESIS.toString(), '--to-block', WATERMARK.toString(), '--no-record', '--json', '--only', 'chain-coverage,duplicates'], { SYNC_DATA_DIR: dir });
     expect(json.code).toBe(2);
     const report = JSON.parse(json.stdout) as { ok: boolean; checks: { name: string; status: string }[] };
     expect(report.ok).toBe(false);
@@ -62,7 +66,7 @@ describe('npm run check (the CLI)', () => {
   });
 
   it('refuses an unknown check name with exit 1', async () => {
-    const r = await tsx('local/cli/check.ts', ['--only', 'nonsense', '--no-state']);
+    const r = await check(['--only', 'nonsense', '--no-state']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/unknown check nonsense/);
   });
