@@ -1,4 +1,11 @@
 import { cliProgram } from './program.ts';
+import { commandFailed, stackText } from './failures.ts';
 
-// Each command's action reports its own failures and sets the exit status.
-await cliProgram().parseAsync(process.argv);
+const program = cliProgram();
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // The commands report their own failures; this catches one that does not.
+  console.error(commandFailed(program.args[0] ?? program.name(), stackText)(err));
+  process.exitCode = 1;
+}
