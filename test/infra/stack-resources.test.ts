@@ -1,17 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- synthesised CloudFormation is untyped JSON; these tests index into it freely */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STAGING_PREFIX } from '../../shared/pipeline/messages.ts';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { STAGING_PREFIX } from '#shared/pipeline/messages.ts';
 import { DLQ_RETENTION_DAYS, ENVIRONMENTS, type EnvironmentConfig } from '../../infra/environments.ts';
-import { REPO_ROOT } from '../../infra/paths.ts';
-import { addStages } from '../../infra/stages.ts';
 import {
   FETCHER_BATCH_SIZE,
   FUNCTION_SIZING,
@@ -19,85 +10,11 @@ import {
   STAGED_PREFIX,
   VISIBILITY_TIMEOUT_FACTOR,
   sourcePacingEnvironment,
-  type PolymarketSyncStack,
 } from '../../infra/sync-stack.ts';
+import { FUNCTIONS, functions, logicalIdOfQueue, mappingFor, resources, stacks, synthesiseAllStages, template, type FunctionKey, type Resource } from './synth.ts';
 
-/**
- * Synthesises every stage once, in one app, with the same feature flags as
- * `npm run synth` (cdk.json) and cdk-nag's AWS Solutions checks on. Bundling
- * happens once: the stages share the four bundles through CDK's asset cache.
- */
-const FUNCTIONS = ['planner', 'fetcher', 'loader', 'monitor'] as const;
-type FunctionKey = (typeof FUNCTIONS)[number];
-
-let outdir: string;
-let stacks: PolymarketSyncStack[];
-const templates = new Map<string, Template>();
-
-type Resource = { Type: string; Properties: Record<string, any>; Metadata?: Record<string, any> };
-
-beforeAll(() => {
-  const cdkJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
-  outdir = mkdtempSync(path.join(tmpdir(), 'polymarket-sync-cdk-'));
-  // Asset metadata (set by the CDK CLI, not by a bare App) lets the bundle
-  // tests find each function's asset directory.
-  const app = new App({ outdir, context: { ...cdkJson.context, 'aws:cdk:enable-asset-metadata': true } });
-  stacks = addStages(app, ENVIRONMENTS);
-  // Throws if cdk-nag reports a finding nobody acknowledged.
-  app.synth();
-  for (const s of stacks) templates.set(s.config.stage, Template.fromStack(s));
-});
-
-afterAll(() => {
-  if (outdir) rmSync(outdir, { recursive: true, force: true });
-});
-
-function template(stage: string): Template {
-  const t = templates.get(stage);
-  if (!t) throw new Error(`no template for ${stage}`);
-  return t;
-}
-
-function resources(stage: string, type: string): [string, Resource][] {
-  return Object.entries(template(stage).findResources(type)) as [string, Resource][];
-}
-
-/** Our four functions (not CDK's bucket-notification helper), by short name. */
-function functions(stage: string): Record<FunctionKey, [string, Resource]> {
-  const out: Partial<Record<FunctionKey, [string, Resource]>> = {};
-  for (const [id, r] of resources(stage, 'AWS::Lambda::Function')) {
-    const name = r.Properties.FunctionName as string | undefined;
-    const key = FUNCTIONS.find((f) => name === `polymarket-sync-${stage}-${f}`);
-    if (key) out[key] = [id, r];
-  }
-  expect(Object.keys(out).sort()).toEqual([...FUNCTIONS].sort());
-  return out as Record<FunctionKey, [string, Resource]>;
-}
-
-function logicalIdOfQueue(stage: string, queueName: string): string {
-  const found = resources(stage, 'AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === queueName);
-  if (!found) throw new Error(`no queue ${queueName}`);
-  return found[0];
-}
-
-function mappingFor(stage: string, fnLogicalId: string): Resource {
-  const found = resources(stage, 'AWS::Lambda::EventSourceMapping').find(([, r]) => r.Properties.FunctionName?.Ref === fnLogicalId);
-  if (!found) throw new Error(`no event source mapping for ${fnLogicalId}`);
-  return found[1];
-}
-
-/** Every IAM statement attached to a function's role. */
-function statementsOf(stage: string, fnLogicalId: string): { Action: string | string[]; Resource: unknown; Effect: string }[] {
-  const fn = template(stage).toJSON().Resources[fnLogicalId] as Resource;
-  const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
-  return resources(stage, 'AWS::IAM::Policy')
-    .filter(([, p]) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
-    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
-}
-
-function actionsOf(stage: string, fnLogicalId: string): string[] {
-  return statementsOf(stage, fnLogicalId).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-}
+/** What each stage deploys (functions, queues, bucket, table, alarms, dashboard), and how the stages differ. */
+synthesiseAllStages();
 
 describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
   let config: EnvironmentConfig;
@@ -303,83 +220,6 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
     expect(table.Properties.DeletionProtectionEnabled).toBe(config.removalPolicy === 'retain');
   });
 
-  it('gives the loader only the secret ARN, grants it that one secret, and has no credential anywhere in the template', () => {
-    const f = functions(stage);
-    const env = f.loader[1].Properties.Environment.Variables as Record<string, unknown>;
-    const secret = config.clickhouse.secret;
-    if (secret.from === 'create') {
-      const [secretId, created] = resources(stage, 'AWS::SecretsManager::Secret')[0]!;
-      expect(env.CLICKHOUSE_SECRET_ARN).toEqual({ Ref: secretId });
-      expect(created.Properties.Name).toBe(`polymarket-sync/${stage}/clickhouse`);
-      expect(created.Properties.SecretString).toBeUndefined();
-      expect(created.Properties.GenerateSecretString.GenerateStringKey).toBe('password');
-      expect(JSON.parse(created.Properties.GenerateSecretString.SecretStringTemplate)).toEqual({ url: '', username: '' });
-    } else if (secret.from === 'arn') {
-      template(stage).resourceCountIs('AWS::SecretsManager::Secret', 0);
-      expect(env.CLICKHOUSE_SECRET_ARN).toBe(secret.arn);
-    } else {
-      template(stage).resourceCountIs('AWS::SecretsManager::Secret', 0);
-      expect(env.CLICKHOUSE_SECRET_ARN).toBe(`arn:aws:secretsmanager:${config.region}:${config.account}:secret:${secret.name}`);
-    }
-    expect(env.CLICKHOUSE_DATABASE).toBe(config.clickhouse.database);
-
-    const secretStatements = statementsOf(stage, f.loader[0]).filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
-    expect(secretStatements).toHaveLength(1);
-    expect(JSON.stringify(secretStatements[0]!.Resource)).not.toBe('"*"');
-    // The monitor's hourly quality probe reads ClickHouse with the loader's secret.
-    const monitorEnv = f.monitor[1].Properties.Environment.Variables as Record<string, unknown>;
-    expect(monitorEnv.CLICKHOUSE_SECRET_ARN).toEqual(env.CLICKHOUSE_SECRET_ARN);
-    expect(monitorEnv.CLICKHOUSE_DATABASE).toBe(config.clickhouse.database);
-    expect(statementsOf(stage, f.monitor[0]).filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))).toHaveLength(1);
-    for (const other of ['planner', 'fetcher'] as const) {
-      expect(actionsOf(stage, f[other][0]).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
-    }
-
-    // No function gets a credential through its environment, and no value is in the template.
-    for (const [, [, fn]] of Object.entries(functions(stage))) {
-      const names = Object.keys(fn.Properties.Environment.Variables as object);
-      expect(names.filter((n) => /PASSWORD|USER(NAME)?$|TOKEN|CREDENTIAL/i.test(n))).toEqual([]);
-    }
-    const json = JSON.stringify(template(stage).toJSON());
-    expect(json).not.toMatch(/"SecretString"/);
-    expect(json).not.toMatch(/CLICKHOUSE_(PASSWORD|USER|URL)/);
-    // No password value anywhere: no `"password": ...` pair in any property or
-    // embedded JSON (only GenerateStringKey names the key Secrets Manager fills).
-    expect(json).not.toMatch(/password\\*"\s*:/i);
-  });
-
-  it('grants each function only what it needs, through scoped grants', () => {
-    const f = functions(stage);
-    const planner = actionsOf(stage, f.planner[0]);
-    expect(planner).toEqual(expect.arrayContaining(['sqs:SendMessage', 'dynamodb:PutItem', 'dynamodb:GetItem', 's3:GetObject*']));
-    expect(planner.filter((a) => a.startsWith('s3:Put'))).toEqual([]);
-
-    const fetcher = actionsOf(stage, f.fetcher[0]);
-    expect(fetcher).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 's3:PutObject', 'dynamodb:PutItem']));
-    expect(fetcher.filter((a) => a.startsWith('s3:Get') || a.startsWith('s3:Delete'))).toEqual([]);
-
-    const loader = actionsOf(stage, f.loader[0]);
-    expect(loader).toEqual(expect.arrayContaining(['s3:GetObject*', 'dynamodb:PutItem', 'sqs:ReceiveMessage', 'secretsmanager:GetSecretValue']));
-    expect(loader.filter((a) => a.startsWith('s3:Put') || a === 'sqs:SendMessage')).toEqual([]);
-
-    const monitor = actionsOf(stage, f.monitor[0]);
-    expect(monitor).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
-    expect(monitor.filter((a) => /^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:|sqs:)/.test(a))).toEqual([]);
-
-    for (const key of FUNCTIONS) {
-      for (const s of statementsOf(stage, f[key][0])) {
-        expect([s.Action].flat()).not.toContain('*');
-        expect(s.Resource).not.toBe('*');
-      }
-    }
-    // No AWS managed policy on our roles: each writes to its own log group only.
-    for (const key of FUNCTIONS) {
-      const roleId = f[key][1].Properties.Role['Fn::GetAtt'][0] as string;
-      const role = template(stage).toJSON().Resources[roleId] as Resource;
-      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-      expect(actionsOf(stage, f[key][0])).toEqual(expect.arrayContaining(['logs:CreateLogStream', 'logs:PutLogEvents']));
-    }
-  });
 
   it('alarms on staleness (missing data breaches), DLQ depth, errors, throttles, 429s and rejected rows, all to the SNS topic', () => {
     const alarms = resources(stage, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
@@ -475,117 +315,5 @@ describe('environments differ by configuration', () => {
     expect(resources('prod', 'AWS::SecretsManager::Secret')).toHaveLength(0);
     expect(functions('dev').fetcher[1].Properties.ReservedConcurrentExecutions).toBeUndefined();
     expect(functions('prod').fetcher[1].Properties.ReservedConcurrentExecutions).toBe(10);
-  });
-});
-
-describe('cdk-nag (AwsSolutions)', () => {
-  it('reports no unacknowledged finding for any stage', () => {
-    const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as {
-      pluginReports: { pluginName: string; conclusion: string; violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[] }[];
-    };
-    const nag = report.pluginReports.filter((p) => p.pluginName === 'AwsSolutions');
-    expect(nag).toHaveLength(1);
-    const open = nag.flatMap((p) => p.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`)));
-    expect(open).toEqual([]);
-    expect(nag[0]!.conclusion).toBe('success');
-  });
-
-  it('acknowledges each finding on a specific construct, never on a stack, and always with a reason', () => {
-    let count = 0;
-    for (const stack of stacks) {
-      expect(stack.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)).toEqual([]);
-      for (const c of stack.node.findAll()) {
-        for (const m of c.node.metadata.filter((e) => e.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)) {
-          for (const [id, reason] of Object.entries(m.data as Record<string, string>)) {
-            count++;
-            expect(id).toMatch(/^AwsSolutions::AwsSolutions-/);
-            expect(reason.length, id).toBeGreaterThan(60);
-          }
-        }
-      }
-    }
-    expect(count).toBeGreaterThan(0);
-  });
-
-  it('does fail synth on an unacknowledged finding (the checks are really on)', () => {
-    const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'polymarket-sync-nag-')) });
-    const stack = new Stack(app, 'NagProbe');
-    new s3.Bucket(stack, 'Open');
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    expect(() => app.synth()).toThrow();
-    rmSync(app.outdir, { recursive: true, force: true });
-  });
-});
-
-describe('bundles', () => {
-  const FORBIDDEN = /(^|\/)node_modules\/(chdb|fauxqs|dynalite|hardhat|@nomicfoundation|classic-level|leveldown|better-sqlite3)(\/|$)/;
-  const LOCAL_ONLY = /^(local|simulator|test)\//;
-
-  function assetDirs(): Record<FunctionKey, string> {
-    const out: Partial<Record<FunctionKey, string>> = {};
-    for (const key of FUNCTIONS) {
-      const [, fn] = functions('dev')[key];
-      const assetPath = fn.Metadata?.['aws:asset:path'] as string;
-      expect(assetPath).toBeTruthy();
-      out[key] = path.join(outdir, assetPath);
-    }
-    return out as Record<FunctionKey, string>;
-  }
-
-  it('builds each function into one ESM file and its source map, with no native modules', () => {
-    for (const [key, dir] of Object.entries(assetDirs())) {
-      const files = readdirSync(dir, { recursive: true }).map(String).sort();
-      expect(files, key).toEqual(['index.mjs', 'index.mjs.map']);
-      expect(files.filter((f) => f.endsWith('.node'))).toEqual([]);
-      const code = readFileSync(path.join(dir, 'index.mjs'), 'utf8');
-      expect(code.startsWith("import { createRequire as __pmsCreateRequire } from 'node:module';")).toBe(true);
-      expect(code).toMatch(/export\s*\{[^}]*\bhandler\b[^}]*\}/);
-      // Nothing is left for the runtime to resolve except Node built-ins and
-      // the SDK's optional CRT signer (required inside a try/catch, used only
-      // for SigV4a multi-region endpoints, which we do not call).
-      const spec = '([@A-Za-z0-9_./:-]+)';
-      const imports = [
-        ...code.matchAll(new RegExp(`\\bfrom\\s*"${spec}"|\\bimport\\s*\\(\\s*"${spec}"\\s*\\)|\\brequire\\(\\s*"${spec}"\\s*\\)`, 'g')),
-      ].map((m) => m[1] ?? m[2] ?? m[3]!);
-      const OPTIONAL = new Set(['@aws-sdk/signature-v4-crt']);
-      expect(imports.filter((i) => !i.startsWith('node:') && !OPTIONAL.has(i)), key).toEqual([]);
-      expect(imports.filter((i) => /chdb|fauxqs|dynalite|hardhat/.test(i))).toEqual([]);
-    }
-  });
-
-  it('contains no chdb, fauxqs, dynalite or hardhat module and no local-only code', () => {
-    for (const [key, dir] of Object.entries(assetDirs())) {
-      const map = JSON.parse(readFileSync(path.join(dir, 'index.mjs.map'), 'utf8')) as { sources: string[] };
-      const sources = map.sources.map((s) => path.relative(REPO_ROOT, path.resolve(dir, s)).split(path.sep).join('/'));
-      expect(sources.length, key).toBeGreaterThan(10);
-      expect(sources, key).toContain(`functions/${key}.ts`);
-      expect(sources.filter((s) => FORBIDDEN.test(s)), key).toEqual([]);
-      expect(sources.filter((s) => LOCAL_ONLY.test(s)), key).toEqual([]);
-      // AWS SDK v3 is bundled, not taken from the runtime.
-      expect(sources.some((s) => s.includes('node_modules/@aws-sdk/')), key).toBe(true);
-    }
-  });
-
-  it('loads in Node 24 as ESM and exports handler', async () => {
-    expect(process.versions.node.split('.')[0]).toBe('24');
-    const saved = { ...process.env };
-    Object.assign(process.env, {
-      AWS_REGION: 'eu-west-1',
-      SYNC_STAGE: 'test',
-      SHARD_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111111111111/shards',
-      LOAD_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111111111111/loads',
-      STAGING_BUCKET: 'polymarket-sync-test-staging',
-      STATE_TABLE: 'polymarket-sync-test-state',
-    });
-    try {
-      for (const [key, dir] of Object.entries(assetDirs())) {
-        const file = path.join(dir, 'index.mjs');
-        expect(existsSync(file)).toBe(true);
-        const mod = (await import(pathToFileURL(file).href)) as { handler?: unknown };
-        expect(typeof mod.handler, key).toBe('function');
-      }
-    } finally {
-      process.env = saved;
-    }
   });
 });
