@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { findPackageJSON } from 'node:module';
 import { Command } from 'commander';
 import { benchCommand } from '../../bench/cli.ts';
+import { soakCommand } from '#local/soak/cli.ts';
 import { checkCommand } from './check.ts';
 import { migrateCommand } from './migrate.ts';
 import { queryCommand } from './query.ts';
@@ -34,5 +35,6 @@ export function cliProgram(): Command {
       .addCommand(replayCommand())
       .addCommand(migrateCommand())
       .addCommand(benchCommand())
+      .addCommand(soakCommand())
   );
 }

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** `polymarket-sync <command>`, the package's bin, started as npm starts it: the bin file, no tsx in front. */
+const ROOT = new URL('../../', import.meta.url).pathname;
+const COMMANDS = ['sync', 'query', 'check', 'status', 'redrive', 'replay', 'migrate', 'bench', 'soak'];
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string>; scripts: Record<string, string> };
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function exec(file: string, args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd, env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const bin = (args: string[], env: Record<string, string> = {}, cwd = ROOT) => exec(process.execPath, [join(ROOT, pkg.bin['polymarket-sync']!), ...args], env, cwd);
+
+/** The names under "Commands:" in a commander help text. */
+function listedCommands(help: string): string[] {
+  const section = help.split(/^Commands:$/m)[1] ?? '';
+  return [...section.matchAll(/^ {2}(\w[\w-]*)/gm)].map((m) => m[1]!);
+}
+
+describe('polymarket-sync (the bin)', () => {
+  it('prints the version package.json gives', async () => {
+    const r = await bin(['--version']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('lists every command in its help, and each npm script of a command runs that command through the bin', async () => {
+    const r = await bin(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: polymarket-sync \[options\] \[command\]/);
+    expect(listedCommands(r.stdout).filter((c) => c !== 'help').sort()).toEqual([...COMMANDS].sort());
+    for (const command of COMMANDS) expect(pkg.scripts[command]).toBe(`node ${pkg.bin['polymarket-sync']} ${command}`);
+  });
+
+  it("shows a command's own help, from any directory", async () => {
+    const r = await bin(['query', '--help'], {}, tmpdir());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: polymarket-sync query \[options\] <sql>/);
+    expect(r.stdout).toContain('--format <format>');
+    expect(r.stdout).toContain('--simulated');
+  });
+
+  it('runs a query on the embedded engine', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pmsync-bin-'));
+    const r = await bin(['query', '--format', 'JSONEachRow', 'SELECT 6 * 7 AS answer'], { SYNC_DATA_DIR: dataDir, CLICKHOUSE_URL: '' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ answer: 42 });
+  });
+
+  it('refuses an unknown command or a bad option value with exit 1 and says why', async () => {
+    const unknown = await bin(['resync']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown command 'resync'/);
+    const level = await bin(['sync', '--log-level', 'LOUD']);
+    expect(level.code).toBe(1);
+    expect(level.stderr).toMatch(/--log-level.*must be one of DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT/);
+  });
+
+  it('is what `npx polymarket-sync` runs in a clone (the package.json bin entry)', async () => {
+    const r = await exec('npx', ['--offline', '--yes', 'polymarket-sync', '--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+});
