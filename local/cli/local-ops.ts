@@ -1,5 +1,5 @@
 import { localTarget, type OpsTarget } from '#shared/ops/target.ts';
-import { startLocalAws, type LocalAws } from '../emulators.ts';
+import { startLocalAws, type LocalAws } from '#local/emulators.ts';
 import { dataDirFrom } from './warehouse.ts';
 
 export interface LocalOps {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { readSettings, CLICKHOUSE_SETTINGS, ConfigError } from '#shared/config.ts';
 import { serverClient } from '#shared/warehouse/client.ts';
 import type { Warehouse } from '#shared/ports/index.ts';
-import { embeddedClient } from '../embedded-clickhouse.ts';
+import { embeddedClient } from '#local/embedded-clickhouse.ts';
 
 export function dataDirFrom(env: NodeJS.ProcessEnv, fallback = './.data'): string {
   return resolve(env.SYNC_DATA_DIR || fallback);
