@@ -228,14 +228,22 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
 function localHandlers(opts: CycleOptions, aws: LocalAws, clients: { sqs: SQSClient; s3: S3Client; state: DynamoStateStore }) {
   const settings = opts.env ?? {};
   const sources = buildSources(readSettings(SOURCE_SETTINGS, settings));
-  const { PAGES_PER_OBJECT: pagesPerObject } = readSettings(['PAGES_PER_OBJECT'], settings);
+  const { PAGES_PER_OBJECT: pagesPerObject, ...endpoints } = readSettings(['PAGES_PER_OBJECT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SQS'], settings);
+  // The handlers reach AWS where the settings say, as in Lambda (the soak puts fault proxies there);
+  // the cycle's own bookkeeping talks to the stand-ins directly.
+  const region = { region: aws.region };
+  const s3 = endpoints.AWS_ENDPOINT_URL_S3 ? s3Client({ ...region, endpoint: endpoints.AWS_ENDPOINT_URL_S3 }) : clients.s3;
+  const sqs = endpoints.AWS_ENDPOINT_URL_SQS ? sqsClient({ ...region, endpoint: endpoints.AWS_ENDPOINT_URL_SQS }) : clients.sqs;
+  const state = endpoints.AWS_ENDPOINT_URL_DYNAMODB
+    ? new DynamoStateStore(dynamoDocumentClient({ ...region, endpoint: endpoints.AWS_ENDPOINT_URL_DYNAMODB }), aws.table)
+    : clients.state;
   const observability = () =>
     createObservability({ service: 'polymarket-sync', namespace: 'PolymarketSync', stage: 'local', logLevel: opts.logLevel ?? 'WARN', publishMetrics: false });
   const pipeline = {
-    state: clients.state,
-    blobs: new S3BlobStore(clients.s3, aws.bucket),
-    shardQueue: new SqsShardQueue(clients.sqs, aws.shardQueueUrl),
-    loadQueue: new SqsLoadQueue(clients.sqs, aws.loadQueueUrl, aws.bucket),
+    state,
+    blobs: new S3BlobStore(s3, aws.bucket),
+    shardQueue: new SqsShardQueue(sqs, aws.shardQueueUrl),
+    loadQueue: new SqsLoadQueue(sqs, aws.loadQueueUrl, aws.bucket),
   };
   return {
     planner: createPlannerHandler({ ...pipeline, sources, ...observability() }),

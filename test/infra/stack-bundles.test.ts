@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,26 +58,27 @@ describe('bundles', () => {
     }
   });
 
-  it('loads in Node 24 as ESM and exports handler', async () => {
+  it('loads in Node 24 as ESM and exports handler', () => {
     expect(process.versions.node.split('.')[0]).toBe('24');
-    const saved = { ...process.env };
-    Object.assign(process.env, {
+    // A cold start builds the handler from the function's environment, so each bundle is loaded in a
+    // process of its own with an environment of the shape the template gives it.
+    const env = {
+      PATH: process.env.PATH,
       AWS_REGION: 'eu-west-1',
       SYNC_STAGE: 'test',
       SHARD_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111111111111/shards',
       LOAD_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111111111111/loads',
       STAGING_BUCKET: 'polymarket-sync-test-staging',
       STATE_TABLE: 'polymarket-sync-test-state',
-    });
-    try {
-      for (const [key, dir] of Object.entries(assetDirs())) {
-        const file = path.join(dir, 'index.mjs');
-        expect(existsSync(file)).toBe(true);
-        const mod = (await import(pathToFileURL(file).href)) as { handler?: unknown };
-        expect(typeof mod.handler, key).toBe('function');
-      }
-    } finally {
-      process.env = saved;
+      CLICKHOUSE_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:polymarket-sync-test-clickhouse',
+      CLICKHOUSE_DATABASE: 'polymarket',
+    };
+    for (const [key, dir] of Object.entries(assetDirs())) {
+      const file = path.join(dir, 'index.mjs');
+      expect(existsSync(file)).toBe(true);
+      const script = `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(typeof m.handler);`;
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
+      expect(out, key).toBe('function');
     }
   });
 });

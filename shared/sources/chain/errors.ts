@@ -1,3 +1,4 @@
+import { parseRetryAfter } from '#shared/retry.ts';
 /**
  * Recognises what an Ethereum JSON-RPC provider meant by a failure, from the
  * viem error chain (HTTP status, headers, JSON-RPC code, message and data).
@@ -63,15 +64,7 @@ function collect(err: unknown): ErrorFacts {
   return facts;
 }
 
-/** Retry-After as milliseconds: delta-seconds or an HTTP-date. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const v = value.trim();
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const at = Date.parse(v);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now);
-}
+export { parseRetryAfter } from '#shared/retry.ts';
 
 const RESULT_CAP_PATTERNS: RegExp[] = [
   /query returned more than ([\d,]+) results/i, // Infura, Polygon bor, geth-based

@@ -1,4 +1,5 @@
 import type { SourcePace } from '#shared/sources/pacing.ts';
+import type { Sleep } from '#shared/retry.ts';
 import { V2_EXCHANGES, V2_GENESIS_BLOCK } from './events/addresses.ts';
 import { orderFilledCatalogue, type LogCatalogue } from './catalogue.ts';
 import type { SizingConfig } from './plan.ts';
@@ -54,7 +55,7 @@ export interface ChainSourceOptions {
   onEvent?: ((e: ChainSourceEvent) => void) | undefined;
   /** For tests and instrumentation. */
   fetchFn?: typeof fetch | undefined;
-  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  sleep?: Sleep | undefined;
   random?: (() => number) | undefined;
 }
 
@@ -102,10 +103,11 @@ export function chainRpcOptions(options: ChainSourceOptions, stats: ChainSourceS
   return {
     rpcUrl: options.rpcUrl,
     timeoutMs: positive('timeoutMs', options.timeoutMs, 30_000),
-    maxRetries: Math.max(0, Math.floor(options.maxRetries ?? 8)),
-    retryBaseDelayMs: positive('retryBaseDelayMs', options.retryBaseDelayMs, 500),
-    retryMaxDelayMs: positive('retryMaxDelayMs', options.retryMaxDelayMs, 30_000),
-    maxRetryAfterMs: positive('maxRetryAfterMs', options.maxRetryAfterMs, 120_000),
+    // Unset retry numbers fall back to the one retry policy's defaults (shared/retry.ts).
+    maxRetries: options.maxRetries,
+    retryBaseDelayMs: options.retryBaseDelayMs,
+    retryMaxDelayMs: options.retryMaxDelayMs,
+    maxRetryAfterMs: options.maxRetryAfterMs,
     blockBatchSize: Math.floor(positive('blockBatchSize', options.blockBatchSize, 50)),
     timestampCacheSize: Math.floor(positive('timestampCacheSize', options.timestampCacheSize, 20_000)),
     stats,
