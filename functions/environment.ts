@@ -1,12 +1,12 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
 import { AWS_SETTINGS, CLICKHOUSE_SETTINGS, readSettings, SOURCE_SETTINGS, ConfigError } from '#shared/config.ts';
-import { dynamoDocumentClient, s3Client, sqsClient } from '#shared/aws/clients.ts';
-import { S3BlobStore } from '#shared/aws/s3-blob-store.ts';
-import { SqsLoadQueue, SqsShardQueue } from '#shared/aws/sqs-queues.ts';
-import { DynamoStateStore } from '#shared/state/dynamo-state-store.ts';
+import { dynamoDocumentClient, s3Client, sqsClient } from '#adapters/aws/clients.ts';
+import { S3BlobStore } from '#adapters/aws/s3-blob-store.ts';
+import { SqsLoadQueue, SqsShardQueue } from '#adapters/aws/sqs-queues.ts';
+import { DynamoStateStore } from '#adapters/aws/dynamo-state-store.ts';
 import { buildSources } from '#shared/sources/registry.ts';
-import { serverClient } from '#shared/warehouse/client.ts';
+import { serverClient } from '#adapters/clickhouse/client.ts';
 import type { Warehouse, WarehouseProvider } from '#shared/ports/index.ts';
 import { createObservability, type Observability } from './handlers/observability.ts';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DEFAULT_MARKETS_URL, DEFAULT_POLYGON_RPC_URL, DEFAULT_SUBGRAPH_URL, DEFAULT_SYNC_SOURCES } from '../shared/config.ts';
-import { SOURCE_NAMES } from '../shared/sources/source.ts';
+import { DEFAULT_MARKETS_URL, DEFAULT_POLYGON_RPC_URL, DEFAULT_SUBGRAPH_URL, DEFAULT_SYNC_SOURCES } from '#shared/config.ts';
+import { SOURCE_NAMES } from '#shared/sources/source.ts';
 
 /**
  * One typed configuration per deployed environment ("stage"). Everything that

@@ -15,10 +15,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { Monitoring } from './constructs/monitoring.ts';
 import { PipelineFunction } from './constructs/pipeline-function.ts';
-import { STAGING_PREFIX } from '../shared/pipeline/messages.ts';
-import { QUEUE_SETTINGS } from '../shared/pipeline/queue-settings.ts';
-import { SOURCE_RATE_SETTINGS } from '../shared/config.ts';
-import { SOURCE_NAMES } from '../shared/sources/source.ts';
+import { STAGING_PREFIX } from '#shared/pipeline/messages.ts';
+import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
+import { SOURCE_RATE_SETTINGS } from '#shared/config.ts';
+import { SOURCE_NAMES } from '#shared/sources/source.ts';
 import { DLQ_RETENTION_DAYS, QUEUE_RETENTION_DAYS, type EnvironmentConfig } from './environments.ts';
 import {
   acknowledgeBucketNotificationsHandler,

@@ -1,6 +1,6 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { sendBodies, s3NotificationBody } from '#shared/aws/sqs-queues.ts';
+import { sendBodies, s3NotificationBody } from '#adapters/aws/sqs-queues.ts';
 import { STAGING_PREFIX } from '#shared/pipeline/messages.ts';
 
 /**

@@ -24,7 +24,7 @@ import {
   type FieldKind,
   type QueryCost,
   type TieBreak,
-} from '#simulator/subgraph-query/index.ts';
+} from './subgraph-query/index.ts';
 
 export type CorruptionKind = 'missing-field' | 'non-numeric-amount' | 'no-usdc-leg' | 'negative-amount' | 'bad-address' | 'bad-condition';
 

@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
-import { migrate } from '#shared/warehouse/schema.ts';
-import { countingClient } from '../lib/instrument.ts';
+import { migrate } from '#adapters/clickhouse/schema.ts';
+import { countingClient } from '#bench/lib/instrument.ts';
 
 /** A fresh chDB database (the project's schema) behind a client that counts inserts. */
 export async function freshWarehouse(dir: string, database: string): Promise<{ client: ClickHouseClient; raw: ClickHouseClient; database: string; counts: { inserts: number } }> {

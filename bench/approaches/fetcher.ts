@@ -3,7 +3,7 @@ import { fetchShard } from '#shared/pipeline/fetcher.ts';
 import type { ShardRecord, StateStore } from '#shared/ports/state.ts';
 import type { BlobStore } from '#shared/ports/index.ts';
 import { snapshot, since } from '#shared/telemetry/counters.ts';
-import type { ApproachRequest, ApproachResult } from '../lib/types.ts';
+import type { ApproachRequest, ApproachResult } from '#bench/lib/types.ts';
 
 /**
  * One fetcher invocation on its own, for its memory: plans with the real

@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { loadStagedObject } from '#shared/warehouse/load-staged.ts';
-import { serverClient } from '#shared/warehouse/client.ts';
-import type { ApproachRequest, ApproachResult } from '../lib/types.ts';
-import { countingClient } from '../lib/instrument.ts';
+import { loadStagedObject } from '#adapters/clickhouse/load-staged.ts';
+import { serverClient } from '#adapters/clickhouse/client.ts';
+import type { ApproachRequest, ApproachResult } from '#bench/lib/types.ts';
+import { countingClient } from '#bench/lib/instrument.ts';
 
 /**
  * The same loadStagedObject over the server client (HTTP, compressed) that the
@@ -12,7 +12,7 @@ import { countingClient } from '../lib/instrument.ts';
 export async function loaderToSink(req: ApproachRequest, onBaseline: () => void): Promise<ApproachResult> {
   const counts = { inserts: 0 };
   const base = serverClient({ url: req.sinkUrl!, username: 'default', password: '' });
-  // BENCH_SINK_REQUEST_COMPRESSION=0 prototypes the client without request compression (shared/warehouse/client.ts).
+  // BENCH_SINK_REQUEST_COMPRESSION=0 prototypes the client without request compression (adapters/clickhouse/client.ts).
   const client = countingClient(
     process.env.BENCH_SINK_REQUEST_COMPRESSION === '0'
       ? (await import('@clickhouse/client')).createClient({ url: req.sinkUrl!, compression: { request: false, response: true }, keep_alive: { enabled: true, idle_socket_ttl: 2_000 } })

@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { loadStagedObject } from '#shared/warehouse/load-staged.ts';
-import type { ApproachRequest, ApproachResult } from '../lib/types.ts';
+import { loadStagedObject } from '#adapters/clickhouse/load-staged.ts';
+import type { ApproachRequest, ApproachResult } from '#bench/lib/types.ts';
 import { distinctFills, freshWarehouse } from './common.ts';
 
 /** The loader's insert path alone: staged files → loadStagedObject → chDB, one object after another. */

@@ -2,8 +2,8 @@ import { GraphQLClient, gql } from 'graphql-request';
 import pLimit from 'p-limit';
 import { subgraphFill, ORDER_FILLED_FIELDS } from '#shared/sources/subgraph/schema.ts';
 import type { FillRow } from '#shared/model/fill.ts';
-import type { ApproachRequest, ApproachResult } from '../lib/types.ts';
-import { politeFetch, type RequestCounter } from '../lib/http.ts';
+import type { ApproachRequest, ApproachResult } from '#bench/lib/types.ts';
+import { politeFetch, type RequestCounter } from '#bench/lib/http.ts';
 import { distinctFills, freshWarehouse } from './common.ts';
 
 const FILLS = gql`

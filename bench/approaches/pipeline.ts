@@ -4,8 +4,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalAws, type LocalAws } from '#local/emulators.ts';
 import { SqsEventSource } from '#local/event-source.ts';
 import { runCycle } from '#local/runner.ts';
-import type { ApproachRequest, ApproachResult } from '../lib/types.ts';
-import { countAwsCalls, currentFunction } from '../lib/instrument.ts';
+import type { ApproachRequest, ApproachResult } from '#bench/lib/types.ts';
+import { countAwsCalls, currentFunction } from '#bench/lib/instrument.ts';
 import { distinctFills, freshWarehouse } from './common.ts';
 
 type Invocations = NonNullable<ApproachResult['invocations']>;

@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { refreshPositions } from '#shared/positions/refresh.ts';
-import { assertIdentifier } from '#shared/warehouse/schema.ts';
-import { countingClient } from '../lib/instrument.ts';
-import { extendEvents, generateBase } from '../lib/positions-data.ts';
-import type { ApproachRequest, ApproachResult, PositionsRefreshFigures, PositionsStepResult } from '../lib/types.ts';
+import { assertIdentifier } from '#adapters/clickhouse/schema.ts';
+import { countingClient } from '#bench/lib/instrument.ts';
+import { extendEvents, generateBase } from '#bench/lib/positions-data.ts';
+import type { ApproachRequest, ApproachResult, PositionsRefreshFigures, PositionsStepResult } from '#bench/lib/types.ts';
 import { freshWarehouse } from './common.ts';
 
 /** The database every step of the positions part works in. */

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { BenchReport } from '../harness.ts';
+import type { BenchReport } from '#bench/harness.ts';
 import { PRICES } from './cost.ts';
 import { approachTable, costTable, fetcherTable, incrementalTable, loaderTable, pipelineDetails, positionsTable } from './report.ts';
 import { INCREMENTAL_TARGET_SHARE, incrementalShareOfScratch } from './positions-part.ts';

@@ -9,7 +9,7 @@ import {
   USDC_E,
   WRAPPED_COLLATERAL,
 } from '#shared/positions/contracts.ts';
-import { assertIdentifier } from '#shared/warehouse/schema.ts';
+import { assertIdentifier } from '#adapters/clickhouse/schema.ts';
 import { Rng } from '#simulator/rng.ts';
 
 /**

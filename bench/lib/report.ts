@@ -1,4 +1,4 @@
-import type { BenchReport, Measured } from '../harness.ts';
+import type { BenchReport, Measured } from '#bench/harness.ts';
 import { incrementalShareOfScratch, type PositionsRefreshRun } from './positions-part.ts';
 import { EXCHANGE_ACTIVITY_SHARE } from './positions-data.ts';
 

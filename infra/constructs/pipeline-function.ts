@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { REPO_ROOT } from '../paths.ts';
+import { REPO_ROOT } from '#infra/paths.ts';
 
 /** The Lambda runtime every function uses: Node 24, the same major version as every local script. */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;

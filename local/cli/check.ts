@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { readSettings } from '#shared/config.ts';
 import { genesisFromSettings } from '#shared/sources/chain/from-settings.ts';
 import { errorText } from '#shared/ops/status.ts';
-import { deployedTarget } from '#shared/ops/target.ts';
+import { deployedTarget } from '#adapters/aws/ops-target.ts';
 import { formatReport } from '#shared/ops/quality/format.ts';
 import { runChecks } from '#shared/ops/quality/run.ts';
 import { CHECK_NAMES, DEFAULT_THRESHOLDS, type CheckName } from '#shared/ops/quality/types.ts';

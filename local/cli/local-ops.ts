@@ -1,4 +1,4 @@
-import { localTarget, type OpsTarget } from '#shared/ops/target.ts';
+import { localTarget, type OpsTarget } from '#adapters/aws/ops-target.ts';
 import { startLocalAws, type LocalAws } from '#local/emulators.ts';
 import { dataDirFrom } from './warehouse.ts';
 

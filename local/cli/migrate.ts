@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { migrate } from '#shared/warehouse/schema.ts';
+import { migrate } from '#adapters/clickhouse/schema.ts';
 import { dataDirFrom, localWarehouse } from './warehouse.ts';
 import { commandFailed, reportFailures } from './failures.ts';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { findPackageJSON } from 'node:module';
 import { Command } from 'commander';
-import { benchCommand } from '../../bench/cli.ts';
+import { benchCommand } from '#bench/cli.ts';
 import { soakCommand } from '#local/soak/cli.ts';
 import { checkCommand } from './check.ts';
 import { migrateCommand } from './migrate.ts';

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { formatRedrive, redrive } from '#shared/ops/redrive.ts';
-import { deployedTarget, type OpsTarget } from '#shared/ops/target.ts';
-import type { QueueRole } from '#shared/ops/ports.ts';
+import { deployedTarget, type OpsTarget } from '#adapters/aws/ops-target.ts';
+import type { QueueRole } from '#shared/ports/ops.ts';
 import { openLocalOps } from './local-ops.ts';
 import { commandFailed, reportFailures } from './failures.ts';
 

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import { parseReplayWindow, replay, ReplayError, type ReplayReport } from '#shared/ops/replay.ts';
-import { deployedTarget } from '#shared/ops/target.ts';
+import { deployedTarget } from '#adapters/aws/ops-target.ts';
 import type { PlanWindow } from '#shared/sources/source.ts';
 import { localWarehouse } from './warehouse.ts';
 import { positive, startSimulatedWorld } from './simulated.ts';

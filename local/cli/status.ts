@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { readSettings, SOURCE_SETTINGS, CLICKHOUSE_SETTINGS } from '#shared/config.ts';
 import { buildSources } from '#shared/sources/registry.ts';
-import { serverClient } from '#shared/warehouse/client.ts';
+import { serverClient } from '#adapters/clickhouse/client.ts';
 import { collectStatus, formatStatus, needsAttention } from '#shared/ops/status.ts';
-import { ClickHouseWarehouseStats } from '#shared/ops/clickhouse-stats.ts';
+import { ClickHouseWarehouseStats } from '#adapters/clickhouse/warehouse-stats.ts';
 import { PlannedSourceHeads } from '#shared/ops/source-heads.ts';
-import { deployedTarget, type OpsTarget } from '#shared/ops/target.ts';
+import { deployedTarget, type OpsTarget } from '#adapters/aws/ops-target.ts';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { localWarehouse } from './warehouse.ts';
 import { openLocalOps } from './local-ops.ts';

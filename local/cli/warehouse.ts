@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { readSettings, CLICKHOUSE_SETTINGS, ConfigError } from '#shared/config.ts';
-import { serverClient } from '#shared/warehouse/client.ts';
+import { serverClient } from '#adapters/clickhouse/client.ts';
 import type { Warehouse } from '#shared/ports/index.ts';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
 

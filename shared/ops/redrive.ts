@@ -1,4 +1,4 @@
-import { QUEUE_ROLES, type DeadLetterQueues, type QueueRole, type RedriveResult } from './ports.ts';
+import { QUEUE_ROLES, type DeadLetterQueues, type QueueRole, type RedriveResult } from '#shared/ports/ops.ts';
 
 export interface RedriveReport {
   before: Record<QueueRole, number>;

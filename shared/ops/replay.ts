@@ -1,7 +1,7 @@
-import type { PlannerResult } from '../pipeline/planner.ts';
-import type { StateStore, Watermark } from '../ports/state.ts';
-import type { PlanWindow, SourceName } from '../sources/source.ts';
-import type { PlannerInvoker } from './ports.ts';
+import type { PlannerResult } from '#shared/pipeline/planner.ts';
+import type { StateStore, Watermark } from '#shared/ports/state.ts';
+import type { PlanWindow, SourceName } from '#shared/sources/source.ts';
+import type { PlannerInvoker } from '#shared/ports/ops.ts';
 
 export class ReplayError extends Error {
   override name = 'ReplayError';

@@ -1,6 +1,6 @@
-import type { SourceRegistry } from '../sources/registry.ts';
-import type { SourceName } from '../sources/source.ts';
-import type { SourceHeads } from './ports.ts';
+import type { SourceRegistry } from '#shared/sources/registry.ts';
+import type { SourceName } from '#shared/sources/source.ts';
+import type { SourceHeads } from '#shared/ports/ops.ts';
 
 /**
  * Reads a source's head through its planner: a plan from the current

@@ -1,8 +1,8 @@
-import type { StateStore } from '../ports/state.ts';
-import { runProgress } from '../pipeline/completion.ts';
-import { SOURCE_NAMES, type SourceName } from '../sources/source.ts';
-import type { DeadLetterQueues, RejectCount, SourceHeads, WarehouseStats } from './ports.ts';
-import { redactUrls } from '../telemetry/redact.ts';
+import type { StateStore } from '#shared/ports/state.ts';
+import { runProgress } from '#shared/pipeline/completion.ts';
+import { SOURCE_NAMES, type SourceName } from '#shared/sources/source.ts';
+import type { DeadLetterQueues, RejectCount, SourceHeads, WarehouseStats } from '#shared/ports/ops.ts';
+import { redactUrls } from '#shared/telemetry/redact.ts';
 
 /** Units a source's watermark counts in; the lag is head minus watermark in the same unit. */
 export const WATERMARK_UNITS: Record<SourceName, 'seconds' | 'blocks' | null> = {
@@ -219,4 +219,4 @@ export function errorText(err: unknown): string {
 }
 
 /** Drops user info and query strings from URLs in a message (tokens live there). */
-export { redactUrls } from '../telemetry/redact.ts';
+export { redactUrls } from '#shared/telemetry/redact.ts';

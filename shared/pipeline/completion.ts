@@ -1,4 +1,4 @@
-import type { RunRecord, StateStore } from '../ports/state.ts';
+import type { RunRecord, StateStore } from '#shared/ports/state.ts';
 import { stagedKey } from './messages.ts';
 
 export interface RunProgress {

@@ -1,8 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { StateStore } from '../ports/state.ts';
-import { refreshPositions, type PositionsRefresh } from '../positions/refresh.ts';
-import { assertIdentifier } from '../warehouse/schema.ts';
-import { count } from '../telemetry/counters.ts';
+import type { StateStore } from '#shared/ports/state.ts';
+import { refreshPositions, type PositionsRefresh } from '#shared/positions/refresh.ts';
+import { assertIdentifier } from '#adapters/clickhouse/schema.ts';
+import { count } from '#shared/telemetry/counters.ts';
 
 export interface DeriveDeps {
   state: StateStore;

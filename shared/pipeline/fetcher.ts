@@ -1,9 +1,9 @@
-import type { BlobStore, LoadQueue, ShardQueue } from '../ports/index.ts';
-import type { StateStore } from '../ports/state.ts';
-import { STAGED_TABLES, type StagedRecord } from '../model/staged.ts';
-import type { SourceRegistry } from '../sources/registry.ts';
-import { StagedObjectBuilder, STAGED_CONTENT_TYPE } from '../staging/codec.ts';
-import { count } from '../telemetry/counters.ts';
+import type { BlobStore, LoadQueue, ShardQueue } from '#shared/ports/index.ts';
+import type { StateStore } from '#shared/ports/state.ts';
+import { STAGED_TABLES, type StagedRecord } from '#shared/model/staged.ts';
+import type { SourceRegistry } from '#shared/sources/registry.ts';
+import { StagedObjectBuilder, STAGED_CONTENT_TYPE } from '#shared/staging/codec.ts';
+import { count } from '#shared/telemetry/counters.ts';
 import { closeRunIfFinished } from './completion.ts';
 import { stagedKey, type ShardMessage } from './messages.ts';
 

@@ -1,4 +1,4 @@
-import type { StateStore } from '../ports/state.ts';
+import type { StateStore } from '#shared/ports/state.ts';
 
 export interface Freshness {
   /** Seconds since the loader last acknowledged an insert; null before the first load. */

@@ -1,6 +1,6 @@
 import type { BlobStore, Warehouse, WarehouseProvider } from '#shared/ports/index.ts';
 import type { StateStore } from '#shared/ports/state.ts';
-import { assertSchemaCurrent } from '#shared/warehouse/schema.ts';
+import { assertSchemaCurrent } from '#adapters/clickhouse/schema.ts';
 import { count } from '#shared/telemetry/counters.ts';
 import type { PositionsRefresh } from '#shared/positions/refresh.ts';
 import { completeRuns, loadObject, type LoadOutcome } from './loader.ts';

@@ -1,8 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { BlobStore } from '../ports/index.ts';
-import type { StateStore } from '../ports/state.ts';
-import { loadStagedObject } from '../warehouse/load-staged.ts';
-import { count } from '../telemetry/counters.ts';
+import type { BlobStore } from '#shared/ports/index.ts';
+import type { StateStore } from '#shared/ports/state.ts';
+import { loadStagedObject } from '#adapters/clickhouse/load-staged.ts';
+import { count } from '#shared/telemetry/counters.ts';
 import { completeRunIfFinished } from './completion.ts';
 import { parseStagedKey, stagedKey } from './messages.ts';
 import { PoisonMessageError } from './fetcher.ts';

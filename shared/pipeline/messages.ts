@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SOURCE_NAMES, type SourceName } from '../sources/source.ts';
+import { SOURCE_NAMES, type SourceName } from '#shared/sources/source.ts';
 
 export const RUN_ID_PATTERN = /^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$/;
 export const SHARD_ID_PATTERN = /^[0-9]{5}$/;

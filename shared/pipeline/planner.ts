@@ -1,7 +1,7 @@
-import type { LoadQueue, ShardQueue } from '../ports/index.ts';
-import type { RunRecord, ShardRecord, StateStore } from '../ports/state.ts';
-import type { SourceRegistry } from '../sources/registry.ts';
-import { SOURCE_NAMES, type PlanWindow } from '../sources/source.ts';
+import type { LoadQueue, ShardQueue } from '#shared/ports/index.ts';
+import type { RunRecord, ShardRecord, StateStore } from '#shared/ports/state.ts';
+import type { SourceRegistry } from '#shared/sources/registry.ts';
+import { SOURCE_NAMES, type PlanWindow } from '#shared/sources/source.ts';
 import { completeRunIfFinished, runProgress } from './completion.ts';
 import type { ShardMessage } from './messages.ts';
 import { newRunId, shardIdOf } from './run-ids.ts';

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { ShardMessage } from '../pipeline/messages.ts';
+import type { ShardMessage } from '#shared/pipeline/messages.ts';
 
 /** The shard queue as the planner and fetcher see it. */
 export interface ShardQueue {

@@ -1,4 +1,4 @@
-import type { PlanWindow, SourceName } from '../sources/source.ts';
+import type { PlanWindow, SourceName } from '#shared/sources/source.ts';
 
 export type RunStatus = 'planning' | 'enqueued' | 'complete';
 

@@ -1,9 +1,9 @@
-import { CTF_EXCHANGE_V1, CTF_EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, NEG_RISK_EXCHANGE_V2 } from '../sources/chain/events/addresses.ts';
+import { CTF_EXCHANGE_V1, CTF_EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, NEG_RISK_EXCHANGE_V2 } from '#shared/sources/chain/events/addresses.ts';
 
 /** The Polygon contracts the positions method tells apart; their home is the chain source's addresses.ts. */
 export {
   CONDITIONAL_TOKENS, CTF_EXCHANGE_V1, CTF_EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, NEG_RISK_EXCHANGE_V2, USDC_E, WRAPPED_COLLATERAL,
-} from '../sources/chain/events/addresses.ts';
+} from '#shared/sources/chain/events/addresses.ts';
 
 /**
  * Whose activity the method leaves out, per contract that emitted it.

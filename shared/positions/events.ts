@@ -1,5 +1,5 @@
-import type { FillRow } from '../model/fill.ts';
-import type { ActivityKind, ActivityRow } from '../model/ledger.ts';
+import type { FillRow } from '#shared/model/fill.ts';
+import type { ActivityKind, ActivityRow } from '#shared/model/ledger.ts';
 
 /** Where an event sits on chain. Events are applied in this order. */
 export interface ChainPoint {

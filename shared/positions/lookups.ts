@@ -1,7 +1,7 @@
 import type { Address, Hex } from 'viem';
-import { conditionIdOf, outcomeTokenIds } from '../model/ctf-ids.ts';
-import type { ConditionRow, NegRiskQuestionRow } from '../model/ledger.ts';
-import { NEG_RISK_ADAPTER } from '../sources/chain/events/addresses.ts';
+import { conditionIdOf, outcomeTokenIds } from '#shared/model/ctf-ids.ts';
+import type { ConditionRow, NegRiskQuestionRow } from '#shared/model/ledger.ts';
+import { NEG_RISK_ADAPTER } from '#shared/sources/chain/events/addresses.ts';
 import { compareChainPoints, type ChainPoint } from './events.ts';
 
 /** What the method needs of a condition: its slot count and, once resolved, its payouts. */

@@ -1,4 +1,4 @@
-import { CONDITIONAL_TOKENS, NEG_RISK_ADAPTER, USDC_E, WRAPPED_COLLATERAL } from '../sources/chain/events/addresses.ts';
+import { CONDITIONAL_TOKENS, NEG_RISK_ADAPTER, USDC_E, WRAPPED_COLLATERAL } from '#shared/sources/chain/events/addresses.ts';
 import { DEFAULT_SKIP_RULES, type SkipRules } from './contracts.ts';
 import {
   activityEvent,

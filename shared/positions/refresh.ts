@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { assertIdentifier } from '../warehouse/schema.ts';
+import { assertIdentifier } from '#adapters/clickhouse/schema.ts';
 import type { SkipRules } from './contracts.ts';
 import {
   emptyStats,
@@ -24,7 +24,7 @@ import {
   streamEvents,
   writeProgress,
   type Batch,
-} from './warehouse.ts';
+} from '#adapters/clickhouse/positions-store.ts';
 
 export interface RefreshOptions {
   /** Wallets whose positions, events and lookups are read together. */

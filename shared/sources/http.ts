@@ -2,7 +2,7 @@ import ky, { isHTTPError, TimeoutError, type BeforeRequestHook, type KyInstance,
 import { parseRetryAfter, retryDelay, retryPolicy, type RetryPolicy } from '#shared/retry.ts';
 import { count } from '#shared/telemetry/counters.ts';
 import { redactUrls } from '#shared/telemetry/redact.ts';
-import { sourcePacer, type SourcePace } from '#shared/sources/pacing.ts';
+import { sourcePacer, type SourcePace } from './pacing.ts';
 
 export interface SourceHttpOptions {
   timeoutMs: number;

@@ -1,4 +1,4 @@
-import { ConfigError, SOURCE_RATE_SETTINGS, type SourceSettings } from '../config.ts';
+import { ConfigError, SOURCE_RATE_SETTINGS, type SourceSettings } from '#shared/config.ts';
 import { createMarketsSource } from './markets/index.ts';
 import { createSubgraphSource } from './subgraph/index.ts';
 import { chainSourceOptionsFromSettings, createChainSource } from './chain/index.ts';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { StagedRecord } from '../model/staged.ts';
+import type { StagedRecord } from '#shared/model/staged.ts';
 
 /** The sources the pipeline knows. The planner plans each enabled one every run. */
 export const SOURCE_NAMES = ['markets', 'subgraph', 'chain'] as const;

@@ -1,7 +1,7 @@
 import { gzipSync, createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { STAGED_TABLES, stagedRecordSchema, type StagedRecord, type StagedTable } from '../model/staged.ts';
+import { STAGED_TABLES, stagedRecordSchema, type StagedRecord, type StagedTable } from '#shared/model/staged.ts';
 import { fillJson, fillJsonProblem } from './fill-line.ts';
 
 export const STAGED_CONTENT_TYPE = 'application/x-ndjson';

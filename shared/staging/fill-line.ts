@@ -1,4 +1,4 @@
-import { UINT256_MAX, type FillRow } from '../model/fill.ts';
+import { UINT256_MAX, type FillRow } from '#shared/model/fill.ts';
 
 /**
  * Fill rows are staged as JSON with their keys in this exact order, so the

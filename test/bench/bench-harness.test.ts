@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runBench } from '../../bench/harness.ts';
-import { BEGIN, END, checkTargets, generatedSection, writeBenchmarksDoc } from '../../bench/lib/markdown.ts';
-import { consoleSummary } from '../../bench/lib/report.ts';
+import { runBench } from '#bench/harness.ts';
+import { BEGIN, END, checkTargets, generatedSection, writeBenchmarksDoc } from '#bench/lib/markdown.ts';
+import { consoleSummary } from '#bench/lib/report.ts';
 
 /** The benchmark harness on a tiny dataset, so it cannot rot: every approach runs in its child and reports. */
 describe('npm run bench harness', () => {

@@ -5,13 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { refreshPositions } from '#shared/positions/refresh.ts';
-import { migrate } from '#shared/warehouse/schema.ts';
-import { measureRefresh } from '../../bench/approaches/positions.ts';
-import { runBench } from '../../bench/harness.ts';
-import { BEGIN, END, POSITIONS_BEGIN, POSITIONS_END, checkTargets, positionsSection, writePositionsSection } from '../../bench/lib/markdown.ts';
-import { extendEvents, generateBase } from '../../bench/lib/positions-data.ts';
-import { positionsDataSpec } from '../../bench/lib/positions-part.ts';
-import { consoleSummary } from '../../bench/lib/report.ts';
+import { migrate } from '#adapters/clickhouse/schema.ts';
+import { measureRefresh } from '#bench/approaches/positions.ts';
+import { runBench } from '#bench/harness.ts';
+import { BEGIN, END, POSITIONS_BEGIN, POSITIONS_END, checkTargets, positionsSection, writePositionsSection } from '#bench/lib/markdown.ts';
+import { extendEvents, generateBase } from '#bench/lib/positions-data.ts';
+import { positionsDataSpec } from '#bench/lib/positions-part.ts';
+import { consoleSummary } from '#bench/lib/report.ts';
 
 /** The positions benchmark's part at a small size: its numbers must be right; its speed is not tested. */
 describe('npm run bench positions part', () => {

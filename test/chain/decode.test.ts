@@ -8,8 +8,8 @@ import {
   ORDER_FILLED_TOPIC,
   parseRetryAfter,
   type RpcLog,
-} from '../../shared/sources/chain/index.ts';
-import { cutShards, spanFor, type SizingConfig } from '../../shared/sources/chain/plan.ts';
+} from '#shared/sources/chain/index.ts';
+import { cutShards, spanFor, type SizingConfig } from '#shared/sources/chain/plan.ts';
 
 const TX = '0xAB00000000000000000000000000000000000000000000000000000000000001';
 const EXCHANGE = '0xE111180000d2663C0091e4f400237545B87B996B';

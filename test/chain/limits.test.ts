@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChainSource, V2_GENESIS_BLOCK, type ChainSourceOptions } from '../../shared/sources/chain/index.ts';
+import { createChainSource, V2_GENESIS_BLOCK, type ChainSourceOptions } from '#shared/sources/chain/index.ts';
 import { startRpcFront, type FrontOptions } from '#simulator/chain/rpc-front.ts';
-import { buildScenario, byId, runSource, type Scenario } from '../support/evm/scenario.ts';
+import { buildScenario, byId, runSource, type Scenario } from '#test/support/evm/scenario.ts';
 
 const GENESIS = V2_GENESIS_BLOCK;
 let sc: Scenario;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChainSource, type ChainSourceOptions } from '../../shared/sources/chain/index.ts';
-import { buildScenario, byId, runSource, type Scenario } from '../support/evm/scenario.ts';
+import { createChainSource, type ChainSourceOptions } from '#shared/sources/chain/index.ts';
+import { buildScenario, byId, runSource, type Scenario } from '#test/support/evm/scenario.ts';
 import { randomFill, rng } from '#simulator/chain/exchange.ts';
-import { CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, V2_GENESIS_BLOCK } from '../../shared/sources/chain/index.ts';
+import { CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, V2_GENESIS_BLOCK } from '#shared/sources/chain/index.ts';
 
 const GENESIS = V2_GENESIS_BLOCK;
 

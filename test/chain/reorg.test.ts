@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChainSource, CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2 } from '../../shared/sources/chain/index.ts';
+import { createChainSource, CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2 } from '#shared/sources/chain/index.ts';
 import { ExchangeScript, randomFill, rng } from '#simulator/chain/exchange.ts';
 import { startEvmNode, type EvmNode } from '#simulator/chain/node.ts';
 import { startRpcFront, type RpcFront } from '#simulator/chain/rpc-front.ts';
-import { byId, runSource } from '../support/evm/scenario.ts';
+import { byId, runSource } from '#test/support/evm/scenario.ts';
 
 const START = 1_000n; // a test chain's own "genesis": the start block is an option
 const N = 5;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetTotals, extendDataset, generateDataset, startSimulatedSources, type Dataset, type SimulatedSources } from '#simulator/index.ts';
-import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
+import { startTestPipeline, type TestPipeline } from '#test/support/pipeline.ts';
 
 const FILLS = 200_000;
 const MARKETS = 2_000;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetTotals, generateDataset, startSimulatedSources, type Dataset, type SimulatedSources } from '#simulator/index.ts';
 import { startSimulatedChain, type SimulatedChain } from '#simulator/chain/index.ts';
 import type { FillRow } from '#shared/model/fill.ts';
-import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
+import { startTestPipeline, type TestPipeline } from '#test/support/pipeline.ts';
 
 const V1_FILLS = 20_000;
 const V2_FILLS = 3_000;

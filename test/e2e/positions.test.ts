@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulatedSources, type Dataset, type SimulatedSources } from '#simulator/index.ts';
 import { startChainWorld, type ChainWorld } from '#simulator/world/index.ts';
-import { referencePositions, type ReferencePosition } from '../support/reference-pnl.ts';
-import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
+import { referencePositions, type ReferencePosition } from '#test/support/reference-pnl.ts';
+import { startTestPipeline, type TestPipeline } from '#test/support/pipeline.ts';
 
 /**
  * Both eras read from a simulated chain (V1 and V2 exchanges, the CTF, the

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetTotals, generateDataset, startSimulatedSources, type Dataset, type SimulatedSources } from '#simulator/index.ts';
-import { s3Client, dynamoDocumentClient } from '#shared/aws/clients.ts';
-import { S3BlobStore } from '#shared/aws/s3-blob-store.ts';
-import { DynamoStateStore } from '#shared/state/dynamo-state-store.ts';
+import { s3Client, dynamoDocumentClient } from '#adapters/aws/clients.ts';
+import { S3BlobStore } from '#adapters/aws/s3-blob-store.ts';
+import { DynamoStateStore } from '#adapters/aws/dynamo-state-store.ts';
 import { loadObject } from '#shared/pipeline/loader.ts';
 import { stagedKey } from '#shared/pipeline/messages.ts';
 import { encodeStaged, STAGED_CONTENT_TYPE } from '#shared/staging/codec.ts';
-import { migrate } from '#shared/warehouse/schema.ts';
+import { migrate } from '#adapters/clickhouse/schema.ts';
 import type { StateStore } from '#shared/ports/state.ts';
 import type { FillRow } from '#shared/model/fill.ts';
 import { startLocalAws } from '#local/emulators.ts';
-import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
+import { startTestPipeline, type TestPipeline } from '#test/support/pipeline.ts';
 
 describe('resuming after a fetcher stops mid-shard or a loader dies between insert and record', () => {
   let dataset: Dataset;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulatedSources, type Dataset, type SimulatedSources } from '#simulator/index.ts';
 import { startChainWorld, type ChainWorld } from '#simulator/world/index.ts';
-import { dynamoDocumentClient } from '#shared/aws/clients.ts';
-import { DynamoStateStore } from '#shared/state/dynamo-state-store.ts';
-import { referencePositions } from '../support/reference-pnl.ts';
-import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
+import { dynamoDocumentClient } from '#adapters/aws/clients.ts';
+import { DynamoStateStore } from '#adapters/aws/dynamo-state-store.ts';
+import { referencePositions } from '#test/support/reference-pnl.ts';
+import { startTestPipeline, type TestPipeline } from '#test/support/pipeline.ts';
 
 const V1_EXCHANGES = new Set(['0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e', '0xc5d563a36ae78145c45a50134d48a1215220f80a']);
 

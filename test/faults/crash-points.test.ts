@@ -7,7 +7,7 @@ import { datasetTotals, generateDataset, startSimulatedSources, type Dataset, ty
 import { createSubgraphSource } from '#shared/sources/subgraph/index.ts';
 import { createMarketsSource } from '#shared/sources/markets/index.ts';
 import type { AnySource } from '#shared/sources/source.ts';
-import { migrate } from '#shared/warehouse/schema.ts';
+import { migrate } from '#adapters/clickhouse/schema.ts';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { startLocalAws } from '#local/emulators.ts';
 import { describePoint, type CrashPoint } from './support/crash.ts';

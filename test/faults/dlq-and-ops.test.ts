@@ -1,22 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { datasetTotals, generateDataset, startSimulatedSources, type Dataset, type SimulatedSources } from '#simulator/index.ts';
-import { dynamoDocumentClient, sqsClient } from '#shared/aws/clients.ts';
-import { DynamoStateStore } from '#shared/state/dynamo-state-store.ts';
+import { dynamoDocumentClient, sqsClient } from '#adapters/aws/clients.ts';
+import { DynamoStateStore } from '#adapters/aws/dynamo-state-store.ts';
 import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
 import { buildSources } from '#shared/sources/registry.ts';
 import { readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import { collectStatus, formatStatus } from '#shared/ops/status.ts';
 import { redrive } from '#shared/ops/redrive.ts';
 import { replay } from '#shared/ops/replay.ts';
-import { SqsDeadLetterQueues, queueDepth } from '#shared/ops/sqs-dead-letters.ts';
-import { ClickHouseWarehouseStats } from '#shared/ops/clickhouse-stats.ts';
+import { SqsDeadLetterQueues, queueDepth } from '#adapters/aws/sqs-dead-letters.ts';
+import { ClickHouseWarehouseStats } from '#adapters/clickhouse/warehouse-stats.ts';
 import { PlannedSourceHeads } from '#shared/ops/source-heads.ts';
 import { createFetcherHandler } from '#functions/handlers/fetcher.ts';
 import { createObservability } from '#functions/handlers/observability.ts';
 import { pipelineFromEnvironment, sourcesFromEnvironment } from '#functions/environment.ts';
 import { SqsEventSource } from '#local/event-source.ts';
-import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
+import { startTestPipeline, type TestPipeline } from '#test/support/pipeline.ts';
 
 /**
  * Invariant 3 for messages: what cannot be processed ends in a DLQ after

@@ -11,7 +11,7 @@ import type { FillRow } from '#shared/model/fill.ts';
 import type { ShardRecord, StateStore } from '#shared/ports/state.ts';
 import { redactUrls } from '#shared/ops/status.ts';
 import { localWarehouse } from '#local/cli/warehouse.ts';
-import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
+import { startTestPipeline, type TestPipeline } from '#test/support/pipeline.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const PASSWORD = 'pw-S3CR3T-4f9c2e7a1b';
@@ -117,10 +117,10 @@ describe('secrets never reach logs or errors', () => {
 });
 
 describe('SQL takes values as parameters and identifiers from a checked list', () => {
-  /** Every `${...}` inside a SQL template literal in shared/ and local/, with why it is safe. */
+  /** Every `${...}` inside a SQL template literal in shared/, adapters/ and local/, with why it is safe. */
   const ALLOWED: Record<string, string> = {
     db: 'assertIdentifier(database) (schema.ts, load-staged.ts) or MIGRATIONS statements(db) called with it',
-    'this.db': 'assertIdentifier in the constructor (shared/ops/clickhouse-stats.ts)',
+    'this.db': 'assertIdentifier in the constructor (adapters/clickhouse/warehouse-stats.ts)',
     table: '`${db}.<fixed table name>` built in load-staged.ts from an asserted db',
     'w.database': 'CLICKHOUSE_DATABASE, checked by the identifier schema in shared/config.ts',
     'opts.warehouse.database': 'migrate() asserts it before any other statement in local/runner.ts',
@@ -131,9 +131,9 @@ describe('SQL takes values as parameters and identifiers from a checked list', (
     'sqlString(file)': 'local/embedded-clickhouse.ts: our own mkdtemp path, quoted as a string literal',
     FILL_COLUMNS: 'column names from the fixed FILL_FIELDS list (shared/staging/fill-line.ts), joined in load-staged.ts',
     'w.db': 'shared/ops/quality: checked(target) runs assertIdentifier on the database (sql.ts)',
-    FILLS_IN_BATCH: 'shared/positions/warehouse.ts: a constant filter whose values are {params}',
-    ACTIVITY_IN_BATCH: 'shared/positions/warehouse.ts: a constant filter whose values are {params}',
-    CTF_FILLS: 'shared/positions/warehouse.ts: a constant filter naming the fixed Protocol V2 exchange address',
+    FILLS_IN_BATCH: 'adapters/clickhouse/positions-store.ts: a constant filter whose values are {params}',
+    ACTIVITY_IN_BATCH: 'adapters/clickhouse/positions-store.ts: a constant filter whose values are {params}',
+    CTF_FILLS: 'adapters/clickhouse/positions-store.ts: a constant filter naming the fixed Protocol V2 exchange address',
     IS_V1: 'shared/ops/quality/eras.ts: a constant filter whose addresses are {v1:Array(String)} params',
     IS_V2: 'shared/ops/quality/eras.ts: a constant filter whose addresses are {v2:Array(String)} params',
     clipped: 'shared/ops/quality/coverage.ts: a constant subquery whose values are {params}',
@@ -157,7 +157,7 @@ describe('SQL takes values as parameters and identifiers from a checked list', (
   it('finds no interpolation into SQL outside the reviewed identifier list', () => {
     const offenders: string[] = [];
     let sqlTemplates = 0;
-    for (const file of [...files(join(ROOT, 'shared')), ...files(join(ROOT, 'local'))]) {
+    for (const file of [...files(join(ROOT, 'shared')), ...files(join(ROOT, 'adapters')), ...files(join(ROOT, 'local'))]) {
       const src = readFileSync(file, 'utf8');
       for (const m of src.matchAll(/`((?:[^`\\]|\\.)*)`/gs)) {
         const body = m[1]!;
@@ -174,7 +174,7 @@ describe('SQL takes values as parameters and identifiers from a checked list', (
   });
 
   it('asserts the database identifier before building statements from it', () => {
-    for (const file of ['shared/warehouse/schema.ts', 'shared/warehouse/load-staged.ts', 'shared/ops/clickhouse-stats.ts']) {
+    for (const file of ['adapters/clickhouse/schema.ts', 'adapters/clickhouse/load-staged.ts', 'adapters/clickhouse/warehouse-stats.ts']) {
       expect(readFileSync(join(ROOT, file), 'utf8'), file).toMatch(/assertIdentifier\(/);
     }
   });

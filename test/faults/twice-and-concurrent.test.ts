@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { datasetTotals, generateDataset, startSimulatedSources, type Dataset, type SimulatedSources } from '#simulator/index.ts';
-import { dynamoDocumentClient, sqsClient } from '#shared/aws/clients.ts';
-import { SqsLoadQueue, SqsShardQueue } from '#shared/aws/sqs-queues.ts';
-import { DynamoStateStore } from '#shared/state/dynamo-state-store.ts';
+import { dynamoDocumentClient, sqsClient } from '#adapters/aws/clients.ts';
+import { SqsLoadQueue, SqsShardQueue } from '#adapters/aws/sqs-queues.ts';
+import { DynamoStateStore } from '#adapters/aws/dynamo-state-store.ts';
 import { runPlanner } from '#shared/pipeline/planner.ts';
 import { createSubgraphSource } from '#shared/sources/subgraph/index.ts';
 import type { AnySource } from '#shared/sources/source.ts';
 import { startLocalAws } from '#local/emulators.ts';
-import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
+import { startTestPipeline, type TestPipeline } from '#test/support/pipeline.ts';
 
 /** Invariant 1 when every message arrives twice and when scheduled runs overlap. */
 describe('every message twice, and overlapping scheduled runs', () => {

@@ -6,9 +6,9 @@ import {
   parseEnvironmentConfig,
   ratePeriodSeconds,
   type EnvironmentConfigInput,
-} from '../../infra/environments.ts';
-import { addStages } from '../../infra/stages.ts';
-import { sourcePacingEnvironment } from '../../infra/sync-stack.ts';
+} from '#infra/environments.ts';
+import { addStages } from '#infra/stages.ts';
+import { sourcePacingEnvironment } from '#infra/sync-stack.ts';
 
 const dev = ENVIRONMENTS.find((e) => e.stage === 'dev')!;
 

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../infra/paths.ts';
+import { REPO_ROOT } from '#infra/paths.ts';
 import { FUNCTIONS, functions, outdir, synthesiseAllStages, type FunctionKey } from './synth.ts';
 
 /** The four functions' bundles, as synthesis builds them. */

@@ -2,7 +2,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STAGING_PREFIX } from '#shared/pipeline/messages.ts';
-import { DLQ_RETENTION_DAYS, ENVIRONMENTS, type EnvironmentConfig } from '../../infra/environments.ts';
+import { DLQ_RETENTION_DAYS, ENVIRONMENTS, type EnvironmentConfig } from '#infra/environments.ts';
 import {
   FETCHER_BATCH_SIZE,
   FUNCTION_SIZING,
@@ -10,7 +10,7 @@ import {
   STAGED_PREFIX,
   VISIBILITY_TIMEOUT_FACTOR,
   sourcePacingEnvironment,
-} from '../../infra/sync-stack.ts';
+} from '#infra/sync-stack.ts';
 import { FUNCTIONS, functions, logicalIdOfQueue, mappingFor, resources, stacks, synthesiseAllStages, template, type FunctionKey, type Resource } from './synth.ts';
 
 /** What each stage deploys (functions, queues, bucket, table, alarms, dashboard), and how the stages differ. */

@@ -5,7 +5,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENVIRONMENTS, type EnvironmentConfig } from '../../infra/environments.ts';
+import { ENVIRONMENTS, type EnvironmentConfig } from '#infra/environments.ts';
 import { actionsOf, FUNCTIONS, functions, outdir, resources, stacks, statementsOf, synthesiseAllStages, template, type Resource } from './synth.ts';
 
 /** Each stage's secrets and grants, and cdk-nag's AWS Solutions checks over the app. */

@@ -5,10 +5,10 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { ENVIRONMENTS } from '../../infra/environments.ts';
-import { REPO_ROOT } from '../../infra/paths.ts';
-import { addStages } from '../../infra/stages.ts';
-import type { PolymarketSyncStack } from '../../infra/sync-stack.ts';
+import { ENVIRONMENTS } from '#infra/environments.ts';
+import { REPO_ROOT } from '#infra/paths.ts';
+import { addStages } from '#infra/stages.ts';
+import type { PolymarketSyncStack } from '#infra/sync-stack.ts';
 
 export const FUNCTIONS = ['planner', 'fetcher', 'loader', 'monitor'] as const;
 export type FunctionKey = (typeof FUNCTIONS)[number];

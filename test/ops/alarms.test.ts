@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ENVIRONMENTS } from '../../infra/environments.ts';
-import { REPO_ROOT } from '../../infra/paths.ts';
-import { addStages } from '../../infra/stages.ts';
-import { DEFAULT_MAX_DAILY_FILLS_DROP_PERCENT, DEFAULT_MAX_UNMAPPED_FILLS_PERCENT } from '../../infra/constructs/monitoring.ts';
+import { ENVIRONMENTS } from '#infra/environments.ts';
+import { REPO_ROOT } from '#infra/paths.ts';
+import { addStages } from '#infra/stages.ts';
+import { DEFAULT_MAX_DAILY_FILLS_DROP_PERCENT, DEFAULT_MAX_UNMAPPED_FILLS_PERCENT } from '#infra/constructs/monitoring.ts';
 
 /**
  * The data-quality alarms in every stage's synthesised template: each on the

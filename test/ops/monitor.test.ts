@@ -11,8 +11,8 @@ import { FILL_TIMES, STEP, mutate, seedClean, SPARE_TOKEN } from './support/fixt
 import { createMonitorHandler } from '#functions/handlers/monitor.ts';
 import { createObservability, type Observability } from '#functions/handlers/observability.ts';
 import type { Warehouse } from '#shared/ports/index.ts';
-import { DynamoStateStore } from '#shared/state/dynamo-state-store.ts';
-import { dynamoDocumentClient } from '#shared/aws/clients.ts';
+import { DynamoStateStore } from '#adapters/aws/dynamo-state-store.ts';
+import { dynamoDocumentClient } from '#adapters/aws/clients.ts';
 
 /** The monitor handler as Lambda runs it, against dynalite for its state and chDB for the warehouse. */
 let client: ClickHouseClient;

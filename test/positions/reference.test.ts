@@ -4,7 +4,7 @@ import { outcomeTokenId } from '#shared/model/ctf-ids.ts';
 import {
   CTF, EXCHANGES, NEG_RISK_ADAPTER, WRAPPED_COLLATERAL, referencePositions, withoutEmptyPositions,
   type ReferenceActivity, type ReferenceCondition, type ReferenceFill, type ReferenceInput, type ReferenceNegRiskQuestion,
-} from '../support/reference-pnl.ts';
+} from '#test/support/reference-pnl.ts';
 
 /**
  * Tests of the test-side reference (test/support/reference-pnl.ts), so the

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Hex } from 'viem';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
-import { migrate } from '#shared/warehouse/schema.ts';
+import { migrate } from '#adapters/clickhouse/schema.ts';
 import { outcomeTokenIds } from '#shared/model/ctf-ids.ts';
 import type { FillRow } from '#shared/model/fill.ts';
 import type { ActivityKind, ActivityRow, ConditionRow, NegRiskQuestionRow } from '#shared/model/ledger.ts';

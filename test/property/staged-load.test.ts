@@ -8,8 +8,8 @@ import fc from 'fast-check';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { encodeStaged, readStagedLines, StagedFormatError } from '#shared/staging/codec.ts';
-import { loadStagedObject } from '#shared/warehouse/load-staged.ts';
-import { migrate } from '#shared/warehouse/schema.ts';
+import { loadStagedObject } from '#adapters/clickhouse/load-staged.ts';
+import { migrate } from '#adapters/clickhouse/schema.ts';
 import type { StagedRecord } from '#shared/model/staged.ts';
 import type { FillRow } from '#shared/model/fill.ts';
 import { hexBytes, uint256 } from './support.ts';
@@ -158,7 +158,7 @@ describe('loadStagedObject with hostile objects (chDB)', () => {
     expect(await rowsOf(key)).toBe(rows.length);
   });
 
-  // Was a BUG, fixed in 5f7a8a4 (shared/warehouse/load-staged.ts, loadStagedObject): rows go to ClickHouse as JSONEachRow without
+  // Was a BUG, fixed in 5f7a8a4 (adapters/clickhouse/load-staged.ts, loadStagedObject): rows go to ClickHouse as JSONEachRow without
   // being checked. JSONEachRow fills omitted columns with defaults, so a staged line that names only a fill
   // id loads as a fill of 0 USDC at 1970-01-01, side BUY; and a 78-digit amount above uint256 wraps
   // silently in UInt256. Fix: check each line against stagedRecordSchema (it has the uint256 bound and every

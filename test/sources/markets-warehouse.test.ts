@@ -14,8 +14,8 @@ import { startSubgraphServer, type SubgraphServer } from '#simulator/subgraph-se
 import type { StagedRecord } from '#shared/model/staged.ts';
 import { createMarketsSource, type MarketsCursor } from '#shared/sources/markets/index.ts';
 import { encodeStaged } from '#shared/staging/codec.ts';
-import { loadStagedObject } from '#shared/warehouse/load-staged.ts';
-import { migrate } from '#shared/warehouse/schema.ts';
+import { loadStagedObject } from '#adapters/clickhouse/load-staged.ts';
+import { migrate } from '#adapters/clickhouse/schema.ts';
 
 /**
  * The three lists' claims, staged and loaded into the embedded ClickHouse:

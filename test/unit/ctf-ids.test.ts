@@ -1,6 +1,6 @@
 import type { Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { collectionIdOf, conditionIdOf, outcomeTokenId, outcomeTokenIds, positionIdOf } from '../../shared/model/ctf-ids.ts';
+import { collectionIdOf, conditionIdOf, outcomeTokenId, outcomeTokenIds, positionIdOf } from '#shared/model/ctf-ids.ts';
 
 /**
  * Expected ids come from Polymarket's own tests of its subgraph id helpers,

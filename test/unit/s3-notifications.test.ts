@@ -1,7 +1,7 @@
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { s3Client, sqsClient } from '#shared/aws/clients.ts';
+import { s3Client, sqsClient } from '#adapters/aws/clients.ts';
 import { startLocalAws, type LocalAws } from '#local/emulators.ts';
 import { S3NotificationBridge } from '#local/s3-notifications.ts';
 

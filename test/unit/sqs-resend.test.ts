@@ -1,6 +1,6 @@
 import type { SendMessageBatchCommand, SendMessageBatchCommandOutput, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { sendBodies } from '#shared/aws/sqs-queues.ts';
+import { sendBodies } from '#adapters/aws/sqs-queues.ts';
 import { retryPolicy } from '#shared/retry.ts';
 
 /** No waiting between resends: the test is about which entries go out, not when. */

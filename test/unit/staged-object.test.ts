@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { encodeStaged, readStagedLines, StagedObjectBuilder } from '#shared/staging/codec.ts';
 import type { StagedRecord } from '#shared/model/staged.ts';
 import type { FillRow } from '#shared/model/fill.ts';
-import { sampleFill } from '../support/fills.ts';
+import { sampleFill } from '#test/support/fills.ts';
 
 const fill = (i: number): StagedRecord => ({ table: 'fills', row: sampleFill(i) });
 const page = (from: number, n: number) => Array.from({ length: n }, (_, i) => fill(from + i));

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
-import { migrate } from '#shared/warehouse/schema.ts';
-import { loadStagedObject } from '#shared/warehouse/load-staged.ts';
+import { migrate } from '#adapters/clickhouse/schema.ts';
+import { loadStagedObject } from '#adapters/clickhouse/load-staged.ts';
 import { encodeStaged } from '#shared/staging/codec.ts';
-import { sampleFill } from '../support/fills.ts';
+import { sampleFill } from '#test/support/fills.ts';
 
 const fill = sampleFill;
 

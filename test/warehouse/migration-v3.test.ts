@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
-import { MIGRATIONS } from '#shared/warehouse/migrations.ts';
-import { migrate } from '#shared/warehouse/schema.ts';
-import { sampleFill } from '../support/fills.ts';
+import { MIGRATIONS } from '#adapters/clickhouse/migrations.ts';
+import { migrate } from '#adapters/clickhouse/schema.ts';
+import { sampleFill } from '#test/support/fills.ts';
 
 /** A warehouse as version 2 of the schema left it, with data in it. */
 async function atVersion2(client: ClickHouseClient, db: string): Promise<void> {

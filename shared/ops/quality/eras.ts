@@ -1,4 +1,4 @@
-import { V1_EXCHANGES as V1, V2_EXCHANGES as V2 } from '../../sources/chain/events/addresses.ts';
+import { V1_EXCHANGES as V1, V2_EXCHANGES as V2 } from '#shared/sources/chain/events/addresses.ts';
 
 /**
  * Which exchange contracts make up each era, lower-case as `fills.exchange`

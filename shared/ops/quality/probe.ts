@@ -1,4 +1,4 @@
-import { errorText } from '../status.ts';
+import { errorText } from '#shared/ops/status.ts';
 import { fillsPerDay, lastCompleteDay } from './daily-volume.ts';
 import { checkMappingCount } from './mapping-count.ts';
 import { newestFill } from './run.ts';

@@ -1,4 +1,4 @@
-import { errorText } from '../status.ts';
+import { errorText } from '#shared/ops/status.ts';
 import { checkChainCoverage, type ChainRange } from './coverage.ts';
 import { checkDailyVolume } from './daily-volume.ts';
 import { checkDateRanges, EARLIEST_PLAUSIBLE_FILL } from './date-ranges.ts';

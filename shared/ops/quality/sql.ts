@@ -1,4 +1,4 @@
-import { assertIdentifier } from '../../warehouse/schema.ts';
+import { assertIdentifier } from '#adapters/clickhouse/schema.ts';
 import type { QualityTarget } from './types.ts';
 
 /** A target whose database name has been checked, so it may be spliced into SQL. */

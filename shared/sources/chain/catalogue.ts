@@ -1,5 +1,5 @@
 import { getAddress, isAddress, type Address, type Hex } from 'viem';
-import { rejectRecord, type StagedRecord } from '../../model/staged.ts';
+import { rejectRecord, type StagedRecord } from '#shared/model/staged.ts';
 import { ORDER_FILLED_TOPIC } from './abi.ts';
 import { CHAIN_SOURCE, decodeOrderFilledLog, type RpcLog } from './decode.ts';
 

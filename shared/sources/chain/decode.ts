@@ -1,6 +1,6 @@
 import { decodeEventLog, type Hex } from 'viem';
-import { deriveMakerView, fillRowSchema, type FillLegs, type FillRow } from '../../model/fill.ts';
-import { rejectRecord, type StagedRecord } from '../../model/staged.ts';
+import { deriveMakerView, fillRowSchema, type FillLegs, type FillRow } from '#shared/model/fill.ts';
+import { rejectRecord, type StagedRecord } from '#shared/model/staged.ts';
 import { ORDER_FILLED_EVENT } from './abi.ts';
 
 export const CHAIN_SOURCE = 'chain';

@@ -1,4 +1,4 @@
-import { shareOfAllowance } from '../pacing.ts';
+import { shareOfAllowance } from '#shared/sources/pacing.ts';
 import { V1_GENESIS_BLOCK, V2_GENESIS_BLOCK } from './events/addresses.ts';
 import { orderFilledCatalogue, type LogCatalogue } from './catalogue.ts';
 import { V2_COLLATERAL_ADAPTERS } from './events/addresses.ts';

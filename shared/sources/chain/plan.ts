@@ -1,5 +1,5 @@
 import type { Address, Hex } from 'viem';
-import type { PlannedShard } from '../source.ts';
+import type { PlannedShard } from '#shared/sources/source.ts';
 import type { ChainRpc } from './rpc.ts';
 
 export interface ChainShardSpec {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { KyInstance } from 'ky';
-import { decimalUint256 } from '../../model/fill.ts';
-import { rejectRecord, type StagedRecord } from '../../model/staged.ts';
+import { decimalUint256 } from '#shared/model/fill.ts';
+import { rejectRecord, type StagedRecord } from '#shared/model/staged.ts';
 import { conditionIdSchema, endDateSeconds, issuesText, MAX_OUTCOMES, tokenClaim } from './rows.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { KyInstance } from 'ky';
-import { sourceHttp, type SourceHttpOptions } from '../http.ts';
-import type { SourcePace } from '../pacing.ts';
-import type { PlannedShard, Source, SourcePage, SourcePlan } from '../source.ts';
+import { sourceHttp, type SourceHttpOptions } from '#shared/sources/http.ts';
+import type { SourcePace } from '#shared/sources/pacing.ts';
+import type { PlannedShard, Source, SourcePage, SourcePlan } from '#shared/sources/source.ts';
 import { clobCursorSchema, fetchClobPage, type ClobCursor } from './clob.ts';
 import { fetchGammaPage, gammaCursorSchema, type GammaCursor } from './gamma.ts';
 import { subgraphListCursorSchema, subgraphListReader, type SubgraphListCursor } from './subgraph.ts';

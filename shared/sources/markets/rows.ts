@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { TokenClaimSource } from '../../model/ledger.ts';
-import type { StagedRecord } from '../../model/staged.ts';
+import type { TokenClaimSource } from '#shared/model/ledger.ts';
+import type { StagedRecord } from '#shared/model/staged.ts';
 
 /** A condition id as the lists write it (any case), kept lower-case. */
 export const conditionIdSchema = z

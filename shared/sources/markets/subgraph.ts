@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { GraphQLClient, gql } from 'graphql-request';
-import { decimalUint256 } from '../../model/fill.ts';
-import { rejectRecord, type StagedRecord } from '../../model/staged.ts';
-import { retryingFetch, sourceHttp, type SourceHttpOptions } from '../http.ts';
-import { MAX_PAGE_SIZE, SourceContractError } from '../subgraph/index.ts';
+import { decimalUint256 } from '#shared/model/fill.ts';
+import { rejectRecord, type StagedRecord } from '#shared/model/staged.ts';
+import { retryingFetch, sourceHttp, type SourceHttpOptions } from '#shared/sources/http.ts';
+import { MAX_PAGE_SIZE, SourceContractError } from '#shared/sources/subgraph/index.ts';
 import { conditionIdSchema, issuesText, MAX_OUTCOMES, tokenClaim } from './rows.ts';
 
 /**

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { GraphQLClient, gql } from 'graphql-request';
-import { decimalUint256 } from '../../model/fill.ts';
-import { rejectRecord, type StagedRecord } from '../../model/staged.ts';
-import { retryingFetch, sourceHttp, type SourceHttpOptions } from '../http.ts';
-import type { PlannedShard, PlanInput, Source, SourcePage, SourcePlan } from '../source.ts';
+import { decimalUint256 } from '#shared/model/fill.ts';
+import { rejectRecord, type StagedRecord } from '#shared/model/staged.ts';
+import { retryingFetch, sourceHttp, type SourceHttpOptions } from '#shared/sources/http.ts';
+import type { PlannedShard, PlanInput, Source, SourcePage, SourcePlan } from '#shared/sources/source.ts';
 import { FILL_ID_PATTERN, ORDER_FILLED_FIELDS, subgraphFill } from './schema.ts';
 
 /** graph-node refuses `first` above 1000 and `skip` above 5000; we never use skip. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deriveMakerView, decimalUint256, hexAddress, type FillRow } from '../../model/fill.ts';
+import { deriveMakerView, decimalUint256, hexAddress, type FillRow } from '#shared/model/fill.ts';
 
 export const FILL_ID_PATTERN = /^0x[0-9a-fA-F]{64}_0x[0-9a-fA-F]{64}$/;
 

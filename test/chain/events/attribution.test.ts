@@ -1,9 +1,9 @@
 import type { Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { conditionIdOf, outcomeTokenId, outcomeTokenIds } from '../../../shared/model/ctf-ids.ts';
-import type { StagedRecord } from '../../../shared/model/staged.ts';
-import type { RpcLog } from '../../../shared/sources/chain/decode.ts';
-import { createEventCatalogue } from '../../../shared/sources/chain/events/index.ts';
+import { conditionIdOf, outcomeTokenId, outcomeTokenIds } from '#shared/model/ctf-ids.ts';
+import type { StagedRecord } from '#shared/model/staged.ts';
+import type { RpcLog } from '#shared/sources/chain/decode.ts';
+import { createEventCatalogue } from '#shared/sources/chain/events/index.ts';
 import { ADDR, makeLog, SIG, TIME } from './support.ts';
 
 // Collateral adapters as the ctf-exchange-v2 README lists them; the catalogue takes them as configuration.

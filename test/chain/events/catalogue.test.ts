@@ -1,8 +1,8 @@
 import { encodeAbiParameters, keccak256, toBytes, type Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { rejectRecord } from '../../../shared/model/staged.ts';
-import { createEventCatalogue, TOPICS } from '../../../shared/sources/chain/events/index.ts';
-import type { RpcLog } from '../../../shared/sources/chain/decode.ts';
+import { rejectRecord } from '#shared/model/staged.ts';
+import { createEventCatalogue, TOPICS } from '#shared/sources/chain/events/index.ts';
+import type { RpcLog } from '#shared/sources/chain/decode.ts';
 import { ADDR, makeLog, only, rejectReason, SIG, TIME } from './support.ts';
 
 const V2_ORDER_FILLED = keccak256(toBytes('OrderFilled(bytes32,address,address,uint8,uint256,uint256,uint256,uint256,bytes32,bytes32)'));

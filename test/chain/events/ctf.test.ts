@@ -9,7 +9,7 @@ import {
   decodeCtfPositionsMergeLog,
   decodeErc1155Transfer,
   TOPICS,
-} from '../../../shared/sources/chain/events/index.ts';
+} from '#shared/sources/chain/events/index.ts';
 import { ADDR, BLOCK, makeLog, only, rejectReason, SIG, TIME, TX } from './support.ts';
 
 const CONDITION = `0x${'c1'.repeat(32)}`;

@@ -2,9 +2,9 @@ import { createRequire } from 'node:module';
 import { encodeFunctionData, type Abi, type Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEvmNode, type EvmNode } from '#simulator/chain/node.ts';
-import type { StagedRecord } from '../../../shared/model/staged.ts';
-import type { RpcLog } from '../../../shared/sources/chain/decode.ts';
-import { createEventCatalogue } from '../../../shared/sources/chain/events/index.ts';
+import type { StagedRecord } from '#shared/model/staged.ts';
+import type { RpcLog } from '#shared/sources/chain/decode.ts';
+import { createEventCatalogue } from '#shared/sources/chain/events/index.ts';
 import { ADDR } from './support.ts';
 
 /**

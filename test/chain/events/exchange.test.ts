@@ -1,6 +1,6 @@
 import { keccak256, toBytes } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { decodeV1OrderFilledLog, tokenRegisteredDecoder, TOPICS } from '../../../shared/sources/chain/events/index.ts';
+import { decodeV1OrderFilledLog, tokenRegisteredDecoder, TOPICS } from '#shared/sources/chain/events/index.ts';
 import { ADDR, BLOCK, makeLog, only, rejectReason, SIG, TIME, TX } from './support.ts';
 
 const MAKER = '0x48cb8296c4f13c13310a09f7aa998c435651e192';

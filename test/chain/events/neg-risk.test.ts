@@ -1,7 +1,7 @@
 import { keccak256, toBytes } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { outcomeTokenIds } from '../../../shared/model/ctf-ids.ts';
-import { decodeMarketPreparedLog, decodeQuestionPreparedLog, negRiskAdapterDecoders, TOPICS } from '../../../shared/sources/chain/events/index.ts';
+import { outcomeTokenIds } from '#shared/model/ctf-ids.ts';
+import { decodeMarketPreparedLog, decodeQuestionPreparedLog, negRiskAdapterDecoders, TOPICS } from '#shared/sources/chain/events/index.ts';
 import { ADDR, BLOCK, makeLog, only, rejectReason, SIG, TIME, TX } from './support.ts';
 
 const WALLET = '0x00000000000000000000000000000000000000bb';

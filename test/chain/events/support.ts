@@ -1,6 +1,6 @@
 import { encodeAbiParameters, encodeEventTopics, parseAbiItem, type AbiEvent, type Hex } from 'viem';
-import type { RpcLog } from '../../../shared/sources/chain/decode.ts';
-import type { StagedRecord } from '../../../shared/model/staged.ts';
+import type { RpcLog } from '#shared/sources/chain/decode.ts';
+import type { StagedRecord } from '#shared/model/staged.ts';
 
 /**
  * Event declarations written out here, apart from the code under test, from

@@ -16,10 +16,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { dynamoDocumentClient, s3Client, sqsClient } from '#shared/aws/clients.ts';
-import { S3BlobStore } from '#shared/aws/s3-blob-store.ts';
-import { SqsLoadQueue, SqsShardQueue } from '#shared/aws/sqs-queues.ts';
-import { DynamoStateStore } from '#shared/state/dynamo-state-store.ts';
+import { dynamoDocumentClient, s3Client, sqsClient } from '#adapters/aws/clients.ts';
+import { S3BlobStore } from '#adapters/aws/s3-blob-store.ts';
+import { SqsLoadQueue, SqsShardQueue } from '#adapters/aws/sqs-queues.ts';
+import { DynamoStateStore } from '#adapters/aws/dynamo-state-store.ts';
 import { runPlanner, type PlannerResult } from '#shared/pipeline/planner.ts';
 import { fetchShard } from '#shared/pipeline/fetcher.ts';
 import { completeRuns, loadObject } from '#shared/pipeline/loader.ts';

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FillRow } from '#shared/model/fill.ts';
 import { V2_EXCHANGE_ADDRESSES } from '#shared/ops/quality/eras.ts';
-import { migrate } from '#shared/warehouse/schema.ts';
+import { migrate } from '#adapters/clickhouse/schema.ts';
 
 /**
  * A small warehouse that passes every quality check: one fill every 432 s

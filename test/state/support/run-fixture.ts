@@ -5,8 +5,8 @@
  * table applied it and the answer was lost) the way a dying process does.
  */
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoDocumentClient } from '#shared/aws/clients.ts';
-import { DynamoStateStore } from '#shared/state/dynamo-state-store.ts';
+import { dynamoDocumentClient } from '#adapters/aws/clients.ts';
+import { DynamoStateStore } from '#adapters/aws/dynamo-state-store.ts';
 import { newRunId, shardIdOf } from '#shared/pipeline/run-ids.ts';
 import { stagedKey } from '#shared/pipeline/messages.ts';
 import type { RunRecord, ShardRecord } from '#shared/ports/state.ts';

@@ -1,9 +1,9 @@
 import { encodeAbiParameters, type Address, type Hex } from 'viem';
-import type { FillRow } from '../../../shared/model/fill.ts';
-import { CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, ORDER_FILLED_TOPIC } from '../../../shared/sources/chain/index.ts';
-import type { StagedRecord } from '../../../shared/model/staged.ts';
-import type { ChainCursor, ChainShardSpec, ChainSource } from '../../../shared/sources/chain/index.ts';
-import type { PlanInput, SourcePlan } from '../../../shared/sources/source.ts';
+import type { FillRow } from '#shared/model/fill.ts';
+import { CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, ORDER_FILLED_TOPIC } from '#shared/sources/chain/index.ts';
+import type { StagedRecord } from '#shared/model/staged.ts';
+import type { ChainCursor, ChainShardSpec, ChainSource } from '#shared/sources/chain/index.ts';
+import type { PlanInput, SourcePlan } from '#shared/sources/source.ts';
 import { ExchangeScript, randomFill, rng, type FillInput } from '#simulator/chain/exchange.ts';
 import { startEvmNode, type EvmNode } from '#simulator/chain/node.ts';
 

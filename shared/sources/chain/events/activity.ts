@@ -1,6 +1,6 @@
-import { activityRowSchema, type ActivityKind, type ActivityRow } from '../../../model/ledger.ts';
-import type { StagedRecord } from '../../../model/staged.ts';
-import type { RpcLog } from '../decode.ts';
+import { activityRowSchema, type ActivityKind, type ActivityRow } from '#shared/model/ledger.ts';
+import type { StagedRecord } from '#shared/model/staged.ts';
+import type { RpcLog } from '#shared/sources/chain/decode.ts';
 import { stageRow, type LogPosition } from './log.ts';
 
 /** What an event says about a position change; the log supplies the rest. */

@@ -1,8 +1,8 @@
 import type { Address, Hex } from 'viem';
-import { collectionIdOf, conditionIdOf, outcomeTokenId, positionIdOf } from '../../../model/ctf-ids.ts';
-import type { ActivityRow } from '../../../model/ledger.ts';
-import type { StagedRecord } from '../../../model/staged.ts';
-import type { RpcLog } from '../decode.ts';
+import { collectionIdOf, conditionIdOf, outcomeTokenId, positionIdOf } from '#shared/model/ctf-ids.ts';
+import type { ActivityRow } from '#shared/model/ledger.ts';
+import type { StagedRecord } from '#shared/model/staged.ts';
+import type { RpcLog } from '#shared/sources/chain/decode.ts';
 import { ZERO_ADDRESS } from './addresses.ts';
 import { decodeErc1155Transfer, type Erc1155Transfer } from './ctf.ts';
 import { chainReject } from './log.ts';

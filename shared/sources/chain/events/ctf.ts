@@ -1,7 +1,7 @@
-import { conditionRowSchema, tokenClaimRowSchema, type ActivityKind, type ConditionRow } from '../../../model/ledger.ts';
-import { outcomeTokenIds } from '../../../model/ctf-ids.ts';
-import type { StagedRecord } from '../../../model/staged.ts';
-import type { RpcLog } from '../decode.ts';
+import { conditionRowSchema, tokenClaimRowSchema, type ActivityKind, type ConditionRow } from '#shared/model/ledger.ts';
+import { outcomeTokenIds } from '#shared/model/ctf-ids.ts';
+import type { StagedRecord } from '#shared/model/staged.ts';
+import type { RpcLog } from '#shared/sources/chain/decode.ts';
 import {
   CONDITION_PREPARATION_EVENT,
   CONDITION_RESOLUTION_EVENT,

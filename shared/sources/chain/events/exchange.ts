@@ -1,8 +1,8 @@
 import type { Address, Hex } from 'viem';
-import { outcomeTokenId } from '../../../model/ctf-ids.ts';
-import { fillRowSchema } from '../../../model/fill.ts';
-import { tokenClaimRowSchema, type TokenClaimRow } from '../../../model/ledger.ts';
-import { orderFilledRow } from '../decode.ts';
+import { outcomeTokenId } from '#shared/model/ctf-ids.ts';
+import { fillRowSchema } from '#shared/model/fill.ts';
+import { tokenClaimRowSchema, type TokenClaimRow } from '#shared/model/ledger.ts';
+import { orderFilledRow } from '#shared/sources/chain/decode.ts';
 import { TOKEN_REGISTERED_EVENT, V1_ORDER_FILLED_EVENT } from './abi.ts';
 import { chainReject, decodeArgs, guarded, logPosition, stageRow, validTimestamp, type LogDecoder } from './log.ts';
 

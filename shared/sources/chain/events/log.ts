@@ -1,7 +1,7 @@
 import { decodeEventLog, type AbiEvent, type DecodeEventLogReturnType, type Hex } from 'viem';
 import type { z } from 'zod';
-import { rejectRecord, type StagedRecord, type StagedTable } from '../../../model/staged.ts';
-import { CHAIN_SOURCE, logBlockNumber, type RpcLog } from '../decode.ts';
+import { rejectRecord, type StagedRecord, type StagedTable } from '#shared/model/staged.ts';
+import { CHAIN_SOURCE, logBlockNumber, type RpcLog } from '#shared/sources/chain/decode.ts';
 
 /** Maps one log to the records it stands for; never throws (bad input becomes a reject). */
 export type LogDecoder = (log: RpcLog, timestamp: number | null) => StagedRecord[];

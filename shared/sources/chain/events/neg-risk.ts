@@ -1,6 +1,6 @@
 import type { Address, Hex } from 'viem';
-import { conditionIdOf } from '../../../model/ctf-ids.ts';
-import { negRiskQuestionRowSchema, type NegRiskQuestionRow } from '../../../model/ledger.ts';
+import { conditionIdOf } from '#shared/model/ctf-ids.ts';
+import { negRiskQuestionRowSchema, type NegRiskQuestionRow } from '#shared/model/ledger.ts';
 import {
   NR_MARKET_PREPARED_EVENT,
   NR_PAYOUT_REDEMPTION_EVENT,

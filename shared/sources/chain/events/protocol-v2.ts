@@ -1,6 +1,6 @@
-import { tokenClaimRowSchema } from '../../../model/ledger.ts';
-import type { StagedRecord } from '../../../model/staged.ts';
-import { decodeOrderFilledLog } from '../decode.ts';
+import { tokenClaimRowSchema } from '#shared/model/ledger.ts';
+import type { StagedRecord } from '#shared/model/staged.ts';
+import { decodeOrderFilledLog } from '#shared/sources/chain/decode.ts';
 import { PROTOCOL_V2_EXCHANGE } from './addresses.ts';
 import { stageRow, type LogDecoder } from './log.ts';
 

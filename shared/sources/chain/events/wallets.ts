@@ -1,7 +1,7 @@
 import { concat, encodeFunctionData, encodePacked, getCreate2Address, keccak256, pad, parseAbi, parseAbiItem, toEventSelector, type Address, type Hex } from 'viem';
 import { walletRowSchema, type WalletRow } from '#shared/model/ledger.ts';
 import type { StagedRecord } from '#shared/model/staged.ts';
-import type { RpcLog } from '../decode.ts';
+import type { RpcLog } from '#shared/sources/chain/decode.ts';
 import { chainReject, decodeArgs, guarded, logPosition, stageRow, type LogPosition } from './log.ts';
 
 /**

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { once } from 'node:events';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { readStagedLines } from '../staging/codec.ts';
-import { REFRESHED_TABLES, STAGED_TABLES, type StagedTable } from '../model/staged.ts';
-import { FILL_FIELDS } from '../staging/fill-line.ts';
+import { readStagedLines } from '#shared/staging/codec.ts';
+import { REFRESHED_TABLES, STAGED_TABLES, type StagedTable } from '#shared/model/staged.ts';
+import { FILL_FIELDS } from '#shared/staging/fill-line.ts';
 import { assertIdentifier } from './schema.ts';
-import { V1_EXCHANGES } from '../sources/chain/events/addresses.ts';
+import { V1_EXCHANGES } from '#shared/sources/chain/events/addresses.ts';
 
 export interface StagedLoadResult {
   /** Rows the object held, per table. */

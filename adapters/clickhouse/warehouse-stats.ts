@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { assertIdentifier } from '../warehouse/schema.ts';
-import { RUN_ID_PATTERN, STAGING_PREFIX } from '../pipeline/messages.ts';
-import type { RejectCount, WarehouseStats } from './ports.ts';
+import { assertIdentifier } from './schema.ts';
+import { RUN_ID_PATTERN, STAGING_PREFIX } from '#shared/pipeline/messages.ts';
+import type { RejectCount, WarehouseStats } from '#shared/ports/ops.ts';
 
 /** Warehouse questions over the pipeline's tables; values go in as parameters, the database name is checked. */
 export class ClickHouseWarehouseStats implements WarehouseStats {

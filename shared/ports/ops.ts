@@ -4,8 +4,8 @@
  * adapters (SQS, ClickHouse, Lambda, the local runner) live next to them and
  * the CLIs in local/cli/ wire one or the other.
  */
-import type { PlannerResult } from '../pipeline/planner.ts';
-import type { PlanWindow, SourceName } from '../sources/source.ts';
+import type { PlannerResult } from '#shared/pipeline/planner.ts';
+import type { PlanWindow, SourceName } from '#shared/sources/source.ts';
 
 /** The two work queues; each has its own dead-letter queue. */
 export type QueueRole = 'shards' | 'loads';

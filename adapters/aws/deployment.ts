@@ -1,8 +1,8 @@
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import type { PlannerResult } from '../pipeline/planner.ts';
-import type { PlanWindow } from '../sources/source.ts';
-import type { PlannerInvoker, QueueRole } from './ports.ts';
+import type { PlannerResult } from '#shared/pipeline/planner.ts';
+import type { PlanWindow } from '#shared/sources/source.ts';
+import type { PlannerInvoker, QueueRole } from '#shared/ports/ops.ts';
 import type { QueuePair } from './sqs-dead-letters.ts';
 
 /**

@@ -1,10 +1,10 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { dynamoDocumentClient, sqsClient } from '../aws/clients.ts';
-import { DynamoStateStore } from '../state/dynamo-state-store.ts';
-import type { StateStore } from '../ports/state.ts';
+import { dynamoDocumentClient, sqsClient } from './clients.ts';
+import { DynamoStateStore } from './dynamo-state-store.ts';
+import type { StateStore } from '#shared/ports/state.ts';
 import { deployedNames, lambdaPlannerInvoker, type DeployedNames } from './deployment.ts';
 import { SqsDeadLetterQueues, type QueuePair } from './sqs-dead-letters.ts';
-import type { DeadLetterQueues, PlannerInvoker, QueueRole } from './ports.ts';
+import type { DeadLetterQueues, PlannerInvoker, QueueRole } from '#shared/ports/ops.ts';
 
 /** The state and queues an operator command works on: the local stand-ins or a deployed stage. */
 export interface OpsTarget {

@@ -1,9 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { ActivityKind } from '../model/ledger.ts';
-import { activityEvent, fillEvent, type PositionEvent } from './events.ts';
-import type { ConditionSource, QuestionSource } from './lookups.ts';
-import type { PositionRow } from './method.ts';
-import { PROTOCOL_V2_EXCHANGE } from '../sources/chain/events/addresses.ts';
+import type { ActivityKind } from '#shared/model/ledger.ts';
+import { activityEvent, fillEvent, type PositionEvent } from '#shared/positions/events.ts';
+import type { ConditionSource, QuestionSource } from '#shared/positions/lookups.ts';
+import type { PositionRow } from '#shared/positions/method.ts';
+import { PROTOCOL_V2_EXCHANGE } from '#shared/sources/chain/events/addresses.ts';
 
 /**
  * The reads and writes of the positions refresh. Every statement names

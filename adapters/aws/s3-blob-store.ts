@@ -1,6 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import type { BlobStore, StoredObject } from '../ports/index.ts';
+import type { BlobStore, StoredObject } from '#shared/ports/index.ts';
 
 export class S3BlobStore implements BlobStore {
   constructor(

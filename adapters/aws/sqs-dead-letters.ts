@@ -5,8 +5,8 @@ import {
   StartMessageMoveTaskCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { sendBodies } from '../aws/sqs-queues.ts';
-import type { DeadLetterQueues, QueueRole, RedriveResult } from './ports.ts';
+import { sendBodies } from './sqs-queues.ts';
+import type { DeadLetterQueues, QueueRole, RedriveResult } from '#shared/ports/ops.ts';
 
 export interface QueuePair {
   queueUrl: string;

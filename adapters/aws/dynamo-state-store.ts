@@ -6,7 +6,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { SourceName } from '../sources/source.ts';
+import type { SourceName } from '#shared/sources/source.ts';
 import type {
   LoadedObject,
   LoadHeartbeat,
@@ -17,7 +17,7 @@ import type {
   StagedPlace,
   StateStore,
   Watermark,
-} from '../ports/state.ts';
+} from '#shared/ports/state.ts';
 import { isConditionFailure, NEW_RUN_COUNTERS, SettledShards, splitRunCounters } from './settled-shards.ts';
 
 /** Finished runs and their checkpoints expire from the table after this long. */

@@ -20,7 +20,7 @@
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import type { RunCounters } from '../ports/state.ts';
+import type { RunCounters } from '#shared/ports/state.ts';
 
 type Item = Record<string, unknown>;
 type ItemKey = { pk: string; sk: string };
