@@ -24,8 +24,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@aws-sdk/*', '#adapters/aws/*'], message: 'The domain reaches AWS through a port in shared/ports; the implementation lives in adapters/aws.' },
-            { group: ['#functions/*', '#local/*', '#simulator/*', '#bench/*', '#test/*', '#infra/*'], message: 'The domain never imports the wiring, the simulator or the tests.' },
+            {
+              group: ['@aws-sdk/*', '#adapters/aws/*'],
+              message: 'The domain reaches AWS through a port in shared/ports; the implementation lives in adapters/aws.',
+            },
+            {
+              group: ['#functions/*', '#local/*', '#simulator/*', '#bench/*', '#test/*', '#infra/*'],
+              message: 'The domain never imports the wiring, the simulator or the tests.',
+            },
           ],
         },
       ],

@@ -29,7 +29,12 @@ export const benchCommand = (): Command =>
     .option('--latency-ms <n>', 'added to every source response', num, 100)
     .option('--workers <n>', 'fetcher concurrency of the pipeline = workers of the per-market approach', int, 4)
     .option('--pages-per-object <n>', 'PAGES_PER_OBJECT for the pipeline and the fetcher (default: the pipeline default)', int)
-    .option('--fetcher-heap-mib <n>', 'cap the fetcher-alone run at this much V8 heap, as a function with a small memory size would (V8 sizes its heap from the memory it has; 0: uncapped)', int, 96)
+    .option(
+      '--fetcher-heap-mib <n>',
+      'cap the fetcher-alone run at this much V8 heap, as a function with a small memory size would (V8 sizes its heap from the memory it has; 0: uncapped)',
+      int,
+      96,
+    )
     .option('--unpaced', 'do not tell the pipeline the limit (it then finds it through 429s)')
     .option('--loader-rows <n>', 'rows in the loader benchmark object', int, 1_000_000)
     .option('--incremental-share <x>', 'new fills for the incremental runs (pipeline, positions), as a share of the backfill', num, 0.01)
@@ -75,7 +80,13 @@ interface Flags {
 
 /** `args` are the command's own, as typed: the document records the command that produced its figures. */
 async function main(f: Flags, args: string[]): Promise<void> {
-  const list = (s?: string) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+  const list = (s?: string) =>
+    s
+      ? s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : [];
   const approaches = new Set<string>(f.only ? list(f.only) : ALL_APPROACHES);
   for (const x of list(f.skip)) approaches.delete(x);
   for (const x of approaches) {

@@ -56,7 +56,17 @@ export interface BenchOptions {
   log?: (line: string) => void;
 }
 
-export const ALL_APPROACHES = ['pipeline', 'per-market', 'global-cursor', 'global-cursor-lossy', 'fetcher', 'loader', 'loader-sink', 'incremental', 'positions'] as const;
+export const ALL_APPROACHES = [
+  'pipeline',
+  'per-market',
+  'global-cursor',
+  'global-cursor-lossy',
+  'fetcher',
+  'loader',
+  'loader-sink',
+  'incremental',
+  'positions',
+] as const;
 
 export interface SourceTally {
   /** Every HTTP request the subgraph received, 429s included. */
@@ -262,12 +272,16 @@ async function startInsertSink(): Promise<{ url: string; rows: () => number; clo
 async function positionsPart(opts: BenchOptions, workDir: string, log: (line: string) => void): Promise<PositionsReport> {
   const part = { fills: opts.positionsFills ?? DEFAULT_POSITIONS_FILLS, wallets: opts.positionsWallets, markets: opts.positionsMarkets };
   try {
-    return await runPositionsPart({ ...part, seed: opts.seed, share: opts.incrementalShare, dir: join(workDir, 'positions') }, async (request) => {
-      const loadBefore = load();
-      const child = await Child.start(opts.childExecArgv ?? []);
-      const result = await child.run(request);
-      return { result, memory: await child.exit(), loadBefore, loadAfter: load() };
-    }, log);
+    return await runPositionsPart(
+      { ...part, seed: opts.seed, share: opts.incrementalShare, dir: join(workDir, 'positions') },
+      async (request) => {
+        const loadBefore = load();
+        const child = await Child.start(opts.childExecArgv ?? []);
+        const result = await child.run(request);
+        return { result, memory: await child.exit(), loadBefore, loadAfter: load() };
+      },
+      log,
+    );
   } finally {
     for (const proc of live) proc.kill();
     if (!opts.keep) rmSync(join(workDir, 'positions'), { recursive: true, force: true });
@@ -291,7 +305,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const ds = generateDataset({ seed: opts.seed, markets, fills: opts.fills, topShare: opts.topShare });
   const datasetMs = Date.now() - t0;
   const dataset = describeDataset(ds);
-  log(`dataset: ${dataset.fills.toLocaleString('en-US')} fills over ${dataset.markets.toLocaleString('en-US')} markets in ${(datasetMs / 1000).toFixed(1)} s (heaviest market ${dataset.heaviestMarketFills.toLocaleString('en-US')} fills)`);
+  log(
+    `dataset: ${dataset.fills.toLocaleString('en-US')} fills over ${dataset.markets.toLocaleString('en-US')} markets in ${(datasetMs / 1000).toFixed(1)} s (heaviest market ${dataset.heaviestMarketFills.toLocaleString('en-US')} fills)`,
+  );
   const sim = await startSimulatedSources({ dataset: ds, rateLimit: { perSecond: opts.rate, burst: opts.rate } });
   const sources = { subgraphUrl: sim.subgraphUrl, marketsUrl: sim.marketsUrl };
   const execArgv = opts.childExecArgv ?? [];
@@ -327,12 +343,25 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       // A failed approach is a result too: report it and go on with the others.
       const message = (err as Error).message;
       log(`${name}: FAILED: ${message}`);
-      result = { kind: request.kind, ok: false, reason: message.split('\n').slice(0, 2).join(' ').slice(0, 300), wallMs: 0, fillsLoaded: 0, fillsInWarehouse: 0, clickhouseInserts: 0, clientRequests: 0, clientThrottled: 0, extra: {} };
+      result = {
+        kind: request.kind,
+        ok: false,
+        reason: message.split('\n').slice(0, 2).join(' ').slice(0, 300),
+        wallMs: 0,
+        fillsLoaded: 0,
+        fillsInWarehouse: 0,
+        clickhouseInserts: 0,
+        clientRequests: 0,
+        clientThrottled: 0,
+        extra: {},
+      };
     }
     const source = tally(sim);
     const memory = child ? { maxRssBytes: 0, peakJsBytes: 0, baselineRssBytes: 0 } : await own.exit();
     const m: Measured = { name, result, memory, source, loadBefore, loadAfter: load() };
-    log(`${name}: ${result.ok ? 'ok' : `NOT ok (${result.reason})`} in ${(result.wallMs / 1000).toFixed(1)} s, ${Math.round(result.fillsLoaded / (result.wallMs / 1000)).toLocaleString('en-US')} fills/s, ${source.requests} source requests (${source.rateLimited} answered 429)`);
+    log(
+      `${name}: ${result.ok ? 'ok' : `NOT ok (${result.reason})`} in ${(result.wallMs / 1000).toFixed(1)} s, ${Math.round(result.fillsLoaded / (result.wallMs / 1000)).toLocaleString('en-US')} fills/s, ${source.requests} source requests (${source.rateLimited} answered 429)`,
+    );
     return m;
   };
 
@@ -341,7 +370,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     let pipelineRun: Measured | undefined;
     if (opts.approaches.has('pipeline')) {
       pipelineChild = await Child.start(execArgv);
-      pipelineRun = await measure('pipeline', { ...base('pipeline-backfill', 'pipeline'), sourceRequestsPerSecond: opts.unpaced ? undefined : opts.rate }, pipelineChild);
+      pipelineRun = await measure(
+        'pipeline',
+        { ...base('pipeline-backfill', 'pipeline'), sourceRequestsPerSecond: opts.unpaced ? undefined : opts.rate },
+        pipelineChild,
+      );
       report.runs.push(pipelineRun);
     }
     if (opts.approaches.has('per-market')) report.runs.push(await measure('per-market', base('per-market', 'per-market')));

@@ -51,7 +51,10 @@ export function warehouseFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   }
   const connect = async (): Promise<Warehouse> => {
     if (!s.CLICKHOUSE_SECRET_ARN) {
-      return { client: serverClient({ url: s.CLICKHOUSE_URL!, username: s.CLICKHOUSE_USER, password: s.CLICKHOUSE_PASSWORD }), database: s.CLICKHOUSE_DATABASE };
+      return {
+        client: serverClient({ url: s.CLICKHOUSE_URL!, username: s.CLICKHOUSE_USER, password: s.CLICKHOUSE_PASSWORD }),
+        database: s.CLICKHOUSE_DATABASE,
+      };
     }
     const raw = await getSecret(s.CLICKHOUSE_SECRET_ARN, { transform: 'json' });
     const secret = clickHouseSecretSchema.safeParse(raw);

@@ -98,7 +98,10 @@ export const EnvironmentConfigSchema = z
     sources: z
       .strictObject({
         /** Default: the market lists and the chain (V1 and V2 fills from the exchanges' logs). With `subgraph`, V1 fills come from the subgraph instead. */
-        enabled: z.array(z.enum(SOURCE_NAMES)).min(1, 'must name at least one source').default([...DEFAULT_SYNC_SOURCES]),
+        enabled: z
+          .array(z.enum(SOURCE_NAMES))
+          .min(1, 'must name at least one source')
+          .default([...DEFAULT_SYNC_SOURCES]),
         subgraphUrl: httpsUrl.default(DEFAULT_SUBGRAPH_URL),
         marketsUrl: httpsUrl.default(DEFAULT_MARKETS_URL),
         polygonRpcUrl: httpsUrl.default(DEFAULT_POLYGON_RPC_URL),
@@ -143,45 +146,55 @@ export const EnvironmentConfigSchema = z
       .prefault({}),
     clickhouse: z.strictObject({
       secret: clickhouseSecret,
-      database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain identifier').default('polymarket'),
+      database: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain identifier')
+        .default('polymarket'),
     }),
     alarms: z
       .strictObject({
         /** Email addresses subscribed to the alarm topic (each must confirm the subscription). */
         emails: z.array(z.email('must be an email address')).default([]),
         /** SecondsSinceLastLoad above this is stale. Must exceed the schedule period. */
-        staleAfterSeconds: z.number().int().positive().default(13 * 3600),
+        staleAfterSeconds: z
+          .number()
+          .int()
+          .positive()
+          .default(13 * 3600),
         /** NewestFillLagSeconds above this means we are behind the source head. */
-        maxFillLagSeconds: z.number().int().positive().default(13 * 3600),
+        maxFillLagSeconds: z
+          .number()
+          .int()
+          .positive()
+          .default(13 * 3600),
         /** SourceThrottled (HTTP 429s) per 5 minutes above this alarms. */
         sourceThrottledPer5Minutes: z.number().int().nonnegative().default(50),
       })
       .prefault({}),
-    retention: z
-      .strictObject({
-        /**
-         * Days a staged object is kept. Must exceed the DLQ retention
-         * (14 days): a load message lives at most that long in the load queue
-         * plus its DLQ, so every object still referenced by a message (and so
-         * not yet loaded) still exists when the message is processed or
-         * redriven.
-         */
-        stagedObjectDays: z
-          .number()
-          .int()
-          .max(3650)
-          .refine((d) => d > DLQ_RETENTION_DAYS, {
-            message: `must exceed the ${DLQ_RETENTION_DAYS}-day DLQ retention, so no staged object expires while a message for it can still be loaded or redriven`,
-          }),
-        /** CloudWatch Logs retention of every function's log group. */
-        logDays: z
-          .number()
-          .int()
-          .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
-            message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
-          })
-          .default(30),
-      }),
+    retention: z.strictObject({
+      /**
+       * Days a staged object is kept. Must exceed the DLQ retention
+       * (14 days): a load message lives at most that long in the load queue
+       * plus its DLQ, so every object still referenced by a message (and so
+       * not yet loaded) still exists when the message is processed or
+       * redriven.
+       */
+      stagedObjectDays: z
+        .number()
+        .int()
+        .max(3650)
+        .refine((d) => d > DLQ_RETENTION_DAYS, {
+          message: `must exceed the ${DLQ_RETENTION_DAYS}-day DLQ retention, so no staged object expires while a message for it can still be loaded or redriven`,
+        }),
+      /** CloudWatch Logs retention of every function's log group. */
+      logDays: z
+        .number()
+        .int()
+        .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+          message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+        })
+        .default(30),
+    }),
     /** retain: stateful resources (table, bucket, created secret, log groups) survive stack deletion. */
     removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
   })

@@ -25,7 +25,7 @@ export function acknowledgeStagingBucket(bucket: s3.IBucket): void {
   acknowledge(
     bucket,
     'AwsSolutions-S1',
-    'Internal staging bucket written and read only by this pipeline\'s own roles (public access blocked, TLS only, prefix-scoped grants); request-level auditing, if wanted, comes from account-wide CloudTrail S3 data events rather than a per-stage access-log bucket.',
+    "Internal staging bucket written and read only by this pipeline's own roles (public access blocked, TLS only, prefix-scoped grants); request-level auditing, if wanted, comes from account-wide CloudTrail S3 data events rather than a per-stage access-log bucket.",
   );
 }
 
@@ -41,7 +41,7 @@ export function acknowledgeCreatedSecret(secret: IConstruct): void {
 /** Object-level S3 read grant (`bucket.grantRead(fn, 'staged/*')`) on a function's role. */
 export function acknowledgeStagedRead(role: IConstruct, bucket: s3.IBucket, prefix: string): void {
   const why =
-    'From bucket.grantRead scoped to the staged/ prefix of the stage\'s own staging bucket: HeadObject/GetObject need s3:GetObject (GetObject* adds only its version/ACL/attribute variants); s3:GetBucket* and s3:List* are on the bucket ARN only, so a missing key reads as 404 and not 403.';
+    "From bucket.grantRead scoped to the staged/ prefix of the stage's own staging bucket: HeadObject/GetObject need s3:GetObject (GetObject* adds only its version/ACL/attribute variants); s3:GetBucket* and s3:List* are on the bucket ARN only, so a missing key reads as 404 and not 403.";
   acknowledge(role, 'AwsSolutions-IAM5[Action::s3:GetObject*]', why);
   acknowledge(role, 'AwsSolutions-IAM5[Action::s3:GetBucket*]', why);
   acknowledge(role, 'AwsSolutions-IAM5[Action::s3:List*]', why);
@@ -53,7 +53,7 @@ export function acknowledgeStagedPut(role: IConstruct, bucket: s3.IBucket, prefi
   acknowledge(
     role,
     'AwsSolutions-IAM5[Action::s3:Abort*]',
-    'From bucket.grantPut: s3:AbortMultipartUpload lets the fetcher clean up its own failed multipart uploads of staged objects; limited to the staged/ prefix of the stage\'s own bucket.',
+    "From bucket.grantPut: s3:AbortMultipartUpload lets the fetcher clean up its own failed multipart uploads of staged objects; limited to the staged/ prefix of the stage's own bucket.",
   );
   acknowledgeStagedObjects(role, bucket, prefix);
 }
@@ -62,7 +62,7 @@ function acknowledgeStagedObjects(role: IConstruct, bucket: s3.IBucket, prefix: 
   acknowledge(
     role,
     `AwsSolutions-IAM5[Resource::${bucketArnToken(bucket)}/${prefix}*]`,
-    'Object keys are generated per run and shard (staged/<run>/<source>/<shard>/<seq>.ndjson.gz), so object-level permissions name the staged/ prefix of this stage\'s own bucket, never the whole bucket or any other bucket.',
+    "Object keys are generated per run and shard (staged/<run>/<source>/<shard>/<seq>.ndjson.gz), so object-level permissions name the staged/ prefix of this stage's own bucket, never the whole bucket or any other bucket.",
   );
 }
 
@@ -76,6 +76,6 @@ export function acknowledgeBucketNotificationsHandler(stack: Stack): void {
   acknowledge(
     handler,
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    'CDK-provided custom resource (BucketNotificationsHandler) that sets the staging bucket\'s S3 -> SQS notification at deploy time; its role and runtime are fixed by aws-cdk-lib, it only writes its own logs, and it runs only during deployments.',
+    "CDK-provided custom resource (BucketNotificationsHandler) that sets the staging bucket's S3 -> SQS notification at deploy time; its role and runtime are fixed by aws-cdk-lib, it only writes its own logs, and it runs only during deployments.",
   );
 }

@@ -27,9 +27,7 @@ export function addStages(app: App, environments: readonly unknown[], options: A
     if (seen.has(c.stage)) throw new Error(`Invalid configuration: stage "${c.stage}" is defined twice`);
     seen.add(c.stage);
   }
-  const stacks = configs.map(
-    (config) => new PolymarketSyncStack(app, stackName(config.stage), { config, functionsDir: options.functionsDir }),
-  );
+  const stacks = configs.map((config) => new PolymarketSyncStack(app, stackName(config.stage), { config, functionsDir: options.functionsDir }));
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return stacks;
 }

@@ -195,12 +195,7 @@ export class PolymarketSyncStack extends Stack {
       });
 
     const shardDlq = deadLetterQueue('ShardDeadLetterQueue', name('shards-dlq'));
-    const shardQueue = queue(
-      'ShardQueue',
-      name('shards'),
-      Duration.seconds(FUNCTION_SIZING.fetcher.timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
-      shardDlq,
-    );
+    const shardQueue = queue('ShardQueue', name('shards'), Duration.seconds(FUNCTION_SIZING.fetcher.timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR), shardDlq);
     const loadDlq = deadLetterQueue('LoadDeadLetterQueue', name('loads-dlq'));
     const loadQueue = queue(
       'LoadQueue',

@@ -228,7 +228,10 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
 function localHandlers(opts: CycleOptions, aws: LocalAws, clients: { sqs: SQSClient; s3: S3Client; state: DynamoStateStore }) {
   const settings = opts.env ?? {};
   const sources = buildSources(readSettings(SOURCE_SETTINGS, settings));
-  const { PAGES_PER_OBJECT: pagesPerObject, ...endpoints } = readSettings(['PAGES_PER_OBJECT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SQS'], settings);
+  const { PAGES_PER_OBJECT: pagesPerObject, ...endpoints } = readSettings(
+    ['PAGES_PER_OBJECT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SQS'],
+    settings,
+  );
   // The handlers reach AWS where the settings say, as in Lambda (the soak puts fault proxies there);
   // the cycle's own bookkeeping talks to the stand-ins directly.
   const region = { region: aws.region };

@@ -99,7 +99,11 @@ export class S3NotificationBridge {
       fresh.push(o.key);
     }
     if (fresh.length === 0) return;
-    await sendBodies(this.sqs, this.loadQueueUrl, fresh.map((key) => s3NotificationBody(this.bucket, key)));
+    await sendBodies(
+      this.sqs,
+      this.loadQueueUrl,
+      fresh.map((key) => s3NotificationBody(this.bucket, key)),
+    );
     this.notified += fresh.length;
   }
 

@@ -6,8 +6,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export const DEFAULT_SUBGRAPH_URL =
-  'https://api.goldsky.com/api/public/project_cl6mb8i9h0003e201j6li0diw/subgraphs/orderbook-subgraph/0.0.1/gn';
+export const DEFAULT_SUBGRAPH_URL = 'https://api.goldsky.com/api/public/project_cl6mb8i9h0003e201j6li0diw/subgraphs/orderbook-subgraph/0.0.1/gn';
 export const DEFAULT_MARKETS_URL = 'https://clob.polymarket.com';
 export const DEFAULT_POLYGON_RPC_URL = 'https://polygon-rpc.com';
 export const DEFAULT_GAMMA_URL = 'https://gamma-api.polymarket.com';
@@ -22,7 +21,12 @@ export const DEFAULT_SYNC_SOURCES: readonly SourceName[] = SOURCE_NAMES.filter((
 
 const addressList = z
   .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be comma-separated 0x addresses')));
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
@@ -48,13 +52,23 @@ const settings = {
   /** Market lists the markets source reads; unset: clob and gamma, plus the subgraph's marketDatas when the subgraph source is enabled. */
   MARKET_LISTS: z
     .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(MARKET_LIST_NAMES)).min(1, 'must name at least one list'))
     .optional(),
   SYNC_SOURCES: z
     .string()
     .default(DEFAULT_SYNC_SOURCES.join(','))
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(SOURCE_NAMES)).min(1, 'must name at least one source')),
   SOURCE_TIMEOUT_MS: positiveInt(600_000).default(30_000),
   SOURCE_MAX_RETRIES: z.coerce.number().int().min(0).max(50).default(8),
@@ -72,7 +86,10 @@ const settings = {
   SOURCE_RATE_SHARED_BY: positiveInt(1000).default(1),
   PAGES_PER_OBJECT: positiveInt(1000).default(20),
   CHAIN_CONFIRMATIONS: z.coerce.number().int().min(0).max(10_000).default(0),
-  CHAIN_USE_FINALIZED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  CHAIN_USE_FINALIZED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   CHAIN_MAX_BLOCK_SPAN: positiveInt(1_000_000).optional(),
   CHAIN_MAX_LOGS_PER_REQUEST: positiveInt(1_000_000).optional(),
   CHAIN_GENESIS_BLOCK: z.coerce.number().int().nonnegative().optional(),
@@ -99,7 +116,10 @@ const settings = {
   AWS_ENDPOINT_URL_S3: httpUrl.optional(),
   AWS_ENDPOINT_URL_SQS: httpUrl.optional(),
   AWS_ENDPOINT_URL_DYNAMODB: httpUrl.optional(),
-  SYNC_STAGE: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be lower-case letters, digits and dashes').default('local'),
+  SYNC_STAGE: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/, 'must be lower-case letters, digits and dashes')
+    .default('local'),
 } as const;
 
 export type SettingName = keyof typeof settings;

@@ -22,9 +22,13 @@ import type { Plugin } from 'graphql-yoga';
 // (Node resolves 'graphql' to its CommonJS build). A bundler such as vitest's
 // may hand this module graphql's ESM build instead, a second instance whose
 // functions refuse the schema's types; so load the one Node resolves.
-const { getOperationAST, getVariableValues, GraphQLScalarType, GraphQLSchema: Schema, Kind } = createRequire(import.meta.url)(
-  'graphql',
-) as typeof import('graphql');
+const {
+  getOperationAST,
+  getVariableValues,
+  GraphQLScalarType,
+  GraphQLSchema: Schema,
+  Kind,
+} = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
 type Execute = (args: ExecutionArgs) => unknown;
 

@@ -175,10 +175,7 @@ export interface HttpHandle {
 }
 
 /** Starts a node:http server on 127.0.0.1, a free port. close() also ends open and hanging connections. */
-export async function listen(
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-  onClose?: () => void,
-): Promise<HttpHandle> {
+export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, onClose?: () => void): Promise<HttpHandle> {
   const server = createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

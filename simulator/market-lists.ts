@@ -121,7 +121,11 @@ export function applyListCoverage(ds: Dataset, options: ListCoverageOptions, fro
   const third = Math.max(clobMissing, Math.ceil(n / 3));
   const old = sample(rng, markets.slice(0, third), Math.ceil(clobMissing / 2));
   const taken = new Set(old);
-  const recent = sample(rng, markets.slice(n - third).filter((m) => !taken.has(m)), clobMissing - old.length);
+  const recent = sample(
+    rng,
+    markets.slice(n - third).filter((m) => !taken.has(m)),
+    clobMissing - old.length,
+  );
   const clobOmits = [...old, ...recent];
   for (const m of clobOmits) cov.omitted.clob.add(m.conditionId);
 

@@ -125,8 +125,7 @@ export async function startMarketsServer(opts: MarketsServerOptions): Promise<Ma
       sendJson(res, 400, { error: 'invalid next_cursor' });
       return;
     }
-    const visible =
-      !list.hidesAny && !ds.lists ? ds.markets : ds.markets.filter((m) => !list.isHidden(m.conditionId) && listKnows(ds, 'clob', m.conditionId));
+    const visible = !list.hidesAny && !ds.lists ? ds.markets : ds.markets.filter((m) => !list.isHidden(m.conditionId) && listKnows(ds, 'clob', m.conditionId));
     const slice = offset < 0 ? [] : visible.slice(offset, offset + pageSize);
     const next = offset < 0 || offset + pageSize >= visible.length ? END_CURSOR : encodeCursor(offset + pageSize);
     const data = slice.map((m) => {

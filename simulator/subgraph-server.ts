@@ -133,7 +133,9 @@ input ${spec.name}_filter {
 ${filters.join('\n')}
 }
 enum ${spec.name}_orderBy {
-${Object.keys(spec.fields).map((f) => '  ' + f).join('\n')}
+${Object.keys(spec.fields)
+  .map((f) => '  ' + f)
+  .join('\n')}
 }`;
 }
 
@@ -235,12 +237,14 @@ export async function startSubgraphServer(opts: SubgraphServerOptions): Promise<
     };
   };
 
-  const collection = (spec: EntitySpec, rows: () => readonly { id: string }[]) =>
+  const collection =
+    (spec: EntitySpec, rows: () => readonly { id: string }[]) =>
     (_: unknown, args: CollectionArgs): unknown[] => {
       index.refresh();
       return queryRows(spec, rows(), args, tie);
     };
-  const single = (rows: () => readonly { id: string }[]) =>
+  const single =
+    (rows: () => readonly { id: string }[]) =>
     (_: unknown, args: { id: string }): unknown => {
       index.refresh();
       return rows().find((r) => r.id === args.id) ?? null;
@@ -317,7 +321,11 @@ export async function startSubgraphServer(opts: SubgraphServerOptions): Promise<
     plugins: [statsPlugin, useCompiledExecution()],
   });
 
-  const http = await listenBehindFaults(faults, (req, res) => void yoga(req, res), () => stats.requests++);
+  const http = await listenBehindFaults(
+    faults,
+    (req, res) => void yoga(req, res),
+    () => stats.requests++,
+  );
 
   return {
     url: http.origin + path,

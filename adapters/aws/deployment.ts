@@ -24,8 +24,7 @@ const STAGE = /^[a-z0-9-]{1,32}$/;
 export async function deployedNames(stage: string, sqs: SQSClient, env: NodeJS.ProcessEnv = process.env): Promise<DeployedNames> {
   if (!STAGE.test(stage)) throw new Error('--stage must be lower-case letters, digits and dashes');
   const name = (suffix: string) => `polymarket-sync-${stage}-${suffix}`;
-  const url = async (envName: string, suffix: string) =>
-    env[envName] || (await sqs.send(new GetQueueUrlCommand({ QueueName: name(suffix) }))).QueueUrl!;
+  const url = async (envName: string, suffix: string) => env[envName] || (await sqs.send(new GetQueueUrlCommand({ QueueName: name(suffix) }))).QueueUrl!;
   return {
     stage,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
@@ -45,9 +44,7 @@ export async function deployedNames(stage: string, sqs: SQSClient, env: NodeJS.P
 export function lambdaPlannerInvoker(functionName: string, region: string, endpoint?: string): PlannerInvoker {
   const lambda = new LambdaClient({ region, endpoint });
   return async (window: PlanWindow) => {
-    const res = await lambda.send(
-      new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: JSON.stringify({ window }) }),
-    );
+    const res = await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: JSON.stringify({ window }) }));
     const text = res.Payload ? Buffer.from(res.Payload).toString('utf8') : '';
     if (res.FunctionError) throw new Error(`planner ${functionName} failed (${res.FunctionError}): ${text.slice(0, 500)}`);
     return JSON.parse(text) as PlannerResult;

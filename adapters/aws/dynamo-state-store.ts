@@ -1,23 +1,6 @@
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SourceName } from '#shared/sources/source.ts';
-import type {
-  LoadedObject,
-  LoadHeartbeat,
-  RunRecord,
-  RunStatus,
-  ShardProgress,
-  ShardRecord,
-  StagedPlace,
-  StateStore,
-  Watermark,
-} from '#shared/ports/state.ts';
+import type { LoadedObject, LoadHeartbeat, RunRecord, RunStatus, ShardProgress, ShardRecord, StagedPlace, StateStore, Watermark } from '#shared/ports/state.ts';
 import { isConditionFailure, NEW_RUN_COUNTERS, SettledShards, splitRunCounters } from './settled-shards.ts';
 
 /** Finished runs and their checkpoints expire from the table after this long. */
@@ -115,18 +98,20 @@ export class DynamoStateStore implements StateStore {
   }
 
   async setRunStatus(runId: string, status: RunStatus): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: key.run(runId),
-        UpdateExpression: 'SET #status = :status',
-        ConditionExpression: 'attribute_exists(pk) AND #status <> :complete',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':status': status, ':complete': 'complete' },
-      }),
-    ).catch((err) => {
-      if (!isConditionFailure(err)) throw err;
-    });
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key.run(runId),
+          UpdateExpression: 'SET #status = :status',
+          ConditionExpression: 'attribute_exists(pk) AND #status <> :complete',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': status, ':complete': 'complete' },
+        }),
+      )
+      .catch((err) => {
+        if (!isConditionFailure(err)) throw err;
+      });
   }
 
   async putShard(shard: ShardRecord): Promise<void> {
@@ -144,9 +129,7 @@ export class DynamoStateStore implements StateStore {
   }
 
   async getShard(runId: string, shardId: string): Promise<ShardRecord | null> {
-    const res = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: key.shard(runId, shardId), ConsistentRead: true }),
-    );
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: key.shard(runId, shardId), ConsistentRead: true }));
     return res.Item ? toShard(res.Item) : null;
   }
 
@@ -193,9 +176,7 @@ export class DynamoStateStore implements StateStore {
   }
 
   async isLoaded(runId: string, objectKey: string, etag: string): Promise<boolean> {
-    const res = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: key.loaded(runId, objectKey), ConsistentRead: true }),
-    );
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: key.loaded(runId, objectKey), ConsistentRead: true }));
     return res.Item?.etag === etag;
   }
 

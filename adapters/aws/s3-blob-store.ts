@@ -9,9 +9,7 @@ export class S3BlobStore implements BlobStore {
   ) {}
 
   async put(key: string, body: Buffer, contentType: string): Promise<{ etag: string }> {
-    const res = await this.s3.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
-    );
+    const res = await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
     return { etag: stripQuotes(res.ETag ?? '') };
   }
 

@@ -1,10 +1,4 @@
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  StartMessageMoveTaskCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, StartMessageMoveTaskCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { sendBodies } from './sqs-queues.ts';
 import type { DeadLetterQueues, QueueRole, RedriveResult } from '#shared/ports/ops.ts';
 
@@ -61,17 +55,19 @@ export class SqsDeadLetterQueues implements DeadLetterQueues {
   private async copy(role: QueueRole): Promise<number> {
     const { dlqUrl, queueUrl } = this.queues[role];
     let moved = 0;
-    for (let empty = 0; empty < 2; ) {
-      const res = await this.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 120 }),
-      );
+    for (let empty = 0; empty < 2;) {
+      const res = await this.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 120 }));
       const messages = res.Messages ?? [];
       if (messages.length === 0) {
         empty++;
         continue;
       }
       empty = 0;
-      await sendBodies(this.sqs, queueUrl, messages.map((m) => m.Body ?? ''));
+      await sendBodies(
+        this.sqs,
+        queueUrl,
+        messages.map((m) => m.Body ?? ''),
+      );
       await this.sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: dlqUrl,

@@ -52,7 +52,11 @@ export class SqsShardQueue implements ShardQueue {
   ) {}
 
   async send(messages: ShardMessage[]): Promise<void> {
-    await sendBodies(this.sqs, this.queueUrl, messages.map((m) => JSON.stringify(m)));
+    await sendBodies(
+      this.sqs,
+      this.queueUrl,
+      messages.map((m) => JSON.stringify(m)),
+    );
   }
 }
 
@@ -65,7 +69,11 @@ export class SqsLoadQueue implements LoadQueue {
   ) {}
 
   async announce(keys: string[]): Promise<void> {
-    await sendBodies(this.sqs, this.queueUrl, keys.map((key) => s3NotificationBody(this.bucket, key)));
+    await sendBodies(
+      this.sqs,
+      this.queueUrl,
+      keys.map((key) => s3NotificationBody(this.bucket, key)),
+    );
   }
 }
 

@@ -58,8 +58,7 @@ export async function loadStagedObject(
   const lineage = `,"staged_object":${JSON.stringify(object.key)}}\n`;
   // Fills dedupe on key + ETag (a retried load of this object). Market lists are refreshed
   // whole every run under new keys, so they dedupe on content alone: an unchanged page adds no rows.
-  const token = (table: StagedTable) =>
-    REFRESHED_TABLES.has(table) ? `content:${object.etag}:${table}` : `${object.key}:${object.etag}:${table}`;
+  const token = (table: StagedTable) => (REFRESHED_TABLES.has(table) ? `content:${object.etag}:${table}` : `${object.key}:${object.etag}:${table}`);
   const rows = Object.fromEntries(STAGED_TABLES.map((t) => [t, 0])) as Record<StagedTable, number>;
   const small: Partial<Record<StagedTable, string[]>> = {};
   let newest: number | null = null;

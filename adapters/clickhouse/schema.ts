@@ -51,8 +51,6 @@ export async function assertSchemaCurrent(client: ClickHouseClient, database: st
   const db = assertIdentifier(database);
   const v = await appliedVersion(client, db);
   if (v !== LATEST_SCHEMA_VERSION) {
-    throw new SchemaOutOfDateError(
-      `ClickHouse database ${db} is at schema version ${v}, this code needs ${LATEST_SCHEMA_VERSION}: run \`npm run migrate\``,
-    );
+    throw new SchemaOutOfDateError(`ClickHouse database ${db} is at schema version ${v}, this code needs ${LATEST_SCHEMA_VERSION}: run \`npm run migrate\``);
   }
 }

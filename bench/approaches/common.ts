@@ -6,7 +6,10 @@ import { migrate } from '#adapters/clickhouse/schema.ts';
 import { countingClient } from '#bench/lib/instrument.ts';
 
 /** A fresh chDB database (the project's schema) behind a client that counts inserts. */
-export async function freshWarehouse(dir: string, database: string): Promise<{ client: ClickHouseClient; raw: ClickHouseClient; database: string; counts: { inserts: number } }> {
+export async function freshWarehouse(
+  dir: string,
+  database: string,
+): Promise<{ client: ClickHouseClient; raw: ClickHouseClient; database: string; counts: { inserts: number } }> {
   mkdirSync(dir, { recursive: true });
   const raw = embeddedClient(join(dir, 'chdb'));
   await raw.command({ query: `DROP DATABASE IF EXISTS ${database}` });

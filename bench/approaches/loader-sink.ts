@@ -15,7 +15,11 @@ export async function loaderToSink(req: ApproachRequest, onBaseline: () => void)
   // BENCH_SINK_REQUEST_COMPRESSION=0 prototypes the client without request compression (adapters/clickhouse/client.ts).
   const client = countingClient(
     process.env.BENCH_SINK_REQUEST_COMPRESSION === '0'
-      ? (await import('@clickhouse/client')).createClient({ url: req.sinkUrl!, compression: { request: false, response: true }, keep_alive: { enabled: true, idle_socket_ttl: 2_000 } })
+      ? (await import('@clickhouse/client')).createClient({
+          url: req.sinkUrl!,
+          compression: { request: false, response: true },
+          keep_alive: { enabled: true, idle_socket_ttl: 2_000 },
+        })
       : base,
     counts,
   );

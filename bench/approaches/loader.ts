@@ -37,4 +37,3 @@ export async function loaderOnly(req: ApproachRequest, onBaseline: () => void): 
     extra: { objects: files.length, rowsPerObject: Math.round(rows / Math.max(1, files.length)), gzipBytes: bytes },
   };
 }
-

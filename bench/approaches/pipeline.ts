@@ -36,11 +36,7 @@ proto.invoke = async function (messages) {
     s.maxMs = Math.max(s.maxMs, ms);
   }
 };
-countAwsCalls(
-  { S3: S3Client as never, SQS: SQSClient as never, DynamoDB: DynamoDBDocumentClient as never },
-  awsCalls,
-  () => phase,
-);
+countAwsCalls({ S3: S3Client as never, SQS: SQSClient as never, DynamoDB: DynamoDBDocumentClient as never }, awsCalls, () => phase);
 
 let state: { aws: LocalAws; wh: Awaited<ReturnType<typeof freshWarehouse>> } | null = null;
 

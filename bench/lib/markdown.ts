@@ -26,9 +26,17 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
   const fps = (m: NonNullable<ReturnType<typeof get>>) => m.result.fillsInWarehouse / (m.result.wallMs / 1000);
   if (p) {
     const share = fps(p) / r.physicalLimitFillsPerSecond;
-    out.push({ target: 'backfill ≥ 85% of the source limit (fills/s)', measured: `${n(fps(p))} fills/s = ${n(share * 100, 1)}% of ${n(r.physicalLimitFillsPerSecond)}`, met: share >= 0.85 });
+    out.push({
+      target: 'backfill ≥ 85% of the source limit (fills/s)',
+      measured: `${n(fps(p))} fills/s = ${n(share * 100, 1)}% of ${n(r.physicalLimitFillsPerSecond)}`,
+      met: share >= 0.85,
+    });
     const perReq = p.result.fillsInWarehouse / Math.max(1, p.source.requests);
-    out.push({ target: '≥ 800 fills per source request over the backfill (429s included)', measured: `${n(perReq)} (${n(p.source.requests)} requests, ${n(p.source.rateLimited)} of them 429)`, met: perReq >= 800 });
+    out.push({
+      target: '≥ 800 fills per source request over the backfill (429s included)',
+      measured: `${n(perReq)} (${n(p.source.requests)} requests, ${n(p.source.rateLimited)} of them 429)`,
+      met: perReq >= 800,
+    });
     if (pm) {
       const x = fps(p) / fps(pm);
       out.push({ target: '≥ 10x the per-market approach, same workers', measured: `${n(x, 1)}x (${n(fps(p))} vs ${n(fps(pm))} fills/s)`, met: x >= 10 });
@@ -38,17 +46,34 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
   if (big) {
     const rps = big.result.fillsLoaded / (big.result.wallMs / 1000);
     out.push({ target: 'loader ≥ 500,000 rows/s (1 M-row object)', measured: `${n(rps)} rows/s`, met: rps >= 500_000 });
-    out.push({ target: 'loader peak memory < 256 MiB, embedded (chDB in the same process)', measured: `${n(big.memory.maxRssBytes / 2 ** 20)} MiB RSS incl. chDB (${n(big.memory.baselineRssBytes / 2 ** 20)} MiB before the load); JS ${n(big.memory.peakJsBytes / 2 ** 20)} MiB`, met: big.memory.maxRssBytes < 256 * 2 ** 20 });
+    out.push({
+      target: 'loader peak memory < 256 MiB, embedded (chDB in the same process)',
+      measured: `${n(big.memory.maxRssBytes / 2 ** 20)} MiB RSS incl. chDB (${n(big.memory.baselineRssBytes / 2 ** 20)} MiB before the load); JS ${n(big.memory.peakJsBytes / 2 ** 20)} MiB`,
+      met: big.memory.maxRssBytes < 256 * 2 ** 20,
+    });
   }
   const sink = get('loader-http-sink');
   if (sink) {
-    out.push({ target: 'loader peak memory < 256 MiB, Lambda path (HTTP client, no engine in-process)', measured: `${n(sink.memory.maxRssBytes / 2 ** 20)} MiB RSS; ${n(sink.result.fillsLoaded / (sink.result.wallMs / 1000))} rows/s through the Node side`, met: sink.memory.maxRssBytes < 256 * 2 ** 20 });
+    out.push({
+      target: 'loader peak memory < 256 MiB, Lambda path (HTTP client, no engine in-process)',
+      measured: `${n(sink.memory.maxRssBytes / 2 ** 20)} MiB RSS; ${n(sink.result.fillsLoaded / (sink.result.wallMs / 1000))} rows/s through the Node side`,
+      met: sink.memory.maxRssBytes < 256 * 2 ** 20,
+    });
   }
   const f = get('fetcher');
-  if (f) out.push({ target: 'fetcher peak memory < 256 MiB', measured: `${n(f.memory.maxRssBytes / 2 ** 20)} MiB RSS${r.options.fetcherHeapMib ? ` (V8 heap capped at ${r.options.fetcherHeapMib} MiB)` : ' (V8 heap uncapped)'}`, met: f.memory.maxRssBytes < 256 * 2 ** 20 });
+  if (f)
+    out.push({
+      target: 'fetcher peak memory < 256 MiB',
+      measured: `${n(f.memory.maxRssBytes / 2 ** 20)} MiB RSS${r.options.fetcherHeapMib ? ` (V8 heap capped at ${r.options.fetcherHeapMib} MiB)` : ' (V8 heap uncapped)'}`,
+      met: f.memory.maxRssBytes < 256 * 2 ** 20,
+    });
   if (r.incremental) {
     const x = r.incremental.measured.source.requests / r.incremental.minimumSubgraphRequests;
-    out.push({ target: 'incremental ≤ 1.2x the minimum subgraph requests', measured: `${n(x, 2)}x (${r.incremental.measured.source.requests} vs ${r.incremental.minimumSubgraphRequests})`, met: x <= 1.2 });
+    out.push({
+      target: 'incremental ≤ 1.2x the minimum subgraph requests',
+      measured: `${n(x, 2)}x (${r.incremental.measured.source.requests} vs ${r.incremental.minimumSubgraphRequests})`,
+      met: x <= 1.2,
+    });
   }
   if (r.positions) {
     const p = r.positions;
@@ -57,7 +82,11 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
     out.push(
       share === null || !p.fromScratch || !p.incremental
         ? { target, measured: `not measured: ${p.reason ?? 'incomplete'}`, met: false }
-        : { target, measured: `${n(share * 100, 1)}% (${n(p.incremental.figures.wallMs / 1000, 1)} s vs ${n(p.fromScratch.figures.wallMs / 1000, 1)} s)`, met: p.ok && share <= INCREMENTAL_TARGET_SHARE },
+        : {
+            target,
+            measured: `${n(share * 100, 1)}% (${n(p.incremental.figures.wallMs / 1000, 1)} s vs ${n(p.fromScratch.figures.wallMs / 1000, 1)} s)`,
+            met: p.ok && share <= INCREMENTAL_TARGET_SHARE,
+          },
     );
   }
   return out;
@@ -82,7 +111,7 @@ export function generatedSection(r: BenchReport, command: string): string {
     '',
     approachTable(r),
     '',
-    'Subgraph requests count every HTTP request the simulator received, 429s included; fills/request divides the fills in ClickHouse by them. Peak RSS is the child process\'s `maxRSS`, chDB (the ClickHouse engine) included.',
+    "Subgraph requests count every HTTP request the simulator received, 429s included; fills/request divides the fills in ClickHouse by them. Peak RSS is the child process's `maxRSS`, chDB (the ClickHouse engine) included.",
     '',
     pipelineDetails(r),
     '',
@@ -128,7 +157,9 @@ export function positionsSection(r: BenchReport, command: string): string {
     POSITIONS_BEGIN,
     '### Positions refresh (`refreshPositions` on the embedded engine)',
     '',
-    r.positions ? `Run ${r.startedAt} with \`${command}\` on ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB. Each step runs in a fresh process over one chDB directory; peak RSS is that process's \`maxRSS\`, the engine included; RSS before is after the engine opened its tables. Events read must equal the events of the window, or the part fails.` : '',
+    r.positions
+      ? `Run ${r.startedAt} with \`${command}\` on ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB. Each step runs in a fresh process over one chDB directory; peak RSS is that process's \`maxRSS\`, the engine included; RSS before is after the engine opened its tables. Events read must equal the events of the window, or the part fails.`
+      : '',
     '',
     positionsTable(r),
     ...(target ? ['', `- ${target.met === null ? '–' : target.met ? '✅' : '❌'} ${target.target}: ${target.measured}`] : []),

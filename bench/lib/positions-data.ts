@@ -1,14 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { keccak256, toHex, type Address } from 'viem';
 import { conditionIdOf, outcomeTokenIds } from '#shared/model/ctf-ids.ts';
-import {
-  CONDITIONAL_TOKENS,
-  CTF_EXCHANGE_V1,
-  NEG_RISK_ADAPTER,
-  NEG_RISK_EXCHANGE_V1,
-  USDC_E,
-  WRAPPED_COLLATERAL,
-} from '#shared/positions/contracts.ts';
+import { CONDITIONAL_TOKENS, CTF_EXCHANGE_V1, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, USDC_E, WRAPPED_COLLATERAL } from '#shared/positions/contracts.ts';
 import { assertIdentifier } from '#adapters/clickhouse/schema.ts';
 import { Rng } from '#simulator/rng.ts';
 
@@ -108,7 +101,8 @@ function matchSql(spec: PositionsDataSpec, p: string) {
   };
 }
 
-const walletAddress = (seed: number, index: string) => `concat('0x', substring(lower(hex(SHA256(concat('${Math.trunc(seed)}:wallet:', toString(${index}))))), 1, 40))`;
+const walletAddress = (seed: number, index: string) =>
+  `concat('0x', substring(lower(hex(SHA256(concat('${Math.trunc(seed)}:wallet:', toString(${index}))))), 1, 40))`;
 
 /** The market population: condition, CTF token ids, NegRisk or not, resolution. */
 export async function createMarkets(client: ClickHouseClient, database: string, spec: PositionsDataSpec): Promise<number> {
@@ -260,7 +254,7 @@ export async function generateBase(client: ClickHouseClient, database: string, s
 export async function extendEvents(client: ClickHouseClient, database: string, spec: PositionsDataSpec, share: number): Promise<GeneratedEvents> {
   const db = assertIdentifier(database);
   const endPair = await scalar(client, `SELECT intDiv(count(), 2) AS n FROM ${db}.fills`);
-  const events = await insertEvents(client, db, spec, endPair, endPair + Math.max(1, Math.round((basePairs(spec) * share))));
+  const events = await insertEvents(client, db, spec, endPair, endPair + Math.max(1, Math.round(basePairs(spec) * share)));
   await settle(client, db);
   return events;
 }

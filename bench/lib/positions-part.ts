@@ -84,7 +84,9 @@ export async function runPositionsPart(opts: PositionsPartOptions, runStep: RunS
     const p = run.result.positions;
     if (p?.step !== 'refresh') return `${label}: the child answered no refresh`;
     const r = p.refresh.result;
-    log(`positions ${label}: ${n(r.events)} events of ${n(r.wallets)} wallets in ${(p.refresh.wallMs / 1000).toFixed(1)} s, ${n(r.positionsWritten)} positions written`);
+    log(
+      `positions ${label}: ${n(r.events)} events of ${n(r.wallets)} wallets in ${(p.refresh.wallMs / 1000).toFixed(1)} s, ${n(r.positionsWritten)} positions written`,
+    );
     if (r.events !== expected) return `${label} read ${n(r.events)} events, the window holds ${n(expected)}`;
     if (r.upToBlock !== upToBlock) return `${label} stopped at block ${r.upToBlock}, not ${upToBlock}`;
     return { ...run, figures: p.refresh };
@@ -96,7 +98,9 @@ export async function runPositionsPart(opts: PositionsPartOptions, runStep: RunS
     report.base = gen.result.positions.events;
     report.generateMs = gen.result.wallMs;
     const base = report.base;
-    log(`positions: ${n(base.fills)} fills, ${n(base.activity)} activity rows, through block ${n(base.lastBlock)}, in ${(gen.result.wallMs / 1000).toFixed(1)} s`);
+    log(
+      `positions: ${n(base.fills)} fills, ${n(base.activity)} activity rows, through block ${n(base.lastBlock)}, in ${(gen.result.wallMs / 1000).toFixed(1)} s`,
+    );
 
     const scratch = await refresh(base.lastBlock, base.fills + base.activity, 'from scratch');
     if (typeof scratch === 'string') return fail(scratch);
@@ -111,7 +115,8 @@ export async function runPositionsPart(opts: PositionsPartOptions, runStep: RunS
 
     const incremental = await refresh(inc.lastBlock, inc.fills + inc.activity, 'incremental');
     if (typeof incremental === 'string') return fail(incremental);
-    if (incremental.figures.result.fromBlock !== scratch.figures.result.upToBlock) return fail('the incremental refresh did not start where the first one ended');
+    if (incremental.figures.result.fromBlock !== scratch.figures.result.upToBlock)
+      return fail('the incremental refresh did not start where the first one ended');
     report.incremental = incremental;
     report.ok = true;
     return report;

@@ -11,7 +11,9 @@ function table(head: string[], rows: (string | number)[][]): string {
   const cells = [head, ...rows.map((r) => r.map(String))];
   const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i === 0 ? ` ${'-'.repeat(w)} ` : ` ${'-'.repeat(w - 1)}: `)).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
+  return [line(head), `|${widths.map((w, i) => (i === 0 ? ` ${'-'.repeat(w)} ` : ` ${'-'.repeat(w - 1)}: `)).join('|')}|`, ...cells.slice(1).map(line)].join(
+    '\n',
+  );
 }
 
 const LABEL: Record<string, string> = {
@@ -25,7 +27,20 @@ export function approachTable(r: BenchReport): string {
   const runs = r.runs.filter((m) => m.name in LABEL);
   const limit = r.physicalLimitFillsPerSecond;
   return table(
-    ['approach', 'workers', 'wall', 'fills/s', 'of limit', 'subgraph requests (429)', 'fills/request', 'market-list req.', 'CH inserts', 'peak RSS', 'complete', 'load before → after'],
+    [
+      'approach',
+      'workers',
+      'wall',
+      'fills/s',
+      'of limit',
+      'subgraph requests (429)',
+      'fills/request',
+      'market-list req.',
+      'CH inserts',
+      'peak RSS',
+      'complete',
+      'load before → after',
+    ],
     runs.map((m) => {
       const fills = m.result.fillsInWarehouse;
       const fps = fills / (m.result.wallMs / 1000);
@@ -72,7 +87,10 @@ export function loaderTable(r: BenchReport): string {
       `${m.loadBefore} → ${m.loadAfter}`,
     ]);
   if (rows.length === 0) return '(not run)';
-  return table(['staged input', 'wall', 'rows/s', 'CH inserts', 'RSS before load', 'peak RSS', 'peak JS heap+external', 'complete', 'load before → after'], rows);
+  return table(
+    ['staged input', 'wall', 'rows/s', 'CH inserts', 'RSS before load', 'peak RSS', 'peak JS heap+external', 'complete', 'load before → after'],
+    rows,
+  );
 }
 
 export function fetcherTable(r: BenchReport): string {
@@ -81,7 +99,20 @@ export function fetcherTable(r: BenchReport): string {
   const e = m.result.extra;
   return table(
     ['shard', 'rows', 'pages per object', 'objects', 'wall', 'requests (429)', 'RSS before', 'peak RSS', 'peak JS heap+external', 'load before → after'],
-    [[String(e.shardLabel), n(m.result.fillsLoaded), String(e.pagesPerObject), n(Number(e.objects)), secs(m.result.wallMs), `${m.source.requests} (${m.source.rateLimited})`, mib(m.memory.baselineRssBytes), mib(m.memory.maxRssBytes), mib(m.memory.peakJsBytes), `${m.loadBefore} → ${m.loadAfter}`]],
+    [
+      [
+        String(e.shardLabel),
+        n(m.result.fillsLoaded),
+        String(e.pagesPerObject),
+        n(Number(e.objects)),
+        secs(m.result.wallMs),
+        `${m.source.requests} (${m.source.rateLimited})`,
+        mib(m.memory.baselineRssBytes),
+        mib(m.memory.maxRssBytes),
+        mib(m.memory.peakJsBytes),
+        `${m.loadBefore} → ${m.loadAfter}`,
+      ],
+    ],
   );
 }
 
@@ -91,8 +122,32 @@ export function incrementalTable(r: BenchReport): string {
   const m = inc.measured;
   const fills = m.source.byRootField.orderFilledEvents ?? 0;
   return table(
-    ['new fills', 'loaded', 'subgraph requests (429)', 'of which fill pages', 'minimum', 'ratio', 'market-list req.', 'wall', 'complete', 'load before → after'],
-    [[n(inc.newFills), n(Number(m.result.extra.newFills)), `${m.source.requests} (${m.source.rateLimited})`, n(fills), n(inc.minimumSubgraphRequests), `${n(m.source.requests / inc.minimumSubgraphRequests, 2)}x`, n(m.source.marketListRequests), secs(m.result.wallMs), m.result.ok ? 'yes' : `NO: ${m.result.reason}`, `${m.loadBefore} → ${m.loadAfter}`]],
+    [
+      'new fills',
+      'loaded',
+      'subgraph requests (429)',
+      'of which fill pages',
+      'minimum',
+      'ratio',
+      'market-list req.',
+      'wall',
+      'complete',
+      'load before → after',
+    ],
+    [
+      [
+        n(inc.newFills),
+        n(Number(m.result.extra.newFills)),
+        `${m.source.requests} (${m.source.rateLimited})`,
+        n(fills),
+        n(inc.minimumSubgraphRequests),
+        `${n(m.source.requests / inc.minimumSubgraphRequests, 2)}x`,
+        n(m.source.marketListRequests),
+        secs(m.result.wallMs),
+        m.result.ok ? 'yes' : `NO: ${m.result.reason}`,
+        `${m.loadBefore} → ${m.loadAfter}`,
+      ],
+    ],
   );
 }
 
@@ -139,7 +194,22 @@ export function positionsTable(r: BenchReport): string {
   lines.push(
     '',
     table(
-      ['refreshPositions', 'events read', 'wallets', 'positions written', 'wall', 'events/s', 'of from-scratch time', 'CH inserts', 'RSS before', 'peak RSS', 'peak JS heap+external', 'positions (FINAL)', 'positions on disk', 'load before → after'],
+      [
+        'refreshPositions',
+        'events read',
+        'wallets',
+        'positions written',
+        'wall',
+        'events/s',
+        'of from-scratch time',
+        'CH inserts',
+        'RSS before',
+        'peak RSS',
+        'peak JS heap+external',
+        'positions (FINAL)',
+        'positions on disk',
+        'load before → after',
+      ],
       [row('from scratch', p.fromScratch, '100%'), row(`incremental, ${pct(p.share)} new`, p.incremental, ratio === null ? '–' : pct(ratio))],
     ),
   );
@@ -153,7 +223,17 @@ export function costTable(r: BenchReport): string {
   return [
     table(
       ['item', 'per million fills', 'unit', 'price', '$ per million fills', 'from'],
-      [...r.cost.map((c) => [c.item, n(c.perMillionFills, c.perMillionFills < 10 ? 2 : 0), c.unit, c.price, `$${c.dollarsPerMillionFills.toFixed(4)}`, c.basis]), ['**total**', '', '', '', `**$${total.toFixed(4)}**`, '']],
+      [
+        ...r.cost.map((c) => [
+          c.item,
+          n(c.perMillionFills, c.perMillionFills < 10 ? 2 : 0),
+          c.unit,
+          c.price,
+          `$${c.dollarsPerMillionFills.toFixed(4)}`,
+          c.basis,
+        ]),
+        ['**total**', '', '', '', `**$${total.toFixed(4)}**`, ''],
+      ],
     ),
     '',
     `At this rate a full V1 backfill of 37 M fills costs about $${(total * 37).toFixed(2)}; an incremental run every 6 h costs mostly its fixed overhead.`,
@@ -169,7 +249,9 @@ export function pipelineDetails(r: BenchReport): string {
     `- shards ${e.shards}, objects staged ${e.objectsStaged} / loaded ${e.objectsLoaded}, client retries ${e.retries}, failed messages ${e.failedMessages}, shards handed back ${e.shardsHandedBack}`,
     `- planner (cycle start → first fetcher) ${secs(Number(e.plannerMs))}`,
     ...Object.entries(inv).map(([fn, s]) => `- ${fn}: ${s.count} invocations, ${secs(s.totalMs)} in total, longest ${secs(s.maxMs)}`),
-    `- subgraph requests by root field: ${Object.entries(m.source.byRootField).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `- subgraph requests by root field: ${Object.entries(m.source.byRootField)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
   ];
   return lines.join('\n');
 }
@@ -177,7 +259,8 @@ export function pipelineDetails(r: BenchReport): string {
 export function consoleSummary(r: BenchReport): string {
   const positions = ['', 'positions:', positionsTable(r)];
   // The positions part alone needs no simulated source: nothing else to show.
-  if (r.options.approaches.length === 1 && r.positions) return [`machine: ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, node ${r.machine.node}`, ...positions].join('\n');
+  if (r.options.approaches.length === 1 && r.positions)
+    return [`machine: ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, node ${r.machine.node}`, ...positions].join('\n');
   return [
     `machine: ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, node ${r.machine.node}`,
     `source limit: ${r.options.rate} requests/s × 1,000 rows = ${n(r.physicalLimitFillsPerSecond)} fills/s; latency ${r.options.latencyMs} ms`,

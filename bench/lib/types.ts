@@ -34,12 +34,11 @@ export interface ApproachRequest {
 
 /** The positions part's steps, each in a fresh child over the same chDB directory. */
 export type PositionsStep =
-  | { step: 'generate'; data: PositionsDataSpec }
-  | { step: 'extend'; data: PositionsDataSpec; share: number }
-  | { step: 'refresh'; upToBlock: number };
+  { step: 'generate'; data: PositionsDataSpec } | { step: 'extend'; data: PositionsDataSpec; share: number } | { step: 'refresh'; upToBlock: number };
 
 /** What a positions step did: the events it generated, or the refresh it measured. */
-export type PositionsStepResult = { step: 'generate' | 'extend'; events: GeneratedEvents & { markets?: number } } | { step: 'refresh'; refresh: PositionsRefreshFigures };
+export type PositionsStepResult =
+  { step: 'generate' | 'extend'; events: GeneratedEvents & { markets?: number } } | { step: 'refresh'; refresh: PositionsRefreshFigures };
 
 export interface PositionsRefreshFigures {
   /** refreshPositions's own answer (wallets, events, positions written, skips). */
@@ -84,9 +83,6 @@ export interface ChildMemory {
 }
 
 export type ChildMessage =
-  | { type: 'ready' }
-  | { type: 'result'; result: ApproachResult }
-  | { type: 'error'; message: string }
-  | { type: 'memory'; memory: ChildMemory };
+  { type: 'ready' } | { type: 'result'; result: ApproachResult } | { type: 'error'; message: string } | { type: 'memory'; memory: ChildMemory };
 
 export type ParentMessage = { type: 'run'; request: ApproachRequest } | { type: 'exit' };

@@ -43,12 +43,7 @@ export interface MonitoringProps {
  * SourceThrottled) would silently detach a plain-metric alarm from its data.
  * The query aggregates whatever the functions emit for this stage.
  */
-export function pipelineMetric(
-  stage: string,
-  metricName: string,
-  aggregate: 'MAX' | 'SUM',
-  period: Duration = FIVE_MINUTES,
-): cw.MathExpression {
+export function pipelineMetric(stage: string, metricName: string, aggregate: 'MAX' | 'SUM', period: Duration = FIVE_MINUTES): cw.MathExpression {
   return new cw.MathExpression({
     expression: `SELECT ${aggregate}(${metricName}) FROM ${METRICS_NAMESPACE} WHERE Stage = '${stage}'`,
     usingMetrics: {},
@@ -254,9 +249,7 @@ export class Monitoring extends Construct {
         height: 2,
       }),
     );
-    this.dashboard.addWidgets(
-      new cw.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
-    );
+    this.dashboard.addWidgets(new cw.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }));
     this.dashboard.addWidgets(
       new cw.GraphWidget({
         title: 'Freshness (s)',

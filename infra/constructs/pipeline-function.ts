@@ -17,8 +17,7 @@ export const FUNCTION_ARCHITECTURE = lambda.Architecture.ARM_64;
  * that call `require('node:...')` at runtime (esbuild cannot rewrite those
  * into imports). Named imports avoid clashing with bundled identifiers.
  */
-const REQUIRE_SHIM =
-  "import { createRequire as __pmsCreateRequire } from 'node:module'; const require = __pmsCreateRequire(import.meta.url);";
+const REQUIRE_SHIM = "import { createRequire as __pmsCreateRequire } from 'node:module'; const require = __pmsCreateRequire(import.meta.url);";
 
 /**
  * One set of esbuild options for every function.

@@ -40,7 +40,10 @@ const percent = (v: string): number => {
   return n;
 };
 const names = (v: string): CheckName[] => {
-  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = list.filter((n) => !(CHECK_NAMES as readonly string[]).includes(n));
   if (unknown.length > 0) throw new InvalidArgumentError(`unknown check ${unknown.join(', ')}; known: ${CHECK_NAMES.join(', ')}`);
   return list as CheckName[];
@@ -48,22 +51,38 @@ const names = (v: string): CheckName[] => {
 
 export const checkCommand = (): Command =>
   new Command('check')
-    .description(
-      "Data-quality checks on the sync's ClickHouse (embedded by default, CLICKHOUSE_URL for a server). Exit status 2 when a check fails.",
-    )
+    .description("Data-quality checks on the sync's ClickHouse (embedded by default, CLICKHOUSE_URL for a server). Exit status 2 when a check fails.")
     .option('--simulated', 'check the database of `npm run sync -- --simulated`')
     .option('--json', 'print the report as JSON')
     .option('--stage <stage>', "read the chain watermark from a deployed stage's state (AWS credentials from the environment)")
-    .option('--from-block <n>', 'first block chain coverage must start at (default: where the chain source starts, CHAIN_GENESIS_BLOCK or the V1/V2 exchange genesis)', block)
+    .option(
+      '--from-block <n>',
+      'first block chain coverage must start at (default: where the chain source starts, CHAIN_GENESIS_BLOCK or the V1/V2 exchange genesis)',
+      block,
+    )
     .option('--to-block <n>', 'last block chain coverage must reach (default the chain watermark from the state)', block)
     .option('--no-state', 'do not open the local state for the chain watermark')
     .option('--no-record', 'compare the mapping count with the last snapshot without recording one (read-only)')
     .option('--only <checks>', `comma-separated checks to run (${CHECK_NAMES.join(', ')})`, names)
-    .addOption(new Option('--days <n>', 'complete days the daily-volume check looks back (0: all history)').argParser(count).default(DEFAULT_THRESHOLDS.dailyVolumeDays))
+    .addOption(
+      new Option('--days <n>', 'complete days the daily-volume check looks back (0: all history)').argParser(count).default(DEFAULT_THRESHOLDS.dailyVolumeDays),
+    )
     .addOption(new Option('--max-drop <percent>', 'largest day-over-day fall in fills').argParser(percent).default(DEFAULT_THRESHOLDS.maxDailyDrop * 100))
-    .addOption(new Option('--max-unmapped <percent>', 'largest share of fills without a mapped token').argParser(percent).default(DEFAULT_THRESHOLDS.maxUnmappedShare * 100))
-    .addOption(new Option('--recent-days <n>', "the unmapped check's recent window, in days before the newest fill").argParser(count).default(DEFAULT_THRESHOLDS.recentDays))
-    .addOption(new Option('--max-seam-gap <seconds>', "longest allowed time between V1's last fill and V2's first").argParser(count).default(DEFAULT_THRESHOLDS.maxSeamGapSeconds))
+    .addOption(
+      new Option('--max-unmapped <percent>', 'largest share of fills without a mapped token')
+        .argParser(percent)
+        .default(DEFAULT_THRESHOLDS.maxUnmappedShare * 100),
+    )
+    .addOption(
+      new Option('--recent-days <n>', "the unmapped check's recent window, in days before the newest fill")
+        .argParser(count)
+        .default(DEFAULT_THRESHOLDS.recentDays),
+    )
+    .addOption(
+      new Option('--max-seam-gap <seconds>', "longest allowed time between V1's last fill and V2's first")
+        .argParser(count)
+        .default(DEFAULT_THRESHOLDS.maxSeamGapSeconds),
+    )
     .action(reportFailures(commandFailed('check'), main));
 
 /** The chain watermark: by hand, from a deployed stage, from the local state, or unknown. */
@@ -92,7 +111,9 @@ async function chainWatermark(flags: CheckFlags): Promise<{ watermark: bigint | 
 async function main(flags: CheckFlags): Promise<void> {
   // genesisFromSettings reads only these three; the other fields of its settings type do not matter here.
   const chain = readSettings(['CHAIN_GENESIS_BLOCK', 'CHAIN_V1_FILLS', 'CHAIN_EXCHANGES']);
-  const genesis = flags.fromBlock ?? genesisFromSettings({ ...chain, POLYGON_RPC_URL: '', CHAIN_CONFIRMATIONS: 0, CHAIN_USE_FINALIZED: true, SOURCE_TIMEOUT_MS: 0, SOURCE_MAX_RETRIES: 0 });
+  const genesis =
+    flags.fromBlock ??
+    genesisFromSettings({ ...chain, POLYGON_RPC_URL: '', CHAIN_CONFIRMATIONS: 0, CHAIN_USE_FINALIZED: true, SOURCE_TIMEOUT_MS: 0, SOURCE_MAX_RETRIES: 0 });
   const { watermark, from } = await chainWatermark(flags);
   const warehouse = localWarehouse(dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data'));
   try {

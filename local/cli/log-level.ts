@@ -16,8 +16,5 @@ const level = (v: string): LogLevel => {
  * tearing the progress bar.
  */
 export function logLevelOption(fallback: LogLevel = 'WARN'): Option {
-  return new Option('--log-level <level>', `the handlers' log level (${LOG_LEVELS.join(', ')})`)
-    .env('POWERTOOLS_LOG_LEVEL')
-    .argParser(level)
-    .default(fallback);
+  return new Option('--log-level <level>', `the handlers' log level (${LOG_LEVELS.join(', ')})`).env('POWERTOOLS_LOG_LEVEL').argParser(level).default(fallback);
 }

@@ -12,7 +12,9 @@ export const migrateCommand = (): Command =>
         const warehouse = localWarehouse(dataDirFrom(process.env, opts.simulated ? './.data/simulated' : './.data'));
         try {
           const { from, to } = await migrate(warehouse.client, warehouse.database);
-          console.log(from === to ? `${warehouse.describe}: schema is current (version ${to})` : `${warehouse.describe}: migrated from version ${from} to ${to}`);
+          console.log(
+            from === to ? `${warehouse.describe}: schema is current (version ${to})` : `${warehouse.describe}: migrated from version ${from} to ${to}`,
+          );
         } finally {
           await warehouse.client.close();
         }

@@ -12,13 +12,16 @@ export const queryCommand = (): Command =>
     .option('--simulated', 'query the database of `npm run sync -- --simulated`')
     .action(
       // The engine's whole message: it says what is wrong with the statement.
-      reportFailures(commandFailed('query', (err) => redactUrls(err instanceof Error ? err.message : String(err))), async (sql: string, opts: { format: string; simulated?: boolean }) => {
-        const warehouse = localWarehouse(dataDirFrom(process.env, opts.simulated ? './.data/simulated' : './.data'));
-        try {
-          const result = await warehouse.client.query({ query: sql, format: opts.format as 'JSONEachRow' });
-          process.stdout.write(await result.text());
-        } finally {
-          await warehouse.client.close();
-        }
-      }),
+      reportFailures(
+        commandFailed('query', (err) => redactUrls(err instanceof Error ? err.message : String(err))),
+        async (sql: string, opts: { format: string; simulated?: boolean }) => {
+          const warehouse = localWarehouse(dataDirFrom(process.env, opts.simulated ? './.data/simulated' : './.data'));
+          try {
+            const result = await warehouse.client.query({ query: sql, format: opts.format as 'JSONEachRow' });
+            process.stdout.write(await result.text());
+          } finally {
+            await warehouse.client.close();
+          }
+        },
+      ),
     );

@@ -41,7 +41,9 @@ export async function startSimulatedWorld(flags: SimulatedFlags) {
     await world.close();
     throw err;
   });
-  const sources = flags.subgraph ? { SYNC_SOURCES: 'markets,subgraph,chain', CHAIN_V1_FILLS: 'false' } : { SYNC_SOURCES: 'markets,chain', CHAIN_V1_FILLS: 'true' };
+  const sources = flags.subgraph
+    ? { SYNC_SOURCES: 'markets,subgraph,chain', CHAIN_V1_FILLS: 'false' }
+    : { SYNC_SOURCES: 'markets,chain', CHAIN_V1_FILLS: 'true' };
   const e = world.expected;
   return {
     env: { ...sim.env, ...world.env, ...sources, ...(process.env.SYNC_SOURCES ? { SYNC_SOURCES: process.env.SYNC_SOURCES } : {}) },

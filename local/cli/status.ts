@@ -40,7 +40,10 @@ async function main(flags: StatusFlags): Promise<void> {
       target = await deployedTarget(flags.stage);
       const ch = readSettings(CLICKHOUSE_SETTINGS);
       if (flags.warehouse && ch.CLICKHOUSE_URL) {
-        warehouse = { client: serverClient({ url: ch.CLICKHOUSE_URL, username: ch.CLICKHOUSE_USER, password: ch.CLICKHOUSE_PASSWORD }), database: ch.CLICKHOUSE_DATABASE };
+        warehouse = {
+          client: serverClient({ url: ch.CLICKHOUSE_URL, username: ch.CLICKHOUSE_USER, password: ch.CLICKHOUSE_PASSWORD }),
+          database: ch.CLICKHOUSE_DATABASE,
+        };
       }
     } else {
       const local = await openLocalOps(flags.simulated);

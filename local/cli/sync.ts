@@ -125,7 +125,16 @@ async function tableCounts(w: ReturnType<typeof localWarehouse>) {
             (SELECT count() FROM ${w.database}.positions FINAL) AS positions, (SELECT count() FROM ${w.database}.wallet_pnl) AS wallets`,
     format: 'JSONEachRow',
   });
-  const [row] = (await res.json()) as { fills: string; markets: string; rejects: string; unmapped: string; activity: string; resolved: string; positions: string; wallets: string }[];
+  const [row] = (await res.json()) as {
+    fills: string;
+    markets: string;
+    rejects: string;
+    unmapped: string;
+    activity: string;
+    resolved: string;
+    positions: string;
+    wallets: string;
+  }[];
   return row;
 }
 
@@ -148,8 +157,12 @@ function printSummary(r: CycleResult, totals: Awaited<ReturnType<typeof tableCou
   ];
   if (totals) {
     const k = (x: string) => Number(x).toLocaleString('en-US');
-    lines.push(`  in ClickHouse      ${n(totals.fills)} fills, ${k(totals.markets)} markets, ${k(totals.rejects)} rejects, ${k(totals.unmapped)} fills without a known market`);
-    lines.push(`                     ${k(totals.activity)} activity rows, ${k(totals.resolved)} resolved conditions, ${k(totals.positions)} positions of ${k(totals.wallets)} wallets`);
+    lines.push(
+      `  in ClickHouse      ${n(totals.fills)} fills, ${k(totals.markets)} markets, ${k(totals.rejects)} rejects, ${k(totals.unmapped)} fills without a known market`,
+    );
+    lines.push(
+      `                     ${k(totals.activity)} activity rows, ${k(totals.resolved)} resolved conditions, ${k(totals.positions)} positions of ${k(totals.wallets)} wallets`,
+    );
   }
   console.log(lines.join('\n'));
 }

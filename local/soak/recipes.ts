@@ -21,7 +21,6 @@ export function sourceFaults(rate: number, seed: number, retryAfter: boolean): F
   };
 }
 
-
 /** S3: a share of object puts and gets under staged/ fail as S3 fails (503 SlowDown, 500 InternalError). */
 export function s3Faults(rate: number, random: () => number): (req: IncomingMessage) => ProxyFault | null {
   const xml = (code: string, message: string) =>
@@ -34,7 +33,12 @@ export function s3Faults(rate: number, random: () => number): (req: IncomingMess
     const op = req.method === 'PUT' ? 'put' : 'get';
     return random() < 0.5
       ? { kind: `s3 ${op} 503 SlowDown`, status: 503, contentType: 'application/xml', body: xml('SlowDown', 'Please reduce your request rate.') }
-      : { kind: `s3 ${op} 500 InternalError`, status: 500, contentType: 'application/xml', body: xml('InternalError', 'We encountered an internal error. Please try again.') };
+      : {
+          kind: `s3 ${op} 500 InternalError`,
+          status: 500,
+          contentType: 'application/xml',
+          body: xml('InternalError', 'We encountered an internal error. Please try again.'),
+        };
   };
 }
 

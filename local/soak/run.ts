@@ -58,7 +58,8 @@ export const SOAK_DEFAULTS: SoakOptions = {
 /** Where a cycle's unfinished work sits: waiting, in flight (invisible), or nowhere (to be re-announced by the next planner). */
 async function describeStall(sqs: SQSClient, aws: LocalAws, cycle: number, reason: string | undefined): Promise<string> {
   const attrs = async (url: string) =>
-    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes ?? {};
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] })))
+      .Attributes ?? {};
   const [shards, loads] = [await attrs(aws.shardQueueUrl), await attrs(aws.loadQueueUrl)];
   return (
     `cycle ${cycle}: ${reason}; shard queue ${shards.ApproximateNumberOfMessages} waiting/${shards.ApproximateNumberOfMessagesNotVisible} in flight, ` +

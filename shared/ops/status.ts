@@ -72,11 +72,7 @@ export interface StatusDeps {
  */
 export async function collectStatus(deps: StatusDeps): Promise<SyncStatus> {
   const now = (deps.now ?? Date.now)();
-  const [watermarks, heartbeat, openRunId] = await Promise.all([
-    deps.state.getWatermarks(),
-    deps.state.getLoadHeartbeat(),
-    deps.state.getOpenRunId(),
-  ]);
+  const [watermarks, heartbeat, openRunId] = await Promise.all([deps.state.getWatermarks(), deps.state.getLoadHeartbeat(), deps.state.getOpenRunId()]);
 
   const sources: SourceStatus[] = [];
   for (const source of SOURCE_NAMES.filter((s) => deps.sources.includes(s))) {
@@ -106,11 +102,7 @@ export async function collectStatus(deps: StatusDeps): Promise<SyncStatus> {
 
   let openRun: OpenRunStatus | null = null;
   if (openRunId) {
-    const [run, shards, progress] = await Promise.all([
-      deps.state.getRun(openRunId),
-      deps.state.listShards(openRunId),
-      runProgress(deps.state, openRunId),
-    ]);
+    const [run, shards, progress] = await Promise.all([deps.state.getRun(openRunId), deps.state.listShards(openRunId), runProgress(deps.state, openRunId)]);
     const unfinished = shards.filter((s) => !s.done);
     const pending = unfinished.filter((s) => s.cursor === null && s.nextSeq === 0).length;
     openRun = {
@@ -167,7 +159,8 @@ export function formatStatus(s: SyncStatus): string {
   const lines: string[] = [];
   lines.push('sources:');
   for (const src of s.sources) {
-    const wm = src.watermark === null ? 'none' : src.unit === 'seconds' ? `${src.watermark} (${new Date(Number(src.watermark) * 1000).toISOString()})` : src.watermark;
+    const wm =
+      src.watermark === null ? 'none' : src.unit === 'seconds' ? `${src.watermark} (${new Date(Number(src.watermark) * 1000).toISOString()})` : src.watermark;
     let lag: string;
     if (src.unit === null) lag = 'refreshed whole every run';
     else if (src.headError) lag = `head unknown: ${src.headError}`;

@@ -36,12 +36,7 @@ export class PoisonMessageError extends Error {
  * recorded, so a fetcher killed anywhere resumes without loss: at worst it
  * stages the same object again, which the loader deduplicates.
  */
-export async function fetchShard(
-  deps: FetcherDeps,
-  message: ShardMessage,
-  remainingMs: () => number,
-  signal?: AbortSignal,
-): Promise<FetchOutcome> {
+export async function fetchShard(deps: FetcherDeps, message: ShardMessage, remainingMs: () => number, signal?: AbortSignal): Promise<FetchOutcome> {
   const source = deps.sources[message.source];
   if (!source) throw new PoisonMessageError(`source ${message.source} is not enabled in SYNC_SOURCES`);
   const shard = await deps.state.getShard(message.runId, message.shardId);

@@ -43,10 +43,7 @@ export async function loadObject(deps: LoaderDeps, announcedKey: string): Promis
   const result = await loadStagedObject(deps.client, deps.database, { key, etag: object.etag, body: object.body }, { skipLoadedFills });
   const rows = Object.values(result.rows).reduce((a, b) => a + b, 0);
   await deps.state.markLoaded(staged.runId, { key, etag: object.etag, rows }, { shardId: staged.shardId, seq: staged.seq });
-  await deps.state.recordLoad(
-    (deps.now ?? Date.now)(),
-    result.newestFillTimestamp === null ? {} : { [staged.source]: result.newestFillTimestamp },
-  );
+  await deps.state.recordLoad((deps.now ?? Date.now)(), result.newestFillTimestamp === null ? {} : { [staged.source]: result.newestFillTimestamp });
   count('ObjectsLoaded');
   count('FillsLoaded', result.rows.fills - result.fillsAlreadyLoaded);
   count('FillsAlreadyLoaded', result.fillsAlreadyLoaded);

@@ -2,7 +2,14 @@ import { CTF_EXCHANGE_V1, CTF_EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V
 
 /** The Polygon contracts the positions method tells apart; their home is the chain source's addresses.ts. */
 export {
-  CONDITIONAL_TOKENS, CTF_EXCHANGE_V1, CTF_EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, NEG_RISK_EXCHANGE_V2, USDC_E, WRAPPED_COLLATERAL,
+  CONDITIONAL_TOKENS,
+  CTF_EXCHANGE_V1,
+  CTF_EXCHANGE_V2,
+  NEG_RISK_ADAPTER,
+  NEG_RISK_EXCHANGE_V1,
+  NEG_RISK_EXCHANGE_V2,
+  USDC_E,
+  WRAPPED_COLLATERAL,
 } from '#shared/sources/chain/events/addresses.ts';
 
 /**

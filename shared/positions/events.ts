@@ -53,17 +53,7 @@ export type FillEventRow = Pick<
 /** The columns of an activity row the method reads. */
 export type ActivityEventRow = Pick<
   ActivityRow,
-  | 'kind'
-  | 'contract'
-  | 'stakeholder'
-  | 'wallet'
-  | 'collateral'
-  | 'condition_id'
-  | 'index_sets'
-  | 'amounts'
-  | 'amount'
-  | 'block_number'
-  | 'log_index'
+  'kind' | 'contract' | 'stakeholder' | 'wallet' | 'collateral' | 'condition_id' | 'index_sets' | 'amounts' | 'amount' | 'block_number' | 'log_index'
 >;
 
 /** Token ids are keyed by their canonical decimal form. */

@@ -308,7 +308,12 @@ export function positionFromRow(row: Omit<PositionRow, 'wallet' | 'token_id'>): 
   };
 }
 
-export function methodContext(conditions: Iterable<ConditionSource>, questions: Iterable<QuestionSource>, skip: SkipRules = DEFAULT_SKIP_RULES, stats = emptyStats()): MethodContext {
+export function methodContext(
+  conditions: Iterable<ConditionSource>,
+  questions: Iterable<QuestionSource>,
+  skip: SkipRules = DEFAULT_SKIP_RULES,
+  stats = emptyStats(),
+): MethodContext {
   const byId = indexConditions(conditions);
   return { conditions: (id) => byId.get(id), questions: new QuestionIndex(questions), skip, stats };
 }

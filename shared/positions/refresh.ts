@@ -70,12 +70,7 @@ export const DEFAULT_ROWS_PER_INSERT = 100_000;
  * Events must be loaded through `upToBlock` before this runs: an event
  * that arrives later for an earlier block is never applied.
  */
-export async function refreshPositions(
-  client: ClickHouseClient,
-  database: string,
-  upToBlock: number,
-  opts: RefreshOptions = {},
-): Promise<RefreshResult> {
+export async function refreshPositions(client: ClickHouseClient, database: string, upToBlock: number, opts: RefreshOptions = {}): Promise<RefreshResult> {
   const db = assertIdentifier(database);
   if (!Number.isSafeInteger(upToBlock) || upToBlock < 0) throw new Error(`upToBlock must be a block number, got ${upToBlock}`);
   const walletsPerBatch = opts.walletsPerBatch ?? DEFAULT_WALLETS_PER_BATCH;

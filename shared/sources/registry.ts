@@ -36,8 +36,12 @@ export function buildSources(s: SourceSettings): SourceRegistry {
         ...http,
         url: s.POLYMARKET_MARKETS_URL,
         pace: pace('markets'),
-        ...(lists.includes('gamma') ? { gammaUrl: s.POLYMARKET_GAMMA_URL, gammaPace: shareOfAllowance('gamma', s.GAMMA_REQUESTS_PER_SECOND, s.SOURCE_RATE_SHARED_BY) } : {}),
-        ...(lists.includes('subgraph') ? { subgraphUrl: s.POLYMARKET_SUBGRAPH_URL, subgraphPace: pace('subgraph'), subgraphPageSize: s.SUBGRAPH_PAGE_SIZE } : {}),
+        ...(lists.includes('gamma')
+          ? { gammaUrl: s.POLYMARKET_GAMMA_URL, gammaPace: shareOfAllowance('gamma', s.GAMMA_REQUESTS_PER_SECOND, s.SOURCE_RATE_SHARED_BY) }
+          : {}),
+        ...(lists.includes('subgraph')
+          ? { subgraphUrl: s.POLYMARKET_SUBGRAPH_URL, subgraphPace: pace('subgraph'), subgraphPageSize: s.SUBGRAPH_PAGE_SIZE }
+          : {}),
       }) as AnySource;
     },
     subgraph: () =>

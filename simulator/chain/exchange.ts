@@ -44,7 +44,10 @@ export function rng(seed: number): () => number {
 
 function randHex(r: () => number, bytes: number): Hex {
   let s = '';
-  for (let i = 0; i < bytes; i++) s += Math.floor(r() * 256).toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes; i++)
+    s += Math.floor(r() * 256)
+      .toString(16)
+      .padStart(2, '0');
   return `0x${s}`;
 }
 

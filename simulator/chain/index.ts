@@ -44,7 +44,7 @@ export async function startSimulatedChain(opts: SimulatedChainOptions): Promise<
 
   const emit = async (count: number, seed: number) => {
     const r = rng(seed);
-    for (let done = 0; done < count; ) {
+    for (let done = 0; done < count;) {
       const n = Math.min(perTx, count - done);
       const fills = Array.from({ length: n }, () => {
         const f = randomFill(r);

@@ -41,7 +41,11 @@ async function answer(provider: Eip1193, r: JsonRpcRequest, logTimestamps: boole
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown; data?: unknown };
     const code = typeof e.code === 'number' ? e.code : -32603;
-    return { jsonrpc: '2.0', id, error: { code, message: typeof e.message === 'string' ? e.message : String(err), ...(e.data !== undefined ? { data: e.data } : {}) } };
+    return {
+      jsonrpc: '2.0',
+      id,
+      error: { code, message: typeof e.message === 'string' ? e.message : String(err), ...(e.data !== undefined ? { data: e.data } : {}) },
+    };
   }
 }
 

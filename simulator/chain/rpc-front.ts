@@ -102,7 +102,11 @@ export async function startRpcFront(upstream: string, opts: FrontOptions): Promi
     return res.json();
   }
 
-  const err = (id: unknown, code: number, message: string, data?: unknown) => ({ jsonrpc: '2.0', id, error: { code, message, ...(data !== undefined ? { data } : {}) } });
+  const err = (id: unknown, code: number, message: string, data?: unknown) => ({
+    jsonrpc: '2.0',
+    id,
+    error: { code, message, ...(data !== undefined ? { data } : {}) },
+  });
 
   /** Returns a JSON-RPC response, or 'http413' when this profile answers with HTTP 413. */
   async function handle(r: Req): Promise<unknown> {
@@ -125,7 +129,11 @@ export async function startRpcFront(upstream: string, opts: FrontOptions): Promi
         case 'public-max':
           return err(id, -32000, `exceed maximum block range: ${maxSpan}`);
         case 'alchemy':
-          return err(id, -32600, `Under the Free tier plan, you can make eth_getLogs requests with up to a ${maxSpan} block range. Based on your parameters, this block range should work: [${hex(from)}, ${hex(from + BigInt(maxSpan) - 1n)}]`);
+          return err(
+            id,
+            -32600,
+            `Under the Free tier plan, you can make eth_getLogs requests with up to a ${maxSpan} block range. Based on your parameters, this block range should work: [${hex(from)}, ${hex(from + BigInt(maxSpan) - 1n)}]`,
+          );
         default:
           return err(id, -32000, 'block range is too wide');
       }
@@ -206,7 +214,8 @@ export async function startRpcFront(upstream: string, opts: FrontOptions): Promi
         last429At = Date.now();
         blockedUntil = last429At + Number(retryAfter) * 1000;
         // Alchemy answers 429 with a JSON-RPC body; others with plain text.
-        if (opts.profile === 'alchemy') send(res, 429, err(items[0]?.id ?? null, 429, 'Your app has exceeded its compute units per second capacity.'), { 'retry-after': retryAfter });
+        if (opts.profile === 'alchemy')
+          send(res, 429, err(items[0]?.id ?? null, 429, 'Your app has exceeded its compute units per second capacity.'), { 'retry-after': retryAfter });
         else send(res, 429, 'Too Many Requests', { 'retry-after': retryAfter });
         return;
       }

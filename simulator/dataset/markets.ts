@@ -6,12 +6,40 @@ import type { Rng } from '#simulator/rng.ts';
 import type { SimMarket } from './model.ts';
 
 const SUBJECTS = [
-  'Bitcoin', 'Ethereum', 'the Fed', 'Trump', 'Biden', 'Harris', 'SpaceX', 'OpenAI', 'Apple', 'Tesla',
-  'the Lakers', 'the Chiefs', 'Real Madrid', 'Argentina', 'France', 'the UK', 'China', 'Nvidia', 'Solana', 'Taylor Swift',
+  'Bitcoin',
+  'Ethereum',
+  'the Fed',
+  'Trump',
+  'Biden',
+  'Harris',
+  'SpaceX',
+  'OpenAI',
+  'Apple',
+  'Tesla',
+  'the Lakers',
+  'the Chiefs',
+  'Real Madrid',
+  'Argentina',
+  'France',
+  'the UK',
+  'China',
+  'Nvidia',
+  'Solana',
+  'Taylor Swift',
 ];
 const PREDICATES = [
-  'reach a new all-time high', 'win', 'cut rates', 'announce a merger', 'be above $100k', 'launch a new product',
-  'win the championship', 'hold an election', 'publish the report', 'lose the case', 'top the chart', 'ship GPT-6',
+  'reach a new all-time high',
+  'win',
+  'cut rates',
+  'announce a merger',
+  'be above $100k',
+  'launch a new product',
+  'win the championship',
+  'hold an election',
+  'publish the report',
+  'lose the case',
+  'top the chart',
+  'ship GPT-6',
 ];
 
 export function iso(ts: number): string {
@@ -19,7 +47,10 @@ export function iso(ts: number): string {
 }
 
 function slugify(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 function makeMarket(rng: Rng, index: number, negRiskId: string): SimMarket {

@@ -40,7 +40,12 @@ function atomPredicate(spec: EntitySpec, key: string, value: unknown): Pred {
       const set = new Set(list.map(String));
       has = (v) => v != null && set.has(String(v));
     }
-    return op === '_in' ? (e) => has(get(e)) : (e) => { const v = get(e); return v != null && !has(v); };
+    return op === '_in'
+      ? (e) => has(get(e))
+      : (e) => {
+          const v = get(e);
+          return v != null && !has(v);
+        };
   }
   let cmp: (v: unknown) => number;
   if (kind === 'bigint') {
@@ -54,12 +59,36 @@ function atomPredicate(spec: EntitySpec, key: string, value: unknown): Pred {
     cmp = (v) => cmpStr(String(v), f);
   }
   switch (op) {
-    case '': return (e) => { const v = get(e); return v != null && cmp(v) === 0; };
-    case '_not': return (e) => { const v = get(e); return v != null && cmp(v) !== 0; };
-    case '_gt': return (e) => { const v = get(e); return v != null && cmp(v) > 0; };
-    case '_gte': return (e) => { const v = get(e); return v != null && cmp(v) >= 0; };
-    case '_lt': return (e) => { const v = get(e); return v != null && cmp(v) < 0; };
-    case '_lte': return (e) => { const v = get(e); return v != null && cmp(v) <= 0; };
+    case '':
+      return (e) => {
+        const v = get(e);
+        return v != null && cmp(v) === 0;
+      };
+    case '_not':
+      return (e) => {
+        const v = get(e);
+        return v != null && cmp(v) !== 0;
+      };
+    case '_gt':
+      return (e) => {
+        const v = get(e);
+        return v != null && cmp(v) > 0;
+      };
+    case '_gte':
+      return (e) => {
+        const v = get(e);
+        return v != null && cmp(v) >= 0;
+      };
+    case '_lt':
+      return (e) => {
+        const v = get(e);
+        return v != null && cmp(v) < 0;
+      };
+    case '_lte':
+      return (e) => {
+        const v = get(e);
+        return v != null && cmp(v) <= 0;
+      };
   }
 }
 

@@ -86,4 +86,3 @@ export interface MarketDataRow {
   condition: string;
   outcomeIndex: string | null;
 }
-

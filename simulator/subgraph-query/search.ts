@@ -36,7 +36,16 @@ export function lowerBoundTs(arr: readonly SimFill[], ts: number): number {
  * (or backwards), then every further row that ties with the last one on
  * `key` (so a final sort can order ties correctly).
  */
-export function collect<T>(arr: readonly T[], from: number, to: number, backwards: boolean, need: number, pred: Pred, key: ((e: T) => unknown) | null, out: T[]): number {
+export function collect<T>(
+  arr: readonly T[],
+  from: number,
+  to: number,
+  backwards: boolean,
+  need: number,
+  pred: Pred,
+  key: ((e: T) => unknown) | null,
+  out: T[],
+): number {
   let n = 0;
   let last: unknown = undefined;
   let scanned = 0;
@@ -77,7 +86,15 @@ export interface Run {
  * direction): pulls rows in global order until `need` of them match, then
  * keeps pulling rows that tie with the last match on `key`.
  */
-export function mergeRuns(runs: Run[], backwards: boolean, cmp: (a: SimFill, b: SimFill) => number, need: number, pred: Pred, key: ((f: SimFill) => unknown) | null, out: SimFill[]): number {
+export function mergeRuns(
+  runs: Run[],
+  backwards: boolean,
+  cmp: (a: SimFill, b: SimFill) => number,
+  need: number,
+  pred: Pred,
+  key: ((f: SimFill) => unknown) | null,
+  out: SimFill[],
+): number {
   const heap: Run[] = [];
   const head = (r: Run): SimFill => r.arr[r.pos]!;
   const less = (a: Run, b: Run): boolean => cmp(head(a), head(b)) < 0;
@@ -118,4 +135,3 @@ export function mergeRuns(runs: Run[], backwards: boolean, cmp: (a: SimFill, b: 
   }
   return scanned;
 }
-

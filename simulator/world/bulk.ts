@@ -55,7 +55,12 @@ export function randomMatch(c: EraContext, m: WorldMarket): MatchSpec {
   const roll = rng.float();
 
   if (roll < 0.35 && sellers.length > 0) {
-    const makers = sample(c, sellers, n).map((w) => ({ wallet: w, tokens: min(c.s.balance(w, token), shares(rng, 1, 400)), priceMilli: price(10, 990, p - rng.int(10)), fee: fee(c) }));
+    const makers = sample(c, sellers, n).map((w) => ({
+      wallet: w,
+      tokens: min(c.s.balance(w, token), shares(rng, 1, 400)),
+      priceMilli: price(10, 990, p - rng.int(10)),
+      fee: fee(c),
+    }));
     return { ...base, kind: 'complementary', takerBuys: true, taker: takerOrder(p), makers };
   }
   if (roll < 0.6 && held >= ONE) {

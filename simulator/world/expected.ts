@@ -89,14 +89,50 @@ function activityFields(l: WorldLog): ActivityFields | null {
   switch (l.kind) {
     case 'CtfPositionSplit':
     case 'CtfPositionsMerge':
-      return { kind: l.kind === 'CtfPositionSplit' ? 'split' : 'merge', stakeholder: l.stakeholder, wallet: l.wallet, collateral: l.collateralToken, condition_id: l.conditionId, index_sets: l.partition, amounts: [], amount: l.amount, payout: 0n };
+      return {
+        kind: l.kind === 'CtfPositionSplit' ? 'split' : 'merge',
+        stakeholder: l.stakeholder,
+        wallet: l.wallet,
+        collateral: l.collateralToken,
+        condition_id: l.conditionId,
+        index_sets: l.partition,
+        amounts: [],
+        amount: l.amount,
+        payout: 0n,
+      };
     case 'CtfPayoutRedemption':
-      return { kind: 'redeem', stakeholder: l.redeemer, wallet: l.wallet, collateral: l.collateralToken, condition_id: l.conditionId, index_sets: l.indexSets, amounts: [], amount: 0n, payout: l.payout };
+      return {
+        kind: 'redeem',
+        stakeholder: l.redeemer,
+        wallet: l.wallet,
+        collateral: l.collateralToken,
+        condition_id: l.conditionId,
+        index_sets: l.indexSets,
+        amounts: [],
+        amount: 0n,
+        payout: l.payout,
+      };
     case 'NrPositionSplit':
     case 'NrPositionsMerge':
-      return { ...nr, kind: l.kind === 'NrPositionSplit' ? 'split' : 'merge', stakeholder: l.stakeholder, wallet: l.wallet, condition_id: l.conditionId, amount: l.amount };
+      return {
+        ...nr,
+        kind: l.kind === 'NrPositionSplit' ? 'split' : 'merge',
+        stakeholder: l.stakeholder,
+        wallet: l.wallet,
+        condition_id: l.conditionId,
+        amount: l.amount,
+      };
     case 'NrPayoutRedemption':
-      return { ...nr, kind: 'redeem', stakeholder: l.redeemer, wallet: l.wallet, condition_id: l.conditionId, amounts: l.amounts, amount: 0n, payout: l.payout };
+      return {
+        ...nr,
+        kind: 'redeem',
+        stakeholder: l.redeemer,
+        wallet: l.wallet,
+        condition_id: l.conditionId,
+        amounts: l.amounts,
+        amount: 0n,
+        payout: l.payout,
+      };
     case 'NrPositionsConverted':
       return { ...nr, kind: 'convert', stakeholder: l.stakeholder, wallet: l.wallet, condition_id: l.marketId, index_sets: [l.indexSet], amount: l.amount };
     default:
@@ -114,8 +150,15 @@ function ctfClaims(l: Extract<WorldLog, { kind: 'ConditionPreparation' }>, block
   if (n < 2 || n > 8) return [];
   const ids = outcomeTokenIds(l.oracle === NEG_RISK_ADAPTER ? WRAPPED_COLLATERAL : USDC_E, l.conditionId, n);
   return ids.map((id, i) => ({
-    token_id: id.toString(), source: 'ctf', condition_id: lc(l.conditionId), outcome_index: i, outcome: '',
-    complement_id: n === 2 ? String(ids[1 - i]) : '', winner: null, exchange: '', block_number: block,
+    token_id: id.toString(),
+    source: 'ctf',
+    condition_id: lc(l.conditionId),
+    outcome_index: i,
+    outcome: '',
+    complement_id: n === 2 ? String(ids[1 - i]) : '',
+    winner: null,
+    exchange: '',
+    block_number: block,
   }));
 }
 
@@ -131,9 +174,20 @@ export function expectedFrom(txs: readonly EmittedTx[], chain: { firstBlock: num
       const a = activityFields(l);
       if (a) {
         out.activity.push({
-          event_id: `${tx.hash}_${logIndex}`, kind: a.kind, contract: lc(l.address), stakeholder: lc(a.stakeholder), wallet: lc(a.wallet),
-          collateral: lc(a.collateral), condition_id: lc(a.condition_id), index_sets: strings(a.index_sets), amounts: strings(a.amounts),
-          amount: a.amount.toString(), payout: a.payout.toString(), ...pos, timestamp: tx.timestamp, transaction_hash: tx.hash,
+          event_id: `${tx.hash}_${logIndex}`,
+          kind: a.kind,
+          contract: lc(l.address),
+          stakeholder: lc(a.stakeholder),
+          wallet: lc(a.wallet),
+          collateral: lc(a.collateral),
+          condition_id: lc(a.condition_id),
+          index_sets: strings(a.index_sets),
+          amounts: strings(a.amounts),
+          amount: a.amount.toString(),
+          payout: a.payout.toString(),
+          ...pos,
+          timestamp: tx.timestamp,
+          transaction_hash: tx.hash,
         });
       }
       if (l.kind === 'ConditionPreparation' || l.kind === 'ConditionResolution') {
@@ -141,15 +195,24 @@ export function expectedFrom(txs: readonly EmittedTx[], chain: { firstBlock: num
         const payouts = resolved ? l.payoutNumerators : [];
         if (!resolved) out.tokenClaims.push(...ctfClaims(l, tx.blockNumber));
         conditions.set(lc(l.conditionId), {
-          condition_id: lc(l.conditionId), oracle: lc(l.oracle), question_id: lc(l.questionId), outcome_slot_count: Number(l.outcomeSlotCount),
-          payout_numerators: strings(payouts), payout_denominator: payouts.reduce((x, y) => x + y, 0n).toString(),
-          resolved_at: resolved ? tx.timestamp : null, ...pos, transaction_hash: tx.hash,
+          condition_id: lc(l.conditionId),
+          oracle: lc(l.oracle),
+          question_id: lc(l.questionId),
+          outcome_slot_count: Number(l.outcomeSlotCount),
+          payout_numerators: strings(payouts),
+          payout_denominator: payouts.reduce((x, y) => x + y, 0n).toString(),
+          resolved_at: resolved ? tx.timestamp : null,
+          ...pos,
+          transaction_hash: tx.hash,
         });
       }
       if (l.kind === 'QuestionPrepared') {
         out.negRiskQuestions.push({
-          market_id: lc(l.marketId), question_id: lc(l.questionId), question_index: Number(l.index),
-          condition_id: conditionIdOf(l.address, l.questionId, 2), ...pos,
+          market_id: lc(l.marketId),
+          question_id: lc(l.questionId),
+          question_index: Number(l.index),
+          condition_id: conditionIdOf(l.address, l.questionId, 2),
+          ...pos,
         });
       }
       if (l.kind === 'TokenRegistered') {
@@ -157,8 +220,15 @@ export function expectedFrom(txs: readonly EmittedTx[], chain: { firstBlock: num
         const ids = collateral ? outcomeTokenIds(collateral, l.conditionId, 2) : [];
         const index = ids.indexOf(l.token0);
         out.tokenClaims.push({
-          token_id: l.token0.toString(), source: 'registry', condition_id: lc(l.conditionId), outcome_index: index < 0 ? null : index,
-          outcome: '', complement_id: l.token1.toString(), winner: null, exchange: lc(l.address), block_number: tx.blockNumber,
+          token_id: l.token0.toString(),
+          source: 'registry',
+          condition_id: lc(l.conditionId),
+          outcome_index: index < 0 ? null : index,
+          outcome: '',
+          complement_id: l.token1.toString(),
+          winner: null,
+          exchange: lc(l.address),
+          block_number: tx.blockNumber,
         });
       }
     }

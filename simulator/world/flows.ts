@@ -24,13 +24,32 @@ export type Route = 'direct' | 'adapter';
 const PARTITION = (): bigint[] => [1n, 2n];
 
 const tb = (operator: Address, from: Address, to: Address, ids: bigint[], values: bigint[]): TransferBatchLog => ({
-  kind: 'TransferBatch', address: CONDITIONAL_TOKENS, operator, from, to, ids, values,
+  kind: 'TransferBatch',
+  address: CONDITIONAL_TOKENS,
+  operator,
+  from,
+  to,
+  ids,
+  values,
 });
 const ts = (operator: Address, from: Address, to: Address, id: bigint, value: bigint): TransferSingleLog => ({
-  kind: 'TransferSingle', address: CONDITIONAL_TOKENS, operator, from, to, id, value,
+  kind: 'TransferSingle',
+  address: CONDITIONAL_TOKENS,
+  operator,
+  from,
+  to,
+  id,
+  value,
 });
 const ctfPosition = (stakeholder: Address, collateralToken: Address, conditionId: Hex, amount: bigint, wallet: Address) => ({
-  address: CONDITIONAL_TOKENS, stakeholder, collateralToken, parentCollectionId: ZERO_BYTES32 as Hex, conditionId, partition: PARTITION(), amount, wallet,
+  address: CONDITIONAL_TOKENS,
+  stakeholder,
+  collateralToken,
+  parentCollectionId: ZERO_BYTES32 as Hex,
+  conditionId,
+  partition: PARTITION(),
+  amount,
+  wallet,
 });
 
 /** Who calls the NegRiskAdapter: the wallet itself, or the NegRisk collateral adapter for it. */
@@ -105,8 +124,15 @@ export function redeemLogs(s: WorldState, route: Route, wallet: Address, m: Worl
     const actor = route === 'adapter' ? s.adapters.ctf : wallet;
     const pull = route === 'adapter' ? [tb(actor, wallet, actor, ids, stakes)] : [];
     const redemption: WorldLog = {
-      kind: 'CtfPayoutRedemption', address: CONDITIONAL_TOKENS, redeemer: actor, collateralToken: USDC_E,
-      parentCollectionId: ZERO_BYTES32, conditionId: m.conditionId, indexSets: PARTITION(), payout, wallet,
+      kind: 'CtfPayoutRedemption',
+      address: CONDITIONAL_TOKENS,
+      redeemer: actor,
+      collateralToken: USDC_E,
+      parentCollectionId: ZERO_BYTES32,
+      conditionId: m.conditionId,
+      indexSets: PARTITION(),
+      payout,
+      wallet,
     };
     return { logs: [...pull, ...burns(actor, actor), redemption], payout };
   }
@@ -117,8 +143,15 @@ export function redeemLogs(s: WorldState, route: Route, wallet: Address, m: Worl
     tb(NEG_RISK_ADAPTER, caller, NEG_RISK_ADAPTER, ids, stakes),
     ...burns(NEG_RISK_ADAPTER, NEG_RISK_ADAPTER),
     {
-      kind: 'CtfPayoutRedemption', address: CONDITIONAL_TOKENS, redeemer: NEG_RISK_ADAPTER, collateralToken: WRAPPED_COLLATERAL,
-      parentCollectionId: ZERO_BYTES32, conditionId: m.conditionId, indexSets: PARTITION(), payout, wallet: NEG_RISK_ADAPTER,
+      kind: 'CtfPayoutRedemption',
+      address: CONDITIONAL_TOKENS,
+      redeemer: NEG_RISK_ADAPTER,
+      collateralToken: WRAPPED_COLLATERAL,
+      parentCollectionId: ZERO_BYTES32,
+      conditionId: m.conditionId,
+      indexSets: PARTITION(),
+      payout,
+      wallet: NEG_RISK_ADAPTER,
     },
     { kind: 'NrPayoutRedemption', address: NEG_RISK_ADAPTER, redeemer: caller, conditionId: m.conditionId, amounts: stakes, payout, wallet },
   ];
@@ -146,7 +179,15 @@ export function convertLogs(s: WorldState, route: Route, wallet: Address, ev: Ne
   }
   logs.push(tb(NEG_RISK_ADAPTER, caller, NO_TOKEN_BURN_ADDRESS, noIds, each(noIds.length)));
   // The contract makes this call even when no question is left to convert into: an empty batch.
-  logs.push(tb(NEG_RISK_ADAPTER, NEG_RISK_ADAPTER, NO_TOKEN_BURN_ADDRESS, others.map((q) => q.tokens[1]), each(others.length)));
+  logs.push(
+    tb(
+      NEG_RISK_ADAPTER,
+      NEG_RISK_ADAPTER,
+      NO_TOKEN_BURN_ADDRESS,
+      others.map((q) => q.tokens[1]),
+      each(others.length),
+    ),
+  );
   if (others.length > 0) logs.push(tb(NEG_RISK_ADAPTER, NEG_RISK_ADAPTER, caller, yesIds, each(yesIds.length)));
   logs.push({ kind: 'NrPositionsConverted', address: NEG_RISK_ADAPTER, stakeholder: caller, marketId: ev.marketId, indexSet, amount, wallet });
   if (route === 'adapter' && others.length > 0) logs.push(tb(caller, caller, wallet, yesIds, each(yesIds.length)));

@@ -129,12 +129,22 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
     const writer = await ChainWriter.open(node, V1_GENESIS_BLOCK);
     const common = { fillsPerTransaction: opts.fillsPerTransaction ?? 40, maxEmptyBlocks: opts.maxEmptyBlocks ?? 12, minSlots: MIN_SLOTS };
     const era = (e: 'v1' | 'v2', size: EraSize): Pick<EraOptions, 'era' | 'fills' | 'activity' | 'standardMarkets' | 'negRiskMarkets'> => ({
-      era: e, fills: size.fills, activity: size.activity, standardMarkets: size.markets, negRiskMarkets: size.negRiskMarkets,
+      era: e,
+      fills: size.fills,
+      activity: size.activity,
+      standardMarkets: size.markets,
+      negRiskMarkets: size.negRiskMarkets,
     });
     let carry: V1Carry | undefined;
     await runEra(writer, s, {
-      ...common, ...era('v1', { ...V1_DEFAULT, ...opts.v1 }), start: V1_START, end: V1_LAST_FILL, wallets: v1Wallets,
-      resolveShare: 0.5, adapterShare: 0, firstBlockExact: true,
+      ...common,
+      ...era('v1', { ...V1_DEFAULT, ...opts.v1 }),
+      start: V1_START,
+      end: V1_LAST_FILL,
+      wallets: v1Wallets,
+      resolveShare: 0.5,
+      adapterShare: 0,
+      firstBlockExact: true,
       showcase: (c, slots) => {
         const v1 = v1Showcase(c, slots);
         carry = v1.carry;
@@ -143,8 +153,14 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
     });
     const v1: BlockRange = { fromBlock: Number(V1_GENESIS_BLOCK), toBlock: writer.head.number };
     await runEra(writer, s, {
-      ...common, ...era('v2', { ...V2_DEFAULT, ...opts.v2 }), start: V1_LAST_FILL, end: V1_LAST_FILL + 30 * DAY, wallets: v2Wallets,
-      resolveShare: 0.35, adapterShare: 0.7, firstBlockExact: false,
+      ...common,
+      ...era('v2', { ...V2_DEFAULT, ...opts.v2 }),
+      start: V1_LAST_FILL,
+      end: V1_LAST_FILL + 30 * DAY,
+      wallets: v2Wallets,
+      resolveShare: 0.35,
+      adapterShare: 0.7,
+      firstBlockExact: false,
       showcase: (c, slots) => v2Showcase(c, slots, carry as V1Carry),
     });
     const eras = { v1, v2: { fromBlock: v1.toBlock + 1, toBlock: writer.head.number }, extensions: [] as BlockRange[] };
@@ -154,7 +170,11 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
     let expected = expectedFrom(writer.txs, chain());
     let traps = countTraps(expected, { adapters: s.adapters, v2FirstBlock: eras.v2.fromBlock });
     let dataset: Dataset | undefined;
-    const v2Conditions = (from = 0) => s.markets.slice(from).filter((m) => m.era === 'v2').map((m) => m.conditionId);
+    const v2Conditions = (from = 0) =>
+      s.markets
+        .slice(from)
+        .filter((m) => m.era === 'v2')
+        .map((m) => m.conditionId);
     const refresh = () => {
       expected = expectedFrom(writer.txs, chain());
       traps = countTraps(expected, { adapters: s.adapters, v2FirstBlock: eras.v2.fromBlock });
@@ -193,8 +213,16 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
         const size = { ...EXTEND_DEFAULT, ...o.size };
         const from = writer.head;
         await runEra(writer, s, {
-          ...common, ...era('v2', size), minSlots: 3, start: from.timestamp, end: from.timestamp + (o.span ?? DAY), wallets: v2Wallets,
-          resolveShare: 0.3, adapterShare: 0.7, firstBlockExact: false, showcase: null,
+          ...common,
+          ...era('v2', size),
+          minSlots: 3,
+          start: from.timestamp,
+          end: from.timestamp + (o.span ?? DAY),
+          wallets: v2Wallets,
+          resolveShare: 0.3,
+          adapterShare: 0.7,
+          firstBlockExact: false,
+          showcase: null,
         });
         const range = { fromBlock: from.number + 1, toBlock: writer.head.number };
         eras.extensions.push(range);

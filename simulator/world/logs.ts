@@ -11,36 +11,93 @@ import { WORLD_ACTORS } from './addresses.ts';
  */
 type L<K extends string, F> = { kind: K; address: Address } & F;
 
-export type OrderFilledV1Log = L<'OrderFilledV1', {
-  orderHash: Hex; maker: Address; taker: Address; makerAssetId: bigint; takerAssetId: bigint;
-  makerAmountFilled: bigint; takerAmountFilled: bigint; fee: bigint;
-}>;
-export type OrdersMatchedV1Log = L<'OrdersMatchedV1', {
-  takerOrderHash: Hex; takerOrderMaker: Address; makerAssetId: bigint; takerAssetId: bigint;
-  makerAmountFilled: bigint; takerAmountFilled: bigint;
-}>;
+export type OrderFilledV1Log = L<
+  'OrderFilledV1',
+  {
+    orderHash: Hex;
+    maker: Address;
+    taker: Address;
+    makerAssetId: bigint;
+    takerAssetId: bigint;
+    makerAmountFilled: bigint;
+    takerAmountFilled: bigint;
+    fee: bigint;
+  }
+>;
+export type OrdersMatchedV1Log = L<
+  'OrdersMatchedV1',
+  {
+    takerOrderHash: Hex;
+    takerOrderMaker: Address;
+    makerAssetId: bigint;
+    takerAssetId: bigint;
+    makerAmountFilled: bigint;
+    takerAmountFilled: bigint;
+  }
+>;
 export type TokenRegisteredLog = L<'TokenRegistered', { token0: bigint; token1: bigint; conditionId: Hex }>;
 export type FeeChargedV1Log = L<'FeeChargedV1', { receiver: Address; tokenId: bigint; amount: bigint }>;
-export type OrderFilledV2Log = L<'OrderFilledV2', {
-  orderHash: Hex; maker: Address; taker: Address; side: 0 | 1; tokenId: bigint;
-  makerAmountFilled: bigint; takerAmountFilled: bigint; fee: bigint; builder: Hex; metadata: Hex;
-}>;
-export type OrdersMatchedV2Log = L<'OrdersMatchedV2', {
-  takerOrderHash: Hex; takerOrderMaker: Address; side: 0 | 1; tokenId: bigint; makerAmountFilled: bigint; takerAmountFilled: bigint;
-}>;
+export type OrderFilledV2Log = L<
+  'OrderFilledV2',
+  {
+    orderHash: Hex;
+    maker: Address;
+    taker: Address;
+    side: 0 | 1;
+    tokenId: bigint;
+    makerAmountFilled: bigint;
+    takerAmountFilled: bigint;
+    fee: bigint;
+    builder: Hex;
+    metadata: Hex;
+  }
+>;
+export type OrdersMatchedV2Log = L<
+  'OrdersMatchedV2',
+  {
+    takerOrderHash: Hex;
+    takerOrderMaker: Address;
+    side: 0 | 1;
+    tokenId: bigint;
+    makerAmountFilled: bigint;
+    takerAmountFilled: bigint;
+  }
+>;
 export type FeeChargedV2Log = L<'FeeChargedV2', { receiver: Address; amount: bigint }>;
 export type ConditionPreparationLog = L<'ConditionPreparation', { conditionId: Hex; oracle: Address; questionId: Hex; outcomeSlotCount: bigint }>;
-export type ConditionResolutionLog = L<'ConditionResolution', {
-  conditionId: Hex; oracle: Address; questionId: Hex; outcomeSlotCount: bigint; payoutNumerators: bigint[];
-}>;
+export type ConditionResolutionLog = L<
+  'ConditionResolution',
+  {
+    conditionId: Hex;
+    oracle: Address;
+    questionId: Hex;
+    outcomeSlotCount: bigint;
+    payoutNumerators: bigint[];
+  }
+>;
 type CtfPosition = {
-  stakeholder: Address; collateralToken: Address; parentCollectionId: Hex; conditionId: Hex; partition: bigint[]; amount: bigint; wallet: Address;
+  stakeholder: Address;
+  collateralToken: Address;
+  parentCollectionId: Hex;
+  conditionId: Hex;
+  partition: bigint[];
+  amount: bigint;
+  wallet: Address;
 };
 export type CtfPositionSplitLog = L<'CtfPositionSplit', CtfPosition>;
 export type CtfPositionsMergeLog = L<'CtfPositionsMerge', CtfPosition>;
-export type CtfPayoutRedemptionLog = L<'CtfPayoutRedemption', {
-  redeemer: Address; collateralToken: Address; parentCollectionId: Hex; conditionId: Hex; indexSets: bigint[]; payout: bigint; wallet: Address;
-}>;
+export type CtfPayoutRedemptionLog = L<
+  'CtfPayoutRedemption',
+  {
+    redeemer: Address;
+    collateralToken: Address;
+    parentCollectionId: Hex;
+    conditionId: Hex;
+    indexSets: bigint[];
+    payout: bigint;
+    wallet: Address;
+  }
+>;
 export type TransferSingleLog = L<'TransferSingle', { operator: Address; from: Address; to: Address; id: bigint; value: bigint }>;
 export type TransferBatchLog = L<'TransferBatch', { operator: Address; from: Address; to: Address; ids: bigint[]; values: bigint[] }>;
 export type MarketPreparedLog = L<'MarketPrepared', { marketId: Hex; oracle: Address; feeBips: bigint; data: Hex }>;
@@ -53,12 +110,27 @@ export type NrPositionsConvertedLog = L<'NrPositionsConverted', { stakeholder: A
 export type NrPayoutRedemptionLog = L<'NrPayoutRedemption', { redeemer: Address; conditionId: Hex; amounts: bigint[]; payout: bigint; wallet: Address }>;
 
 export type WorldLog =
-  | OrderFilledV1Log | OrdersMatchedV1Log | TokenRegisteredLog | FeeChargedV1Log
-  | OrderFilledV2Log | OrdersMatchedV2Log | FeeChargedV2Log
-  | ConditionPreparationLog | ConditionResolutionLog | CtfPositionSplitLog | CtfPositionsMergeLog | CtfPayoutRedemptionLog
-  | TransferSingleLog | TransferBatchLog
-  | MarketPreparedLog | QuestionPreparedLog | OutcomeReportedLog
-  | NrPositionSplitLog | NrPositionsMergeLog | NrPositionsConvertedLog | NrPayoutRedemptionLog;
+  | OrderFilledV1Log
+  | OrdersMatchedV1Log
+  | TokenRegisteredLog
+  | FeeChargedV1Log
+  | OrderFilledV2Log
+  | OrdersMatchedV2Log
+  | FeeChargedV2Log
+  | ConditionPreparationLog
+  | ConditionResolutionLog
+  | CtfPositionSplitLog
+  | CtfPositionsMergeLog
+  | CtfPayoutRedemptionLog
+  | TransferSingleLog
+  | TransferBatchLog
+  | MarketPreparedLog
+  | QuestionPreparedLog
+  | OutcomeReportedLog
+  | NrPositionSplitLog
+  | NrPositionsMergeLog
+  | NrPositionsConvertedLog
+  | NrPayoutRedemptionLog;
 
 export type LogKind = WorldLog['kind'];
 export type LogOf<K extends LogKind> = Extract<WorldLog, { kind: K }>;
@@ -116,7 +188,7 @@ export function topicOf(kind: LogKind): Hex {
 export function encodeTransaction(logs: readonly WorldLog[]): { to: Address; data: Hex } {
   const compiled = compileWorldContracts();
   const calls: { target: Address; data: Hex }[] = [];
-  for (let i = 0; i < logs.length; ) {
+  for (let i = 0; i < logs.length;) {
     const first = logs[i] as WorldLog;
     let j = i + 1;
     while (j < logs.length && logs[j]?.kind === first.kind && logs[j]?.address === first.address) j++;

@@ -1,7 +1,14 @@
 import { encodeAbiParameters, keccak256, stringToHex, type Address, type Hex } from 'viem';
 import { conditionIdOf, outcomeTokenIds } from '#shared/model/ctf-ids.ts';
 import type { SimMarket } from '#simulator/dataset.ts';
-import { CONDITIONAL_TOKENS, CTF_EXCHANGE_V1, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, USDC_E, WRAPPED_COLLATERAL } from '#shared/sources/chain/events/addresses.ts';
+import {
+  CONDITIONAL_TOKENS,
+  CTF_EXCHANGE_V1,
+  NEG_RISK_ADAPTER,
+  NEG_RISK_EXCHANGE_V1,
+  USDC_E,
+  WRAPPED_COLLATERAL,
+} from '#shared/sources/chain/events/addresses.ts';
 import { WORLD_ACTORS } from './addresses.ts';
 import type { WorldLog } from './logs.ts';
 import type { NegRiskEvent, WorldMarket, WorldState } from './state.ts';
@@ -22,13 +29,39 @@ const PREDICATES = ['reach a new high', 'cut rates', 'launch on time', 'ship the
 
 function question(s: WorldState): { question: string; slug: string } {
   const q = `Will ${s.rng.pick(SUBJECTS)} ${s.rng.pick(PREDICATES)} (#${s.markets.length + 1})?`;
-  return { question: q, slug: q.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') };
+  return {
+    question: q,
+    slug: q
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, ''),
+  };
 }
 
-function binary(s: WorldState, era: 'v1' | 'v2', at: number, oracle: Address, questionId: Hex, collateral: Address, negRisk: WorldMarket['negRisk']): WorldMarket {
+function binary(
+  s: WorldState,
+  era: 'v1' | 'v2',
+  at: number,
+  oracle: Address,
+  questionId: Hex,
+  collateral: Address,
+  negRisk: WorldMarket['negRisk'],
+): WorldMarket {
   const conditionId = conditionIdOf(oracle, questionId, 2);
   const [yes, no] = outcomeTokenIds(collateral, conditionId, 2) as [bigint, bigint];
-  const m: WorldMarket = { conditionId, questionId, oracle, collateral, tokens: [yes, no], negRisk, ...question(s), era, openedAt: at, payouts: null, resolvedAt: null };
+  const m: WorldMarket = {
+    conditionId,
+    questionId,
+    oracle,
+    collateral,
+    tokens: [yes, no],
+    negRisk,
+    ...question(s),
+    era,
+    openedAt: at,
+    payouts: null,
+    resolvedAt: null,
+  };
   s.markets.push(m);
   return m;
 }
@@ -36,7 +69,19 @@ function binary(s: WorldState, era: 'v1' | 'v2', at: number, oracle: Address, qu
 /** A standard market and its ConditionPreparation. */
 export function openStandardMarket(s: WorldState, era: 'v1' | 'v2', at: number): { market: WorldMarket; logs: WorldLog[] } {
   const m = binary(s, era, at, WORLD_ACTORS.umaOracle, s.hex32(), USDC_E, null);
-  return { market: m, logs: [{ kind: 'ConditionPreparation', address: CONDITIONAL_TOKENS, conditionId: m.conditionId, oracle: m.oracle, questionId: m.questionId, outcomeSlotCount: 2n }] };
+  return {
+    market: m,
+    logs: [
+      {
+        kind: 'ConditionPreparation',
+        address: CONDITIONAL_TOKENS,
+        conditionId: m.conditionId,
+        oracle: m.oracle,
+        questionId: m.questionId,
+        outcomeSlotCount: 2n,
+      },
+    ],
+  };
 }
 
 /** Adds question `ev.questions.length` to a NegRisk market: the adapter's condition, then QuestionPrepared. */
@@ -89,11 +134,19 @@ export function resolveLogs(m: WorldMarket, payouts: bigint[], at: number): Worl
   m.payouts = payouts;
   m.resolvedAt = at;
   const resolution: WorldLog = {
-    kind: 'ConditionResolution', address: CONDITIONAL_TOKENS, conditionId: m.conditionId, oracle: m.oracle,
-    questionId: m.questionId, outcomeSlotCount: BigInt(payouts.length), payoutNumerators: payouts,
+    kind: 'ConditionResolution',
+    address: CONDITIONAL_TOKENS,
+    conditionId: m.conditionId,
+    oracle: m.oracle,
+    questionId: m.questionId,
+    outcomeSlotCount: BigInt(payouts.length),
+    payoutNumerators: payouts,
   };
   if (!m.negRisk) return [resolution];
-  return [resolution, { kind: 'OutcomeReported', address: NEG_RISK_ADAPTER, marketId: m.negRisk.marketId, questionId: m.questionId, outcome: payouts[0] === 1n }];
+  return [
+    resolution,
+    { kind: 'OutcomeReported', address: NEG_RISK_ADAPTER, marketId: m.negRisk.marketId, questionId: m.questionId, outcome: payouts[0] === 1n },
+  ];
 }
 
 /** A condition with three outcomes, prepared and resolved, never traded: the pnl-subgraph ignores such conditions. */
@@ -103,7 +156,9 @@ export function threeOutcomeConditionLogs(s: WorldState): { prepare: WorldLog[];
   const conditionId = conditionIdOf(oracle, questionId, 3);
   return {
     prepare: [{ kind: 'ConditionPreparation', address: CONDITIONAL_TOKENS, conditionId, oracle, questionId, outcomeSlotCount: 3n }],
-    resolve: [{ kind: 'ConditionResolution', address: CONDITIONAL_TOKENS, conditionId, oracle, questionId, outcomeSlotCount: 3n, payoutNumerators: [0n, 1n, 0n] }],
+    resolve: [
+      { kind: 'ConditionResolution', address: CONDITIONAL_TOKENS, conditionId, oracle, questionId, outcomeSlotCount: 3n, payoutNumerators: [0n, 1n, 0n] },
+    ],
   };
 }
 

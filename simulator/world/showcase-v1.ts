@@ -55,7 +55,13 @@ export function v1Showcase(c: EraContext, slots: number): { showcase: Showcase; 
       [...trade(c, buyByMint(c, m1, 0, w.b, [{ wallet: w.h, tokens: sh(30) }])), ...trade(c, sellTo(c, m1, 0, w.b, sh(20), counterparties()))],
       trade(c, buyByMint(c, m3, 0, w.c, [{ wallet: s.rng.pick(c.wallets), tokens: sh(25) }])),
       trade(c, sellTo(c, m3, 0, w.c, sh(25), counterparties())),
-      trade(c, buyByMint(c, m4, 0, s.rng.pick(c.wallets), [{ wallet: w.x, tokens: sh(10), orderHash: x }, { wallet: w.x, tokens: sh(15), orderHash: x }])),
+      trade(
+        c,
+        buyByMint(c, m4, 0, s.rng.pick(c.wallets), [
+          { wallet: w.x, tokens: sh(10), orderHash: x },
+          { wallet: w.x, tokens: sh(15), orderHash: x },
+        ]),
+      ),
       [...splitLogs(s, 'direct', w.e, m4, sh(60)), ...transferLogs(s, w.e, w.d, m4.tokens[0], sh(50))],
       trade(c, sellTo(c, m4, 0, w.d, sh(45), counterparties())),
       directFillLogs(s, m3, 0, { wallet: w.f, tokens: sh(10), priceMilli: 300n, fee: 0n }, true),

@@ -40,10 +40,19 @@ export function v2Showcase(c: EraContext, slots: number, carry: V1Carry): Showca
     return [
       splitLogs(s, 'adapter', w.a, n1, sh(80)),
       trade(c, sellTo(c, n1, 0, w.a, sh(30), [w.h, s.rng.pick(c.wallets)], true)),
-      [...trade(c, buyByMint(c, n2, 0, w.b, [{ wallet: s.rng.pick(c.wallets), tokens: sh(20) }])), ...trade(c, sellTo(c, n2, 0, w.b, sh(10), counterparties()))],
+      [
+        ...trade(c, buyByMint(c, n2, 0, w.b, [{ wallet: s.rng.pick(c.wallets), tokens: sh(20) }])),
+        ...trade(c, sellTo(c, n2, 0, w.b, sh(10), counterparties())),
+      ],
       trade(c, buyByMint(c, n1, 0, w.c, [{ wallet: s.rng.pick(c.wallets), tokens: sh(12) }])),
       trade(c, sellTo(c, n1, 0, w.c, sh(12), counterparties())),
-      trade(c, buyByMint(c, n2, 1, s.rng.pick(c.wallets), [{ wallet: w.x, tokens: sh(7), orderHash: x }, { wallet: w.x, tokens: sh(9), orderHash: x }])),
+      trade(
+        c,
+        buyByMint(c, n2, 1, s.rng.pick(c.wallets), [
+          { wallet: w.x, tokens: sh(7), orderHash: x },
+          { wallet: w.x, tokens: sh(9), orderHash: x },
+        ]),
+      ),
       [...splitLogs(s, 'adapter', w.e, n2, sh(40)), ...transferLogs(s, w.e, w.d, n2.tokens[0], sh(30))],
       trade(c, sellTo(c, n2, 0, w.d, sh(25), counterparties())),
       trade(c, sellTo(c, carry.open.market, 1, carry.open.wallet, sh(50), counterparties())),

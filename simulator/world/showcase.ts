@@ -42,16 +42,35 @@ export const sh = (n: number): bigint => BigInt(n) * 1_000_000n;
 export function sellTo(c: EraContext, m: WorldMarket, outcome: 0 | 1, taker: Address, tokens: bigint, makers: readonly Address[], fees = false): MatchSpec {
   const each = tokens / BigInt(makers.length);
   return {
-    version: c.version, market: m, outcome, kind: 'complementary', takerBuys: false,
+    version: c.version,
+    market: m,
+    outcome,
+    kind: 'complementary',
+    takerBuys: false,
     taker: { wallet: taker, tokens: 0n, priceMilli: 600n, fee: fees ? 2_000n : 0n },
-    makers: makers.map((w, i) => ({ wallet: w, tokens: i === makers.length - 1 ? tokens - each * BigInt(makers.length - 1) : each, priceMilli: 610n, fee: fees ? 1_000n : 0n })),
+    makers: makers.map((w, i) => ({
+      wallet: w,
+      tokens: i === makers.length - 1 ? tokens - each * BigInt(makers.length - 1) : each,
+      priceMilli: 610n,
+      fee: fees ? 1_000n : 0n,
+    })),
   };
 }
 
 /** The taker buys `outcome` in a MINT match: each maker order (one wallet, maybe one order hash twice) buys the complement. */
-export function buyByMint(c: EraContext, m: WorldMarket, outcome: 0 | 1, taker: Address, makers: readonly { wallet: Address; tokens: bigint; orderHash?: Hex }[]): MatchSpec {
+export function buyByMint(
+  c: EraContext,
+  m: WorldMarket,
+  outcome: 0 | 1,
+  taker: Address,
+  makers: readonly { wallet: Address; tokens: bigint; orderHash?: Hex }[],
+): MatchSpec {
   return {
-    version: c.version, market: m, outcome, kind: 'mint', takerBuys: true,
+    version: c.version,
+    market: m,
+    outcome,
+    kind: 'mint',
+    takerBuys: true,
     taker: { wallet: taker, tokens: 0n, priceMilli: 550n, fee: 0n },
     makers: makers.map((o) => ({ ...o, priceMilli: 460n, fee: 0n })),
   };

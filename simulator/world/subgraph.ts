@@ -45,7 +45,13 @@ const COMPLETE_LISTS: ListCoverageOptions = { clobMissShare: 0, gammaMissShare: 
  * exchanges registered (handleTokenRegistered), so its list lacks the
  * markets first prepared in V2 (`unregistered`), whatever `lists` says.
  */
-export function subgraphDataset(seed: number, markets: SimMarket[], fills: readonly FillRow[], unregistered: Iterable<string>, lists?: ListCoverageOptions): Dataset {
+export function subgraphDataset(
+  seed: number,
+  markets: SimMarket[],
+  fills: readonly FillRow[],
+  unregistered: Iterable<string>,
+  lists?: ListCoverageOptions,
+): Dataset {
   const ds: Dataset = { seed, markets, fills: subgraphFills(fills), burst: null, version: 0 };
   applyListCoverage(ds, lists ?? COMPLETE_LISTS, 0);
   for (const c of unregistered) ds.lists?.omitted.subgraph.add(c);

@@ -45,8 +45,7 @@ export interface MatchSpec {
   makers: Order[];
 }
 
-export const exchangeOf = (m: WorldMarket, version: 1 | 2): Address =>
-  version === 1 ? v1ExchangeOf(m) : m.negRisk ? NEG_RISK_EXCHANGE_V2 : CTF_EXCHANGE_V2;
+export const exchangeOf = (m: WorldMarket, version: 1 | 2): Address => (version === 1 ? v1ExchangeOf(m) : m.negRisk ? NEG_RISK_EXCHANGE_V2 : CTF_EXCHANGE_V2);
 
 interface Leg {
   exchange: Address;
@@ -70,14 +69,32 @@ function legLogs(l: Leg): WorldLog[] {
   if (l.version === 1) {
     if (l.fee > 0n) out.push({ kind: 'FeeChargedV1', address: l.exchange, receiver: WORLD_ACTORS.operator, tokenId: l.buys ? l.token : 0n, amount: l.fee });
     out.push({
-      kind: 'OrderFilledV1', address: l.exchange, orderHash: l.orderHash, maker: l.maker, taker: l.taker,
-      makerAssetId: l.buys ? 0n : l.token, takerAssetId: l.buys ? l.token : 0n, makerAmountFilled: making, takerAmountFilled: taking, fee: l.fee,
+      kind: 'OrderFilledV1',
+      address: l.exchange,
+      orderHash: l.orderHash,
+      maker: l.maker,
+      taker: l.taker,
+      makerAssetId: l.buys ? 0n : l.token,
+      takerAssetId: l.buys ? l.token : 0n,
+      makerAmountFilled: making,
+      takerAmountFilled: taking,
+      fee: l.fee,
     });
   } else {
     if (l.fee > 0n) out.push({ kind: 'FeeChargedV2', address: l.exchange, receiver: WORLD_ACTORS.operator, amount: l.fee });
     out.push({
-      kind: 'OrderFilledV2', address: l.exchange, orderHash: l.orderHash, maker: l.maker, taker: l.taker, side: l.buys ? 0 : 1,
-      tokenId: l.token, makerAmountFilled: making, takerAmountFilled: taking, fee: l.fee, builder: ZERO_BYTES32, metadata: l.metadata,
+      kind: 'OrderFilledV2',
+      address: l.exchange,
+      orderHash: l.orderHash,
+      maker: l.maker,
+      taker: l.taker,
+      side: l.buys ? 0 : 1,
+      tokenId: l.token,
+      makerAmountFilled: making,
+      takerAmountFilled: taking,
+      fee: l.fee,
+      builder: ZERO_BYTES32,
+      metadata: l.metadata,
     });
   }
   return out;
@@ -102,31 +119,65 @@ export function matchLogs(s: WorldState, spec: MatchSpec): WorldLog[] {
     if (spec.kind === 'merge') logs.push(...mergeLogs(s, route, exchange, m, o.tokens, { track: false }));
     const paid = usdcFor(o.tokens, o.priceMilli);
     s.add(o.wallet, makerToken, makerBuys ? o.tokens : -o.tokens);
-    logs.push(...legLogs({
-      exchange, version, orderHash: o.orderHash ?? s.hex32(), maker: o.wallet, taker: spec.taker.wallet, token: makerToken,
-      buys: makerBuys, tokens: o.tokens, usdc: paid, fee: o.fee, metadata: s.hex32(),
-    }));
+    logs.push(
+      ...legLogs({
+        exchange,
+        version,
+        orderHash: o.orderHash ?? s.hex32(),
+        maker: o.wallet,
+        taker: spec.taker.wallet,
+        token: makerToken,
+        buys: makerBuys,
+        tokens: o.tokens,
+        usdc: paid,
+        fee: o.fee,
+        metadata: s.hex32(),
+      }),
+    );
     tokens += o.tokens;
     usdc += paid;
   }
   const takerUsdc = spec.kind === 'complementary' ? usdc : usdcFor(tokens, spec.taker.priceMilli);
   const takerHash = spec.taker.orderHash ?? s.hex32();
   s.add(spec.taker.wallet, token, spec.takerBuys ? tokens : -tokens);
-  logs.push(...legLogs({
-    exchange, version, orderHash: takerHash, maker: spec.taker.wallet, taker: exchange, token,
-    buys: spec.takerBuys, tokens, usdc: takerUsdc, fee: spec.taker.fee, metadata: s.hex32(),
-  }));
+  logs.push(
+    ...legLogs({
+      exchange,
+      version,
+      orderHash: takerHash,
+      maker: spec.taker.wallet,
+      taker: exchange,
+      token,
+      buys: spec.takerBuys,
+      tokens,
+      usdc: takerUsdc,
+      fee: spec.taker.fee,
+      metadata: s.hex32(),
+    }),
+  );
   const making = spec.takerBuys ? takerUsdc : tokens;
   const taking = spec.takerBuys ? tokens : takerUsdc;
   if (version === 1) {
     logs.push({
-      kind: 'OrdersMatchedV1', address: exchange, takerOrderHash: takerHash, takerOrderMaker: spec.taker.wallet,
-      makerAssetId: spec.takerBuys ? 0n : token, takerAssetId: spec.takerBuys ? token : 0n, makerAmountFilled: making, takerAmountFilled: taking,
+      kind: 'OrdersMatchedV1',
+      address: exchange,
+      takerOrderHash: takerHash,
+      takerOrderMaker: spec.taker.wallet,
+      makerAssetId: spec.takerBuys ? 0n : token,
+      takerAssetId: spec.takerBuys ? token : 0n,
+      makerAmountFilled: making,
+      takerAmountFilled: taking,
     });
   } else {
     logs.push({
-      kind: 'OrdersMatchedV2', address: exchange, takerOrderHash: takerHash, takerOrderMaker: spec.taker.wallet,
-      side: spec.takerBuys ? 0 : 1, tokenId: token, makerAmountFilled: making, takerAmountFilled: taking,
+      kind: 'OrdersMatchedV2',
+      address: exchange,
+      takerOrderHash: takerHash,
+      takerOrderMaker: spec.taker.wallet,
+      side: spec.takerBuys ? 0 : 1,
+      tokenId: token,
+      makerAmountFilled: making,
+      takerAmountFilled: taking,
     });
   }
   return logs;
@@ -141,8 +192,17 @@ export function directFillLogs(s: WorldState, m: WorldMarket, outcome: 0 | 1, or
   s.add(order.wallet, token, buys ? order.tokens : -order.tokens);
   // fillOrder charges no FeeCharged: the operator keeps the fee out of what it pays.
   return legLogs({
-    exchange: v1ExchangeOf(m), version: 1, orderHash: order.orderHash ?? s.hex32(), maker: order.wallet, taker: WORLD_ACTORS.operator,
-    token, buys, tokens: order.tokens, usdc: usdcFor(order.tokens, order.priceMilli), fee: order.fee, metadata: s.hex32(),
+    exchange: v1ExchangeOf(m),
+    version: 1,
+    orderHash: order.orderHash ?? s.hex32(),
+    maker: order.wallet,
+    taker: WORLD_ACTORS.operator,
+    token,
+    buys,
+    tokens: order.tokens,
+    usdc: usdcFor(order.tokens, order.priceMilli),
+    fee: order.fee,
+    metadata: s.hex32(),
   }).filter((l) => l.kind !== 'FeeChargedV1');
 }
 

@@ -71,7 +71,11 @@ function replay(e: ExpectedWorld, counts: TrapCounts): void {
   const fromSplit = new Set<string>();
   const sold = new Set<string>();
   const questions = new Map<string, { index: number; condition: string; at: number }[]>();
-  for (const q of e.negRiskQuestions) questions.set(q.market_id, [...(questions.get(q.market_id) ?? []), { index: q.question_index, condition: q.condition_id, at: q.block_number * 1e6 + q.log_index }]);
+  for (const q of e.negRiskQuestions)
+    questions.set(q.market_id, [
+      ...(questions.get(q.market_id) ?? []),
+      { index: q.question_index, condition: q.condition_id, at: q.block_number * 1e6 + q.log_index },
+    ]);
   const events: Event[] = [...e.fills.map((row) => ({ kind: 'fill' as const, row })), ...e.activity.map((row) => ({ kind: 'activity' as const, row }))];
   const at = (x: Event) => x.row.block_number * 1e6 + x.row.log_index;
   events.sort((a, b) => at(a) - at(b));

@@ -1,7 +1,14 @@
 import { numberToHex, type Address, type Hex } from 'viem';
 import { compileWorldContracts, type WorldContractName } from '#simulator/chain/compile.ts';
 import type { EvmNode } from '#simulator/chain/node.ts';
-import { CONDITIONAL_TOKENS, CTF_EXCHANGE_V1, CTF_EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, NEG_RISK_EXCHANGE_V2 } from '#shared/sources/chain/events/addresses.ts';
+import {
+  CONDITIONAL_TOKENS,
+  CTF_EXCHANGE_V1,
+  CTF_EXCHANGE_V2,
+  NEG_RISK_ADAPTER,
+  NEG_RISK_EXCHANGE_V1,
+  NEG_RISK_EXCHANGE_V2,
+} from '#shared/sources/chain/events/addresses.ts';
 import { WORLD_ACTORS } from './addresses.ts';
 import { encodeTransaction, topicOf, type WorldLog } from './logs.ts';
 

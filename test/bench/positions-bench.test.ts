@@ -72,7 +72,8 @@ describe('npm run bench positions part', () => {
     expect(rebuilt.events).toBe(scratch.result.events + incremental.result.events);
     const rows = await count(`SELECT count() AS n FROM pos_b.positions FINAL`);
     expect(rows).toBe(incremental.positionsRows);
-    const differ = (x: string, y: string) => count(`SELECT count() AS n FROM (SELECT ${POSITION} FROM ${x}.positions FINAL EXCEPT SELECT ${POSITION} FROM ${y}.positions FINAL)`);
+    const differ = (x: string, y: string) =>
+      count(`SELECT count() AS n FROM (SELECT ${POSITION} FROM ${x}.positions FINAL EXCEPT SELECT ${POSITION} FROM ${y}.positions FINAL)`);
     expect(await differ('pos_a', 'pos_b')).toBe(0);
     expect(await differ('pos_b', 'pos_a')).toBe(0);
   }, 120_000);

@@ -1,14 +1,7 @@
 import { encodeAbiParameters, encodeEventTopics, getAddress, type Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { HttpRequestError, RpcRequestError, TimeoutError } from 'viem';
-import {
-  classifyRpcError,
-  decodeOrderFilledLog,
-  ORDER_FILLED_EVENT,
-  ORDER_FILLED_TOPIC,
-  parseRetryAfter,
-  type RpcLog,
-} from '#shared/sources/chain/index.ts';
+import { classifyRpcError, decodeOrderFilledLog, ORDER_FILLED_EVENT, ORDER_FILLED_TOPIC, parseRetryAfter, type RpcLog } from '#shared/sources/chain/index.ts';
 import { cutShards, spanFor, type SizingConfig } from '#shared/sources/chain/plan.ts';
 
 const TX = '0xAB00000000000000000000000000000000000000000000000000000000000001';
@@ -32,7 +25,16 @@ function log(v: V, over: Partial<RpcLog> = {}): RpcLog {
     [{ type: 'uint8' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'bytes32' }, { type: 'bytes32' }],
     [v.side, v.tokenId, v.makerAmountFilled, v.takerAmountFilled, v.fee, `0x${'00'.repeat(32)}`, `0x${'ee'.repeat(32)}`],
   );
-  return { address: EXCHANGE, topics: topics as Hex[], data, blockNumber: '0x50f7e51', blockHash: `0x${'99'.repeat(32)}`, transactionHash: TX, logIndex: '0x1f', ...over };
+  return {
+    address: EXCHANGE,
+    topics: topics as Hex[],
+    data,
+    blockNumber: '0x50f7e51',
+    blockHash: `0x${'99'.repeat(32)}`,
+    transactionHash: TX,
+    logIndex: '0x1f',
+    ...over,
+  };
 }
 
 describe('OrderFilled decoding', () => {
@@ -44,7 +46,10 @@ describe('OrderFilled decoding', () => {
   });
 
   it('BUY (side 0): maker pays USDC; V1 legs "0" -> tokenId; lower-case ids; zero fee', () => {
-    const rec = decodeOrderFilledLog(log({ side: 0, tokenId: TOKEN_77, makerAmountFilled: 40_000_000n, takerAmountFilled: 100_000_000n, fee: 0n }), 1_777_000_000);
+    const rec = decodeOrderFilledLog(
+      log({ side: 0, tokenId: TOKEN_77, makerAmountFilled: 40_000_000n, takerAmountFilled: 100_000_000n, fee: 0n }),
+      1_777_000_000,
+    );
     expect(rec).toEqual({
       table: 'fills',
       row: {
@@ -91,7 +96,10 @@ describe('OrderFilled decoding', () => {
 
   it('normalises upper-case and checksummed addresses and hashes to lower case', () => {
     const rec = decodeOrderFilledLog(
-      log({ side: 0, tokenId: 5n, makerAmountFilled: 1n, takerAmountFilled: 2n, fee: 0n }, { address: EXCHANGE.toUpperCase().replace('0X', '0x'), transactionHash: TX.toUpperCase().replace('0X', '0x') }),
+      log(
+        { side: 0, tokenId: 5n, makerAmountFilled: 1n, takerAmountFilled: 2n, fee: 0n },
+        { address: EXCHANGE.toUpperCase().replace('0X', '0x'), transactionHash: TX.toUpperCase().replace('0X', '0x') },
+      ),
       1,
     );
     expect(rec.table).toBe('fills');
@@ -142,12 +150,21 @@ describe('OrderFilled decoding', () => {
 });
 
 const rpcErr = (code: number, message: string, data?: unknown, status?: number, headers?: Headers) =>
-  new RpcRequestError({ body: {}, error: { code, message, ...(data !== undefined ? { data } : {}) }, url: 'http://x', ...(status ? { status } : {}), ...(headers ? { headers } : {}) });
+  new RpcRequestError({
+    body: {},
+    error: { code, message, ...(data !== undefined ? { data } : {}) },
+    url: 'http://x',
+    ...(status ? { status } : {}),
+    ...(headers ? { headers } : {}),
+  });
 
 describe('provider error recognition', () => {
   it('range refusals with each provider wording, their suggested range and caps', () => {
     const alchemy = classifyRpcError(
-      rpcErr(-32602, 'Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range and no limit on the response size, or you can request any block range with a cap of 10K logs in the response. Based on your parameters, this block range should work: [0x50f7e51, 0x50f7f00]'),
+      rpcErr(
+        -32602,
+        'Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range and no limit on the response size, or you can request any block range with a cap of 10K logs in the response. Based on your parameters, this block range should work: [0x50f7e51, 0x50f7f00]',
+      ),
     );
     expect(alchemy).toMatchObject({ kind: 'range', limit: 'results', suggested: { from: 0x50f7e51n, to: 0x50f7f00n } });
     expect(classifyRpcError(rpcErr(-32614, 'eth_getLogs is limited to a 10,000 range'))).toMatchObject({ kind: 'range', limit: 'span', maxSpan: 10_000 });
@@ -160,8 +177,18 @@ describe('provider error recognition', () => {
     expect(classifyRpcError(rpcErr(-32000, 'block range is too wide'))).toMatchObject({ kind: 'range', limit: 'span' });
     expect(classifyRpcError(rpcErr(-32000, 'exceed maximum block range: 50000'))).toMatchObject({ kind: 'range', limit: 'span', maxSpan: 50_000 });
     expect(classifyRpcError(rpcErr(-32000, 'query timeout exceeded'))).toMatchObject({ kind: 'range', limit: 'time' });
-    expect(classifyRpcError(new HttpRequestError({ url: 'http://x', status: 413, details: 'Payload Too Large' }))).toMatchObject({ kind: 'range', limit: 'size' });
-    expect(classifyRpcError(rpcErr(-32600, 'Under the Free tier plan, you can make eth_getLogs requests with up to a 10 block range. Based on your parameters, this block range should work: [0x1, 0xa]'))).toMatchObject({
+    expect(classifyRpcError(new HttpRequestError({ url: 'http://x', status: 413, details: 'Payload Too Large' }))).toMatchObject({
+      kind: 'range',
+      limit: 'size',
+    });
+    expect(
+      classifyRpcError(
+        rpcErr(
+          -32600,
+          'Under the Free tier plan, you can make eth_getLogs requests with up to a 10 block range. Based on your parameters, this block range should work: [0x1, 0xa]',
+        ),
+      ),
+    ).toMatchObject({
       kind: 'range',
       limit: 'span',
       maxSpan: 10,
@@ -171,8 +198,16 @@ describe('provider error recognition', () => {
 
   it('429s (HTTP and JSON-RPC), Retry-After, 5xx, timeouts and dropped connections are transient; bad params are fatal', () => {
     const h = new Headers({ 'retry-after': '3' });
-    expect(classifyRpcError(new HttpRequestError({ url: 'http://x', status: 429, headers: h }))).toMatchObject({ kind: 'transient', rateLimited: true, retryAfterMs: 3000 });
-    expect(classifyRpcError(rpcErr(429, 'Your app has exceeded its compute units per second capacity.', undefined, 429, h))).toMatchObject({ kind: 'transient', rateLimited: true, retryAfterMs: 3000 });
+    expect(classifyRpcError(new HttpRequestError({ url: 'http://x', status: 429, headers: h }))).toMatchObject({
+      kind: 'transient',
+      rateLimited: true,
+      retryAfterMs: 3000,
+    });
+    expect(classifyRpcError(rpcErr(429, 'Your app has exceeded its compute units per second capacity.', undefined, 429, h))).toMatchObject({
+      kind: 'transient',
+      rateLimited: true,
+      retryAfterMs: 3000,
+    });
     expect(classifyRpcError(rpcErr(-32005, 'project ID request rate exceeded'))).toMatchObject({ kind: 'transient', rateLimited: true });
     expect(classifyRpcError(new HttpRequestError({ url: 'http://x', status: 503 }))).toMatchObject({ kind: 'transient', rateLimited: false });
     expect(classifyRpcError(new TimeoutError({ body: {}, url: 'http://x' }))).toMatchObject({ kind: 'transient', timeout: true });
@@ -227,6 +262,10 @@ describe('shard sizing', () => {
     const dense = shards.filter((s) => BigInt(s.spec.toBlock) < 10_100n);
     expect(dense[0]!.spec.span).toBe(120);
     expect(dense[0]!.estimatedRows).toBe(3_600 * 25); // 90 000 rows: 3 600 blocks = 30 spans
-    expect(shards.filter((s) => BigInt(s.spec.fromBlock) >= 10_100n && BigInt(s.spec.toBlock) <= 250_000n).every((s) => Number(BigInt(s.spec.toBlock) - BigInt(s.spec.fromBlock)) < 100_000)).toBe(true);
+    expect(
+      shards
+        .filter((s) => BigInt(s.spec.fromBlock) >= 10_100n && BigInt(s.spec.toBlock) <= 250_000n)
+        .every((s) => Number(BigInt(s.spec.toBlock) - BigInt(s.spec.fromBlock)) < 100_000),
+    ).toBe(true);
   });
 });

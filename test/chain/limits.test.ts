@@ -35,14 +35,39 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'alchemy (result cap, suggested range, JSON 429 + Retry-After)', front: { profile: 'alchemy', maxResults: 400, rateLimitEvery: 9, max429: 2, retryAfter: '1' }, caps: { maxLogsPerRequest: 400 } },
+  {
+    name: 'alchemy (result cap, suggested range, JSON 429 + Retry-After)',
+    front: { profile: 'alchemy', maxResults: 400, rateLimitEvery: 9, max429: 2, retryAfter: '1' },
+    caps: { maxLogsPerRequest: 400 },
+  },
   { name: 'alchemy free tier (block-span cap with suggested range)', front: { profile: 'alchemy', maxBlockSpan: 150 }, caps: { maxBlockSpan: 150 } },
-  { name: 'quicknode (10,000-style span cap, dropped connections)', front: { profile: 'quicknode', maxBlockSpan: 300, dropEvery: 7, maxDrops: 2 }, caps: { maxBlockSpan: 300 } },
-  { name: 'infura (more than N results with data.from/to, plain 429)', front: { profile: 'infura', maxResults: 300, rateLimitEvery: 11, max429: 2, retryAfter: '1' }, caps: { maxLogsPerRequest: 300 } },
-  { name: 'public node (block range is too wide, a stalled response)', front: { profile: 'public-wide', maxBlockSpan: 250, stallEvery: 13, maxStalls: 1, stallMs: 5_000 }, caps: { maxBlockSpan: 250 }, timeoutMs: 2_000 },
-  { name: 'public node (exceed maximum block range + result cap)', front: { profile: 'public-max', maxBlockSpan: 500, maxResults: 600 }, caps: { maxBlockSpan: 500, maxLogsPerRequest: 600 } },
+  {
+    name: 'quicknode (10,000-style span cap, dropped connections)',
+    front: { profile: 'quicknode', maxBlockSpan: 300, dropEvery: 7, maxDrops: 2 },
+    caps: { maxBlockSpan: 300 },
+  },
+  {
+    name: 'infura (more than N results with data.from/to, plain 429)',
+    front: { profile: 'infura', maxResults: 300, rateLimitEvery: 11, max429: 2, retryAfter: '1' },
+    caps: { maxLogsPerRequest: 300 },
+  },
+  {
+    name: 'public node (block range is too wide, a stalled response)',
+    front: { profile: 'public-wide', maxBlockSpan: 250, stallEvery: 13, maxStalls: 1, stallMs: 5_000 },
+    caps: { maxBlockSpan: 250 },
+    timeoutMs: 2_000,
+  },
+  {
+    name: 'public node (exceed maximum block range + result cap)',
+    front: { profile: 'public-max', maxBlockSpan: 500, maxResults: 600 },
+    caps: { maxBlockSpan: 500, maxLogsPerRequest: 600 },
+  },
   { name: 'geth (query timeout exceeded)', front: { profile: 'geth', maxResults: 500 }, caps: { maxLogsPerRequest: 500 } },
-  { name: 'HTTP 413, provider adds blockTimestamp to logs', front: { profile: 'http413', maxResults: 500, addBlockTimestamp: true }, caps: { maxLogsPerRequest: 500 } },
+  {
+    name: 'HTTP 413, provider adds blockTimestamp to logs',
+    front: { profile: 'http413', maxResults: 500, addBlockTimestamp: true },
+    caps: { maxLogsPerRequest: 500 },
+  },
 ];
 
 const base = (url: string, c: Case): ChainSourceOptions => ({

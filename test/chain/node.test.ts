@@ -87,7 +87,9 @@ describe('chain source against a real EVM node', () => {
     expect(covered.at(-1)![1]).toBe(Number(sc.head));
     for (let i = 1; i < covered.length; i++) expect(covered[i]![0]).toBe(covered[i - 1]![1] + 1);
     const est = run.plan.shards.reduce((a, s) => a + s.estimatedRows, 0);
-    console.log(`direct: ${run.plan.shards.length} shards, ${run.pages} pages, estimated ${est} rows, eth_getLogs ${source.stats.getLogsCalls}, blocks fetched ${source.stats.blocksFetched}, batches<=${source.stats.httpRequests}, plan ${run.planMs} ms, fetch ${run.fetchMs} ms`);
+    console.log(
+      `direct: ${run.plan.shards.length} shards, ${run.pages} pages, estimated ${est} rows, eth_getLogs ${source.stats.getLogsCalls}, blocks fetched ${source.stats.blocksFetched}, batches<=${source.stats.httpRequests}, plan ${run.planMs} ms, fetch ${run.fetchMs} ms`,
+    );
   });
 
   it('a later run reads only blocks after the watermark', async () => {

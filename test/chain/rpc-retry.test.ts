@@ -11,7 +11,11 @@ type Answer = { status: number; headers?: Record<string, string>; body: unknown 
 type Call = { id: number; method: string; params: unknown[] };
 
 const ok = (result: (call: Call) => unknown) => (call: Call) => ({ jsonrpc: '2.0', id: call.id, result: result(call) });
-const header = (n: bigint) => ({ number: `0x${n.toString(16)}`, hash: `0x${n.toString(16).padStart(64, '0')}`, timestamp: `0x${(1_700_000_000n + n).toString(16)}` });
+const header = (n: bigint) => ({
+  number: `0x${n.toString(16)}`,
+  hash: `0x${n.toString(16).padStart(64, '0')}`,
+  timestamp: `0x${(1_700_000_000n + n).toString(16)}`,
+});
 const blocks = ok((call) => (call.method === 'eth_blockNumber' ? '0x10' : call.method === 'eth_getLogs' ? [] : header(BigInt(call.params[0] as string))));
 
 /** An answer, or one made from the request's calls (JSON-RPC answers must echo their ids). */
@@ -27,7 +31,9 @@ function scriptedRpc(script: Scripted[], options: Partial<ChainRpcOptions> = {})
     methods.push(calls.map((c) => c.method));
     const scripted = script.shift();
     const answer: Answer =
-      typeof scripted === 'function' ? scripted(calls) : (scripted ?? { status: 200, body: Array.isArray(parsed) ? calls.map(blocks) : blocks(calls[0] as Call) });
+      typeof scripted === 'function'
+        ? scripted(calls)
+        : (scripted ?? { status: 200, body: Array.isArray(parsed) ? calls.map(blocks) : blocks(calls[0] as Call) });
     return new Response(JSON.stringify(answer.body), { status: answer.status, headers: { 'content-type': 'application/json', ...answer.headers } });
   };
   const stats = newStats();
@@ -80,7 +86,10 @@ describe('ChainRpc retries', () => {
   });
 
   it('returns a refused eth_getLogs range to the caller without retrying it', async () => {
-    const refusal = (calls: Call[]) => ({ status: 200, body: { jsonrpc: '2.0', id: calls[0]?.id, error: { code: -32005, message: 'query returned more than 10000 results' } } });
+    const refusal = (calls: Call[]) => ({
+      status: 200,
+      body: { jsonrpc: '2.0', id: calls[0]?.id, error: { code: -32005, message: 'query returned more than 10000 results' } },
+    });
     const { rpc, waits, stats } = scriptedRpc([refusal]);
     const res = await rpc.getLogs(['0x0000000000000000000000000000000000000001'], '0x01', 1n, 100n);
     expect(res).toMatchObject({ ok: false, failure: { kind: 'range', limit: 'results', maxResults: 10_000 } });

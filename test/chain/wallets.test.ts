@@ -1,15 +1,4 @@
-import {
-  concat,
-  encodeAbiParameters,
-  getAddress,
-  getContractAddress,
-  keccak256,
-  pad,
-  toFunctionSelector,
-  toHex,
-  type Address,
-  type Hex,
-} from 'viem';
+import { concat, encodeAbiParameters, getAddress, getContractAddress, keccak256, pad, toFunctionSelector, toHex, type Address, type Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { type RpcLog } from '#shared/sources/chain/decode.ts';
 import { stagedRecordSchema, type StagedRecord } from '#shared/model/staged.ts';

@@ -23,7 +23,8 @@ function exec(file: string, args: string[], env: Record<string, string> = {}, cw
   });
 }
 
-const bin = (args: string[], env: Record<string, string> = {}, cwd = ROOT) => exec(process.execPath, [join(ROOT, pkg.bin['polymarket-sync']!), ...args], env, cwd);
+const bin = (args: string[], env: Record<string, string> = {}, cwd = ROOT) =>
+  exec(process.execPath, [join(ROOT, pkg.bin['polymarket-sync']!), ...args], env, cwd);
 
 /** The names under "Commands:" in a commander help text. */
 function listedCommands(help: string): string[] {
@@ -43,7 +44,11 @@ describe('polymarket-sync (the bin)', () => {
     const r = await bin(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: polymarket-sync \[options\] \[command\]/);
-    expect(listedCommands(r.stdout).filter((c) => c !== 'help').sort()).toEqual([...COMMANDS].sort());
+    expect(
+      listedCommands(r.stdout)
+        .filter((c) => c !== 'help')
+        .sort(),
+    ).toEqual([...COMMANDS].sort());
     for (const command of COMMANDS) expect(pkg.scripts[command]).toBe(`node ${pkg.bin['polymarket-sync']} ${command}`);
   });
 

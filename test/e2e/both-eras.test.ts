@@ -34,7 +34,10 @@ describe('history from the subgraph and live fills from the chain, through one p
 
   async function chainRows(): Promise<FillRow[]> {
     const rows = await p.rows<Record<string, string | number>>(`SELECT ${columns} FROM ${p.database}.fills WHERE source = 'chain' ORDER BY fill_id`);
-    return rows.map((r) => ({ ...r, block_number: Number(r.block_number), log_index: Number(r.log_index), timestamp: Number(r.timestamp), price: Number(r.price) }) as FillRow);
+    return rows.map(
+      (r) =>
+        ({ ...r, block_number: Number(r.block_number), log_index: Number(r.log_index), timestamp: Number(r.timestamp), price: Number(r.price) }) as FillRow,
+    );
   }
 
   it('loads every V1 fill and every V2 fill exactly once, field by field, with no overlap at the seam', async () => {

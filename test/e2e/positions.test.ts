@@ -89,7 +89,12 @@ describe('positions and mapping from a simulated chain, both eras', () => {
               resolved_at IS NOT NULL AS resolved FROM ${db()}.conditions FINAL ORDER BY condition_id`,
     );
     const want = world.expected.conditions
-      .map((c) => ({ condition_id: c.condition_id, payout_numerators: c.payout_numerators, payout_denominator: c.payout_denominator, resolved: c.resolved_at === null ? 0 : 1 }))
+      .map((c) => ({
+        condition_id: c.condition_id,
+        payout_numerators: c.payout_numerators,
+        payout_denominator: c.payout_denominator,
+        resolved: c.resolved_at === null ? 0 : 1,
+      }))
       .sort((a, b) => (a.condition_id < b.condition_id ? -1 : 1));
     expect(rows.map((r) => ({ ...r, resolved: Number(r.resolved) }))).toEqual(want);
     expect(want.some((c) => c.resolved === 0)).toBe(true);
@@ -151,7 +156,9 @@ describe('positions and mapping from a simulated chain, both eras', () => {
     const kinds = new Set(e.activity.filter((a) => inRange(a.block_number)).map((a) => a.kind));
     expect([...kinds].sort()).toEqual(['convert', 'merge', 'redeem', 'split']);
     // The refreshes of this run read the new events only, not history.
-    const read = await p.one<{ events: string }>(`SELECT toString(sum(events)) AS events FROM ${db()}.positions_progress WHERE up_to_block > ${Number(before.upTo)}`);
+    const read = await p.one<{ events: string }>(
+      `SELECT toString(sum(events)) AS events FROM ${db()}.positions_progress WHERE up_to_block > ${Number(before.upTo)}`,
+    );
     expect(Number(read.events)).toBe(newEvents);
   });
 

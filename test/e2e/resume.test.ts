@@ -89,11 +89,26 @@ describe('resuming after a fetcher stops mid-shard or a loader dies between inse
       },
     });
     const fills: FillRow[] = dataset.fills.slice(0, 500).map((f, i) => ({
-      fill_id: f.id, source: 'subgraph', exchange: '', block_number: 0, log_index: 0, timestamp: f.timestamp,
-      transaction_hash: f.transactionHash, order_hash: f.orderHash, maker: f.maker, taker: f.taker,
-      maker_asset_id: f.makerAssetId, taker_asset_id: f.takerAssetId, maker_amount_filled: f.makerAmountFilled,
-      taker_amount_filled: f.takerAmountFilled, fee: f.fee, token_id: f.makerAssetId === '0' ? f.takerAssetId : f.makerAssetId,
-      side: f.makerAssetId === '0' ? 'BUY' : 'SELL', usdc_amount: '0', token_amount: '0', price: i / 1000,
+      fill_id: f.id,
+      source: 'subgraph',
+      exchange: '',
+      block_number: 0,
+      log_index: 0,
+      timestamp: f.timestamp,
+      transaction_hash: f.transactionHash,
+      order_hash: f.orderHash,
+      maker: f.maker,
+      taker: f.taker,
+      maker_asset_id: f.makerAssetId,
+      taker_asset_id: f.takerAssetId,
+      maker_amount_filled: f.makerAmountFilled,
+      taker_amount_filled: f.takerAmountFilled,
+      fee: f.fee,
+      token_id: f.makerAssetId === '0' ? f.takerAssetId : f.makerAssetId,
+      side: f.makerAssetId === '0' ? 'BUY' : 'SELL',
+      usdc_amount: '0',
+      token_amount: '0',
+      price: i / 1000,
     }));
     const key = stagedKey({ runId: '20261121T000000Z-abcdef', source: 'subgraph', shardId: '00000', seq: 0 });
     await blobs.put(key, encodeStaged(fills.map((row) => ({ table: 'fills' as const, row }))), STAGED_CONTENT_TYPE);

@@ -36,7 +36,14 @@ describe('switching V1 history from the subgraph to the chain', () => {
   it('first loads V1 from the subgraph: the same amounts as the chain, but an order filled twice in one transaction is one row there', async () => {
     const result = await p.cycle({ env: { SYNC_SOURCES: 'markets,subgraph,chain', CHAIN_V1_FILLS: 'false' } });
     expect(result.reason).toBeUndefined();
-    const rows = await p.rows<{ transaction_hash: string; order_hash: string; maker: string; maker_amount_filled: string; taker_amount_filled: string; fee: string }>(
+    const rows = await p.rows<{
+      transaction_hash: string;
+      order_hash: string;
+      maker: string;
+      maker_amount_filled: string;
+      taker_amount_filled: string;
+      fee: string;
+    }>(
       `SELECT transaction_hash, order_hash, maker, toString(maker_amount_filled) AS maker_amount_filled, toString(taker_amount_filled) AS taker_amount_filled, toString(fee) AS fee
        FROM ${p.database}.fills WHERE source = 'subgraph'`,
     );
@@ -44,7 +51,17 @@ describe('switching V1 history from the subgraph to the chain', () => {
     const fromChain = new Map<string, typeof rows>();
     for (const f of v1Chain()) {
       const key = `${f.transaction_hash}_${f.order_hash}`;
-      fromChain.set(key, [...(fromChain.get(key) ?? []), { transaction_hash: f.transaction_hash, order_hash: f.order_hash, maker: f.maker, maker_amount_filled: f.maker_amount_filled, taker_amount_filled: f.taker_amount_filled, fee: f.fee }]);
+      fromChain.set(key, [
+        ...(fromChain.get(key) ?? []),
+        {
+          transaction_hash: f.transaction_hash,
+          order_hash: f.order_hash,
+          maker: f.maker,
+          maker_amount_filled: f.maker_amount_filled,
+          taker_amount_filled: f.taker_amount_filled,
+          fee: f.fee,
+        },
+      ]);
     }
     let twice = 0;
     for (const row of rows) {
@@ -65,7 +82,10 @@ describe('switching V1 history from the subgraph to the chain', () => {
     const state = new DynamoStateStore(dynamoDocumentClient({ region: p.aws.region, endpoint: p.aws.dynamoEndpoint }), p.aws.table);
     const head = (await state.getWatermarks()).chain?.value;
     expect(head).toBeDefined();
-    const result = await p.cycle({ env: { SYNC_SOURCES: 'markets,chain', CHAIN_V1_FILLS: 'true' }, window: { from: world.env.CHAIN_GENESIS_BLOCK!, to: head! } });
+    const result = await p.cycle({
+      env: { SYNC_SOURCES: 'markets,chain', CHAIN_V1_FILLS: 'true' },
+      window: { from: world.env.CHAIN_GENESIS_BLOCK!, to: head! },
+    });
     expect(result.reason).toBeUndefined();
     const totals = await p.one<{ all: string; final: string; distinct: string; subgraph: string }>(
       `SELECT count() AS all, (SELECT count() FROM ${p.database}.fills FINAL) AS final, uniqExact(fill_id) AS distinct, countIf(source = 'subgraph') AS subgraph FROM ${p.database}.fills`,

@@ -30,7 +30,12 @@ describe('dead letters, redrive, status and replay', () => {
   let sqs: SQSClient;
   let state: DynamoStateStore;
   let dlqs: SqsDeadLetterQueues;
-  const env = () => ({ POLYMARKET_SUBGRAPH_URL: sim.subgraphUrl, POLYMARKET_MARKETS_URL: sim.marketsUrl, POLYMARKET_GAMMA_URL: sim.gammaUrl, SYNC_SOURCES: 'markets,subgraph' });
+  const env = () => ({
+    POLYMARKET_SUBGRAPH_URL: sim.subgraphUrl,
+    POLYMARKET_MARKETS_URL: sim.marketsUrl,
+    POLYMARKET_GAMMA_URL: sim.gammaUrl,
+    SYNC_SOURCES: 'markets,subgraph',
+  });
 
   beforeAll(async () => {
     dataset = generateDataset({ seed: 31, markets: 120, fills: 12_000 });
@@ -129,11 +134,13 @@ describe('dead letters, redrive, status and replay', () => {
     // (The failures it logs are expected; keep them out of the test report.)
     const quiet = process.stdout.write;
     process.stdout.write = (() => true) as typeof process.stdout.write;
-    const broken = await p.cycle({
-      env: { SOURCE_MAX_RETRIES: '0' },
-      retryDelaySeconds: 1,
-      onProgress: () => sim.subgraph.setFaults({ serverError: 1 }),
-    }).finally(() => (process.stdout.write = quiet));
+    const broken = await p
+      .cycle({
+        env: { SOURCE_MAX_RETRIES: '0' },
+        retryDelaySeconds: 1,
+        onProgress: () => sim.subgraph.setFaults({ serverError: 1 }),
+      })
+      .finally(() => (process.stdout.write = quiet));
     sim.subgraph.setFaults({});
     expect(broken.ok).toBe(false);
     expect(broken.deadLetters.shards).toBeGreaterThan(0);
@@ -227,7 +234,7 @@ describe('dead letters, redrive, status and replay', () => {
       queueUrl: p.aws.loadQueueUrl,
       queueArn: 'arn:aws:sqs:us-east-1:000000000000:loads',
       functionName: 'loader',
-      handler: async (e) => ((calls++), { batchItemFailures: calls < 3 ? e.Records.map((r) => ({ itemIdentifier: r.messageId })) : [] }),
+      handler: async (e) => (calls++, { batchItemFailures: calls < 3 ? e.Records.map((r) => ({ itemIdentifier: r.messageId })) : [] }),
       batchSize: 1,
       maxConcurrency: 1,
       functionTimeoutMs: 10_000,

@@ -22,7 +22,10 @@ async function captured<T>(work: () => Promise<T>): Promise<{ result: T; text: s
   const chunks: string[] = [];
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
-  const grab = ((chunk: string | Uint8Array) => (chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')), true)) as typeof process.stdout.write;
+  const grab = ((chunk: string | Uint8Array) => (
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')),
+    true
+  )) as typeof process.stdout.write;
   process.stdout.write = grab;
   process.stderr.write = grab;
   try {
@@ -95,7 +98,10 @@ describe('secrets never reach logs or errors', () => {
       CLICKHOUSE_PASSWORD: PASSWORD,
     });
     expect(w.describe).not.toContain(PASSWORD);
-    const err = await w.client.query({ query: 'SELECT 1' }).then(() => null, (e: Error) => e);
+    const err = await w.client.query({ query: 'SELECT 1' }).then(
+      () => null,
+      (e: Error) => e,
+    );
     await w.client.close();
     expect(err).toBeInstanceOf(Error);
     expect(`${err?.message} ${err?.stack} ${JSON.stringify(err)}`).not.toContain(PASSWORD);
@@ -104,13 +110,17 @@ describe('secrets never reach logs or errors', () => {
   it('redacts user info and query strings from URLs in operator messages', () => {
     expect(redactUrls(`POST http://u:${PASSWORD}@host:1/path?api_key=${TOKEN}: 500`)).toBe('POST http://host:1/path?… 500');
     fc.assert(
-      fc.property(fc.webUrl({ withQueryParameters: true, withFragments: true }), fc.stringMatching(/^[A-Za-z0-9]{4,16}$/).map((x) => `SECRET${x}`), (url, secret) => {
-        const u = new URL(url);
-        u.searchParams.set('key', secret);
-        u.username = 'user';
-        u.password = secret;
-        expect(redactUrls(`failed: ${u.toString()} (x)`)).not.toContain(secret);
-      }),
+      fc.property(
+        fc.webUrl({ withQueryParameters: true, withFragments: true }),
+        fc.stringMatching(/^[A-Za-z0-9]{4,16}$/).map((x) => `SECRET${x}`),
+        (url, secret) => {
+          const u = new URL(url);
+          u.searchParams.set('key', secret);
+          u.username = 'user';
+          u.password = secret;
+          expect(redactUrls(`failed: ${u.toString()} (x)`)).not.toContain(secret);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -271,7 +281,11 @@ describe('staged object keys never come from source text', () => {
       client: {} as never,
       database: 'x',
     };
-    for (const key of [...pathy, `staged/${message.runId}/subgraph/00007/000000.ndjson.gz/../../other`, 'staged/20260101T000000Z-abcdef/evil/00007/000000.ndjson.gz']) {
+    for (const key of [
+      ...pathy,
+      `staged/${message.runId}/subgraph/00007/000000.ndjson.gz/../../other`,
+      'staged/20260101T000000Z-abcdef/evil/00007/000000.ndjson.gz',
+    ]) {
       await expect(loadObject(deps, key)).rejects.toMatchObject({ name: expect.stringMatching(/PoisonMessageError|URIError/) });
     }
     expect(reads).toBe(0);

@@ -86,7 +86,7 @@ describe('every message twice, and overlapping scheduled runs', () => {
       expect((await first).outcome).toBe('planned');
       // Only one run exists, and it is the open one.
       const open = await state.getOpenRunId();
-      expect(open).toBe((await first as { runId: string }).runId);
+      expect(open).toBe(((await first) as { runId: string }).runId);
     } finally {
       await aws.stop();
     }

@@ -1,12 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import {
-  DLQ_RETENTION_DAYS,
-  ENVIRONMENTS,
-  parseEnvironmentConfig,
-  ratePeriodSeconds,
-  type EnvironmentConfigInput,
-} from '#infra/environments.ts';
+import { DLQ_RETENTION_DAYS, ENVIRONMENTS, parseEnvironmentConfig, ratePeriodSeconds, type EnvironmentConfigInput } from '#infra/environments.ts';
 import { addStages } from '#infra/stages.ts';
 import { sourcePacingEnvironment } from '#infra/sync-stack.ts';
 
@@ -51,7 +45,11 @@ describe('environment configuration', () => {
   it.each([
     ['fetcher maxConcurrency 1', { fetcher: { maxConcurrency: 1 } }, /fetcher\.maxConcurrency/],
     ['fetcher maxConcurrency 1001', { fetcher: { maxConcurrency: 1001 } }, /fetcher\.maxConcurrency/],
-    ['reserved concurrency below maxConcurrency', { fetcher: { maxConcurrency: 10, reservedConcurrency: 5 } }, /fetcher\.reservedConcurrency: must be at least fetcher\.maxConcurrency/],
+    [
+      'reserved concurrency below maxConcurrency',
+      { fetcher: { maxConcurrency: 10, reservedConcurrency: 5 } },
+      /fetcher\.reservedConcurrency: must be at least fetcher\.maxConcurrency/,
+    ],
     ['staged-object retention of 3 days', { retention: { stagedObjectDays: 3 } }, /retention\.stagedObjectDays: must exceed the 14-day DLQ retention/],
     ['staged-object retention equal to the DLQ retention', { retention: { stagedObjectDays: DLQ_RETENTION_DAYS } }, /retention\.stagedObjectDays/],
     ['a log retention CloudWatch does not offer', { retention: { stagedObjectDays: 30, logDays: 10 } }, /retention\.logDays/],
@@ -62,7 +60,11 @@ describe('environment configuration', () => {
     ['a bad alarm email', { alarms: { emails: ['not-an-email'] } }, /alarms\.emails\.0/],
     ['an unknown source', { sources: { enabled: ['ftp'] } }, /sources\.enabled\.0/],
     ['an http source URL', { sources: { subgraphUrl: 'http://example.com' } }, /sources\.subgraphUrl/],
-    ['a secret ARN from another account', { clickhouse: { secret: { from: 'arn', arn: 'arn:aws:secretsmanager:eu-west-1:999999999999:secret:x-AbCdEf' } } }, /clickhouse\.secret\.arn: must be in the environment's own account and region/],
+    [
+      'a secret ARN from another account',
+      { clickhouse: { secret: { from: 'arn', arn: 'arn:aws:secretsmanager:eu-west-1:999999999999:secret:x-AbCdEf' } } },
+      /clickhouse\.secret\.arn: must be in the environment's own account and region/,
+    ],
     ['a malformed secret ARN', { clickhouse: { secret: { from: 'arn', arn: 'arn:aws:s3:::bucket' } } }, /clickhouse\.secret\.arn/],
     ['an unknown field (typo)', { fetcher: { maxConcurency: 4 } }, /fetcher/],
     ['a zero source allowance', { sources: { requestsPerSecond: { subgraph: 0 } } }, /sources\.requestsPerSecond\.subgraph: must be a positive number/],

@@ -36,11 +36,14 @@ describe('bundles', () => {
       // the SDK's optional CRT signer (required inside a try/catch, used only
       // for SigV4a multi-region endpoints, which we do not call).
       const spec = '([@A-Za-z0-9_./:-]+)';
-      const imports = [
-        ...code.matchAll(new RegExp(`\\bfrom\\s*"${spec}"|\\bimport\\s*\\(\\s*"${spec}"\\s*\\)|\\brequire\\(\\s*"${spec}"\\s*\\)`, 'g')),
-      ].map((m) => m[1] ?? m[2] ?? m[3]!);
+      const imports = [...code.matchAll(new RegExp(`\\bfrom\\s*"${spec}"|\\bimport\\s*\\(\\s*"${spec}"\\s*\\)|\\brequire\\(\\s*"${spec}"\\s*\\)`, 'g'))].map(
+        (m) => m[1] ?? m[2] ?? m[3]!,
+      );
       const OPTIONAL = new Set(['@aws-sdk/signature-v4-crt']);
-      expect(imports.filter((i) => !i.startsWith('node:') && !OPTIONAL.has(i)), key).toEqual([]);
+      expect(
+        imports.filter((i) => !i.startsWith('node:') && !OPTIONAL.has(i)),
+        key,
+      ).toEqual([]);
       expect(imports.filter((i) => /chdb|fauxqs|dynalite|hardhat/.test(i))).toEqual([]);
     }
   });
@@ -51,10 +54,19 @@ describe('bundles', () => {
       const sources = map.sources.map((s) => path.relative(REPO_ROOT, path.resolve(dir, s)).split(path.sep).join('/'));
       expect(sources.length, key).toBeGreaterThan(10);
       expect(sources, key).toContain(`functions/${key}.ts`);
-      expect(sources.filter((s) => FORBIDDEN.test(s)), key).toEqual([]);
-      expect(sources.filter((s) => LOCAL_ONLY.test(s)), key).toEqual([]);
+      expect(
+        sources.filter((s) => FORBIDDEN.test(s)),
+        key,
+      ).toEqual([]);
+      expect(
+        sources.filter((s) => LOCAL_ONLY.test(s)),
+        key,
+      ).toEqual([]);
       // AWS SDK v3 is bundled, not taken from the runtime.
-      expect(sources.some((s) => s.includes('node_modules/@aws-sdk/')), key).toBe(true);
+      expect(
+        sources.some((s) => s.includes('node_modules/@aws-sdk/')),
+        key,
+      ).toBe(true);
     }
   });
 

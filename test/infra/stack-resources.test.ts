@@ -11,7 +11,18 @@ import {
   VISIBILITY_TIMEOUT_FACTOR,
   sourcePacingEnvironment,
 } from '#infra/sync-stack.ts';
-import { FUNCTIONS, functions, logicalIdOfQueue, mappingFor, resources, stacks, synthesiseAllStages, template, type FunctionKey, type Resource } from './synth.ts';
+import {
+  FUNCTIONS,
+  functions,
+  logicalIdOfQueue,
+  mappingFor,
+  resources,
+  stacks,
+  synthesiseAllStages,
+  template,
+  type FunctionKey,
+  type Resource,
+} from './synth.ts';
 
 /** What each stage deploys (functions, queues, bucket, table, alarms, dashboard), and how the stages differ. */
 synthesiseAllStages();
@@ -130,9 +141,7 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
       template(stage).hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: id }],
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ]),
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
         },
       });
     }
@@ -191,9 +200,7 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
     template(stage).hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: bucketId },
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       },
     });
   });
@@ -216,10 +223,11 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
     });
     const [, table] = resources(stage, 'AWS::DynamoDB::Table')[0]!;
     const expected = config.removalPolicy === 'retain' ? 'Retain' : 'Delete';
-    expect((template(stage).toJSON().Resources as Record<string, { DeletionPolicy?: string }>)[resources(stage, 'AWS::DynamoDB::Table')[0]![0]]!.DeletionPolicy).toBe(expected);
+    expect(
+      (template(stage).toJSON().Resources as Record<string, { DeletionPolicy?: string }>)[resources(stage, 'AWS::DynamoDB::Table')[0]![0]]!.DeletionPolicy,
+    ).toBe(expected);
     expect(table.Properties.DeletionProtectionEnabled).toBe(config.removalPolicy === 'retain');
   });
-
 
   it('alarms on staleness (missing data breaches), DLQ depth, errors, throttles, 429s and rejected rows, all to the SNS topic', () => {
     const alarms = resources(stage, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
@@ -257,12 +265,23 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
 
     for (const q of ['shards', 'loads']) {
       const a = byName.get(`${q}-dlq-not-empty`)!;
-      expect(a).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+      expect(a).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
       expect(a.Dimensions[0].Value).toEqual({ 'Fn::GetAtt': [logicalIdOfQueue(stage, `polymarket-sync-${stage}-${q}-dlq`), 'QueueName'] });
     }
     const f = functions(stage);
     for (const key of FUNCTIONS) {
-      expect(byName.get(`${key}-errors`)).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 1, Dimensions: [{ Name: 'FunctionName', Value: { Ref: f[key][0] } }] });
+      expect(byName.get(`${key}-errors`)).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Threshold: 1,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: f[key][0] } }],
+      });
       expect(byName.get(`${key}-throttles`)).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles', Threshold: 1 });
     }
     expect(insight(byName.get('source-throttled')!)).toBe(`SELECT SUM(SourceThrottled) FROM PolymarketSync WHERE Stage = '${stage}'`);
@@ -280,7 +299,18 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
     const [, dash] = resources(stage, 'AWS::CloudWatch::Dashboard')[0]!;
     expect(dash.Properties.DashboardName).toBe(`PolymarketSync-${stage}`);
     const body = JSON.stringify(dash.Properties.DashboardBody);
-    for (const m of ['SecondsSinceLastLoad', 'NewestFillLagSeconds', 'SourceThrottled', 'SourceRequests', 'RowsRejected', 'FillsLoaded', 'FillsStaged', 'ApproximateNumberOfMessagesVisible', 'Errors', 'Throttles']) {
+    for (const m of [
+      'SecondsSinceLastLoad',
+      'NewestFillLagSeconds',
+      'SourceThrottled',
+      'SourceRequests',
+      'RowsRejected',
+      'FillsLoaded',
+      'FillsStaged',
+      'ApproximateNumberOfMessagesVisible',
+      'Errors',
+      'Throttles',
+    ]) {
       expect(body).toContain(m);
     }
   });
@@ -305,7 +335,8 @@ describe('environments differ by configuration', () => {
     const cap = (stage: string) => mappingFor(stage, functions(stage).fetcher[0]).Properties.ScalingConfig.MaximumConcurrency;
     expect([cap('dev'), cap('staging'), cap('prod')]).toEqual([2, 4, 8]);
     const schedule = (stage: string) =>
-      resources(stage, 'AWS::Events::Rule').find(([, r]) => r.Properties.Name === `polymarket-sync-${stage}-planner-schedule`)![1].Properties.ScheduleExpression;
+      resources(stage, 'AWS::Events::Rule').find(([, r]) => r.Properties.Name === `polymarket-sync-${stage}-planner-schedule`)![1].Properties
+        .ScheduleExpression;
     expect(schedule('dev')).toBe('rate(6 hours)');
     expect(schedule('prod')).toBe('cron(15 0/6 * * ? *)');
     const expiry = (stage: string) => resources(stage, 'AWS::S3::Bucket')[0]![1].Properties.LifecycleConfiguration.Rules[0].ExpirationInDays;

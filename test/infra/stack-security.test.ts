@@ -94,7 +94,6 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
       expect(actionsOf(stage, f[key][0])).toEqual(expect.arrayContaining(['logs:CreateLogStream', 'logs:PutLogEvents']));
     }
   });
-
 });
 
 describe('cdk-nag (AwsSolutions)', () => {

@@ -30,7 +30,12 @@ const insight = (a: Record<string, any>) => (a.Metrics as { Expression?: string;
 describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
   const alarms = () => {
     const t = templates.get(stage)!;
-    return new Map(Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((r: any) => [String(r.Properties.AlarmName).replace(`polymarket-sync-${stage}-`, ''), r.Properties]));
+    return new Map(
+      Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((r: any) => [
+        String(r.Properties.AlarmName).replace(`polymarket-sync-${stage}-`, ''),
+        r.Properties,
+      ]),
+    );
   };
 
   it('alarms on a daily fills drop, unmapped fills, a shrinking mapping and a failing quality probe, to the SNS topic', () => {
@@ -55,7 +60,9 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
 
   it('gives the monitor the ClickHouse secret by ARN, and read access to it', () => {
     const t = templates.get(stage)!;
-    const monitor = Object.values(t.findResources('AWS::Lambda::Function')).find((r: any) => r.Properties.FunctionName === `polymarket-sync-${stage}-monitor`) as any;
+    const monitor = Object.values(t.findResources('AWS::Lambda::Function')).find(
+      (r: any) => r.Properties.FunctionName === `polymarket-sync-${stage}-monitor`,
+    ) as any;
     const env = monitor.Properties.Environment.Variables;
     expect(env.CLICKHOUSE_SECRET_ARN).toBeDefined();
     expect(JSON.stringify(env)).not.toMatch(/CLICKHOUSE_(PASSWORD|USER|URL)/);

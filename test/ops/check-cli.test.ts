@@ -15,7 +15,8 @@ const tsx = (script: string, args: string[], env: Record<string, string> = {}) =
 function run(entry: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const clean = { ...process.env };
-    for (const k of ['CLICKHOUSE_URL', 'CLICKHOUSE_SECRET_ARN', 'CLICKHOUSE_DATABASE', 'CHAIN_GENESIS_BLOCK', 'CHAIN_V1_FILLS', 'CHAIN_EXCHANGES']) delete clean[k];
+    for (const k of ['CLICKHOUSE_URL', 'CLICKHOUSE_SECRET_ARN', 'CLICKHOUSE_DATABASE', 'CHAIN_GENESIS_BLOCK', 'CHAIN_V1_FILLS', 'CHAIN_EXCHANGES'])
+      delete clean[k];
     execFile(process.execPath, [entry, ...args], { cwd: ROOT, env: { ...clean, ...env }, timeout: 120_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -37,7 +38,19 @@ describe('npm run check (the CLI)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`chain genesis ${GENESIS}, watermark ${WATERMARK} (--to-block)`);
-    for (const name of ['duplicates', 'ids', 'date-ranges', 'v1-v2-seam', 'chain-coverage', 'unmapped', 'daily-volume', 'rejects', 'token-conflicts', 'resolutions', 'mapping-count']) {
+    for (const name of [
+      'duplicates',
+      'ids',
+      'date-ranges',
+      'v1-v2-seam',
+      'chain-coverage',
+      'unmapped',
+      'daily-volume',
+      'rejects',
+      'token-conflicts',
+      'resolutions',
+      'mapping-count',
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`^  ${name} +PASS  `, 'm'));
     }
     expect(r.stdout.trimEnd()).toMatch(/all checks passed$/);
@@ -58,11 +71,17 @@ describe('npm run check (the CLI)', () => {
     expect(text.stdout).toContain(`${lost}..${lost + PAGE_BLOCKS - 1n} (1000)`);
     expect(text.stdout.trimEnd()).toMatch(/failed: chain-coverage$/);
 
-    const json = await check(['--from-block', GENESIS.toString(), '--to-block', WATERMARK.toString(), '--no-record', '--json', '--only', 'chain-coverage,duplicates'], { SYNC_DATA_DIR: dir });
+    const json = await check(
+      ['--from-block', GENESIS.toString(), '--to-block', WATERMARK.toString(), '--no-record', '--json', '--only', 'chain-coverage,duplicates'],
+      { SYNC_DATA_DIR: dir },
+    );
     expect(json.code).toBe(2);
     const report = JSON.parse(json.stdout) as { ok: boolean; checks: { name: string; status: string }[] };
     expect(report.ok).toBe(false);
-    expect(report.checks.map((c) => [c.name, c.status])).toEqual([['duplicates', 'pass'], ['chain-coverage', 'fail']]);
+    expect(report.checks.map((c) => [c.name, c.status])).toEqual([
+      ['duplicates', 'pass'],
+      ['chain-coverage', 'fail'],
+    ]);
   });
 
   it('refuses an unknown check name with exit 1', async () => {

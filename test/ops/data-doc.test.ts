@@ -28,24 +28,77 @@ beforeAll(async () => {
   await seedClean(client, db);
   // The example market's text, newer than the fixture's.
   await insert(client, `${db}.markets`, [
-    { condition_id: CONDITIONS[0], question_id: `0x${'d'.repeat(64)}`, question: 'Will it rain in London on May 5?', slug: SLUG, end_date: null, closed: true, neg_risk: false, neg_risk_market_id: '', staged_object: 'staged/doc/markets' },
+    {
+      condition_id: CONDITIONS[0],
+      question_id: `0x${'d'.repeat(64)}`,
+      question: 'Will it rain in London on May 5?',
+      slug: SLUG,
+      end_date: null,
+      closed: true,
+      neg_risk: false,
+      neg_risk_market_id: '',
+      staged_object: 'staged/doc/markets',
+    },
   ]);
   // The example wallet: three maker fills of outcome 0, and the taker order's own event of a match it took.
   const own = [0, 1, 2].map((i) => ({ ...fillAt(300_000 + i, { t: END - 86_400 + i * 600, token: TOKENS[0] }), maker: WALLET }));
   const taken = fillAt(300_010, { t: END - 3_600, token: TOKENS[0] });
   await insert(client, `${db}.fills`, [...own, { ...taken, maker: WALLET, taker: taken.exchange }, fillAt(300_020, { t: END - 60, token: UNKNOWN_TOKEN })]);
   await insert(client, `${db}.positions`, [
-    { wallet: WALLET, token_id: TOKENS[0], amount: '0', avg_price: '400000', realized_pnl: '600000', total_bought: '1000000', block_number: 100, log_index: 1, version: 1 },
-    { wallet: WALLET, token_id: TOKENS[2], amount: '2000000', avg_price: '350000', realized_pnl: '0', total_bought: '2000000', block_number: 101, log_index: 2, version: 2 },
+    {
+      wallet: WALLET,
+      token_id: TOKENS[0],
+      amount: '0',
+      avg_price: '400000',
+      realized_pnl: '600000',
+      total_bought: '1000000',
+      block_number: 100,
+      log_index: 1,
+      version: 1,
+    },
+    {
+      wallet: WALLET,
+      token_id: TOKENS[2],
+      amount: '2000000',
+      avg_price: '350000',
+      realized_pnl: '0',
+      total_bought: '2000000',
+      block_number: 101,
+      log_index: 2,
+      version: 2,
+    },
   ]);
   await insert(client, `${db}.activity`, [
     {
-      event_id: `0x${'a'.repeat(64)}_3`, kind: 'split', contract: '0x4d97dcd97ec945f40cf65f87097ace5ea0476045', stakeholder: ADAPTER, wallet: WALLET,
-      collateral: '0x2791bca1f2de4661ed88a30c99a7a9449aa84174', condition_id: CONDITIONS[1], index_sets: ['1', '2'], amounts: [], amount: '2000000', payout: '0',
-      block_number: 101, log_index: 3, timestamp: END - 7_200, transaction_hash: `0x${'a'.repeat(64)}`, staged_object: 'staged/doc/activity',
+      event_id: `0x${'a'.repeat(64)}_3`,
+      kind: 'split',
+      contract: '0x4d97dcd97ec945f40cf65f87097ace5ea0476045',
+      stakeholder: ADAPTER,
+      wallet: WALLET,
+      collateral: '0x2791bca1f2de4661ed88a30c99a7a9449aa84174',
+      condition_id: CONDITIONS[1],
+      index_sets: ['1', '2'],
+      amounts: [],
+      amount: '2000000',
+      payout: '0',
+      block_number: 101,
+      log_index: 3,
+      timestamp: END - 7_200,
+      transaction_hash: `0x${'a'.repeat(64)}`,
+      staged_object: 'staged/doc/activity',
     },
   ]);
-  await insert(client, `${db}.wallets`, [{ proxy: WALLET, owner: OWNER, kind: 'safe', factory: `0x${'f'.repeat(40)}`, block_number: 90, transaction_hash: `0x${'b'.repeat(64)}`, staged_object: 'staged/doc/wallets' }]);
+  await insert(client, `${db}.wallets`, [
+    {
+      proxy: WALLET,
+      owner: OWNER,
+      kind: 'safe',
+      factory: `0x${'f'.repeat(40)}`,
+      block_number: 90,
+      transaction_hash: `0x${'b'.repeat(64)}`,
+      staged_object: 'staged/doc/wallets',
+    },
+  ]);
 });
 afterAll(() => client?.close());
 
@@ -66,7 +119,9 @@ describe('docs/DATA.md example queries', () => {
     expect(history.map((r) => r.role)).toEqual(['maker', 'maker', 'maker', 'taker']);
     const daily = await run(QUERIES[1]!);
     const volume = daily.reduce((sum, r) => sum + Number(r.volume_usdc), 0);
-    const [expected] = await run(`SELECT sum(usdc_amount) / 1e6 AS v FROM ${db}.fills FINAL WHERE token_id IN (toUInt256('${TOKENS[0]}'), toUInt256('${TOKENS[1]}')) AND NOT is_taker_order`);
+    const [expected] = await run(
+      `SELECT sum(usdc_amount) / 1e6 AS v FROM ${db}.fills FINAL WHERE token_id IN (toUInt256('${TOKENS[0]}'), toUInt256('${TOKENS[1]}')) AND NOT is_taker_order`,
+    );
     expect(volume).toBeCloseTo(Number(expected!.v), 6);
     const exposure = await run(QUERIES[5]!);
     expect(exposure).toEqual([expect.objectContaining({ wallet: WALLET, condition_id: CONDITIONS[1], shares: 2, avg_price: 0.35, cost_usdc: 0.7 })]);

@@ -82,11 +82,21 @@ describe('monitor', () => {
     const probed = await probeAt(TOP_OF_HOUR);
     expect(names(published[0])).toEqual(['SecondsSinceLastLoad', 'NewestFillLagSeconds']);
     expect(names(published[1])).toEqual(['DailyFillsDropPercent', 'UnmappedFillsPercent', 'MappedTokens', 'MappedTokensLost', 'QualityProbeFailed']);
-    expect(probed.quality).toMatchObject({ comparedDay: '2026-05-05', dailyFillsDropPercent: 0, unmappedPercent: 0, mappedTokens: 5, mappedTokensLost: 0, errors: [] });
+    expect(probed.quality).toMatchObject({
+      comparedDay: '2026-05-05',
+      dailyFillsDropPercent: 0,
+      unmappedPercent: 0,
+      mappedTokens: 5,
+      mappedTokensLost: 0,
+      errors: [],
+    });
   });
 
   it('publishes a 60% drop in daily fills and a lost mapping', async () => {
-    await mutate(client, `ALTER TABLE ${db}.fills DELETE WHERE toDate(timestamp) = '2026-05-05' AND intDiv(toUnixTimestamp(timestamp) - ${FILL_TIMES[0]}, ${STEP}) % 5 < 3`);
+    await mutate(
+      client,
+      `ALTER TABLE ${db}.fills DELETE WHERE toDate(timestamp) = '2026-05-05' AND intDiv(toUnixTimestamp(timestamp) - ${FILL_TIMES[0]}, ${STEP}) % 5 < 3`,
+    );
     await mutate(client, `ALTER TABLE ${db}.token_claims DELETE WHERE token_id = toUInt256('${SPARE_TOKEN}')`);
     await probeAt(TOP_OF_HOUR + 3_600_000);
     expect(value('DailyFillsDropPercent')).toBeCloseTo(60, 6);

@@ -7,7 +7,24 @@ import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { runChecks, type QualityInputs, type QualityReport } from '#shared/ops/quality/run.ts';
 import { formatReport } from '#shared/ops/quality/format.ts';
 import type { CheckName } from '#shared/ops/quality/types.ts';
-import { CONDITIONS, END, FILL_TIMES, GENESIS, PAGE_BLOCKS, SEAM, SPARE_TOKEN, STEP, TOKENS, UNKNOWN_TOKEN, WATERMARK, fillAt, insert, mutate, seedClean, tokenClaim } from './support/fixture.ts';
+import {
+  CONDITIONS,
+  END,
+  FILL_TIMES,
+  GENESIS,
+  PAGE_BLOCKS,
+  SEAM,
+  SPARE_TOKEN,
+  STEP,
+  TOKENS,
+  UNKNOWN_TOKEN,
+  WATERMARK,
+  fillAt,
+  insert,
+  mutate,
+  seedClean,
+  tokenClaim,
+} from './support/fixture.ts';
 
 /** Checks on a real engine: a clean warehouse passes, and each injected defect fails exactly the check that guards against it. */
 let client: ClickHouseClient;
@@ -101,7 +118,10 @@ describe('npm run check, the checks', () => {
     ]);
     await mutate(client, `ALTER TABLE ${db}.chain_coverage DELETE WHERE from_block = ${GENESIS + PAGE_BLOCKS}`);
     r = await check(db, { chain: { genesis: GENESIS, watermark: null }, only: ['chain-coverage'] });
-    expect(result(r, 'chain-coverage')).toMatchObject({ status: 'fail', details: { watermarkKnown: false, checkedTo: WATERMARK.toString(), missingBlocks: '1000' } });
+    expect(result(r, 'chain-coverage')).toMatchObject({
+      status: 'fail',
+      details: { watermarkKnown: false, checkedTo: WATERMARK.toString(), missingBlocks: '1000' },
+    });
   });
 
   it('fail "v1-v2-seam" on a gap between the eras, and on an overlap', async () => {
@@ -109,11 +129,15 @@ describe('npm run check, the checks', () => {
     await mutate(client, `ALTER TABLE ${db}.fills DELETE WHERE source = 'chain' AND timestamp < toDateTime(${SEAM + 2 * 3600}, 'UTC')`);
     let r = await check(db);
     expect(failing(r)).toEqual(['v1-v2-seam']);
-    expect(result(r, 'v1-v2-seam').summary).toMatch(/^gap of 7,\d+ s between V1's last fill 2026-04-28T10:55:12Z and V2's first 2026-04-28T13:0\d:\d\dZ \(allowed 3,600 s\)$/);
+    expect(result(r, 'v1-v2-seam').summary).toMatch(
+      /^gap of 7,\d+ s between V1's last fill 2026-04-28T10:55:12Z and V2's first 2026-04-28T13:0\d:\d\dZ \(allowed 3,600 s\)$/,
+    );
 
     const other = await cleanDb();
     // A V1 fill an hour after V2 started: one era read past its end.
-    await insert(client, `${other}.fills`, [{ ...fillAt(0), fill_id: `${fillAt(0).transaction_hash}_0x${'e'.repeat(64)}`, order_hash: `0x${'e'.repeat(64)}`, timestamp: SEAM + 3600 }]);
+    await insert(client, `${other}.fills`, [
+      { ...fillAt(0), fill_id: `${fillAt(0).transaction_hash}_0x${'e'.repeat(64)}`, order_hash: `0x${'e'.repeat(64)}`, timestamp: SEAM + 3600 },
+    ]);
     r = await check(other);
     expect(failing(r)).toEqual(['v1-v2-seam']);
     expect(result(r, 'v1-v2-seam').details).toMatchObject({ v1FillsAfterV2First: 1 });
@@ -124,7 +148,10 @@ describe('npm run check, the checks', () => {
     const db = await cleanDb();
     const day = Date.UTC(2026, 4, 4) / 1000;
     // Three grid points in every five: exactly 60% of the day.
-    await mutate(client, `ALTER TABLE ${db}.fills DELETE WHERE toDate(timestamp) = toDate(toDateTime(${day}, 'UTC')) AND intDiv(toUnixTimestamp(timestamp) - ${FILL_TIMES[0]}, ${STEP}) % 5 < 3`);
+    await mutate(
+      client,
+      `ALTER TABLE ${db}.fills DELETE WHERE toDate(timestamp) = toDate(toDateTime(${day}, 'UTC')) AND intDiv(toUnixTimestamp(timestamp) - ${FILL_TIMES[0]}, ${STEP}) % 5 < 3`,
+    );
     const r = await check(db);
     expect(failing(r)).toEqual(['daily-volume']);
     expect(result(r, 'daily-volume').details).toMatchObject({ drops: [{ day: '2026-05-04', previousDay: '2026-05-03', previous: 200, fills: 80, drop: 0.6 }] });
@@ -137,7 +164,11 @@ describe('npm run check, the checks', () => {
     await insert(client, `${db}.fills`, spike);
     const r = await check(db);
     expect(failing(r)).toEqual(['unmapped']);
-    const d = result(r, 'unmapped').details as { overall: { unmapped: number; share: number }; recent: { share: number }; top: { token_id: string; fills: number }[] };
+    const d = result(r, 'unmapped').details as {
+      overall: { unmapped: number; share: number };
+      recent: { share: number };
+      top: { token_id: string; fills: number }[];
+    };
     expect(d.overall.unmapped).toBe(150);
     // Diluted over all history it stays under 5%; the last 7 days show it.
     expect(d.overall.share).toBeLessThan(0.05);
@@ -161,7 +192,10 @@ describe('npm run check, the checks', () => {
     await insert(client, `${db}.token_claims`, [tokenClaim(TOKENS[0]!, 'gamma', `0x${'f'.repeat(64)}`, 0)]);
     const r = await check(db);
     expect(failing(r)).toEqual(['token-conflicts']);
-    expect(result(r, 'token-conflicts').details).toMatchObject({ conflicts: 1, examples: [{ token_id: TOKENS[0], conditionDiffers: true, outcomeDiffers: false }] });
+    expect(result(r, 'token-conflicts').details).toMatchObject({
+      conflicts: 1,
+      examples: [{ token_id: TOKENS[0], conditionDiffers: true, outcomeDiffers: false }],
+    });
   });
 
   it('fail "resolutions" when a CLOB winner flag contradicts the payouts on chain', async () => {
@@ -171,12 +205,19 @@ describe('npm run check, the checks', () => {
     await insert(client, `${db}.token_claims`, [tokenClaim(TOKENS[1]!, 'clob', CONDITIONS[0]!, 1, true)]);
     const r = await check(db);
     expect(failing(r)).toEqual(['resolutions']);
-    expect(result(r, 'resolutions').details).toMatchObject({ compared: 2, disagreements: 1, examples: [{ token_id: TOKENS[1], outcome_index: 1, clob_winner: true, payout_numerators: ['1', '0'] }] });
+    expect(result(r, 'resolutions').details).toMatchObject({
+      compared: 2,
+      disagreements: 1,
+      examples: [{ token_id: TOKENS[1], outcome_index: 1, clob_winner: true, payout_numerators: ['1', '0'] }],
+    });
   });
 
   it('fail "ids" on an empty or malformed id, and warn on rejects by reason', async () => {
     const db = await cleanDb();
-    await insert(client, `${db}.fills`, [{ ...fillAt(200_000, { t: END - 60 }), fill_id: '' }, { ...fillAt(200_001, { t: END - 60 }), fill_id: 'not-an-id' }]);
+    await insert(client, `${db}.fills`, [
+      { ...fillAt(200_000, { t: END - 60 }), fill_id: '' },
+      { ...fillAt(200_001, { t: END - 60 }), fill_id: 'not-an-id' },
+    ]);
     await insert(client, `${db}.rejects`, [
       { source: 'chain', reason: 'neither leg is USDC (asset id 0)', raw: '{}', staged_object: 'staged/fixture/v2' },
       { source: 'chain', reason: 'neither leg is USDC (asset id 0)', raw: '{"a":1}', staged_object: 'staged/fixture/v2' },
@@ -184,7 +225,10 @@ describe('npm run check, the checks', () => {
     const r = await check(db);
     expect(failing(r)).toEqual(['ids']);
     expect(result(r, 'ids').summary).toBe('fills: 1 with empty fill_id; fills: 1 with fill_id not <transaction_hash>_<order_hash|log_index>');
-    expect(result(r, 'rejects')).toMatchObject({ status: 'warn', details: { total: 2, reasons: [{ source: 'chain', reason: 'neither leg is USDC (asset id 0)', rows: 2 }] } });
+    expect(result(r, 'rejects')).toMatchObject({
+      status: 'warn',
+      details: { total: 2, reasons: [{ source: 'chain', reason: 'neither leg is USDC (asset id 0)', rows: 2 }] },
+    });
   });
 
   it('reports a check whose query fails as an error and still runs the rest', async () => {

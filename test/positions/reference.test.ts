@@ -2,8 +2,17 @@ import type { Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { outcomeTokenId } from '#shared/model/ctf-ids.ts';
 import {
-  CTF, EXCHANGES, NEG_RISK_ADAPTER, WRAPPED_COLLATERAL, referencePositions, withoutEmptyPositions,
-  type ReferenceActivity, type ReferenceCondition, type ReferenceFill, type ReferenceInput, type ReferenceNegRiskQuestion,
+  CTF,
+  EXCHANGES,
+  NEG_RISK_ADAPTER,
+  WRAPPED_COLLATERAL,
+  referencePositions,
+  withoutEmptyPositions,
+  type ReferenceActivity,
+  type ReferenceCondition,
+  type ReferenceFill,
+  type ReferenceInput,
+  type ReferenceNegRiskQuestion,
 } from '#test/support/reference-pnl.ts';
 
 /**
@@ -28,36 +37,70 @@ const position = () => ({ block_number: nextBlock++, log_index: 3 });
 
 /** The maker buys `shares` of `token` paying `usdc` (1e6 units). */
 const buyFill = (maker: string, token: bigint, shares: bigint, usdc: bigint, extra: Partial<ReferenceFill> = {}): ReferenceFill => ({
-  maker, taker: V2_EXCHANGE, maker_asset_id: '0', taker_asset_id: token.toString(),
-  maker_amount_filled: usdc.toString(), taker_amount_filled: shares.toString(), fee: '0', exchange: V2_EXCHANGE,
-  ...position(), ...extra,
+  maker,
+  taker: V2_EXCHANGE,
+  maker_asset_id: '0',
+  taker_asset_id: token.toString(),
+  maker_amount_filled: usdc.toString(),
+  taker_amount_filled: shares.toString(),
+  fee: '0',
+  exchange: V2_EXCHANGE,
+  ...position(),
+  ...extra,
 });
 
 /** The maker sells `shares` of `token` receiving `usdc`. */
 const sellFill = (maker: string, token: bigint, shares: bigint, usdc: bigint, extra: Partial<ReferenceFill> = {}): ReferenceFill => ({
-  maker, taker: V2_EXCHANGE, maker_asset_id: token.toString(), taker_asset_id: '0',
-  maker_amount_filled: shares.toString(), taker_amount_filled: usdc.toString(), fee: '0', exchange: V2_EXCHANGE,
-  ...position(), ...extra,
+  maker,
+  taker: V2_EXCHANGE,
+  maker_asset_id: token.toString(),
+  taker_asset_id: '0',
+  maker_amount_filled: shares.toString(),
+  taker_amount_filled: usdc.toString(),
+  fee: '0',
+  exchange: V2_EXCHANGE,
+  ...position(),
+  ...extra,
 });
 
 const ctfEvent = (kind: ReferenceActivity['kind'], wallet: string, extra: Partial<ReferenceActivity> = {}): ReferenceActivity => ({
-  kind, contract: CTF, stakeholder: wallet, wallet, collateral: USDC_E, condition_id: CONDITION,
-  index_sets: ['1', '2'], amounts: [], amount: '0', payout: '0', ...position(), ...extra,
+  kind,
+  contract: CTF,
+  stakeholder: wallet,
+  wallet,
+  collateral: USDC_E,
+  condition_id: CONDITION,
+  index_sets: ['1', '2'],
+  amounts: [],
+  amount: '0',
+  payout: '0',
+  ...position(),
+  ...extra,
 });
 
 const negRiskEvent = (kind: ReferenceActivity['kind'], wallet: string, extra: Partial<ReferenceActivity>): ReferenceActivity => ({
-  kind, contract: NEG_RISK_ADAPTER, stakeholder: wallet, wallet, collateral: '', condition_id: CONDITION,
-  index_sets: [], amounts: [], amount: '0', payout: '0', ...position(), ...extra,
+  kind,
+  contract: NEG_RISK_ADAPTER,
+  stakeholder: wallet,
+  wallet,
+  collateral: '',
+  condition_id: CONDITION,
+  index_sets: [],
+  amounts: [],
+  amount: '0',
+  payout: '0',
+  ...position(),
+  ...extra,
 });
 
 const resolved = (conditionId: string, numerators: [number, number]): ReferenceCondition => ({
-  condition_id: conditionId, payout_numerators: numerators.map(String),
+  condition_id: conditionId,
+  payout_numerators: numerators.map(String),
   payout_denominator: String(numerators[0] + numerators[1]),
 });
 const unresolved = (conditionId: string): ReferenceCondition => ({ condition_id: conditionId, payout_numerators: [], payout_denominator: '0' });
 
-const run = (input: Partial<ReferenceInput>) =>
-  referencePositions({ fills: [], activity: [], conditions: [], neg_risk_questions: [], ...input });
+const run = (input: Partial<ReferenceInput>) => referencePositions({ fills: [], activity: [], conditions: [], neg_risk_questions: [], ...input });
 
 const held = (positions: ReturnType<typeof run>, wallet: string, token: bigint) => {
   const p = positions.get(`${wallet}|${token}`);
@@ -115,11 +158,12 @@ describe('reference pnl-subgraph positions', () => {
     expect(positions.has(`${ALICE}|${NO}`)).toBe(false);
   });
 
-  it('a redemption on a condition it does not know is ignored, as are the redeemer NegRiskAdapter\'s', () => {
+  it("a redemption on a condition it does not know is ignored, as are the redeemer NegRiskAdapter's", () => {
     const fills = [buyFill(ALICE, YES, 100n * M, 40n * M)];
     const unknown = run({ fills, activity: [ctfEvent('redeem', ALICE)] });
     const viaAdapter = run({
-      fills, conditions: [resolved(CONDITION, [1, 0])],
+      fills,
+      conditions: [resolved(CONDITION, [1, 0])],
       activity: [ctfEvent('redeem', ALICE, { stakeholder: NEG_RISK_ADAPTER })],
     });
     for (const positions of [unknown, viaAdapter]) expect(held(positions, ALICE, YES).amount).toBe(100n * M);
@@ -196,8 +240,12 @@ describe('reference pnl-subgraph positions', () => {
     const yesOf = (i: number) => outcomeTokenId(WRAPPED_COLLATERAL, questionCondition(i), 0);
     const noOf = (i: number) => outcomeTokenId(WRAPPED_COLLATERAL, questionCondition(i), 1);
     const question = (i: number, block = 10): ReferenceNegRiskQuestion => ({
-      market_id: MARKET, question_id: `${MARKET.slice(0, 64)}${i.toString(16).padStart(2, '0')}`,
-      question_index: i, condition_id: questionCondition(i), block_number: block, log_index: i,
+      market_id: MARKET,
+      question_id: `${MARKET.slice(0, 64)}${i.toString(16).padStart(2, '0')}`,
+      question_index: i,
+      condition_id: questionCondition(i),
+      block_number: block,
+      log_index: i,
     });
     const convert = (indexSet: number, amount: bigint) =>
       negRiskEvent('convert', ALICE, { condition_id: MARKET, index_sets: [String(indexSet)], amount: amount.toString() });

@@ -9,14 +9,7 @@ import { migrate } from '#adapters/clickhouse/schema.ts';
 import { outcomeTokenIds } from '#shared/model/ctf-ids.ts';
 import type { FillRow } from '#shared/model/fill.ts';
 import type { ActivityKind, ActivityRow, ConditionRow, NegRiskQuestionRow } from '#shared/model/ledger.ts';
-import {
-  CONDITIONAL_TOKENS,
-  CTF_EXCHANGE_V2,
-  NEG_RISK_ADAPTER,
-  NEG_RISK_EXCHANGE_V2,
-  USDC_E,
-  WRAPPED_COLLATERAL,
-} from '#shared/positions/contracts.ts';
+import { CONDITIONAL_TOKENS, CTF_EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V2, USDC_E, WRAPPED_COLLATERAL } from '#shared/positions/contracts.ts';
 import { negRiskQuestionConditionId } from '#shared/positions/lookups.ts';
 import { comparePositionRows, computePositions, type PositionRow, type PositionsInput } from '#shared/positions/method.ts';
 import { NegativeAvgPriceError, refreshPositions } from '#shared/positions/refresh.ts';
@@ -46,17 +39,28 @@ function markets() {
   const standard = [hex32(0xa1), hex32(0xa2), hex32(0xa3)];
   const market = `${hex32(0xbb).slice(0, -2)}00`;
   const questions: NegRiskQuestionRow[] = [0, 1, 2, 3].map((i) => ({
-    market_id: market, question_id: hex32(0xbb00 + i), question_index: i, condition_id: negRiskQuestionConditionId(market, i),
-    block_number: i < 3 ? 1 : 120, log_index: i,
+    market_id: market,
+    question_id: hex32(0xbb00 + i),
+    question_index: i,
+    condition_id: negRiskQuestionConditionId(market, i),
+    block_number: i < 3 ? 1 : 120,
+    log_index: i,
   }));
   const payouts = [['1', '0'], ['0', '1'], []];
   const conditions: ConditionRow[] = [
     ...standard.map((id, i) => ({ id, oracle: address(0x0c1e), payouts: payouts[i]! })),
     ...questions.map((q, i) => ({ id: q.condition_id, oracle: NEG_RISK_ADAPTER, payouts: i === 0 ? ['1', '0'] : ['0', '1'] })),
   ].map(({ id, oracle, payouts: p }) => ({
-    condition_id: id, oracle, question_id: hex32(7), outcome_slot_count: 2, payout_numerators: p,
-    payout_denominator: String(p.reduce((a, b) => a + BigInt(b), 0n)), resolved_at: p.length ? 1_790_000_000 : null,
-    block_number: 1, log_index: 9, transaction_hash: hex32(1),
+    condition_id: id,
+    oracle,
+    question_id: hex32(7),
+    outcome_slot_count: 2,
+    payout_numerators: p,
+    payout_denominator: String(p.reduce((a, b) => a + BigInt(b), 0n)),
+    resolved_at: p.length ? 1_790_000_000 : null,
+    block_number: 1,
+    log_index: 9,
+    transaction_hash: hex32(1),
   }));
   const tokens = [
     ...standard.flatMap((id) => outcomeTokenIds(USDC_E, id as Hex)),
@@ -84,10 +88,23 @@ function events(seed: number, from: number, to: number): { fills: FillRow[]; act
         const usdc = (shares * BigInt(r.int(1, 99))) / 100n;
         const buy = r.next() < 0.6;
         fills.push({
-          ...base, fill_id: `${hex32(block)}_${log}`, source: 'chain', exchange: CTF_EXCHANGE_V2, order_hash: hex32(log), maker: wallet,
-          taker: r.next() < 0.5 ? CTF_EXCHANGE_V2 : r.pick(WALLETS), maker_asset_id: buy ? '0' : token, taker_asset_id: buy ? token : '0',
-          maker_amount_filled: String(buy ? usdc : shares), taker_amount_filled: String(buy ? shares : usdc), fee: String(r.int(0, 5000)),
-          token_id: token, side: buy ? 'BUY' : 'SELL', usdc_amount: String(usdc), token_amount: String(shares), price: Number(usdc) / Number(shares),
+          ...base,
+          fill_id: `${hex32(block)}_${log}`,
+          source: 'chain',
+          exchange: CTF_EXCHANGE_V2,
+          order_hash: hex32(log),
+          maker: wallet,
+          taker: r.next() < 0.5 ? CTF_EXCHANGE_V2 : r.pick(WALLETS),
+          maker_asset_id: buy ? '0' : token,
+          taker_asset_id: buy ? token : '0',
+          maker_amount_filled: String(buy ? usdc : shares),
+          taker_amount_filled: String(buy ? shares : usdc),
+          fee: String(r.int(0, 5000)),
+          token_id: token,
+          side: buy ? 'BUY' : 'SELL',
+          usdc_amount: String(usdc),
+          token_amount: String(shares),
+          price: Number(usdc) / Number(shares),
         });
         continue;
       }
@@ -99,11 +116,18 @@ function events(seed: number, from: number, to: number): { fills: FillRow[]; act
       // Conversions of a single NO keep the YES price at or above zero, which positions.avg_price (UInt256) needs.
       const condition = kind === 'convert' ? MARKETS.market : negRisk ? r.pick(MARKETS.negRisk) : r.pick(MARKETS.standard);
       activity.push({
-        ...base, event_id: `${hex32(block)}_${log}`, kind, contract: negRisk ? NEG_RISK_ADAPTER : CONDITIONAL_TOKENS,
-        stakeholder, wallet: stakeholder === PUSD_ADAPTER ? wallet : stakeholder, collateral: negRisk ? '' : USDC_E, condition_id: condition,
+        ...base,
+        event_id: `${hex32(block)}_${log}`,
+        kind,
+        contract: negRisk ? NEG_RISK_ADAPTER : CONDITIONAL_TOKENS,
+        stakeholder,
+        wallet: stakeholder === PUSD_ADAPTER ? wallet : stakeholder,
+        collateral: negRisk ? '' : USDC_E,
+        condition_id: condition,
         index_sets: kind === 'convert' ? [String(1n << BigInt(r.int(0, 2)))] : negRisk ? [] : ['1', '2'],
         amounts: kind === 'redeem' && negRisk ? [String(amount), String(BigInt(r.int(0, 20)) * ONE)] : [],
-        amount: kind === 'redeem' ? '0' : String(amount), payout: '0',
+        amount: kind === 'redeem' ? '0' : String(amount),
+        payout: '0',
       });
     }
   }
@@ -163,7 +187,12 @@ describe('refreshing the positions table', () => {
     activity: rows.activity.filter((a) => a.block_number <= block),
   });
   const scratch = (...parts: { fills: FillRow[]; activity: ActivityRow[] }[]): PositionRow[] => {
-    const all: PositionsInput = { fills: parts.flatMap((p) => p.fills), activity: parts.flatMap((p) => p.activity), conditions: MARKETS.conditions, questions: MARKETS.questions };
+    const all: PositionsInput = {
+      fills: parts.flatMap((p) => p.fills),
+      activity: parts.flatMap((p) => p.activity),
+      conditions: MARKETS.conditions,
+      questions: MARKETS.questions,
+    };
     return computePositions(all);
   };
 
@@ -261,7 +290,18 @@ describe('refreshing the positions table', () => {
     const stale = old.find((o) => o.wallet === moved!.wallet && o.token_id === moved!.token_id)!;
     await insert(client, db, 'positions', [{ ...stale, version: stale.block_number * 1_000_000 + stale.log_index }]);
     const extra = {
-      fills: [{ ...late.fills[0]!, fill_id: 'extra', block_number: 201, log_index: 0, maker: stale.wallet, maker_asset_id: '0', taker_asset_id: stale.token_id, token_id: stale.token_id }],
+      fills: [
+        {
+          ...late.fills[0]!,
+          fill_id: 'extra',
+          block_number: 201,
+          log_index: 0,
+          maker: stale.wallet,
+          maker_asset_id: '0',
+          taker_asset_id: stale.token_id,
+          token_id: stale.token_id,
+        },
+      ],
       activity: [],
     };
     await load(client, db, extra);
@@ -307,13 +347,34 @@ describe('refreshing the positions table', () => {
     const who = WALLETS[0]!;
     const rows = {
       fills: [q0no, q1no].map((token, i): FillRow => ({
-        ...early.fills[0]!, fill_id: `n${i}`, block_number: 10, log_index: i, maker: who, maker_asset_id: '0', taker_asset_id: token!,
-        maker_amount_filled: String(3n * ONE), taker_amount_filled: String(10n * ONE), token_id: token!,
+        ...early.fills[0]!,
+        fill_id: `n${i}`,
+        block_number: 10,
+        log_index: i,
+        maker: who,
+        maker_asset_id: '0',
+        taker_asset_id: token!,
+        maker_amount_filled: String(3n * ONE),
+        taker_amount_filled: String(10n * ONE),
+        token_id: token!,
       })),
-      activity: [{
-        ...early.activity[0]!, event_id: `${hex32(11)}_0`, kind: 'convert' as const, contract: NEG_RISK_ADAPTER, stakeholder: who, wallet: who,
-        collateral: '', condition_id: MARKETS.market, index_sets: ['3'], amounts: [], amount: String(ONE), block_number: 11, log_index: 0,
-      }],
+      activity: [
+        {
+          ...early.activity[0]!,
+          event_id: `${hex32(11)}_0`,
+          kind: 'convert' as const,
+          contract: NEG_RISK_ADAPTER,
+          stakeholder: who,
+          wallet: who,
+          collateral: '',
+          condition_id: MARKETS.market,
+          index_sets: ['3'],
+          amounts: [],
+          amount: String(ONE),
+          block_number: 11,
+          log_index: 0,
+        },
+      ],
     };
     const unsigned = await database();
     await client.command({ query: `ALTER TABLE ${unsigned}.positions MODIFY COLUMN avg_price UInt256` });

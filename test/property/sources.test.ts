@@ -45,20 +45,34 @@ const validEvent = fc
     fee: e.fee,
   }));
 type Event = fc.Arbitrary<Record<string, unknown>>;
-const FIELDS = ['id', 'transactionHash', 'timestamp', 'orderHash', 'maker', 'taker', 'makerAssetId', 'takerAssetId', 'makerAmountFilled', 'takerAmountFilled', 'fee'];
+const FIELDS = [
+  'id',
+  'transactionHash',
+  'timestamp',
+  'orderHash',
+  'maker',
+  'taker',
+  'makerAssetId',
+  'takerAssetId',
+  'makerAmountFilled',
+  'takerAmountFilled',
+  'fee',
+];
 const AMOUNTS = ['makerAssetId', 'takerAssetId', 'makerAmountFilled', 'takerAmountFilled', 'fee'];
 
 /** A valid event with one field made hostile, dropped, or an extra one added. */
-const hostileEvent: Event = fc.tuple(validEvent, fc.constantFrom(...FIELDS), fc.nat(5), anyJson, badUint, badAddress).map(([e, field, how, junk, num, addr]) => {
-  const out: Record<string, unknown> = { ...e };
-  if (how === 0) delete out[field];
-  else if (how === 1) out[field] = junk;
-  else if (how === 2 && AMOUNTS.includes(field)) out[field] = num;
-  else if (how === 2 || how === 3) out[field === 'maker' || field === 'taker' ? field : 'maker'] = addr;
-  else if (how === 4) out[field] = `${String(out[field])}/../../etc/passwd`;
-  else out.__proto__extra = junk;
-  return out;
-});
+const hostileEvent: Event = fc
+  .tuple(validEvent, fc.constantFrom(...FIELDS), fc.nat(5), anyJson, badUint, badAddress)
+  .map(([e, field, how, junk, num, addr]) => {
+    const out: Record<string, unknown> = { ...e };
+    if (how === 0) delete out[field];
+    else if (how === 1) out[field] = junk;
+    else if (how === 2 && AMOUNTS.includes(field)) out[field] = num;
+    else if (how === 2 || how === 3) out[field === 'maker' || field === 'taker' ? field : 'maker'] = addr;
+    else if (how === 4) out[field] = `${String(out[field])}/../../etc/passwd`;
+    else out.__proto__extra = junk;
+    return out;
+  });
 
 function checkFill(raw: Record<string, unknown>, fill: ReturnType<typeof subgraphFill>) {
   if (typeof fill === 'string') {
@@ -78,35 +92,50 @@ function checkFill(raw: Record<string, unknown>, fill: ReturnType<typeof subgrap
 
 describe('subgraph rows (subgraphFill)', () => {
   it('maps every valid event to the fill it describes', () => {
-    fc.assert(fc.property(validEvent, (e) => {
-      const fill = subgraphFill(e);
-      expect(typeof fill).toBe('object');
-      checkFill(e, fill);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(validEvent, (e) => {
+        const fill = subgraphFill(e);
+        expect(typeof fill).toBe('object');
+        checkFill(e, fill);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('never throws and never accepts a hostile field: 78-digit, negative, fractional amounts, wrong-length addresses, junk', () => {
-    fc.assert(fc.property(hostileEvent, (e) => checkFill(e, subgraphFill(e))), { numRuns: 1500 });
+    fc.assert(
+      fc.property(hostileEvent, (e) => checkFill(e, subgraphFill(e))),
+      { numRuns: 1500 },
+    );
   });
 
   it('refuses every amount beyond uint256 or not a plain non-negative integer', () => {
-    fc.assert(fc.property(validEvent, fc.constantFrom(...AMOUNTS), badUint, (e, field, bad) => {
-      const out = subgraphFill({ ...e, [field]: bad });
-      expect(typeof out).toBe('string');
-      expect(out).toMatch(new RegExp(field));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(validEvent, fc.constantFrom(...AMOUNTS), badUint, (e, field, bad) => {
+        const out = subgraphFill({ ...e, [field]: bad });
+        expect(typeof out).toBe('string');
+        expect(out).toMatch(new RegExp(field));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('refuses addresses of the wrong length', () => {
-    fc.assert(fc.property(validEvent, fc.constantFrom('maker', 'taker'), badAddress, (e, field, bad) => {
-      expect(typeof subgraphFill({ ...e, [field]: bad })).toBe('string');
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(validEvent, fc.constantFrom('maker', 'taker'), badAddress, (e, field, bad) => {
+        expect(typeof subgraphFill({ ...e, [field]: bad })).toBe('string');
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('never throws on anything at all', () => {
-    fc.assert(fc.property(anyJson, (v) => {
-      expect(typeof subgraphFill(v)).toBe('string');
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(anyJson, (v) => {
+        expect(typeof subgraphFill(v)).toBe('string');
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
@@ -121,7 +150,10 @@ describe('subgraph pages over HTTP (fetchPage) with generated bodies', () => {
   const spec = { fromTs: 0, toTs: 2_000_000_000 };
 
   it('turns every row of a page into exactly one fill or one reject with its reason', async () => {
-    const rows = fc.array(fc.oneof({ weight: 3, arbitrary: validEvent as Event }, { weight: 2, arbitrary: hostileEvent }, { weight: 1, arbitrary: anyJson as Event }), { maxLength: 40 });
+    const rows = fc.array(
+      fc.oneof({ weight: 3, arbitrary: validEvent as Event }, { weight: 2, arbitrary: hostileEvent }, { weight: 1, arbitrary: anyJson as Event }),
+      { maxLength: 40 },
+    );
     await fc.assert(
       fc.asyncProperty(rows, async (list) => {
         // The page must come in id order, as graph-node sends it.
@@ -217,7 +249,10 @@ describe('oversized responses are refused without buffering them', () => {
     server.respond = (_req, res) => endless(res);
     const before = process.memoryUsage().rss;
     const source = createSubgraphSource({ url: `${server.url}/gn`, timeoutMs: 30_000, maxRetries: 0, maxResponseBytes: 4 * 1024 * 1024 });
-    const err = await source.fetchPage({ fromTs: 0, toTs: 1 }, null).then(() => null, (e: Error) => e);
+    const err = await source.fetchPage({ fromTs: 0, toTs: 1 }, null).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     expect(`${err?.name} ${err?.message}`).toMatch(/ResponseTooLarge|exceeds the \d+-byte limit/);
     // The client hung up soon after the limit: nowhere near the 2 GB the server would send.
@@ -255,20 +290,26 @@ describe('market list pages (markets source) with generated markets', () => {
     question: fc.string(),
     market_slug: fc.string(),
     // Dates ClickHouse's DateTime can hold; the ones it cannot are the subject of the BUG test below.
-    end_date_iso: fc.option(fc.oneof(fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(4294967295000) }).map((d) => d.toISOString()), fc.string()), { nil: null }),
+    end_date_iso: fc.option(
+      fc.oneof(
+        fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(4294967295000) }).map((d) => d.toISOString()),
+        fc.string(),
+      ),
+      { nil: null },
+    ),
     closed: fc.boolean(),
     neg_risk: fc.boolean(),
     tokens: fc.array(fc.record({ token_id: fc.oneof(uint256, fc.constant('')), outcome: fc.string() }), { maxLength: 3 }),
   });
-  const hostileMarket = fc.tuple(validMarket, fc.constantFrom('condition_id', 'closed', 'tokens', 'question', 'neg_risk'), anyJson, badUint, badAddress).map(
-    ([m, field, junk, num, addr]) => {
+  const hostileMarket = fc
+    .tuple(validMarket, fc.constantFrom('condition_id', 'closed', 'tokens', 'question', 'neg_risk'), anyJson, badUint, badAddress)
+    .map(([m, field, junk, num, addr]) => {
       const out: Record<string, unknown> = { ...m };
       if (field === 'tokens') out.tokens = [{ token_id: num, outcome: 'Yes' }];
       else if (field === 'condition_id') out.condition_id = addr;
       else out[field] = junk;
       return out;
-    },
-  );
+    });
 
   it('maps each market to its rows or to exactly one reject, and never loads a wrong token id', async () => {
     await fc.assert(
@@ -312,7 +353,11 @@ describe('chain logs (decodeOrderFilledLog)', () => {
     })
     .map((v): RpcLog => ({
       address: EXCHANGE,
-      topics: encodeEventTopics({ abi: [ORDER_FILLED_EVENT], eventName: 'OrderFilled', args: { orderHash: v.order as Hex, maker: v.maker as Hex, taker: v.taker as Hex } }) as Hex[],
+      topics: encodeEventTopics({
+        abi: [ORDER_FILLED_EVENT],
+        eventName: 'OrderFilled',
+        args: { orderHash: v.order as Hex, maker: v.maker as Hex, taker: v.taker as Hex },
+      }) as Hex[],
       data: encodeAbiParameters(
         [{ type: 'uint8' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'bytes32' }, { type: 'bytes32' }],
         [v.side, v.tokenId, v.a, v.b, v.fee, `0x${'00'.repeat(32)}`, `0x${'ee'.repeat(32)}`],
@@ -322,30 +367,36 @@ describe('chain logs (decodeOrderFilledLog)', () => {
       transactionHash: v.tx,
       logIndex: `0x${v.logIndex.toString(16)}`,
     }));
-  const hostileLog = fc.tuple(validLog, fc.constantFrom('topics', 'data', 'blockNumber', 'transactionHash', 'logIndex', 'removed', 'truncate'), anyJson, fc.string()).map(([log, field, junk, text]) => {
-    const out = { ...log } as Record<string, unknown>;
-    if (field === 'truncate') out.data = log.data.slice(0, Math.max(2, log.data.length - 2 - (text.length % 64) * 2));
-    else if (field === 'topics') out.topics = Array.isArray(junk) ? junk : [...log.topics.slice(0, 2)];
-    else if (field === 'removed') out.removed = true;
-    else out[field] = junk;
-    return out as unknown as RpcLog;
-  });
+  const hostileLog = fc
+    .tuple(validLog, fc.constantFrom('topics', 'data', 'blockNumber', 'transactionHash', 'logIndex', 'removed', 'truncate'), anyJson, fc.string())
+    .map(([log, field, junk, text]) => {
+      const out = { ...log } as Record<string, unknown>;
+      if (field === 'truncate') out.data = log.data.slice(0, Math.max(2, log.data.length - 2 - (text.length % 64) * 2));
+      else if (field === 'topics') out.topics = Array.isArray(junk) ? junk : [...log.topics.slice(0, 2)];
+      else if (field === 'removed') out.removed = true;
+      else out[field] = junk;
+      return out as unknown as RpcLog;
+    });
 
   it('never throws; a fill is well-formed and follows side 0 = BUY, 1 = SELL; anything else is a reject with a reason', () => {
     fc.assert(
-      fc.property(fc.oneof(validLog, hostileLog, anyJson as fc.Arbitrary<RpcLog>), fc.oneof(fc.nat(2_000_000_000), fc.constant(null), fc.integer({ min: -5, max: -1 }), fc.double()), (log, ts) => {
-        const rec = decodeOrderFilledLog(log, ts as number | null);
-        if (rec.table === 'rejects') {
-          expect(rec.row.reason.length).toBeGreaterThan(0);
-          return;
-        }
-        expect(rec.table).toBe('fills');
-        if (rec.table !== 'fills') return;
-        expect(fillRowSchema.safeParse(rec.row).success).toBe(true);
-        expect(rec.row.side === 'BUY' ? rec.row.maker_asset_id : rec.row.taker_asset_id).toBe('0');
-        expect(rec.row.fill_id).toMatch(/^0x[0-9a-f]{64}_\d+$/);
-        expect(Number.isSafeInteger(rec.row.timestamp) && rec.row.timestamp >= 0).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(validLog, hostileLog, anyJson as fc.Arbitrary<RpcLog>),
+        fc.oneof(fc.nat(2_000_000_000), fc.constant(null), fc.integer({ min: -5, max: -1 }), fc.double()),
+        (log, ts) => {
+          const rec = decodeOrderFilledLog(log, ts as number | null);
+          if (rec.table === 'rejects') {
+            expect(rec.row.reason.length).toBeGreaterThan(0);
+            return;
+          }
+          expect(rec.table).toBe('fills');
+          if (rec.table !== 'fills') return;
+          expect(fillRowSchema.safeParse(rec.row).success).toBe(true);
+          expect(rec.row.side === 'BUY' ? rec.row.maker_asset_id : rec.row.taker_asset_id).toBe('0');
+          expect(rec.row.fill_id).toMatch(/^0x[0-9a-f]{64}_\d+$/);
+          expect(Number.isSafeInteger(rec.row.timestamp) && rec.row.timestamp >= 0).toBe(true);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -20,31 +20,38 @@ import { hexBytes, uint256 } from './support.ts';
  * part of itself and never a wrong row.
  */
 const fillRow = fc
-  .record({ tx: hexBytes(32), order: hexBytes(32), ts: fc.integer({ min: 0, max: 4_000_000_000 }), token: uint256, a: uint256, b: uint256, fee: uint256, buy: fc.boolean() })
-  .map(
-    (v): FillRow => ({
-      fill_id: `${v.tx}_${v.order}`,
-      source: 'subgraph',
-      exchange: '',
-      block_number: 0,
-      log_index: 0,
-      timestamp: v.ts,
-      transaction_hash: v.tx,
-      order_hash: v.order,
-      maker: `0x${'1'.repeat(40)}`,
-      taker: `0x${'2'.repeat(40)}`,
-      maker_asset_id: v.buy ? '0' : v.token,
-      taker_asset_id: v.buy ? v.token : '0',
-      maker_amount_filled: v.a,
-      taker_amount_filled: v.b,
-      fee: v.fee,
-      token_id: v.token,
-      side: v.buy ? 'BUY' : 'SELL',
-      usdc_amount: v.buy ? v.a : v.b,
-      token_amount: v.buy ? v.b : v.a,
-      price: 0.5,
-    }),
-  );
+  .record({
+    tx: hexBytes(32),
+    order: hexBytes(32),
+    ts: fc.integer({ min: 0, max: 4_000_000_000 }),
+    token: uint256,
+    a: uint256,
+    b: uint256,
+    fee: uint256,
+    buy: fc.boolean(),
+  })
+  .map((v): FillRow => ({
+    fill_id: `${v.tx}_${v.order}`,
+    source: 'subgraph',
+    exchange: '',
+    block_number: 0,
+    log_index: 0,
+    timestamp: v.ts,
+    transaction_hash: v.tx,
+    order_hash: v.order,
+    maker: `0x${'1'.repeat(40)}`,
+    taker: `0x${'2'.repeat(40)}`,
+    maker_asset_id: v.buy ? '0' : v.token,
+    taker_asset_id: v.buy ? v.token : '0',
+    maker_amount_filled: v.a,
+    taker_amount_filled: v.b,
+    fee: v.fee,
+    token_id: v.token,
+    side: v.buy ? 'BUY' : 'SELL',
+    usdc_amount: v.buy ? v.a : v.b,
+    token_amount: v.buy ? v.b : v.a,
+    price: 0.5,
+  }));
 const record: fc.Arbitrary<StagedRecord> = fc.oneof(
   fillRow.map((row) => ({ table: 'fills' as const, row })),
   fc.record({ source: fc.string(), reason: fc.string(), raw: fc.string() }).map((row) => ({ table: 'rejects' as const, row })),
@@ -76,20 +83,27 @@ describe('readStagedLines', () => {
       fc.asyncProperty(fc.array(record, { maxLength: 10 }), hostile, fc.nat(), async (records, bad, at) => {
         const text = records.map((r) => `{"table":"${r.table}","row":${JSON.stringify(r.row)}}`);
         text.splice(at % (text.length + 1), 0, bad);
-        const err = await lines(gzipSync(Buffer.from(text.join('\n') + '\n'))).then(() => null, (e: Error) => e);
-        const looksStaged = /^\{"table":"(fills|markets|token_claims|conditions|activity|neg_risk_questions|wallets|chain_coverage|rejects)","row":.*\}\}$/.test(bad);
+        const err = await lines(gzipSync(Buffer.from(text.join('\n') + '\n'))).then(
+          () => null,
+          (e: Error) => e,
+        );
+        const looksStaged =
+          /^\{"table":"(fills|markets|token_claims|conditions|activity|neg_risk_questions|wallets|chain_coverage|rejects)","row":.*\}\}$/.test(bad);
         if (!looksStaged) expect(err).toBeInstanceOf(StagedFormatError);
       }),
       { numRuns: 300 },
     );
-    const notGzip = await lines(Buffer.from('{"table":"fills","row":{}}\n')).then(() => null, (e: Error) => e);
+    const notGzip = await lines(Buffer.from('{"table":"fills","row":{}}\n')).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(notGzip).toBeInstanceOf(Error);
   });
 });
 
 /** Amounts ClickHouse itself refuses in a UInt256 column (it reads "+1", "01", "1e5" and 78-digit values leniently: see the BUG tests). */
 const refusedUint = fc.oneof(
-  fc.bigInt({ min: 1n, max: (1n << 255n) }).map((n) => `-${n}`),
+  fc.bigInt({ min: 1n, max: 1n << 255n }).map((n) => `-${n}`),
   fc.tuple(fc.nat(), fc.integer({ min: 1, max: 999 })).map(([a, b]) => `${a}.${b}`),
   fc.constantFrom('abc', 'NaN', 'one', '١٢٣'),
 );
@@ -106,7 +120,11 @@ describe('loadStagedObject with hostile objects (chDB)', () => {
   afterAll(async () => client?.close());
 
   async function rowsOf(key: string): Promise<number> {
-    const res = await client.query({ query: `SELECT count() AS n FROM ${db}.fills WHERE staged_object = {k:String}`, query_params: { k: key }, format: 'JSONEachRow' });
+    const res = await client.query({
+      query: `SELECT count() AS n FROM ${db}.fills WHERE staged_object = {k:String}`,
+      query_params: { k: key },
+      format: 'JSONEachRow',
+    });
     return Number(((await res.json()) as [{ n: string }])[0].n);
   }
 
@@ -122,9 +140,9 @@ describe('loadStagedObject with hostile objects (chDB)', () => {
   it('loads nothing of an object with one hostile line among good ones (bad text, negative or fractional amounts, bad enum or time)', async () => {
     const hostileLine = fc.oneof(
       fc.string({ minLength: 1 }).filter((s) => !/[\r\n]/.test(s) && s.trim().length > 0 && !s.startsWith('{"table"')),
-      fc.tuple(fillRow, fc.constantFrom('maker_amount_filled', 'fee', 'token_id', 'usdc_amount'), refusedUint).map(
-        ([row, field, bad]) => `{"table":"fills","row":${JSON.stringify({ ...row, [field]: bad })}}`,
-      ),
+      fc
+        .tuple(fillRow, fc.constantFrom('maker_amount_filled', 'fee', 'token_id', 'usdc_amount'), refusedUint)
+        .map(([row, field, bad]) => `{"table":"fills","row":${JSON.stringify({ ...row, [field]: bad })}}`),
       fillRow.map((row) => `{"table":"fills","row":${JSON.stringify({ ...row, timestamp: 'yesterday' })}}`),
       fillRow.map((row) => `{"table":"fills","row":${JSON.stringify({ ...row, side: 'HOLD' })}}`),
     );

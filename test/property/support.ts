@@ -43,7 +43,10 @@ export const badUint = fc.oneof(
 );
 /** Addresses of the wrong length or alphabet. */
 export const badAddress = fc.oneof(
-  fc.integer({ min: 0, max: 40 }).filter((n) => n !== 20).chain((n) => hexBytes(n)),
+  fc
+    .integer({ min: 0, max: 40 })
+    .filter((n) => n !== 20)
+    .chain((n) => hexBytes(n)),
   fc.constantFrom('0x', '', '1111111111111111111111111111111111111111', `0x${'g'.repeat(40)}`, `0X${'a'.repeat(40)}`),
   fc.string(),
 );

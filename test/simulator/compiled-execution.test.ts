@@ -98,9 +98,13 @@ describe('the simulated subgraph under compiled execution', () => {
   it("answers the sync's page query (a `where` variable) as its literal form", async () => {
     const token = ds.fills[100]!.makerAssetId === '0' ? ds.fills[100]!.takerAssetId : ds.fills[100]!.makerAssetId;
     const and = [{ or: [{ makerAssetId_in: [token] }, { takerAssetId_in: [token] }] }, { timestamp_gt: '0' }, { id_gt: '0x1' }];
-    const byVariable = await gql(srv.url, `query($where: OrderFilledEvent_filter!) { orderFilledEvents(first: 1000, orderBy: id, where: $where) { ${FILL_FIELDS} } }`, {
-      where: { and },
-    });
+    const byVariable = await gql(
+      srv.url,
+      `query($where: OrderFilledEvent_filter!) { orderFilledEvents(first: 1000, orderBy: id, where: $where) { ${FILL_FIELDS} } }`,
+      {
+        where: { and },
+      },
+    );
     const literal = await gql(
       srv.url,
       `{ orderFilledEvents(first: 1000, orderBy: id, where: { and: [ { or: [ { makerAssetId_in: ["${token}"] }, { takerAssetId_in: ["${token}"] } ] }, { timestamp_gt: "0" }, { id_gt: "0x1" } ] }) { ${FILL_FIELDS} } }`,
@@ -119,7 +123,9 @@ describe('the simulated subgraph under compiled execution', () => {
       errors: [{ message: 'Variable "$first" got invalid value "x"; Int cannot represent non-integer value: "x"' }],
     });
     expect((await gql(srv.url, q, { where: { and: [{ nope: 1 }] } })).body).toEqual({
-      errors: [{ message: 'Variable "$where" got invalid value { nope: 1 } at "where.and[0]"; Field "nope" is not defined by type "OrderFilledEvent_filter".' }],
+      errors: [
+        { message: 'Variable "$where" got invalid value { nope: 1 } at "where.and[0]"; Field "nope" is not defined by type "OrderFilledEvent_filter".' },
+      ],
     });
   });
 });

@@ -113,7 +113,10 @@ describe('lying rows', () => {
       { id: pick[4]!.id, kind: 'bad-address' },
     ]);
     const ids = JSON.stringify(pick.map((f) => f.id));
-    const r = await gql<{ orderFilledEvents: Record<string, string>[] }>(srv.url, `{ orderFilledEvents(first: 10, where: { id_in: ${ids} }) { ${FILL_FIELDS} } }`);
+    const r = await gql<{ orderFilledEvents: Record<string, string>[] }>(
+      srv.url,
+      `{ orderFilledEvents(first: 10, where: { id_in: ${ids} }) { ${FILL_FIELDS} } }`,
+    );
     srv.setCorruptions([]);
     expect(r.body.errors).toBeUndefined();
     const rows = new Map(r.body.data!.orderFilledEvents.map((x) => [x.id, x]));
@@ -130,7 +133,10 @@ describe('lying rows', () => {
     expect(clean).toEqual({ ...pick[5]!, timestamp: String(pick[5]!.timestamp) });
     // the dataset itself is untouched, and the corruption is gone once cleared
     expect(ds.fills[1]!.makerAmountFilled).toMatch(/^[0-9]+$/);
-    const again = await gql<{ orderFilledEvents: Record<string, string>[] }>(srv.url, `{ orderFilledEvents(where: { id: "${pick[1]!.id}" }) { makerAmountFilled } }`);
+    const again = await gql<{ orderFilledEvents: Record<string, string>[] }>(
+      srv.url,
+      `{ orderFilledEvents(where: { id: "${pick[1]!.id}" }) { makerAmountFilled } }`,
+    );
     expect(again.body.data!.orderFilledEvents[0]!.makerAmountFilled).toBe(pick[1]!.makerAmountFilled);
     expect(srv.stats.corruptedRows).toBe(5);
   });

@@ -73,7 +73,12 @@ describe('simulated Gamma market list', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('deprecation')).toBe('true');
     expect(r.headers.get('warning')).toContain('/markets/keyset');
-    expect((r.body as Row[]).map((x) => x.conditionId)).toEqual(ds.markets.filter((m) => m.closed).slice(3, 8).map((m) => m.conditionId));
+    expect((r.body as Row[]).map((x) => x.conditionId)).toEqual(
+      ds.markets
+        .filter((m) => m.closed)
+        .slice(3, 8)
+        .map((m) => m.conditionId),
+    );
     const deep = await get(`/markets?limit=100&offset=${GAMMA_DEFAULT_MAX_OFFSET + 100}`);
     expect(deep.status).toBe(422);
     expect(deep.body).toEqual({ type: 'validation error', error: 'offset too large, use /markets/keyset for deeper pagination' });

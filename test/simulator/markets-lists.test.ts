@@ -22,7 +22,15 @@ afterAll(async () => {
 describe('market list coverage of the simulated dataset', () => {
   const opts = { seed: 23, markets: 1200, fills: 20_000 };
   const plain = generateDataset(opts);
-  const ds = generateDataset({ ...opts, lists: { disagreements: [{ list: 'clob', kind: 'condition' }, { list: 'gamma', kind: 'outcome' }] } });
+  const ds = generateDataset({
+    ...opts,
+    lists: {
+      disagreements: [
+        { list: 'clob', kind: 'condition' },
+        { list: 'gamma', kind: 'outcome' },
+      ],
+    },
+  });
 
   it('is off by default, and turning it on changes no market or fill', () => {
     expect(plain.lists).toBeUndefined();
@@ -75,7 +83,10 @@ describe('market list coverage of the simulated dataset', () => {
         return real.conditionId !== c.conditionId || real.outcomeIndex !== c.outcomeIndex;
       });
       expect(wrong.map((c) => c.tokenId).sort()).toEqual(
-        ds.lists!.disagreements.filter((d) => d.list === list).flatMap((d) => d.claims.map((c) => c.tokenId)).sort(),
+        ds
+          .lists!.disagreements.filter((d) => d.list === list)
+          .flatMap((d) => d.claims.map((c) => c.tokenId))
+          .sort(),
       );
     }
   });
@@ -92,7 +103,9 @@ describe('market list coverage of the simulated dataset', () => {
       clobRows.push(...page.data);
       cursor = page.next_cursor;
     }
-    const clobServed = new Map(clobRows.flatMap((r) => r.tokens.map((t, i) => [t.token_id, { tokenId: t.token_id, conditionId: r.condition_id, outcomeIndex: i }] as const)));
+    const clobServed = new Map(
+      clobRows.flatMap((r) => r.tokens.map((t, i) => [t.token_id, { tokenId: t.token_id, conditionId: r.condition_id, outcomeIndex: i }] as const)),
+    );
     expect(clobServed).toEqual(listClaims(ds, 'clob'));
 
     const gammaServed = new Map<string, { tokenId: string; conditionId: string; outcomeIndex: number }>();

@@ -122,7 +122,8 @@ describe('paging the subgraph', () => {
     const small = generateDataset({ seed: 2, markets: 20, fills: 500 });
     const s = await startSubgraphServer({ dataset: small });
     try {
-      const meta = async () => (await gqlData<{ _meta: { block: { number: number; timestamp: number } } }>(s.url, '{ _meta { block { number timestamp } } }'))._meta.block;
+      const meta = async () =>
+        (await gqlData<{ _meta: { block: { number: number; timestamp: number } } }>(s.url, '{ _meta { block { number timestamp } } }'))._meta.block;
       const count = async (): Promise<number> => {
         let n = 0;
         let last = '';
@@ -140,7 +141,10 @@ describe('paging the subgraph', () => {
       const after = await meta();
       expect(after.timestamp).toBeGreaterThan(before.timestamp);
       expect(after.number).toBeGreaterThan(before.number);
-      const newest = await gqlData<{ orderFilledEvents: Row[] }>(s.url, `{ orderFilledEvents(first: 5, orderBy: timestamp, orderDirection: desc, where: { timestamp_gt: "${before.timestamp}" }) { id } }`);
+      const newest = await gqlData<{ orderFilledEvents: Row[] }>(
+        s.url,
+        `{ orderFilledEvents(first: 5, orderBy: timestamp, orderDirection: desc, where: { timestamp_gt: "${before.timestamp}" }) { id } }`,
+      );
       expect(newest.orderFilledEvents).toHaveLength(5);
       const books = await gqlData<{ orderbooks: Row[]; marketDatas: Row[] }>(s.url, '{ orderbooks(first: 1000) { id } marketDatas(first: 1000) { id } }');
       expect(books.marketDatas).toHaveLength(44);

@@ -103,7 +103,10 @@ describe('graph-node argument limits', () => {
 
   it('refuses `or` beside column filters at one level, accepts it nested in `and`', async () => {
     const token = fillTokenId(ds.fills[0]!);
-    const mixed = await gql(srv.url, `{ orderFilledEvents(where: { timestamp_gt: "0", or: [ { makerAssetId: "${token}" }, { takerAssetId: "${token}" } ] }) { id } }`);
+    const mixed = await gql(
+      srv.url,
+      `{ orderFilledEvents(where: { timestamp_gt: "0", or: [ { makerAssetId: "${token}" }, { takerAssetId: "${token}" } ] }) { id } }`,
+    );
     expect(mixed.body).toEqual({ errors: [{ message: 'Filter must by an object' }] });
     const nested = { and: [{ timestamp_gt: '0' }, { or: [{ makerAssetId: token }, { takerAssetId: token }] }] };
     const ids = await ask({ first: 1000, where: nested });
@@ -163,7 +166,10 @@ describe('where operators, orderBy and ties', () => {
   it('breaks orderBy ties by id (same direction as graph-node; ascending when configured)', async () => {
     const burst = ds.burst!;
     const where = { timestamp: String(burst.timestamp) };
-    const tied = ds.fills.filter((x) => x.timestamp === burst.timestamp).map((x) => x.id).sort();
+    const tied = ds.fills
+      .filter((x) => x.timestamp === burst.timestamp)
+      .map((x) => x.id)
+      .sort();
     expect(tied.length).toBeGreaterThanOrEqual(80);
     expect(await ask({ first: 1000, orderBy: 'timestamp', where })).toEqual(tied);
     expect(await ask({ first: 1000, orderBy: 'timestamp', orderDirection: 'desc', where })).toEqual([...tied].reverse());
@@ -177,7 +183,19 @@ describe('where operators, orderBy and ties', () => {
   });
 
   it('matches a reference implementation on random queries', async () => {
-    const fields = ['id', 'transactionHash', 'timestamp', 'orderHash', 'maker', 'taker', 'makerAssetId', 'takerAssetId', 'makerAmountFilled', 'takerAmountFilled', 'fee'];
+    const fields = [
+      'id',
+      'transactionHash',
+      'timestamp',
+      'orderHash',
+      'maker',
+      'taker',
+      'makerAssetId',
+      'takerAssetId',
+      'makerAmountFilled',
+      'takerAmountFilled',
+      'fee',
+    ];
     const ops = ['', '_not', '_gt', '_gte', '_lt', '_lte', '_in', '_not_in'];
     const sample = fc.integer({ min: 0, max: ds.fills.length - 1 }).map((i) => ds.fills[i]!);
     const atom = fc.tuple(fc.constantFrom(...fields), fc.constantFrom(...ops), sample, sample).map(([field, op, a, b]) => {
@@ -232,7 +250,10 @@ describe('other entities and _meta', () => {
     expect(data.marketDatas).toHaveLength(60);
     const m = ds.markets[3]!;
     expect(data.marketDatas.find((d) => d.id === m.tokens[1].tokenId)).toEqual({ id: m.tokens[1].tokenId, condition: m.conditionId, outcomeIndex: '1' });
-    const page2 = await gqlData<{ orderbooks: { id: string }[] }>(srv.url, `{ orderbooks(first: 5, orderBy: id, orderDirection: asc, where: { id_gt: "${data.orderbooks[9]!.id}" }) { id } }`);
+    const page2 = await gqlData<{ orderbooks: { id: string }[] }>(
+      srv.url,
+      `{ orderbooks(first: 5, orderBy: id, orderDirection: asc, where: { id_gt: "${data.orderbooks[9]!.id}" }) { id } }`,
+    );
     expect(page2.orderbooks.map((o) => o.id)).toEqual(data.orderbooks.slice(10, 15).map((o) => o.id));
     const one = await gqlData<{ orderFilledEvent: Record<string, string> | null; missing: unknown }>(
       srv.url,

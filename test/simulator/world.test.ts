@@ -67,12 +67,27 @@ const ABI_AT: Record<string, { label: string; abi: Abi }> = {
 };
 /** The world's log kinds, named as "<contract label>.<event>". */
 const KIND_NAME: Record<string, string> = {
-  OrderFilledV1: 'V1.OrderFilled', OrdersMatchedV1: 'V1.OrdersMatched', TokenRegistered: 'V1.TokenRegistered', FeeChargedV1: 'V1.FeeCharged',
-  OrderFilledV2: 'V2.OrderFilled', OrdersMatchedV2: 'V2.OrdersMatched', FeeChargedV2: 'V2.FeeCharged',
-  ConditionPreparation: 'Ctf.ConditionPreparation', ConditionResolution: 'Ctf.ConditionResolution', CtfPositionSplit: 'Ctf.PositionSplit',
-  CtfPositionsMerge: 'Ctf.PositionsMerge', CtfPayoutRedemption: 'Ctf.PayoutRedemption', TransferSingle: 'Ctf.TransferSingle', TransferBatch: 'Ctf.TransferBatch',
-  MarketPrepared: 'Nr.MarketPrepared', QuestionPrepared: 'Nr.QuestionPrepared', OutcomeReported: 'Nr.OutcomeReported', NrPositionSplit: 'Nr.PositionSplit',
-  NrPositionsMerge: 'Nr.PositionsMerge', NrPositionsConverted: 'Nr.PositionsConverted', NrPayoutRedemption: 'Nr.PayoutRedemption',
+  OrderFilledV1: 'V1.OrderFilled',
+  OrdersMatchedV1: 'V1.OrdersMatched',
+  TokenRegistered: 'V1.TokenRegistered',
+  FeeChargedV1: 'V1.FeeCharged',
+  OrderFilledV2: 'V2.OrderFilled',
+  OrdersMatchedV2: 'V2.OrdersMatched',
+  FeeChargedV2: 'V2.FeeCharged',
+  ConditionPreparation: 'Ctf.ConditionPreparation',
+  ConditionResolution: 'Ctf.ConditionResolution',
+  CtfPositionSplit: 'Ctf.PositionSplit',
+  CtfPositionsMerge: 'Ctf.PositionsMerge',
+  CtfPayoutRedemption: 'Ctf.PayoutRedemption',
+  TransferSingle: 'Ctf.TransferSingle',
+  TransferBatch: 'Ctf.TransferBatch',
+  MarketPrepared: 'Nr.MarketPrepared',
+  QuestionPrepared: 'Nr.QuestionPrepared',
+  OutcomeReported: 'Nr.OutcomeReported',
+  NrPositionSplit: 'Nr.PositionSplit',
+  NrPositionsMerge: 'Nr.PositionsMerge',
+  NrPositionsConverted: 'Nr.PositionsConverted',
+  NrPayoutRedemption: 'Nr.PayoutRedemption',
 };
 
 type Args = Record<string, unknown>;
@@ -93,14 +108,23 @@ async function readWorld(w: ChainWorld, fromBlock: bigint, toBlock: bigint): Pro
   const client = createPublicClient({ transport: http(w.rpcUrl) });
   const logs: Log[] = [];
   // In pages: the whole world's logs are over viem's 10 MB response cap.
-  for (let from = fromBlock; from <= toBlock; from += 100n) logs.push(...(await client.getLogs({ fromBlock: from, toBlock: from + 99n < toBlock ? from + 99n : toBlock })));
+  for (let from = fromBlock; from <= toBlock; from += 100n)
+    logs.push(...(await client.getLogs({ fromBlock: from, toBlock: from + 99n < toBlock ? from + 99n : toBlock })));
   const times = new Map<bigint, number>();
   for (const b of new Set(logs.map((l) => l.blockNumber as bigint))) times.set(b, Number((await client.getBlock({ blockNumber: b })).timestamp));
   return logs.map((l) => {
     const at = ABI_AT[l.address.toLowerCase()];
     if (!at) throw new Error(`log from an unexpected contract ${l.address}`);
     const d = decodeEventLog({ abi: at.abi, data: l.data, topics: l.topics as [Hex, ...Hex[]] });
-    return { name: `${at.label}.${d.eventName}`, address: l.address.toLowerCase(), args: d.args as unknown as Args, block: Number(l.blockNumber), logIndex: Number(l.logIndex), tx: l.transactionHash as Hex, timestamp: times.get(l.blockNumber as bigint) as number };
+    return {
+      name: `${at.label}.${d.eventName}`,
+      address: l.address.toLowerCase(),
+      args: d.args as unknown as Args,
+      block: Number(l.blockNumber),
+      logIndex: Number(l.logIndex),
+      tx: l.transactionHash as Hex,
+      timestamp: times.get(l.blockNumber as bigint) as number,
+    };
   });
 }
 
@@ -113,31 +137,98 @@ function fillOf(d: Decoded): Omit<FillRow, 'price'> & { price: number } {
   const usdc = String(buy ? a.makerAmountFilled : a.takerAmountFilled);
   const tokens = String(buy ? a.takerAmountFilled : a.makerAmountFilled);
   return {
-    fill_id: `${d.tx}_${d.logIndex}`, source: 'chain', exchange: d.address, block_number: d.block, log_index: d.logIndex, timestamp: d.timestamp,
-    transaction_hash: d.tx, order_hash: s(a.orderHash), maker: s(a.maker), taker: s(a.taker), maker_asset_id: makerAsset, taker_asset_id: takerAsset,
-    maker_amount_filled: String(a.makerAmountFilled), taker_amount_filled: String(a.takerAmountFilled), fee: String(a.fee),
-    token_id: buy ? takerAsset : makerAsset, side: buy ? 'BUY' : 'SELL', usdc_amount: usdc, token_amount: tokens, price: Number(usdc) / Number(tokens),
+    fill_id: `${d.tx}_${d.logIndex}`,
+    source: 'chain',
+    exchange: d.address,
+    block_number: d.block,
+    log_index: d.logIndex,
+    timestamp: d.timestamp,
+    transaction_hash: d.tx,
+    order_hash: s(a.orderHash),
+    maker: s(a.maker),
+    taker: s(a.taker),
+    maker_asset_id: makerAsset,
+    taker_asset_id: takerAsset,
+    maker_amount_filled: String(a.makerAmountFilled),
+    taker_amount_filled: String(a.takerAmountFilled),
+    fee: String(a.fee),
+    token_id: buy ? takerAsset : makerAsset,
+    side: buy ? 'BUY' : 'SELL',
+    usdc_amount: usdc,
+    token_amount: tokens,
+    price: Number(usdc) / Number(tokens),
   };
 }
 
 /** An activity row without `wallet` (checked on its own: it needs the transaction's transfers). */
 function activityOf(d: Decoded): Omit<ActivityRow, 'wallet'> | null {
   const a = d.args;
-  const base = { event_id: `${d.tx}_${d.logIndex}`, contract: d.address, block_number: d.block, log_index: d.logIndex, timestamp: d.timestamp, transaction_hash: d.tx };
+  const base = {
+    event_id: `${d.tx}_${d.logIndex}`,
+    contract: d.address,
+    block_number: d.block,
+    log_index: d.logIndex,
+    timestamp: d.timestamp,
+    transaction_hash: d.tx,
+  };
   const nr = { collateral: ADDR.wcol, index_sets: ['1', '2'], amounts: [] as string[], payout: '0' };
   switch (d.name) {
     case 'Ctf.PositionSplit':
     case 'Ctf.PositionsMerge':
-      return { ...base, kind: d.name === 'Ctf.PositionSplit' ? 'split' : 'merge', stakeholder: s(a.stakeholder), collateral: s(a.collateralToken), condition_id: s(a.conditionId), index_sets: list(a.partition), amounts: [], amount: String(a.amount), payout: '0' };
+      return {
+        ...base,
+        kind: d.name === 'Ctf.PositionSplit' ? 'split' : 'merge',
+        stakeholder: s(a.stakeholder),
+        collateral: s(a.collateralToken),
+        condition_id: s(a.conditionId),
+        index_sets: list(a.partition),
+        amounts: [],
+        amount: String(a.amount),
+        payout: '0',
+      };
     case 'Ctf.PayoutRedemption':
-      return { ...base, kind: 'redeem', stakeholder: s(a.redeemer), collateral: s(a.collateralToken), condition_id: s(a.conditionId), index_sets: list(a.indexSets), amounts: [], amount: '0', payout: String(a.payout) };
+      return {
+        ...base,
+        kind: 'redeem',
+        stakeholder: s(a.redeemer),
+        collateral: s(a.collateralToken),
+        condition_id: s(a.conditionId),
+        index_sets: list(a.indexSets),
+        amounts: [],
+        amount: '0',
+        payout: String(a.payout),
+      };
     case 'Nr.PositionSplit':
     case 'Nr.PositionsMerge':
-      return { ...base, ...nr, kind: d.name === 'Nr.PositionSplit' ? 'split' : 'merge', stakeholder: s(a.stakeholder), condition_id: s(a.conditionId), amount: String(a.amount) };
+      return {
+        ...base,
+        ...nr,
+        kind: d.name === 'Nr.PositionSplit' ? 'split' : 'merge',
+        stakeholder: s(a.stakeholder),
+        condition_id: s(a.conditionId),
+        amount: String(a.amount),
+      };
     case 'Nr.PayoutRedemption':
-      return { ...base, ...nr, kind: 'redeem', stakeholder: s(a.redeemer), condition_id: s(a.conditionId), amounts: list(a.amounts), amount: '0', payout: String(a.payout) };
+      return {
+        ...base,
+        ...nr,
+        kind: 'redeem',
+        stakeholder: s(a.redeemer),
+        condition_id: s(a.conditionId),
+        amounts: list(a.amounts),
+        amount: '0',
+        payout: String(a.payout),
+      };
     case 'Nr.PositionsConverted':
-      return { ...base, ...nr, kind: 'convert', stakeholder: s(a.stakeholder), condition_id: s(a.marketId), index_sets: [String(a.indexSet)], amount: String(a.amount) };
+      return {
+        ...base,
+        ...nr,
+        kind: 'convert',
+        stakeholder: s(a.stakeholder),
+        condition_id: s(a.marketId),
+        index_sets: [String(a.indexSet)],
+        amount: String(a.amount),
+      };
     default:
       return null;
   }
@@ -152,7 +243,9 @@ beforeAll(async () => {
   world = await startChainWorld({ seed: 11 });
   buildMs = performance.now() - t0;
   logs = await readWorld(world, BigInt(world.eras.v1.fromBlock), BigInt(world.eras.v2.toBlock));
-  console.log(`world: ${world.expected.fills.length} fills, ${world.expected.activity.length} activity rows, ${logs.length} logs, blocks ${world.eras.v1.fromBlock}..${world.eras.v2.toBlock}, built in ${Math.round(buildMs)} ms`);
+  console.log(
+    `world: ${world.expected.fills.length} fills, ${world.expected.activity.length} activity rows, ${logs.length} logs, blocks ${world.eras.v1.fromBlock}..${world.eras.v2.toBlock}, built in ${Math.round(buildMs)} ms`,
+  );
 });
 
 afterAll(async () => {
@@ -160,7 +253,7 @@ afterAll(async () => {
 });
 
 describe('a simulated Polygon world on an EDR node', () => {
-  it('builds the default size in well under a minute, starting at the V1 exchange\'s first block', () => {
+  it("builds the default size in well under a minute, starting at the V1 exchange's first block", () => {
     expect(buildMs).toBeLessThan(60_000);
     expect(world.expected.firstBlock).toBe(33_605_403);
     expect(world.env.CHAIN_GENESIS_BLOCK).toBe('33605403');
@@ -200,7 +293,7 @@ describe('a simulated Polygon world on an EDR node', () => {
     for (const [i, row] of expected.entries()) expect(row.price).toBeCloseTo(decoded[i]!.price, 9);
   });
 
-  it('activity decodes to the expected rows; an adapter row\'s wallet is the other side of its transfer', () => {
+  it("activity decodes to the expected rows; an adapter row's wallet is the other side of its transfer", () => {
     const decoded = logs.map(activityOf).filter((r) => r !== null);
     const expected = world.expected.activity;
     expect(decoded).toEqual(expected.map(({ wallet: _w, ...r }) => r));
@@ -212,7 +305,9 @@ describe('a simulated Polygon world on an EDR node', () => {
         continue;
       }
       const inTx = transfers.filter((t) => t.tx === a.transaction_hash);
-      const moved = inTx.some((t) => (a.kind === 'split' ? s(t.args.from) === a.stakeholder && s(t.args.to) === a.wallet : s(t.args.from) === a.wallet && s(t.args.to) === a.stakeholder));
+      const moved = inTx.some((t) =>
+        a.kind === 'split' ? s(t.args.from) === a.stakeholder && s(t.args.to) === a.wallet : s(t.args.from) === a.wallet && s(t.args.to) === a.stakeholder,
+      );
       expect(moved, `${a.event_id}: a transfer between ${a.stakeholder} and ${a.wallet}`).toBe(true);
     }
   });
@@ -224,17 +319,30 @@ describe('a simulated Polygon world on an EDR node', () => {
       [...final.values()].map((l) => {
         const payouts = l.name === 'Ctf.ConditionResolution' ? list(l.args.payoutNumerators) : [];
         return {
-          condition_id: s(l.args.conditionId), oracle: s(l.args.oracle), question_id: s(l.args.questionId), outcome_slot_count: Number(l.args.outcomeSlotCount),
-          payout_numerators: payouts, payout_denominator: payouts.reduce((x, y) => x + BigInt(y), 0n).toString(),
-          resolved_at: payouts.length > 0 ? l.timestamp : null, block_number: l.block, log_index: l.logIndex, transaction_hash: l.tx,
+          condition_id: s(l.args.conditionId),
+          oracle: s(l.args.oracle),
+          question_id: s(l.args.questionId),
+          outcome_slot_count: Number(l.args.outcomeSlotCount),
+          payout_numerators: payouts,
+          payout_denominator: payouts.reduce((x, y) => x + BigInt(y), 0n).toString(),
+          resolved_at: payouts.length > 0 ? l.timestamp : null,
+          block_number: l.block,
+          log_index: l.logIndex,
+          transaction_hash: l.tx,
         };
       }),
     ).toEqual(world.expected.conditions);
     const questions = logs.filter((l) => l.name === 'Nr.QuestionPrepared');
-    expect(questions.map((l) => ({
-      market_id: s(l.args.marketId), question_id: s(l.args.questionId), question_index: Number(l.args.index),
-      condition_id: conditionIdOf(ADDR.negRiskAdapter, l.args.questionId as Hex, 2), block_number: l.block, log_index: l.logIndex,
-    }))).toEqual(world.expected.negRiskQuestions);
+    expect(
+      questions.map((l) => ({
+        market_id: s(l.args.marketId),
+        question_id: s(l.args.questionId),
+        question_index: Number(l.args.index),
+        condition_id: conditionIdOf(ADDR.negRiskAdapter, l.args.questionId as Hex, 2),
+        block_number: l.block,
+        log_index: l.logIndex,
+      })),
+    ).toEqual(world.expected.negRiskQuestions);
     const prepared = new Map([...final.values()].map((l) => [s(l.args.conditionId), s(l.args.oracle)]));
     for (const q of world.expected.negRiskQuestions) expect(prepared.get(q.condition_id)).toBe(ADDR.negRiskAdapter);
     // Claims in chain order: each prepared condition's outcome tokens ('ctf'), each registration ('registry').
@@ -242,12 +350,34 @@ describe('a simulated Polygon world on an EDR node', () => {
       if (l.name === 'Ctf.ConditionPreparation') {
         const n = Number(l.args.outcomeSlotCount);
         const ids = outcomeTokenIds(s(l.args.oracle) === ADDR.negRiskAdapter ? ADDR.wcol : ADDR.usdce, l.args.conditionId as Hex, n);
-        return ids.map((id, i) => ({ token_id: String(id), source: 'ctf', condition_id: s(l.args.conditionId), outcome_index: i, outcome: '', complement_id: n === 2 ? String(ids[1 - i]) : '', winner: null, exchange: '', block_number: l.block }));
+        return ids.map((id, i) => ({
+          token_id: String(id),
+          source: 'ctf',
+          condition_id: s(l.args.conditionId),
+          outcome_index: i,
+          outcome: '',
+          complement_id: n === 2 ? String(ids[1 - i]) : '',
+          winner: null,
+          exchange: '',
+          block_number: l.block,
+        }));
       }
       if (l.name !== 'V1.TokenRegistered') return [];
       const collateral = l.address === ADDR.v1 ? ADDR.usdce : ADDR.wcol;
       const index = outcomeTokenIds(collateral, l.args.conditionId as Hex, 2).indexOf(l.args.token0 as bigint);
-      return [{ token_id: String(l.args.token0), source: 'registry', condition_id: s(l.args.conditionId), outcome_index: index < 0 ? null : index, outcome: '', complement_id: String(l.args.token1), winner: null, exchange: l.address, block_number: l.block }];
+      return [
+        {
+          token_id: String(l.args.token0),
+          source: 'registry',
+          condition_id: s(l.args.conditionId),
+          outcome_index: index < 0 ? null : index,
+          outcome: '',
+          complement_id: String(l.args.token1),
+          winner: null,
+          exchange: l.address,
+          block_number: l.block,
+        },
+      ];
     });
     expect(claims).toEqual(world.expected.tokenClaims);
     expect(claims.every((c) => c.outcome_index !== null)).toBe(true);
@@ -255,7 +385,9 @@ describe('a simulated Polygon world on an EDR node', () => {
 
   it('every V1 token is registered on its exchange before its first fill; markets list the real token ids', () => {
     const registered = new Map<string, { exchange: string; at: number }>();
-    for (const l of logs) if (l.name === 'V1.TokenRegistered' && !registered.has(String(l.args.token0))) registered.set(String(l.args.token0), { exchange: l.address, at: l.block * 1e6 + l.logIndex });
+    for (const l of logs)
+      if (l.name === 'V1.TokenRegistered' && !registered.has(String(l.args.token0)))
+        registered.set(String(l.args.token0), { exchange: l.address, at: l.block * 1e6 + l.logIndex });
     for (const f of world.expected.fills.filter((x) => x.exchange === ADDR.v1 || x.exchange === ADDR.v1NegRisk)) {
       const r = registered.get(f.token_id);
       expect(r?.exchange, f.fill_id).toBe(f.exchange);
@@ -284,10 +416,14 @@ describe('a simulated Polygon world on an EDR node', () => {
     const inTx = (tx: string) => logs.filter((l) => l.tx === tx);
     const sLogs = inTx(split!.transaction_hash);
     const at = sLogs.findIndex((l) => l.name === 'Ctf.PositionSplit' && s(l.args.stakeholder) === world.adapters.ctf);
-    expect(sLogs.slice(at + 1).some((l) => l.name === 'Ctf.TransferBatch' && s(l.args.from) === world.adapters.ctf && s(l.args.to) === split!.wallet)).toBe(true);
+    expect(sLogs.slice(at + 1).some((l) => l.name === 'Ctf.TransferBatch' && s(l.args.from) === world.adapters.ctf && s(l.args.to) === split!.wallet)).toBe(
+      true,
+    );
     const mLogs = inTx(merge!.transaction_hash);
     const mAt = mLogs.findIndex((l) => l.name === 'Ctf.PositionsMerge' && s(l.args.stakeholder) === world.adapters.ctf);
-    expect(mLogs.slice(0, mAt).some((l) => l.name === 'Ctf.TransferBatch' && s(l.args.from) === merge!.wallet && s(l.args.to) === world.adapters.ctf)).toBe(true);
+    expect(mLogs.slice(0, mAt).some((l) => l.name === 'Ctf.TransferBatch' && s(l.args.from) === merge!.wallet && s(l.args.to) === world.adapters.ctf)).toBe(
+      true,
+    );
   });
 
   it('the subgraph dataset has the V1 fills, an order filled twice in one transaction collapsed into one entity with the last values', () => {
@@ -302,7 +438,11 @@ describe('a simulated Polygon world on an EDR node', () => {
     for (const [id, g] of twice) {
       const last = g[g.length - 1]!;
       expect(g[0]!.maker_amount_filled).not.toBe(last.maker_amount_filled);
-      expect(ds.fills.find((f) => f.id === id)).toMatchObject({ makerAmountFilled: last.maker_amount_filled, takerAmountFilled: last.taker_amount_filled, fee: last.fee });
+      expect(ds.fills.find((f) => f.id === id)).toMatchObject({
+        makerAmountFilled: last.maker_amount_filled,
+        takerAmountFilled: last.taker_amount_filled,
+        fee: last.fee,
+      });
     }
     expect(ds.markets).toBe(world.markets);
   });
@@ -312,7 +452,7 @@ describe('a simulated Polygon world on an EDR node', () => {
     const sources = await startSimulatedSources({ dataset: ds });
     try {
       const served: { id: string; makerAmountFilled: string }[] = [];
-      for (let last = ''; ; ) {
+      for (let last = ''; ;) {
         const page = await gqlData<{ orderFilledEvents: { id: string; makerAmountFilled: string }[] }>(
           sources.subgraphUrl,
           `query($last: ID!) { orderFilledEvents(first: 1000, orderBy: id, where: { id_gt: $last }) { ${FILL_FIELDS} } }`,
@@ -354,13 +494,24 @@ describe('a simulated Polygon world on an EDR node', () => {
       expect([ADDR.v2, ADDR.v2NegRisk]).toContain(f.exchange);
     }
     const fresh = await readWorld(world, BigInt(range.fromBlock), BigInt(range.toBlock));
-    expect(fresh.filter((l) => l.name === 'V2.OrderFilled').map(fillOf).map((f) => f.fill_id)).toEqual(added.map((f) => f.fill_id));
+    expect(
+      fresh
+        .filter((l) => l.name === 'V2.OrderFilled')
+        .map(fillOf)
+        .map((f) => f.fill_id),
+    ).toEqual(added.map((f) => f.fill_id));
   });
 });
 
 describe('determinism', () => {
   it('the same seed builds the same chain', async () => {
-    const small = { seed: 5, v1: { fills: 120, activity: 20, markets: 3, negRiskMarkets: 1 }, v2: { fills: 80, activity: 20, markets: 2, negRiskMarkets: 1 }, wallets: 10, veterans: 3 };
+    const small = {
+      seed: 5,
+      v1: { fills: 120, activity: 20, markets: 3, negRiskMarkets: 1 },
+      v2: { fills: 80, activity: 20, markets: 2, negRiskMarkets: 1 },
+      wallets: 10,
+      veterans: 3,
+    };
     const a = await startChainWorld(small);
     const b = await startChainWorld(small);
     try {

@@ -40,7 +40,12 @@ describe('ky retry options from the retry policy', () => {
   });
 
   it('the source client keeps its settings: retries and Retry-After cap from the options, full jitter from 250 ms', () => {
-    expect(sourceRetryPolicy({ maxRetries: 3, maxRetryAfterMs: 10_000 })).toMatchObject({ maxRetries: 3, maxRetryAfterMs: 10_000, baseDelayMs: 250, jitter: 'full' });
+    expect(sourceRetryPolicy({ maxRetries: 3, maxRetryAfterMs: 10_000 })).toMatchObject({
+      maxRetries: 3,
+      maxRetryAfterMs: 10_000,
+      baseDelayMs: 250,
+      jitter: 'full',
+    });
     expect(sourceRetryPolicy({ maxRetries: 3 }).maxRetryAfterMs).toBe(120_000);
   });
 
@@ -56,14 +61,20 @@ describe('ky retry options from the retry policy', () => {
     const server = await scripted([{ status: 429, headers: { 'retry-after': '3600' } }]);
     servers.push(server);
     const http = sourceHttp({ timeoutMs: 5_000, maxRetries: 5, maxRetryAfterMs: 1_000 });
-    const err = await http.get(server.url).json().catch((e: unknown) => e);
+    const err = await http
+      .get(server.url)
+      .json()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HTTPError);
     expect((err as HTTPError).response.status).toBe(429);
     expect(server.requests()).toBe(1);
   });
 
   it('honours a Retry-After within the cap', async () => {
-    const server = await scripted([{ status: 429, headers: { 'retry-after': '0' } }, { status: 503, headers: { 'retry-after': '0' } }]);
+    const server = await scripted([
+      { status: 429, headers: { 'retry-after': '0' } },
+      { status: 503, headers: { 'retry-after': '0' } },
+    ]);
     servers.push(server);
     const http = sourceHttp({ timeoutMs: 5_000, maxRetries: 5, maxRetryAfterMs: 1_000 });
     await expect(http.get(server.url).json()).resolves.toEqual({ ok: true });

@@ -33,7 +33,13 @@ describe('market lists in the warehouse', () => {
       seed: 12,
       markets: 400,
       fills: 2_000,
-      lists: { disagreements: [{ list: 'gamma', kind: 'condition' }, { list: 'subgraph', kind: 'condition' }, { list: 'clob', kind: 'outcome' }] },
+      lists: {
+        disagreements: [
+          { list: 'gamma', kind: 'condition' },
+          { list: 'subgraph', kind: 'condition' },
+          { list: 'clob', kind: 'outcome' },
+        ],
+      },
     });
     servers = await Promise.all([startMarketsServer({ dataset: ds }), startGammaServer({ dataset: ds }), startSubgraphServer({ dataset: ds })]);
     client = embeddedClient(mkdtempSync(join(tmpdir(), 'pmsync-lists-')));
@@ -65,7 +71,10 @@ describe('market lists in the warehouse', () => {
     const rows = await query<{ token_id: string; condition_id: string; outcome_index: number | null; outcome: string; sources: string[] }>(
       `SELECT toString(token_id) AS token_id, condition_id, outcome_index, outcome, sources FROM ${db}.market_tokens`,
     );
-    const claims = Object.fromEntries((['clob', 'gamma', 'subgraph'] as MarketList[]).map((l) => [l, listClaims(ds, l)])) as Record<MarketList, Map<string, ListClaim>>;
+    const claims = Object.fromEntries((['clob', 'gamma', 'subgraph'] as MarketList[]).map((l) => [l, listClaims(ds, l)])) as Record<
+      MarketList,
+      Map<string, ListClaim>
+    >;
     const tokens = ds.markets.flatMap((m) => m.tokens.map((t) => t.tokenId));
     expect(rows).toHaveLength(tokens.length);
     const byToken = new Map(rows.map((r) => [r.token_id, r]));

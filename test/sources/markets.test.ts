@@ -41,8 +41,7 @@ function split(records: StagedRecord[]) {
 
 const asListClaims = (claims: TokenClaimRow[]) =>
   new Map(claims.map((c) => [c.token_id, { tokenId: c.token_id, conditionId: c.condition_id, outcomeIndex: c.outcome_index }]));
-const expected = (ds: Dataset, list: MarketList) =>
-  new Map([...listClaims(ds, list)].map(([t, c]): [string, ListClaim] => [t, c]));
+const expected = (ds: Dataset, list: MarketList) => new Map([...listClaims(ds, list)].map(([t, c]): [string, ListClaim] => [t, c]));
 
 describe('the markets source over the three simulated lists', () => {
   let ds: Dataset;

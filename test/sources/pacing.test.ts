@@ -183,9 +183,7 @@ describe('pace from the settings', () => {
     const subgraph = sources.subgraph as AnySource;
 
     // Enough callers that a turn always finds one waiting, even on a busy machine.
-    await hammer(16, 2_500, (caller) =>
-      caller % 2 === 0 ? markets.fetchPage({ list: 'clob' }, null) : subgraph.fetchPage({ fromTs: 0, toTs: 1 }, null),
-    );
+    await hammer(16, 2_500, (caller) => (caller % 2 === 0 ? markets.fetchPage({ list: 'clob' }, null) : subgraph.fetchPage({ fromTs: 0, toTs: 1 }, null)));
 
     for (const [server, total] of [
       [marketsServer, marketsTotal],

@@ -68,10 +68,12 @@ describe('a run closes exactly once, after its last load', () => {
       }
       for (let seq = 0; seq < n; seq++) {
         // The object is in S3 before its checkpoint: its three notifications may be loaded before or after it.
-        loads.push(...[1, 2, 3].map(async () => {
-          await markLoaded(h, p, shard, seq);
-          await complete();
-        }));
+        loads.push(
+          ...[1, 2, 3].map(async () => {
+            await markLoaded(h, p, shard, seq);
+            await complete();
+          }),
+        );
         const won = await Promise.all([1, 2, 3].map(() => advanceAfter(h, p, shard, seq)));
         expect(won.filter(Boolean)).toHaveLength(1);
       }
@@ -124,42 +126,51 @@ describe('a run closes exactly once, after its last load', () => {
   it('random orders of checkpoints, loads, duplicates, re-staged and orphan objects: closes once, only after the last load', async () => {
     const shardsArb = fc.array(fc.record({ objects: fc.nat({ max: 3 }), orphan: fc.boolean(), restaged: fc.boolean() }), { minLength: 1, maxLength: 4 });
     await fc.assert(
-      fc.asyncProperty(shardsArb, fc.array(fc.nat(), { minLength: 40, maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 40, maxLength: 40 }), async (shards, priorities, copies) => {
-        await clearOpenRun(h);
-        const p = await planRun(h, shards.map((s) => s.objects), nextTarget());
-        const steps: { step: Step; after?: number }[] = [];
-        shards.forEach((s, shard) => {
-          if (s.objects === 0) steps.push({ step: { kind: 'advance', shard, seq: -1 } });
-          let previous: number | undefined;
-          for (let seq = 0; seq < s.objects; seq++) {
-            // Checkpoint seq follows checkpoint seq-1; object seq is in S3 (and may load) once its fetch started.
-            steps.push({ step: { kind: 'load', shard, seq, etag: 'first' }, after: previous });
-            // Re-staged after a crash: the same key again, another ETag.
-            if (s.restaged) steps.push({ step: { kind: 'load', shard, seq, etag: 'second' }, after: previous });
-            previous = steps.push({ step: { kind: 'advance', shard, seq }, after: previous }) - 1;
-          }
-          if (s.orphan) steps.push({ step: { kind: 'orphan', shard, seq: s.objects } });
-        });
-        const order = schedule(steps, priorities);
-        const results: RunClosing[] = [];
-        for (const [n, i] of order.entries()) {
-          const { step } = steps[i]!;
-          const times = copies[n % copies.length]!;
-          await Promise.all(
-            Array.from({ length: times }, async () => {
-              if (step.kind === 'advance') await (step.seq < 0 ? finishEmpty(h, p, step.shard) : advanceAfter(h, p, step.shard, step.seq));
-              else await markLoaded(h, p, step.shard, step.seq, step.kind === 'load' ? step.etag : 'orphan');
-            }),
+      fc.asyncProperty(
+        shardsArb,
+        fc.array(fc.nat(), { minLength: 40, maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 40, maxLength: 40 }),
+        async (shards, priorities, copies) => {
+          await clearOpenRun(h);
+          const p = await planRun(
+            h,
+            shards.map((s) => s.objects),
+            nextTarget(),
           );
-          results.push(...(await Promise.all([closeRunIfFinished(h.store, p.runId), closeRunIfFinished(h.store, p.runId)])));
-          // Open until every checkpoint and one load of every staged object happened.
-          const loadedAll = objectsOf(p).every(([shard, seq]) => order.slice(0, n + 1).some((j) => isLoadOf(steps[j]!.step, shard, seq)));
-          const fetchedAll = !steps.some((s, j) => s.step.kind === 'advance' && !order.slice(0, n + 1).includes(j));
-          if (!(loadedAll && fetchedAll)) await expectOpen(p, `after step ${n} (${JSON.stringify(step)})`);
-        }
-        expect(closings(results)).toBe(1);
-        await expectClosed(p);
-      }),
+          const steps: { step: Step; after?: number }[] = [];
+          shards.forEach((s, shard) => {
+            if (s.objects === 0) steps.push({ step: { kind: 'advance', shard, seq: -1 } });
+            let previous: number | undefined;
+            for (let seq = 0; seq < s.objects; seq++) {
+              // Checkpoint seq follows checkpoint seq-1; object seq is in S3 (and may load) once its fetch started.
+              steps.push({ step: { kind: 'load', shard, seq, etag: 'first' }, after: previous });
+              // Re-staged after a crash: the same key again, another ETag.
+              if (s.restaged) steps.push({ step: { kind: 'load', shard, seq, etag: 'second' }, after: previous });
+              previous = steps.push({ step: { kind: 'advance', shard, seq }, after: previous }) - 1;
+            }
+            if (s.orphan) steps.push({ step: { kind: 'orphan', shard, seq: s.objects } });
+          });
+          const order = schedule(steps, priorities);
+          const results: RunClosing[] = [];
+          for (const [n, i] of order.entries()) {
+            const { step } = steps[i]!;
+            const times = copies[n % copies.length]!;
+            await Promise.all(
+              Array.from({ length: times }, async () => {
+                if (step.kind === 'advance') await (step.seq < 0 ? finishEmpty(h, p, step.shard) : advanceAfter(h, p, step.shard, step.seq));
+                else await markLoaded(h, p, step.shard, step.seq, step.kind === 'load' ? step.etag : 'orphan');
+              }),
+            );
+            results.push(...(await Promise.all([closeRunIfFinished(h.store, p.runId), closeRunIfFinished(h.store, p.runId)])));
+            // Open until every checkpoint and one load of every staged object happened.
+            const loadedAll = objectsOf(p).every(([shard, seq]) => order.slice(0, n + 1).some((j) => isLoadOf(steps[j]!.step, shard, seq)));
+            const fetchedAll = !steps.some((s, j) => s.step.kind === 'advance' && !order.slice(0, n + 1).includes(j));
+            if (!(loadedAll && fetchedAll)) await expectOpen(p, `after step ${n} (${JSON.stringify(step)})`);
+          }
+          expect(closings(results)).toBe(1);
+          await expectClosed(p);
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -188,7 +199,7 @@ describe('a run closes exactly once, after its last load', () => {
     }
   });
 
-  it("a fetcher that dies after its last checkpoint, before counting the shard: the redelivered message settles it and closes the run", async () => {
+  it('a fetcher that dies after its last checkpoint, before counting the shard: the redelivered message settles it and closes the run', async () => {
     for (const when of ['before', 'after'] as const) {
       const p = await planRun(h, [1, 2], nextTarget());
       await advanceAfter(h, p, 0, 0);

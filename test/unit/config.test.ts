@@ -42,7 +42,10 @@ describe('configuration', () => {
   it('makes `npm run sync` fail at start with a message naming the setting', async () => {
     const err = await run(process.execPath, ['bin/polymarket-sync.js', 'sync'], {
       env: { ...process.env, POLYMARKET_SUBGRAPH_URL: 'ftp://nowhere', SYNC_DATA_DIR: '/tmp/pmsync-config-test' },
-    }).then(() => null, (e: { code: number; stderr: string }) => e);
+    }).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(err).not.toBeNull();
     expect(err!.code).toBe(1);
     expect(err!.stderr).toMatch(/POLYMARKET_SUBGRAPH_URL is invalid/);

@@ -18,12 +18,20 @@ describe("the maker's view of a fill", () => {
   const token = '71321045679252212594626385532706912750332728571942532289631379312455583992563';
   it('is a BUY when the maker pays USDC', () => {
     expect(deriveMakerView({ makerAssetId: '0', takerAssetId: token, makerAmountFilled: '400000', takerAmountFilled: '1000000' })).toEqual({
-      side: 'BUY', token_id: token, usdc_amount: '400000', token_amount: '1000000', price: 0.4,
+      side: 'BUY',
+      token_id: token,
+      usdc_amount: '400000',
+      token_amount: '1000000',
+      price: 0.4,
     });
   });
   it('is a SELL when the maker gives tokens', () => {
     expect(deriveMakerView({ makerAssetId: token, takerAssetId: '0', makerAmountFilled: '2000000', takerAmountFilled: '1400000' })).toEqual({
-      side: 'SELL', token_id: token, usdc_amount: '1400000', token_amount: '2000000', price: 0.7,
+      side: 'SELL',
+      token_id: token,
+      usdc_amount: '1400000',
+      token_amount: '2000000',
+      price: 0.7,
     });
   });
   it('names the problem when there is no USDC leg or two', () => {

@@ -140,7 +140,9 @@ describe('withRetry', () => {
     const { waits, sleep } = fakeSleep();
     const { attempts, op } = failing(new Transient(2_000), new Transient(5_001));
     const given: GiveUp[] = [];
-    await expect(withRetry(op, { policy, classify, sleep, random: () => 0, giveUp: (g) => (given.push(g), new Error('too long')) })).rejects.toThrow('too long');
+    await expect(withRetry(op, { policy, classify, sleep, random: () => 0, giveUp: (g) => (given.push(g), new Error('too long')) })).rejects.toThrow(
+      'too long',
+    );
     expect(attempts).toEqual([0, 1]);
     expect(waits).toEqual([2_000]);
     expect(given).toMatchObject([{ why: 'retry-after-too-long', retryAfterMs: 5_001, attempts: 2 }]);
@@ -151,7 +153,12 @@ describe('withRetry', () => {
     const reason = new Error('deadline');
     const { attempts, op } = failing(new Transient(), new Transient());
     // The real sleep, long enough that only the abort can end it.
-    const run = withRetry(op, { policy: { ...policy, baseDelayMs: 600_000, maxDelayMs: 600_000 }, classify, signal: controller.signal, onRetry: () => controller.abort(reason) });
+    const run = withRetry(op, {
+      policy: { ...policy, baseDelayMs: 600_000, maxDelayMs: 600_000 },
+      classify,
+      signal: controller.signal,
+      onRetry: () => controller.abort(reason),
+    });
     await expect(run).rejects.toBe(reason);
     expect(attempts).toEqual([0]);
   });

@@ -37,12 +37,16 @@ describe('sendBodies', () => {
 
   it('fails naming the queue and the code once the resends run out', async () => {
     const { calls, sqs } = fakeSqs((batch) => batch.filter((b) => b === 'm1').map(throttled));
-    await expect(sendBodies(sqs, 'http://queue', ['m0', 'm1'], quick)).rejects.toThrow('SQS refused 1 message(s) to http://queue: ThrottlingException slow down');
+    await expect(sendBodies(sqs, 'http://queue', ['m0', 'm1'], quick)).rejects.toThrow(
+      'SQS refused 1 message(s) to http://queue: ThrottlingException slow down',
+    );
     expect(calls).toEqual([['m0', 'm1'], ['m1'], ['m1'], ['m1']]);
   });
 
   it("does not resend an entry refused for the sender's fault", async () => {
-    const { calls, sqs } = fakeSqs((batch) => batch.filter((b) => b === 'big').map((body) => ({ body, Code: 'InvalidParameterValue', Message: 'too long', SenderFault: true })));
+    const { calls, sqs } = fakeSqs((batch) =>
+      batch.filter((b) => b === 'big').map((body) => ({ body, Code: 'InvalidParameterValue', Message: 'too long', SenderFault: true })),
+    );
     await expect(sendBodies(sqs, 'http://queue', ['ok', 'big'], quick)).rejects.toThrow(/InvalidParameterValue too long/);
     expect(calls).toHaveLength(1);
   });

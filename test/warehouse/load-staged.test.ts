@@ -34,12 +34,15 @@ describe('loading a staged object', () => {
     expect(await count()).toBe(2_500);
     await loadStagedObject(client, db, object(), { maxRowsPerInsert: 1_000 });
     expect(await count()).toBe(2_500);
-    const parts = await (await client.query({ query: `SELECT count() AS n FROM system.parts WHERE database = '${db}' AND table = 'fills' AND active`, format: 'JSONEachRow' })).json();
+    const parts = await (
+      await client.query({ query: `SELECT count() AS n FROM system.parts WHERE database = '${db}' AND table = 'fills' AND active`, format: 'JSONEachRow' })
+    ).json();
     expect(Number((parts as [{ n: string }])[0].n)).toBeGreaterThanOrEqual(3);
   });
 
   it('with skipLoadedFills adds only the fills not loaded yet, also when the load is retried', async () => {
-    const rows = (from: number, to: number) => encodeStaged(Array.from({ length: to - from }, (_, i) => ({ table: 'fills' as const, row: fill(10_000 + from + i) })));
+    const rows = (from: number, to: number) =>
+      encodeStaged(Array.from({ length: to - from }, (_, i) => ({ table: 'fills' as const, row: fill(10_000 + from + i) })));
     await loadStagedObject(client, db, { key: 'staged/first', etag: 'a', body: Readable.from([rows(0, 600)]) });
     const before = await count();
     const replayed = () => ({ key: 'staged/replayed', etag: 'b', body: Readable.from([rows(400, 1_000)]) });
@@ -62,7 +65,12 @@ describe('loading a staged object', () => {
   it("does not carry one insert's deduplication token over to the next insert on the embedded engine", async () => {
     const before = await count();
     const rowsOf = (from: number) => [sampleFill(50_000 + from), sampleFill(50_001 + from)].map((r) => ({ ...r, staged_object: 'token-test' }));
-    await client.insert({ table: `${db}.fills`, values: rowsOf(0), format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: 'only-this-insert' } });
+    await client.insert({
+      table: `${db}.fills`,
+      values: rowsOf(0),
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: 'only-this-insert' },
+    });
     await client.insert({ table: `${db}.fills`, values: rowsOf(2), format: 'JSONEachRow' });
     expect(await count()).toBe(before + 4);
   });
@@ -80,18 +88,27 @@ describe('switching V1 history from the subgraph to the chain', () => {
   afterAll(() => client?.close());
 
   const totals = async () =>
-    ((await (
-      await client.query({
-        query: `SELECT countIf(source = 'subgraph') AS subgraph, countIf(source = 'chain') AS chain, count() AS all,
+    (
+      (await (
+        await client.query({
+          query: `SELECT countIf(source = 'subgraph') AS subgraph, countIf(source = 'chain') AS chain, count() AS all,
                        (SELECT count() FROM ${db}.fills FINAL) AS final, toString(sum(maker_amount_filled)) AS maker FROM ${db}.fills`,
-        format: 'JSONEachRow',
-      })
-    ).json()) as [{ subgraph: string; chain: string; all: string; final: string; maker: string }])[0];
+          format: 'JSONEachRow',
+        })
+      ).json()) as [{ subgraph: string; chain: string; all: string; final: string; maker: string }]
+    )[0];
 
   /** The same fill as the chain gives it: its log index in the id, the emitting exchange, its block. */
   const fromChain = (i: number, logIndex: number) => {
     const f = sampleFill(i);
-    return { ...f, fill_id: `${f.transaction_hash}_${logIndex}`, source: 'chain' as const, exchange: V1_EXCHANGE, block_number: 40_000_000 + i, log_index: logIndex };
+    return {
+      ...f,
+      fill_id: `${f.transaction_hash}_${logIndex}`,
+      source: 'chain' as const,
+      exchange: V1_EXCHANGE,
+      block_number: 40_000_000 + i,
+      log_index: logIndex,
+    };
   };
 
   it('drops the subgraph rows of every transaction the chain delivered, so no fill is counted twice, and a re-load changes nothing', async () => {

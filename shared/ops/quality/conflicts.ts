@@ -23,11 +23,14 @@ export async function checkTokenConflicts(w: Checked, examples: number): Promise
   const n = num((await one<{ n: string }>(w, `SELECT count() AS n FROM ${w.db}.token_conflicts`)).n);
   const details: ConflictDetails = { conflicts: n, examples: [] };
   if (n === 0) return { name: 'token-conflicts', status: 'pass', summary: 'every source agrees on every token', details };
-  const raw = await rows<{ token_id: string; claims: [string, string, number | string | null][]; condition_differs: boolean | number; outcome_differs: boolean | number }>(
-    w,
-    `SELECT toString(token_id) AS token_id, claims, condition_differs, outcome_differs FROM ${w.db}.token_conflicts ORDER BY token_id LIMIT {n:UInt32}`,
-    { n: examples },
-  );
+  const raw = await rows<{
+    token_id: string;
+    claims: [string, string, number | string | null][];
+    condition_differs: boolean | number;
+    outcome_differs: boolean | number;
+  }>(w, `SELECT toString(token_id) AS token_id, claims, condition_differs, outcome_differs FROM ${w.db}.token_conflicts ORDER BY token_id LIMIT {n:UInt32}`, {
+    n: examples,
+  });
   details.examples = raw.map((r) => ({
     token_id: r.token_id,
     claims: r.claims.map(([source, condition, outcome]) => [source, condition, outcome === null ? null : Number(outcome)]),

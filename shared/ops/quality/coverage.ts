@@ -87,7 +87,12 @@ export async function checkChainCoverage(w: Checked, range: ChainRange): Promise
   details.missingBlocks = missing.toString();
   const upTo = range.watermark === null ? `the highest block read, ${end} (watermark unknown)` : `the watermark ${end}`;
   if (gaps.length === 0) {
-    return { name: 'chain-coverage', status: 'pass', summary: `blocks ${range.genesis}..${end} all read (${fmt(details.ranges)} page ranges), up to ${upTo}`, details };
+    return {
+      name: 'chain-coverage',
+      status: 'pass',
+      summary: `blocks ${range.genesis}..${end} all read (${fmt(details.ranges)} page ranges), up to ${upTo}`,
+      details,
+    };
   }
   const first = gaps[0]!;
   return {

@@ -99,7 +99,12 @@ export async function checkDailyVolume(
   const span = `${details.from}..${details.to}`;
   if (details.drops.length === 0) {
     const lastDay = details.days.at(-1)!;
-    return { name: 'daily-volume', status: 'pass', summary: `no day-over-day drop above ${percent(opts.maxDrop)} in ${span} (${fmt(lastDay.fills)} fills on ${lastDay.day})`, details };
+    return {
+      name: 'daily-volume',
+      status: 'pass',
+      summary: `no day-over-day drop above ${percent(opts.maxDrop)} in ${span} (${fmt(lastDay.fills)} fills on ${lastDay.day})`,
+      details,
+    };
   }
   const worst = details.drops.reduce((a, b) => (b.drop > a.drop ? b : a));
   return {

@@ -39,14 +39,11 @@ export async function checkDuplicates(w: Checked, examples: number): Promise<Che
   const copies = `SELECT fill_id, count() AS copies, uniqExact(timestamp) AS timestamps FROM ${w.db}.fills GROUP BY fill_id HAVING copies > 1`;
   details.idsWithSeveralTimestamps = num((await one<{ n: string }>(w, `SELECT countIf(timestamps > 1) AS n FROM (${copies})`)).n);
   details.examples = (
-    await rows<{ fill_id: string; copies: string; timestamps: string }>(
-      w,
-      `${copies} ORDER BY copies DESC, fill_id LIMIT {n:UInt32}`,
-      { n: examples },
-    )
+    await rows<{ fill_id: string; copies: string; timestamps: string }>(w, `${copies} ORDER BY copies DESC, fill_id LIMIT {n:UInt32}`, { n: examples })
   ).map((r) => ({ fill_id: r.fill_id, copies: num(r.copies), timestamps: num(r.timestamps) }));
   const parts: string[] = [];
-  if (details.rows !== details.rowsFinal) parts.push(`count() ${fmt(details.rows)} vs count() FINAL ${fmt(details.rowsFinal)}: ${fmt(details.rows - details.rowsFinal)} extra copies`);
+  if (details.rows !== details.rowsFinal)
+    parts.push(`count() ${fmt(details.rows)} vs count() FINAL ${fmt(details.rowsFinal)}: ${fmt(details.rows - details.rowsFinal)} extra copies`);
   if (details.rowsFinal !== details.distinctIds) parts.push(`count() FINAL ${fmt(details.rowsFinal)} vs uniqExact(fill_id) ${fmt(details.distinctIds)}`);
   if (details.idsWithSeveralTimestamps > 0) {
     parts.push(`${fmt(details.idsWithSeveralTimestamps)} fill id(s) stored under different timestamps (other monthly partitions: merges never fold them)`);

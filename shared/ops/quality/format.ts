@@ -20,16 +20,27 @@ function exampleLines(c: CheckResult): string[] {
       for (const p of (d.problems as { table: string; problem: string; examples: unknown[] }[] | undefined) ?? []) list(`${p.table}, ${p.problem}`, p.examples);
       break;
     case 'chain-coverage':
-      list('blocks never read (from, to, blocks)', (d.gaps as { from: string; to: string; blocks: string }[] | undefined)?.map((g) => `${g.from}..${g.to} (${g.blocks})`));
+      list(
+        'blocks never read (from, to, blocks)',
+        (d.gaps as { from: string; to: string; blocks: string }[] | undefined)?.map((g) => `${g.from}..${g.to} (${g.blocks})`),
+      );
       break;
     case 'unmapped':
       list('most-filled unmapped tokens', d.top);
       break;
     case 'daily-volume':
-      list('drops', (d.drops as { day: string; previous: number; fills: number; drop: number }[] | undefined)?.map((x) => `${x.day}: ${x.fills} fills after ${x.previous} (-${(x.drop * 100).toFixed(1)}%)`));
+      list(
+        'drops',
+        (d.drops as { day: string; previous: number; fills: number; drop: number }[] | undefined)?.map(
+          (x) => `${x.day}: ${x.fills} fills after ${x.previous} (-${(x.drop * 100).toFixed(1)}%)`,
+        ),
+      );
       break;
     case 'rejects':
-      list('reasons', (d.reasons as { source: string; reason: string; rows: number }[] | undefined)?.map((r) => `${r.rows}  ${r.source}: ${r.reason}`));
+      list(
+        'reasons',
+        (d.reasons as { source: string; reason: string; rows: number }[] | undefined)?.map((r) => `${r.rows}  ${r.source}: ${r.reason}`),
+      );
       break;
     case 'token-conflicts':
       list('tokens', d.examples);

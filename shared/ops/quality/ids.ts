@@ -37,9 +37,24 @@ interface Probe {
 const PROBES: readonly Probe[] = [
   { table: 'fills', problem: 'empty fill_id', where: `fill_id = ''`, value: 'transaction_hash' },
   { table: 'fills', problem: 'fill_id not <transaction_hash>_<order_hash|log_index>', where: `fill_id != '' AND NOT ${FILL_ID_OK}`, value: 'fill_id' },
-  { table: 'fills', problem: 'maker or taker not a 0x address', where: `NOT match(maker, {address:String}) OR NOT match(taker, {address:String})`, value: `concat(maker, ' / ', taker)` },
-  { table: 'activity', problem: 'event_id not <transaction_hash>_<log_index>', where: `event_id != concat(transaction_hash, '_', toString(log_index)) OR NOT match(transaction_hash, {hash:String})`, value: 'event_id' },
-  { table: 'token_claims', problem: 'token_id 0 or condition_id not 32 bytes of hex', where: `token_id = 0 OR NOT match(condition_id, {hash:String})`, value: `concat(toString(token_id), ' -> ', condition_id)` },
+  {
+    table: 'fills',
+    problem: 'maker or taker not a 0x address',
+    where: `NOT match(maker, {address:String}) OR NOT match(taker, {address:String})`,
+    value: `concat(maker, ' / ', taker)`,
+  },
+  {
+    table: 'activity',
+    problem: 'event_id not <transaction_hash>_<log_index>',
+    where: `event_id != concat(transaction_hash, '_', toString(log_index)) OR NOT match(transaction_hash, {hash:String})`,
+    value: 'event_id',
+  },
+  {
+    table: 'token_claims',
+    problem: 'token_id 0 or condition_id not 32 bytes of hex',
+    where: `token_id = 0 OR NOT match(condition_id, {hash:String})`,
+    value: `concat(toString(token_id), ' -> ', condition_id)`,
+  },
   { table: 'markets', problem: 'condition_id not 32 bytes of hex', where: `NOT match(condition_id, {hash:String})`, value: 'condition_id' },
 ];
 

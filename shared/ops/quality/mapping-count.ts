@@ -61,5 +61,10 @@ export async function checkMappingCount(w: Checked, record: SnapshotTaker | null
       details,
     };
   }
-  return { name: 'mapping-count', status: 'pass', summary: `${fmt(marketTokens)} tokens mapped (${fmt(previous.marketTokens)} at ${previous.takenAt})`, details };
+  return {
+    name: 'mapping-count',
+    status: 'pass',
+    summary: `${fmt(marketTokens)} tokens mapped (${fmt(previous.marketTokens)} at ${previous.takenAt})`,
+    details,
+  };
 }

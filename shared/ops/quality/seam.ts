@@ -78,5 +78,10 @@ export async function checkSeam(w: Checked, maxGapSeconds: number): Promise<Chec
       details,
     };
   }
-  return { name: 'v1-v2-seam', status: 'pass', summary: `V1 ends ${details.v1Last}, V2 starts ${details.v2First} (${fmt(details.gapSeconds)} s later)`, details };
+  return {
+    name: 'v1-v2-seam',
+    status: 'pass',
+    summary: `V1 ends ${details.v1Last}, V2 starts ${details.v2First} (${fmt(details.gapSeconds)} s later)`,
+    details,
+  };
 }

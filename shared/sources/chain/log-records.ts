@@ -29,7 +29,9 @@ export async function logsToRecords(
     else if (n !== null) {
       const h = headers.get(n);
       if (h && typeof log.blockHash === 'string' && log.blockHash.toLowerCase() !== h.hash) {
-        throw new Error(`chain source: log in block ${n} has block hash ${log.blockHash} but the node now says ${h.hash} (reorg or inconsistent provider); the page will be retried`);
+        throw new Error(
+          `chain source: log in block ${n} has block hash ${log.blockHash} but the node now says ${h.hash} (reorg or inconsistent provider); the page will be retried`,
+        );
       }
       ts = h ? h.timestamp : null;
     }

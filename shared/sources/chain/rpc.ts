@@ -194,7 +194,10 @@ export class ChainRpc {
       giveUp: ({ error, attempts, why }) => {
         const { failure, cause } = error as AttemptFailed;
         if (why === 'retry-after-too-long' && failure.kind === 'transient') {
-          return new RpcCallError(`${method}: provider asked to retry after ${failure.retryAfterMs} ms, more than the ${this.policy.maxRetryAfterMs} ms allowed`, failure);
+          return new RpcCallError(
+            `${method}: provider asked to retry after ${failure.retryAfterMs} ms, more than the ${this.policy.maxRetryAfterMs} ms allowed`,
+            failure,
+          );
         }
         return new RpcCallError(`${method} failed after ${attempts} attempt(s): ${failure.reason}`, failure, { cause });
       },
@@ -205,24 +208,38 @@ export class ChainRpc {
    * One JSON-RPC call with transient retries. Range refusals are returned to
    * the caller when `rangeAware`, otherwise they are final like fatal errors.
    */
-  private async call<T>(method: string, params: unknown[], signal: AbortSignal | undefined, rangeAware: boolean): Promise<{ ok: true; value: T } | { ok: false; failure: RpcFailure & { kind: 'range' } }> {
-    return withRetry(async () => {
-      if (this.opts.pacer) await this.opts.pacer(signal);
-      this.count(method);
-      try {
-        const value = (await this.client.request({ method, params } as never, { signal } as never)) as T;
-        return { ok: true, value };
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        const failure = this.failureOf(err);
-        if (failure.kind === 'range' && rangeAware) return { ok: false, failure };
-        throw new AttemptFailed(failure, err);
-      }
-    }, this.retrying(method, signal));
+  private async call<T>(
+    method: string,
+    params: unknown[],
+    signal: AbortSignal | undefined,
+    rangeAware: boolean,
+  ): Promise<{ ok: true; value: T } | { ok: false; failure: RpcFailure & { kind: 'range' } }> {
+    return withRetry(
+      async () => {
+        if (this.opts.pacer) await this.opts.pacer(signal);
+        this.count(method);
+        try {
+          const value = (await this.client.request({ method, params } as never, { signal } as never)) as T;
+          return { ok: true, value };
+        } catch (err) {
+          if (signal?.aborted) throw err;
+          const failure = this.failureOf(err);
+          if (failure.kind === 'range' && rangeAware) return { ok: false, failure };
+          throw new AttemptFailed(failure, err);
+        }
+      },
+      this.retrying(method, signal),
+    );
   }
 
   /** Logs of any of `addresses` whose topic0 is any of `topics0`, in [fromBlock, toBlock]. */
-  async getLogs(addresses: readonly Address[], topics0: Hex | readonly Hex[], fromBlock: bigint, toBlock: bigint, signal?: AbortSignal): Promise<GetLogsResult> {
+  async getLogs(
+    addresses: readonly Address[],
+    topics0: Hex | readonly Hex[],
+    fromBlock: bigint,
+    toBlock: bigint,
+    signal?: AbortSignal,
+  ): Promise<GetLogsResult> {
     const topic0 = typeof topics0 === 'string' ? topics0 : topics0.length === 1 ? topics0[0] : [...topics0];
     const filter = { address: [...addresses], topics: [topic0], fromBlock: numberToHex(fromBlock), toBlock: numberToHex(toBlock) };
     const res = await this.call<RpcLog[]>('eth_getLogs', [filter], signal, true);
@@ -242,7 +259,10 @@ export class ChainRpc {
       const res = await this.call<{ logs?: unknown } | null>('eth_getTransactionReceipt', [hash], signal, false);
       if (!res.ok) throw new RpcCallError('eth_getTransactionReceipt refused', res.failure);
       if (res.value === null || !Array.isArray(res.value.logs)) {
-        throw new RpcCallError(`eth_getTransactionReceipt(${hash}) returned no receipt: the node does not know the transaction`, { kind: 'fatal', reason: 'unknown transaction' });
+        throw new RpcCallError(`eth_getTransactionReceipt(${hash}) returned no receipt: the node does not know the transaction`, {
+          kind: 'fatal',
+          reason: 'unknown transaction',
+        });
       }
       out.set(hash, res.value.logs as RpcLog[]);
     }
@@ -288,32 +308,35 @@ export class ChainRpc {
       } else missing.push(n);
     }
     if (missing.length === 0) return out;
-    await withRetry(async () => {
-      const settled = await this.requestHeaders(missing, signal);
-      const still: bigint[] = [];
-      let worst: { failure: RpcFailure & { kind: 'transient' }; cause: unknown } | undefined;
-      settled.forEach((r, i) => {
-        const n = missing[i] as bigint;
-        if (r.status === 'fulfilled') {
-          if (r.value === null) {
-            throw new RpcCallError(`eth_getBlockByNumber(${n}) returned null: block not known to the node`, { kind: 'fatal', reason: 'unknown block' });
+    await withRetry(
+      async () => {
+        const settled = await this.requestHeaders(missing, signal);
+        const still: bigint[] = [];
+        let worst: { failure: RpcFailure & { kind: 'transient' }; cause: unknown } | undefined;
+        settled.forEach((r, i) => {
+          const n = missing[i] as bigint;
+          if (r.status === 'fulfilled') {
+            if (r.value === null) {
+              throw new RpcCallError(`eth_getBlockByNumber(${n}) returned null: block not known to the node`, { kind: 'fatal', reason: 'unknown block' });
+            }
+            const h = toHeader(r.value);
+            this.headers.set(n, h);
+            this.opts.stats.blocksFetched++;
+            out.set(n, h);
+            return;
           }
-          const h = toHeader(r.value);
-          this.headers.set(n, h);
-          this.opts.stats.blocksFetched++;
-          out.set(n, h);
-          return;
-        }
-        if (signal?.aborted) throw r.reason;
-        const failure = this.failureOf(r.reason);
-        if (failure.kind !== 'transient') throw new AttemptFailed(failure, r.reason);
-        // The group waits as long as its most demanding refusal asked.
-        if (!worst || (failure.retryAfterMs ?? 0) > (worst.failure.retryAfterMs ?? 0)) worst = { failure, cause: r.reason };
-        still.push(n);
-      });
-      missing = still;
-      if (worst) throw new AttemptFailed(worst.failure, worst.cause);
-    }, this.retrying('eth_getBlockByNumber', signal));
+          if (signal?.aborted) throw r.reason;
+          const failure = this.failureOf(r.reason);
+          if (failure.kind !== 'transient') throw new AttemptFailed(failure, r.reason);
+          // The group waits as long as its most demanding refusal asked.
+          if (!worst || (failure.retryAfterMs ?? 0) > (worst.failure.retryAfterMs ?? 0)) worst = { failure, cause: r.reason };
+          still.push(n);
+        });
+        missing = still;
+        if (worst) throw new AttemptFailed(worst.failure, worst.cause);
+      },
+      this.retrying('eth_getBlockByNumber', signal),
+    );
     return out;
   }
 
@@ -336,7 +359,10 @@ export class ChainRpc {
 
   private requestHeader(n: bigint, signal: AbortSignal | undefined): Promise<RawBlock | null> {
     this.count('eth_getBlockByNumber');
-    return this.batchClient.request({ method: 'eth_getBlockByNumber', params: [numberToHex(n), false] } as never, { signal } as never) as Promise<RawBlock | null>;
+    return this.batchClient.request(
+      { method: 'eth_getBlockByNumber', params: [numberToHex(n), false] } as never,
+      { signal } as never,
+    ) as Promise<RawBlock | null>;
   }
 }
 

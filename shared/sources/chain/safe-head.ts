@@ -32,7 +32,9 @@ export function safeHeadOf(rpc: ChainRpc, rule: SafeHeadRule): SafeHead {
         else throw err;
       }
       if (!fin) {
-        throw new Error('chain source: the node does not serve the "finalized" block tag; set CHAIN_USE_FINALIZED=false and CHAIN_CONFIRMATIONS to a reorg-safe depth');
+        throw new Error(
+          'chain source: the node does not serve the "finalized" block tag; set CHAIN_USE_FINALIZED=false and CHAIN_CONFIRMATIONS to a reorg-safe depth',
+        );
       }
       safe = min(safe, fin.number);
     }

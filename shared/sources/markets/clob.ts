@@ -27,9 +27,7 @@ const clobMarketSchema = z.object({
   closed: z.boolean(),
   neg_risk: z.boolean().nullish(),
   neg_risk_market_id: z.string().nullish(),
-  tokens: z
-    .array(z.object({ token_id: z.union([decimalUint256, z.literal('')]), outcome: z.string(), winner: z.boolean().nullish() }))
-    .max(MAX_OUTCOMES),
+  tokens: z.array(z.object({ token_id: z.union([decimalUint256, z.literal('')]), outcome: z.string(), winner: z.boolean().nullish() })).max(MAX_OUTCOMES),
 });
 
 const pageSchema = z.object({

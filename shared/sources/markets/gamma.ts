@@ -72,13 +72,7 @@ export interface GammaPage {
   next: GammaCursor | null;
 }
 
-export async function fetchGammaPage(
-  http: KyInstance,
-  base: string,
-  closed: boolean,
-  cursor: GammaCursor | null,
-  signal?: AbortSignal,
-): Promise<GammaPage> {
+export async function fetchGammaPage(http: KyInstance, base: string, closed: boolean, cursor: GammaCursor | null, signal?: AbortSignal): Promise<GammaPage> {
   const searchParams: Record<string, string | number> = { limit: GAMMA_PAGE_SIZE, closed: String(closed) };
   if (cursor) searchParams.after_cursor = cursor.afterCursor;
   const body = await http.get(`${base}/markets/keyset`, { searchParams, signal }).json();
@@ -89,7 +83,8 @@ export async function fetchGammaPage(
   const next = page.data.next_cursor;
   const done = !next || page.data.markets.length === 0;
   if (!done && next === cursor?.afterCursor) throw new Error('Gamma market list returned the same cursor again');
-  if (!done && !gammaCursorSchema.safeParse({ afterCursor: next }).success) throw new Error(`Gamma market list returned a malformed cursor ${next.slice(0, 80)}`);
+  if (!done && !gammaCursorSchema.safeParse({ afterCursor: next }).success)
+    throw new Error(`Gamma market list returned a malformed cursor ${next.slice(0, 80)}`);
   return { records, next: done ? null : { afterCursor: next } };
 }
 

@@ -64,9 +64,7 @@ export function createMarketsSource(opts: MarketsSourceOptions, http: KyInstance
   const gammaBase = opts.gammaUrl?.replace(/\/+$/, '');
   const gammaHttp = gammaBase === undefined ? null : sourceHttp({ ...opts, pace: opts.gammaPace });
   const readSubgraph =
-    opts.subgraphUrl === undefined
-      ? null
-      : subgraphListReader({ ...opts, url: opts.subgraphUrl, pace: opts.subgraphPace, pageSize: opts.subgraphPageSize });
+    opts.subgraphUrl === undefined ? null : subgraphListReader({ ...opts, url: opts.subgraphUrl, pace: opts.subgraphPace, pageSize: opts.subgraphPageSize });
 
   return {
     name: 'markets',

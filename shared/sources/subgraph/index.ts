@@ -66,13 +66,7 @@ const FIRST_FILL = gql`
       first: 1
       orderBy: timestamp
       orderDirection: asc
-      where: {
-        and: [
-          { or: [{ makerAssetId_in: $tokens }, { takerAssetId_in: $tokens }] }
-          { timestamp_gt: $fromTs }
-          { timestamp_lte: $toTs }
-        ]
-      }
+      where: { and: [{ or: [{ makerAssetId_in: $tokens }, { takerAssetId_in: $tokens }] }, { timestamp_gt: $fromTs }, { timestamp_lte: $toTs }] }
     ) {
       timestamp
     }

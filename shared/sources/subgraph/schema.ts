@@ -19,8 +19,7 @@ export const orderFilledEventSchema = z.object({
 });
 export type OrderFilledEvent = z.infer<typeof orderFilledEventSchema>;
 
-export const ORDER_FILLED_FIELDS =
-  'id transactionHash timestamp orderHash maker taker makerAssetId takerAssetId makerAmountFilled takerAmountFilled fee';
+export const ORDER_FILLED_FIELDS = 'id transactionHash timestamp orderHash maker taker makerAssetId takerAssetId makerAmountFilled takerAmountFilled fee';
 
 /** Maps a raw subgraph row to a fill, or to the reason it cannot be one. */
 export function subgraphFill(raw: unknown): FillRow | string {

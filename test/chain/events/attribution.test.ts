@@ -33,7 +33,8 @@ function decodeAll(logs: RpcLog[]): StagedRecord[] {
   return logs.flatMap((l) => catalogue.decode(l, TIME));
 }
 
-const walletOf = (records: StagedRecord[]) => records.map((r) => (r.table === 'activity' ? r.row.wallet : `reject: ${r.table === 'rejects' ? r.row.reason : r.table}`));
+const walletOf = (records: StagedRecord[]) =>
+  records.map((r) => (r.table === 'activity' ? r.row.wallet : `reject: ${r.table === 'rejects' ? r.row.reason : r.table}`));
 
 describe('collateral adapter attribution', () => {
   it('CtfCollateralAdapter split: the wallet is who the adapter sends the positions to', () => {
@@ -41,7 +42,12 @@ describe('collateral adapter attribution', () => {
     const ids = outcomeTokenIds(ADDR.usdce, CONDITION);
     const receipt = [
       batch(t.at(1), CTF_ADAPTER, ZERO, CTF_ADAPTER, ids, [5n, 5n]), // the CTF mints to the adapter
-      makeLog(SIG.ctfSplit, ADDR.ctf, { stakeholder: CTF_ADAPTER, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, partition: [1n, 2n], amount: 5n }, t.at(2)),
+      makeLog(
+        SIG.ctfSplit,
+        ADDR.ctf,
+        { stakeholder: CTF_ADAPTER, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, partition: [1n, 2n], amount: 5n },
+        t.at(2),
+      ),
       batch(t.at(3), CTF_ADAPTER, CTF_ADAPTER, WALLET, ids, [5n, 5n]),
     ];
     const records = decodeAll([receipt[1] as RpcLog]);
@@ -56,9 +62,19 @@ describe('collateral adapter attribution', () => {
     const ids = outcomeTokenIds(ADDR.usdce, CONDITION);
     const receipt = [
       batch(t.at(1), CTF_ADAPTER, WALLET, CTF_ADAPTER, ids, [4n, 4n]),
-      makeLog(SIG.ctfMerge, ADDR.ctf, { stakeholder: CTF_ADAPTER, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, partition: [1n, 2n], amount: 4n }, t.at(2)),
+      makeLog(
+        SIG.ctfMerge,
+        ADDR.ctf,
+        { stakeholder: CTF_ADAPTER, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, partition: [1n, 2n], amount: 4n },
+        t.at(2),
+      ),
       batch(t.at(3), CTF_ADAPTER, OTHER, CTF_ADAPTER, ids, [7n, 0n]),
-      makeLog(SIG.ctfRedeem, ADDR.ctf, { redeemer: CTF_ADAPTER, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, indexSets: [1n, 2n], payout: 7n }, t.at(4)),
+      makeLog(
+        SIG.ctfRedeem,
+        ADDR.ctf,
+        { redeemer: CTF_ADAPTER, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, indexSets: [1n, 2n], payout: 7n },
+        t.at(4),
+      ),
     ];
     const records = decodeAll([receipt[1] as RpcLog, receipt[3] as RpcLog]);
     expect(walletOf(catalogue.attributeAdapters(records, new Map([[t.hash, receipt]])))).toEqual([WALLET, OTHER]);
@@ -112,8 +128,18 @@ describe('collateral adapter attribution', () => {
     const a = outcomeTokenIds(ADDR.usdce, CONDITION);
     const b = outcomeTokenIds(ADDR.usdce, CONDITION_B);
     const merge = (condition: Hex, i: number) =>
-      makeLog(SIG.ctfMerge, ADDR.ctf, { stakeholder: CTF_ADAPTER, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: condition, partition: [1n, 2n], amount: 2n }, t.at(i));
-    const receipt = [batch(t.at(1), CTF_ADAPTER, OTHER, CTF_ADAPTER, b, [2n, 2n]), batch(t.at(2), CTF_ADAPTER, WALLET, CTF_ADAPTER, a, [2n, 2n]), merge(CONDITION_B, 3), merge(CONDITION, 4)];
+      makeLog(
+        SIG.ctfMerge,
+        ADDR.ctf,
+        { stakeholder: CTF_ADAPTER, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: condition, partition: [1n, 2n], amount: 2n },
+        t.at(i),
+      );
+    const receipt = [
+      batch(t.at(1), CTF_ADAPTER, OTHER, CTF_ADAPTER, b, [2n, 2n]),
+      batch(t.at(2), CTF_ADAPTER, WALLET, CTF_ADAPTER, a, [2n, 2n]),
+      merge(CONDITION_B, 3),
+      merge(CONDITION, 4),
+    ];
     const records = decodeAll([receipt[2] as RpcLog, receipt[3] as RpcLog]);
     expect(walletOf(catalogue.attributeAdapters(records, new Map([[t.hash, receipt]])))).toEqual([OTHER, WALLET]);
   });
@@ -122,15 +148,30 @@ describe('collateral adapter attribution', () => {
     const t = tx();
     const receipt = [
       batch(t.at(1), CTF_ADAPTER, CTF_ADAPTER, WALLET, [1n, 2n], [5n, 5n]),
-      makeLog(SIG.ctfSplit, ADDR.ctf, { stakeholder: CTF_ADAPTER, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, partition: [1n, 2n], amount: 5n }, t.at(2)),
+      makeLog(
+        SIG.ctfSplit,
+        ADDR.ctf,
+        { stakeholder: CTF_ADAPTER, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, partition: [1n, 2n], amount: 5n },
+        t.at(2),
+      ),
     ];
     expect(walletOf(catalogue.attributeAdapters(decodeAll([receipt[1] as RpcLog]), new Map([[t.hash, receipt]])))).toEqual([WALLET]);
   });
 
   it('rejects what it cannot attribute, naming why; other records pass through', () => {
     const t = tx();
-    const split = makeLog(SIG.ctfSplit, ADDR.ctf, { stakeholder: CTF_ADAPTER, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, partition: [1n, 2n], amount: 5n }, t.at(2));
-    const plain = makeLog(SIG.ctfSplit, ADDR.ctf, { stakeholder: WALLET, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, partition: [1n, 2n], amount: 5n }, t.at(3));
+    const split = makeLog(
+      SIG.ctfSplit,
+      ADDR.ctf,
+      { stakeholder: CTF_ADAPTER, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, partition: [1n, 2n], amount: 5n },
+      t.at(2),
+    );
+    const plain = makeLog(
+      SIG.ctfSplit,
+      ADDR.ctf,
+      { stakeholder: WALLET, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, partition: [1n, 2n], amount: 5n },
+      t.at(3),
+    );
     const records = decodeAll([split, plain]);
     expect(catalogue.adapterTransactions(records)).toEqual([t.hash]);
 
@@ -152,7 +193,12 @@ describe('collateral adapter attribution', () => {
     const t = tx();
     const ids = outcomeTokenIds(ADDR.usdce, CONDITION);
     const receipt = [
-      makeLog(SIG.ctfSplit, ADDR.ctf, { stakeholder: CTF_ADAPTER, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, partition: [1n, 2n], amount: 1n }, t.at(1)),
+      makeLog(
+        SIG.ctfSplit,
+        ADDR.ctf,
+        { stakeholder: CTF_ADAPTER, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, partition: [1n, 2n], amount: 1n },
+        t.at(1),
+      ),
       batch(t.at(2), CTF_ADAPTER, CTF_ADAPTER, WALLET, ids, [1n, 1n]),
     ];
     const records = decodeAll([receipt[0] as RpcLog]);

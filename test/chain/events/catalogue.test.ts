@@ -72,12 +72,29 @@ describe('createEventCatalogue', () => {
     const registered = makeLog(SIG.tokenRegistered, ADDR.v1NegRisk, { token0: 5n, token1: 6n, conditionId: CONDITION });
     expect(only(catalogue.decode(registered, null), 'token_claims')).toMatchObject({ token_id: '5', complement_id: '6', exchange: ADDR.v1NegRisk });
     const prep = makeLog(SIG.conditionPreparation, ADDR.ctf, { conditionId: CONDITION, oracle: WALLET, questionId: CONDITION, outcomeSlotCount: 2n });
-    expect(only(catalogue.decode(prep, null).filter((r) => r.table === 'conditions'), 'conditions')).toMatchObject({ condition_id: CONDITION, resolved_at: null });
-    const ctfSplit = makeLog(SIG.ctfSplit, ADDR.ctf, { stakeholder: WALLET, collateralToken: ADDR.usdce, parentCollectionId: `0x${'00'.repeat(32)}`, conditionId: CONDITION, partition: [1n, 2n], amount: 1n });
+    expect(
+      only(
+        catalogue.decode(prep, null).filter((r) => r.table === 'conditions'),
+        'conditions',
+      ),
+    ).toMatchObject({ condition_id: CONDITION, resolved_at: null });
+    const ctfSplit = makeLog(SIG.ctfSplit, ADDR.ctf, {
+      stakeholder: WALLET,
+      collateralToken: ADDR.usdce,
+      parentCollectionId: `0x${'00'.repeat(32)}`,
+      conditionId: CONDITION,
+      partition: [1n, 2n],
+      amount: 1n,
+    });
     expect(only(catalogue.decode(ctfSplit, TIME), 'activity')).toMatchObject({ kind: 'split', contract: ADDR.ctf, collateral: ADDR.usdce });
     const nrSplit = makeLog(SIG.nrSplit, ADDR.negRiskAdapter, { stakeholder: WALLET, conditionId: CONDITION, amount: 1n });
     expect(only(catalogue.decode(nrSplit, TIME), 'activity')).toMatchObject({ kind: 'split', contract: ADDR.negRiskAdapter, collateral: ADDR.wcol });
-    const question = makeLog(SIG.nrQuestionPrepared, ADDR.negRiskAdapter, { marketId: `0x${'ab'.repeat(31)}00`, questionId: `0x${'ab'.repeat(31)}00`, index: 0n, data: '0x' });
+    const question = makeLog(SIG.nrQuestionPrepared, ADDR.negRiskAdapter, {
+      marketId: `0x${'ab'.repeat(31)}00`,
+      questionId: `0x${'ab'.repeat(31)}00`,
+      index: 0n,
+      data: '0x',
+    });
     expect(only(catalogue.decode(question, null), 'neg_risk_questions')).toMatchObject({ question_index: 0 });
   });
 
@@ -90,7 +107,15 @@ describe('createEventCatalogue', () => {
   });
 
   it('options switch families off and move contracts', () => {
-    const narrow = createEventCatalogue({ v1Fills: false, v2Fills: false, protocolV2Fills: false, tokenRegistry: false, adapters: [], ctf: '0x00000000000000000000000000000000000000c7', exchanges: { v1Ctf: WALLET } });
+    const narrow = createEventCatalogue({
+      v1Fills: false,
+      v2Fills: false,
+      protocolV2Fills: false,
+      tokenRegistry: false,
+      adapters: [],
+      ctf: '0x00000000000000000000000000000000000000c7',
+      exchanges: { v1Ctf: WALLET },
+    });
     expect(narrow.topics).not.toContain(TOPICS.v1OrderFilled);
     expect(narrow.topics).not.toContain(V2_ORDER_FILLED);
     expect(narrow.topics).not.toContain(TOPICS.tokenRegistered);

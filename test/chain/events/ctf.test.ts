@@ -34,17 +34,47 @@ describe('topic0 of the CTF events', () => {
 
 describe('conditions', () => {
   it('ConditionPreparation: an unresolved row, and a CTF claim for each outcome token', () => {
-    const log = makeLog(SIG.conditionPreparation, ADDR.ctf, { conditionId: CONDITION, oracle: ORACLE, questionId: QUESTION, outcomeSlotCount: 2n }, { logIndex: '0x3' });
+    const log = makeLog(
+      SIG.conditionPreparation,
+      ADDR.ctf,
+      { conditionId: CONDITION, oracle: ORACLE, questionId: QUESTION, outcomeSlotCount: 2n },
+      { logIndex: '0x3' },
+    );
     const records = decodeConditionPreparationLog(log, null);
     const claims = records.filter((r) => r.table === 'token_claims').map((r) => r.row);
     // The oracle is not the NegRiskAdapter: the outcome tokens are held against USDC.e.
     const usdce = '0x2791bca1f2de4661ed88a30c99a7a9449aa84174';
     const [yes, no] = [0, 1].map((i) => outcomeTokenId(usdce, CONDITION as `0x${string}`, i).toString());
     expect(claims).toEqual([
-      { token_id: yes, source: 'ctf', condition_id: CONDITION, outcome_index: 0, outcome: '', complement_id: no, winner: null, exchange: '', block_number: BLOCK },
-      { token_id: no, source: 'ctf', condition_id: CONDITION, outcome_index: 1, outcome: '', complement_id: yes, winner: null, exchange: '', block_number: BLOCK },
+      {
+        token_id: yes,
+        source: 'ctf',
+        condition_id: CONDITION,
+        outcome_index: 0,
+        outcome: '',
+        complement_id: no,
+        winner: null,
+        exchange: '',
+        block_number: BLOCK,
+      },
+      {
+        token_id: no,
+        source: 'ctf',
+        condition_id: CONDITION,
+        outcome_index: 1,
+        outcome: '',
+        complement_id: yes,
+        winner: null,
+        exchange: '',
+        block_number: BLOCK,
+      },
     ]);
-    expect(only(records.filter((r) => r.table === 'conditions'), 'conditions')).toEqual({
+    expect(
+      only(
+        records.filter((r) => r.table === 'conditions'),
+        'conditions',
+      ),
+    ).toEqual({
       condition_id: CONDITION,
       oracle: ORACLE,
       question_id: QUESTION,
@@ -59,7 +89,12 @@ describe('conditions', () => {
   });
 
   it('ConditionResolution: payouts, their sum as denominator, resolved at the block time', () => {
-    const log = makeLog(SIG.conditionResolution, ADDR.ctf, { conditionId: CONDITION, oracle: ORACLE, questionId: QUESTION, outcomeSlotCount: 3n, payoutNumerators: [1n, 0n, 3n] }, { logIndex: '0x10' });
+    const log = makeLog(
+      SIG.conditionResolution,
+      ADDR.ctf,
+      { conditionId: CONDITION, oracle: ORACLE, questionId: QUESTION, outcomeSlotCount: 3n, payoutNumerators: [1n, 0n, 3n] },
+      { logIndex: '0x10' },
+    );
     expect(only(decodeConditionResolutionLog(log, TIME), 'conditions')).toEqual({
       condition_id: CONDITION,
       oracle: ORACLE,
@@ -78,8 +113,12 @@ describe('conditions', () => {
     const args = { conditionId: CONDITION, oracle: ORACLE, questionId: QUESTION, outcomeSlotCount: 2n, payoutNumerators: [0n, 1n] };
     const good = makeLog(SIG.conditionResolution, ADDR.ctf, args);
     expect(rejectReason(decodeConditionResolutionLog(good, null))).toMatch(/no block timestamp.*resolved_at/);
-    expect(rejectReason(decodeConditionResolutionLog(makeLog(SIG.conditionResolution, ADDR.ctf, { ...args, payoutNumerators: [1n] }), TIME))).toMatch(/1 payout numerators for 2 outcome slots/);
-    expect(rejectReason(decodeConditionResolutionLog(makeLog(SIG.conditionResolution, ADDR.ctf, { ...args, payoutNumerators: [0n, 0n] }), TIME))).toMatch(/all zero/);
+    expect(rejectReason(decodeConditionResolutionLog(makeLog(SIG.conditionResolution, ADDR.ctf, { ...args, payoutNumerators: [1n] }), TIME))).toMatch(
+      /1 payout numerators for 2 outcome slots/,
+    );
+    expect(rejectReason(decodeConditionResolutionLog(makeLog(SIG.conditionResolution, ADDR.ctf, { ...args, payoutNumerators: [0n, 0n] }), TIME))).toMatch(
+      /all zero/,
+    );
     expect(rejectReason(decodeConditionResolutionLog({ ...good, data: '0x1234' }, TIME))).toMatch(/cannot decode ConditionResolution/);
     expect(rejectReason(decodeConditionResolutionLog({ ...good, topics: good.topics.slice(0, 2) }, TIME))).toMatch(/expected 4 topics, got 2/);
   });
@@ -91,7 +130,14 @@ describe('conditions', () => {
 });
 
 describe('CTF activity', () => {
-  const splitArgs = { stakeholder: WALLET, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, partition: [1n, 2n], amount: 5_000_000n };
+  const splitArgs = {
+    stakeholder: WALLET,
+    collateralToken: ADDR.usdce,
+    parentCollectionId: ZERO32,
+    conditionId: CONDITION,
+    partition: [1n, 2n],
+    amount: 5_000_000n,
+  };
 
   it('PositionSplit: a split row, every field', () => {
     const log = makeLog(SIG.ctfSplit, ADDR.ctf, splitArgs, { logIndex: '0x7' });
@@ -116,11 +162,23 @@ describe('CTF activity', () => {
 
   it('PositionsMerge: a merge row with the partition', () => {
     const log = makeLog(SIG.ctfMerge, ADDR.ctf, { ...splitArgs, partition: [1n, 6n], amount: 9n }, { logIndex: '0x8' });
-    expect(only(decodeCtfPositionsMergeLog(log, TIME), 'activity')).toMatchObject({ event_id: `${TX}_8`, kind: 'merge', index_sets: ['1', '6'], amount: '9', payout: '0', contract: ADDR.ctf });
+    expect(only(decodeCtfPositionsMergeLog(log, TIME), 'activity')).toMatchObject({
+      event_id: `${TX}_8`,
+      kind: 'merge',
+      index_sets: ['1', '6'],
+      amount: '9',
+      payout: '0',
+      contract: ADDR.ctf,
+    });
   });
 
   it('PayoutRedemption: a redeem row with the index sets and payout, amount 0', () => {
-    const log = makeLog(SIG.ctfRedeem, ADDR.ctf, { redeemer: WALLET, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, indexSets: [1n, 2n], payout: 42n }, { logIndex: '0x9' });
+    const log = makeLog(
+      SIG.ctfRedeem,
+      ADDR.ctf,
+      { redeemer: WALLET, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, indexSets: [1n, 2n], payout: 42n },
+      { logIndex: '0x9' },
+    );
     expect(only(decodeCtfPayoutRedemptionLog(log, TIME), 'activity')).toEqual({
       event_id: `${TX}_9`,
       kind: 'redeem',
@@ -141,9 +199,20 @@ describe('CTF activity', () => {
   });
 
   it('a nested position (non-zero parentCollectionId) is rejected with that reason', () => {
-    expect(rejectReason(decodeCtfPositionSplitLog(makeLog(SIG.ctfSplit, ADDR.ctf, { ...splitArgs, parentCollectionId: PARENT }), TIME))).toMatch(`not a top-level position (parentCollectionId ${PARENT})`);
-    expect(rejectReason(decodeCtfPositionsMergeLog(makeLog(SIG.ctfMerge, ADDR.ctf, { ...splitArgs, parentCollectionId: PARENT }), TIME))).toMatch(/PositionsMerge: not a top-level position/);
-    const redeem = makeLog(SIG.ctfRedeem, ADDR.ctf, { redeemer: WALLET, collateralToken: ADDR.usdce, parentCollectionId: PARENT, conditionId: CONDITION, indexSets: [1n], payout: 1n });
+    expect(rejectReason(decodeCtfPositionSplitLog(makeLog(SIG.ctfSplit, ADDR.ctf, { ...splitArgs, parentCollectionId: PARENT }), TIME))).toMatch(
+      `not a top-level position (parentCollectionId ${PARENT})`,
+    );
+    expect(rejectReason(decodeCtfPositionsMergeLog(makeLog(SIG.ctfMerge, ADDR.ctf, { ...splitArgs, parentCollectionId: PARENT }), TIME))).toMatch(
+      /PositionsMerge: not a top-level position/,
+    );
+    const redeem = makeLog(SIG.ctfRedeem, ADDR.ctf, {
+      redeemer: WALLET,
+      collateralToken: ADDR.usdce,
+      parentCollectionId: PARENT,
+      conditionId: CONDITION,
+      indexSets: [1n],
+      payout: 1n,
+    });
     expect(rejectReason(decodeCtfPayoutRedemptionLog(redeem, TIME))).toMatch(/PayoutRedemption: not a top-level position/);
   });
 
@@ -160,13 +229,40 @@ describe('CTF activity', () => {
 describe('ERC-1155 transfers', () => {
   it('decodes TransferSingle as a batch of one and TransferBatch as is', () => {
     const single = makeLog(SIG.transferSingle, ADDR.ctf, { operator: ADDR.negRiskAdapter, from: WALLET, to: ORACLE, id: 5n, value: 6n }, { logIndex: '0x11' });
-    expect(decodeErc1155Transfer(single)).toEqual({ contract: ADDR.ctf, operator: ADDR.negRiskAdapter, from: WALLET, to: ORACLE, ids: [5n], values: [6n], logIndex: 17 });
+    expect(decodeErc1155Transfer(single)).toEqual({
+      contract: ADDR.ctf,
+      operator: ADDR.negRiskAdapter,
+      from: WALLET,
+      to: ORACLE,
+      ids: [5n],
+      values: [6n],
+      logIndex: 17,
+    });
     const batch = makeLog(SIG.transferBatch, ADDR.ctf, { operator: WALLET, from: WALLET, to: ORACLE, ids: [1n, 2n], values: [3n, 4n] }, { logIndex: '0x12' });
-    expect(decodeErc1155Transfer(batch)).toEqual({ contract: ADDR.ctf, operator: WALLET, from: WALLET, to: ORACLE, ids: [1n, 2n], values: [3n, 4n], logIndex: 18 });
+    expect(decodeErc1155Transfer(batch)).toEqual({
+      contract: ADDR.ctf,
+      operator: WALLET,
+      from: WALLET,
+      to: ORACLE,
+      ids: [1n, 2n],
+      values: [3n, 4n],
+      logIndex: 18,
+    });
   });
 
   it('says why it cannot: other events, mismatched arrays', () => {
-    expect(decodeErc1155Transfer(makeLog(SIG.ctfSplit, ADDR.ctf, { stakeholder: WALLET, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, partition: [1n, 2n], amount: 1n }))).toBe('not an ERC-1155 transfer');
+    expect(
+      decodeErc1155Transfer(
+        makeLog(SIG.ctfSplit, ADDR.ctf, {
+          stakeholder: WALLET,
+          collateralToken: ADDR.usdce,
+          parentCollectionId: ZERO32,
+          conditionId: CONDITION,
+          partition: [1n, 2n],
+          amount: 1n,
+        }),
+      ),
+    ).toBe('not an ERC-1155 transfer');
     const bad = makeLog(SIG.transferBatch, ADDR.ctf, { operator: WALLET, from: WALLET, to: ORACLE, ids: [1n, 2n], values: [3n] });
     expect(decodeErc1155Transfer(bad)).toMatch(/2 ids but 1 values/);
   });

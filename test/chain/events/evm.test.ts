@@ -54,7 +54,11 @@ type Name = 'CtfEmitter' | 'NegRiskEmitter' | 'ExchangeV1Emitter';
 
 function compile(): Record<Name, { abi: Abi; code: Hex }> {
   const solc = createRequire(import.meta.url)('solc') as { compile(input: string): string };
-  const input = { language: 'Solidity', sources: { 'E.sol': { content: SOURCE } }, settings: { outputSelection: { '*': { '*': ['abi', 'evm.deployedBytecode.object'] } } } };
+  const input = {
+    language: 'Solidity',
+    sources: { 'E.sol': { content: SOURCE } },
+    settings: { outputSelection: { '*': { '*': ['abi', 'evm.deployedBytecode.object'] } } },
+  };
   const out = JSON.parse(solc.compile(JSON.stringify(input))) as {
     errors?: { severity: string; formattedMessage: string }[];
     contracts: Record<string, Record<string, { abi: Abi; evm: { deployedBytecode: { object: string } } }>>;
@@ -86,7 +90,11 @@ async function send(to: string, abi: Abi, functionName: string, args: unknown[])
 beforeAll(async () => {
   const c = compile();
   node = await startEvmNode();
-  for (const [address, name] of [[ADDR.ctf, 'CtfEmitter'], [ADDR.negRiskAdapter, 'NegRiskEmitter'], [ADDR.v1Ctf, 'ExchangeV1Emitter']] as const) {
+  for (const [address, name] of [
+    [ADDR.ctf, 'CtfEmitter'],
+    [ADDR.negRiskAdapter, 'NegRiskEmitter'],
+    [ADDR.v1Ctf, 'ExchangeV1Emitter'],
+  ] as const) {
     await node.provider.request({ method: 'hardhat_setCode', params: [address, c[name].code] });
   }
   await send(ADDR.ctf, c.CtfEmitter.abi, 'prepareAndResolve', [CONDITION, WALLET, `0x${'9a'.repeat(32)}`, [0n, 1n]]);
@@ -120,13 +128,27 @@ afterAll(async () => {
   await node?.close();
 });
 
-const rows = <T extends StagedRecord['table']>(table: T) => records.filter((r) => r.table === table).map((r) => r.row as Extract<StagedRecord, { table: T }>['row']);
+const rows = <T extends StagedRecord['table']>(table: T) =>
+  records.filter((r) => r.table === table).map((r) => r.row as Extract<StagedRecord, { table: T }>['row']);
 
 describe('event catalogue on a real EVM node', () => {
   it('every log the catalogue asked for decodes; transfers were not asked for', () => {
     expect(rows('rejects')).toEqual([]);
     expect(records.map((r) => r.table).sort()).toEqual(
-      ['conditions', 'conditions', 'activity', 'neg_risk_questions', 'neg_risk_questions', 'neg_risk_questions', 'activity', 'token_claims', 'token_claims', 'token_claims', 'token_claims', 'fills'].sort(),
+      [
+        'conditions',
+        'conditions',
+        'activity',
+        'neg_risk_questions',
+        'neg_risk_questions',
+        'neg_risk_questions',
+        'activity',
+        'token_claims',
+        'token_claims',
+        'token_claims',
+        'token_claims',
+        'fills',
+      ].sort(),
     );
   });
 
@@ -139,7 +161,14 @@ describe('event catalogue on a real EVM node', () => {
 
   it('the adapter split is attributed to the wallet the positions went to', () => {
     const split = rows('activity').find((a) => a.kind === 'split');
-    expect(split).toMatchObject({ transaction_hash: splitTx, stakeholder: ADAPTER, wallet: WALLET, collateral: ADDR.usdce, index_sets: ['1', '2'], amount: '5000000' });
+    expect(split).toMatchObject({
+      transaction_hash: splitTx,
+      stakeholder: ADAPTER,
+      wallet: WALLET,
+      collateral: ADDR.usdce,
+      index_sets: ['1', '2'],
+      amount: '5000000',
+    });
   });
 
   it('NegRisk questions carry the adapter-prepared condition; the conversion keeps the market id', () => {
@@ -153,11 +182,17 @@ describe('event catalogue on a real EVM node', () => {
 
   it('registry claims for both tokens with their outcome, the same from the CTF, and the V1 fill', () => {
     for (const source of ['registry', 'ctf']) {
-      expect(rows('token_claims').filter((t) => t.source === source).map((t) => [t.token_id, t.complement_id, t.outcome_index])).toEqual([
+      expect(
+        rows('token_claims')
+          .filter((t) => t.source === source)
+          .map((t) => [t.token_id, t.complement_id, t.outcome_index]),
+      ).toEqual([
         [YES.toString(), NO.toString(), 0],
         [NO.toString(), YES.toString(), 1],
       ]);
     }
-    expect(rows('fills')).toEqual([expect.objectContaining({ exchange: ADDR.v1Ctf, maker: WALLET, taker: ADDR.v1Ctf, side: 'BUY', token_id: YES.toString(), price: 0.4 })]);
+    expect(rows('fills')).toEqual([
+      expect.objectContaining({ exchange: ADDR.v1Ctf, maker: WALLET, taker: ADDR.v1Ctf, side: 'BUY', token_id: YES.toString(), price: 0.4 }),
+    ]);
   });
 });

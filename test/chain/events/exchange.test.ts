@@ -35,7 +35,10 @@ describe('topic0 of the exchange events', () => {
 
 describe('V1 OrderFilled', () => {
   it('BUY: maps every field, legs exactly as emitted, maker view derived', () => {
-    const row = only(decodeV1OrderFilledLog(v1Fill({ makerAssetId: 0n, takerAssetId: TOKEN, making: 12_122_310n, taking: 24_790_000n, fee: 7n }), TIME), 'fills');
+    const row = only(
+      decodeV1OrderFilledLog(v1Fill({ makerAssetId: 0n, takerAssetId: TOKEN, making: 12_122_310n, taking: 24_790_000n, fee: 7n }), TIME),
+      'fills',
+    );
     expect(row).toEqual({
       fill_id: `${TX}_42`,
       source: 'chain',
@@ -67,14 +70,19 @@ describe('V1 OrderFilled', () => {
   });
 
   it('lower-cases a checksummed emitter and transaction hash', () => {
-    const log = v1Fill({ makerAssetId: 0n, takerAssetId: TOKEN, making: 1n, taking: 2n }, { address: '0xC5d563A36AE78145C45a50134d48A1215220f80a', transactionHash: TX.toUpperCase().replace('0X', '0x') });
+    const log = v1Fill(
+      { makerAssetId: 0n, takerAssetId: TOKEN, making: 1n, taking: 2n },
+      { address: '0xC5d563A36AE78145C45a50134d48A1215220f80a', transactionHash: TX.toUpperCase().replace('0X', '0x') },
+    );
     const row = only(decodeV1OrderFilledLog(log, TIME), 'fills');
     expect(row.exchange).toBe(ADDR.v1NegRisk);
     expect(row.transaction_hash).toBe(TX);
   });
 
   it('rejects legs that are not one USDC leg and one token leg', () => {
-    expect(rejectReason(decodeV1OrderFilledLog(v1Fill({ makerAssetId: TOKEN, takerAssetId: TOKEN + 1n, making: 1n, taking: 1n }), TIME))).toMatch(/neither leg is USDC/);
+    expect(rejectReason(decodeV1OrderFilledLog(v1Fill({ makerAssetId: TOKEN, takerAssetId: TOKEN + 1n, making: 1n, taking: 1n }), TIME))).toMatch(
+      /neither leg is USDC/,
+    );
     expect(rejectReason(decodeV1OrderFilledLog(v1Fill({ makerAssetId: 0n, takerAssetId: 0n, making: 1n, taking: 1n }), TIME))).toMatch(/both legs are USDC/);
   });
 

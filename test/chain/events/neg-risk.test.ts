@@ -44,7 +44,13 @@ describe('NegRiskAdapter activity', () => {
 
   it('PositionsMerge: a merge row', () => {
     const log = makeLog(SIG.nrMerge, ADDR.negRiskAdapter, { stakeholder: WALLET, conditionId: CONDITION, amount: 8n }, { logIndex: '0x5' });
-    expect(only(nr.positionsMerge(log, TIME), 'activity')).toMatchObject({ kind: 'merge', amount: '8', collateral: ADDR.wcol, index_sets: ['1', '2'], payout: '0' });
+    expect(only(nr.positionsMerge(log, TIME), 'activity')).toMatchObject({
+      kind: 'merge',
+      amount: '8',
+      collateral: ADDR.wcol,
+      index_sets: ['1', '2'],
+      payout: '0',
+    });
   });
 
   it('PayoutRedemption: amounts per outcome, payout, amount 0', () => {
@@ -92,7 +98,14 @@ describe('NegRiskAdapter activity', () => {
     expect(rejectReason(nr.positionSplit({ ...good, data: '0x' }, TIME))).toMatch(/cannot decode PositionSplit/);
     const redeem = makeLog(SIG.nrRedeem, ADDR.negRiskAdapter, { redeemer: WALLET, conditionId: CONDITION, amounts: [1n, 2n], payout: 3n });
     expect(rejectReason(nr.payoutRedemption({ ...redeem, data: redeem.data.slice(0, 66) }, TIME))).toMatch(/cannot decode PayoutRedemption/);
-    const ctfShaped = makeLog(SIG.ctfSplit, ADDR.negRiskAdapter, { stakeholder: WALLET, collateralToken: ADDR.usdce, parentCollectionId: `0x${'00'.repeat(32)}`, conditionId: CONDITION, partition: [1n, 2n], amount: 1n });
+    const ctfShaped = makeLog(SIG.ctfSplit, ADDR.negRiskAdapter, {
+      stakeholder: WALLET,
+      collateralToken: ADDR.usdce,
+      parentCollectionId: `0x${'00'.repeat(32)}`,
+      conditionId: CONDITION,
+      partition: [1n, 2n],
+      amount: 1n,
+    });
     expect(rejectReason(nr.positionSplit(ctfShaped, TIME))).toMatch(/expected 3 topics, got 4/);
   });
 });
@@ -113,7 +126,9 @@ describe('QuestionPrepared', () => {
   });
 
   it('rejects an index past 255 and a wrong topic count', () => {
-    expect(rejectReason(decodeQuestionPreparedLog(makeLog(SIG.nrQuestionPrepared, ADDR.negRiskAdapter, { marketId, questionId, index: 256n, data: '0x' }), null))).toMatch(/index 256 exceeds 255/);
+    expect(
+      rejectReason(decodeQuestionPreparedLog(makeLog(SIG.nrQuestionPrepared, ADDR.negRiskAdapter, { marketId, questionId, index: 256n, data: '0x' }), null)),
+    ).toMatch(/index 256 exceeds 255/);
     const good = makeLog(SIG.nrQuestionPrepared, ADDR.negRiskAdapter, { marketId, questionId, index: 1n, data: '0x' });
     expect(rejectReason(decodeQuestionPreparedLog({ ...good, topics: good.topics.slice(0, 2) }, null))).toMatch(/expected 3 topics, got 2/);
   });

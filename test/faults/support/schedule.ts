@@ -7,13 +7,7 @@
  * one held expired, and with the clock moved on (leases run out).
  */
 import { randomUUID } from 'node:crypto';
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { dynamoDocumentClient, s3Client, sqsClient } from '#adapters/aws/clients.ts';
@@ -121,14 +115,12 @@ export class Scheduler {
     const blobs = crashable(new S3BlobStore(this.s3, aws.bucket), 'blobs', sw);
     const shardQueue = crashable(new SqsShardQueue(this.sqs, aws.shardQueueUrl), 'shardQueue', sw);
     const loadQueue = crashable(new SqsLoadQueue(this.sqs, aws.loadQueueUrl, aws.bucket), 'loadQueue', sw);
-    const sources: SourceRegistry = Object.fromEntries(
-      Object.entries(this.world.sources()).map(([name, source]) => [name, crashable(source!, 'source', sw)]),
-    );
+    const sources: SourceRegistry = Object.fromEntries(Object.entries(this.world.sources()).map(([name, source]) => [name, crashable(source!, 'source', sw)]));
     const client = crashableClickHouse(this.world.client, sw);
 
     planner.push(await runPlanner({ state, shardQueue, loadQueue, sources, now: this.now }, { owner: randomUUID(), resumeAfterMs: 0 }));
 
-    for (let idle = 0; idle < 2; ) {
+    for (let idle = 0; idle < 2;) {
       let worked = false;
       for (;;) {
         const m = await this.receiveOne(aws.shardQueueUrl);

@@ -50,14 +50,36 @@ export function fillAt(k: number, over: { t?: number; token?: string; staged?: s
   if (t <= SEAM) {
     const orderHash = hex(0xb000000 + k, 32);
     return {
-      fill_id: `${tx}_${orderHash}`, source: 'subgraph', exchange: '', block_number: 0, log_index: 0, timestamp: t,
-      transaction_hash: tx, order_hash: orderHash, maker, taker, ...legs, ...view, staged_object: over.staged ?? 'staged/fixture/v1',
+      fill_id: `${tx}_${orderHash}`,
+      source: 'subgraph',
+      exchange: '',
+      block_number: 0,
+      log_index: 0,
+      timestamp: t,
+      transaction_hash: tx,
+      order_hash: orderHash,
+      maker,
+      taker,
+      ...legs,
+      ...view,
+      staged_object: over.staged ?? 'staged/fixture/v1',
     };
   }
   const logIndex = k % 7;
   return {
-    fill_id: `${tx}_${logIndex}`, source: 'chain', exchange: V2_EXCHANGE_ADDRESSES[k % 2]!, block_number: Number(blockAt(t)), log_index: logIndex,
-    timestamp: t, transaction_hash: tx, order_hash: hex(0xb000000 + k, 32), maker, taker, ...legs, ...view, staged_object: over.staged ?? 'staged/fixture/v2',
+    fill_id: `${tx}_${logIndex}`,
+    source: 'chain',
+    exchange: V2_EXCHANGE_ADDRESSES[k % 2]!,
+    block_number: Number(blockAt(t)),
+    log_index: logIndex,
+    timestamp: t,
+    transaction_hash: tx,
+    order_hash: hex(0xb000000 + k, 32),
+    maker,
+    taker,
+    ...legs,
+    ...view,
+    staged_object: over.staged ?? 'staged/fixture/v2',
   };
 }
 
@@ -66,28 +88,80 @@ export async function insert(client: ClickHouseClient, table: string, values: ob
 }
 
 export function tokenClaim(token: string, source: string, condition: string, outcome: number | null, winner: boolean | null = null) {
-  return { token_id: token, source, condition_id: condition, outcome_index: outcome, outcome: outcome === null ? '' : outcome === 0 ? 'Yes' : 'No', complement_id: '', winner, exchange: '', block_number: 0, staged_object: `staged/fixture/${source}` };
+  return {
+    token_id: token,
+    source,
+    condition_id: condition,
+    outcome_index: outcome,
+    outcome: outcome === null ? '' : outcome === 0 ? 'Yes' : 'No',
+    complement_id: '',
+    winner,
+    exchange: '',
+    block_number: 0,
+    staged_object: `staged/fixture/${source}`,
+  };
 }
 
 /** CONDITIONS[0] resolved to its first outcome (the CLOB list flags token 0 the winner); CONDITIONS[1] open. */
 export const RESOLVED_AT = Date.UTC(2026, 4, 1) / 1000;
 const conditionRows = () => [
-  { condition_id: CONDITIONS[0], oracle: hex(0xee, 20), question_id: hex(0xd0, 32), outcome_slot_count: 2, payout_numerators: ['1', '0'], payout_denominator: '1', resolved_at: RESOLVED_AT, block_number: 1, log_index: 0, transaction_hash: hex(0xf0, 32), staged_object: 'staged/fixture/v2' },
-  { condition_id: CONDITIONS[1], oracle: hex(0xee, 20), question_id: hex(0xd1, 32), outcome_slot_count: 2, payout_numerators: [], payout_denominator: '0', resolved_at: null, block_number: 1, log_index: 1, transaction_hash: hex(0xf1, 32), staged_object: 'staged/fixture/v2' },
+  {
+    condition_id: CONDITIONS[0],
+    oracle: hex(0xee, 20),
+    question_id: hex(0xd0, 32),
+    outcome_slot_count: 2,
+    payout_numerators: ['1', '0'],
+    payout_denominator: '1',
+    resolved_at: RESOLVED_AT,
+    block_number: 1,
+    log_index: 0,
+    transaction_hash: hex(0xf0, 32),
+    staged_object: 'staged/fixture/v2',
+  },
+  {
+    condition_id: CONDITIONS[1],
+    oracle: hex(0xee, 20),
+    question_id: hex(0xd1, 32),
+    outcome_slot_count: 2,
+    payout_numerators: [],
+    payout_denominator: '0',
+    resolved_at: null,
+    block_number: 1,
+    log_index: 1,
+    transaction_hash: hex(0xf1, 32),
+    staged_object: 'staged/fixture/v2',
+  },
 ];
 
 /** Migrates `db` and fills it with the clean warehouse. */
 export async function seedClean(client: ClickHouseClient, db: string): Promise<void> {
   await migrate(client, db);
-  await insert(client, `${db}.fills`, FILL_TIMES.map((_, k) => fillAt(k)));
+  await insert(
+    client,
+    `${db}.fills`,
+    FILL_TIMES.map((_, k) => fillAt(k)),
+  );
   const winner = (i: number) => (i < 2 ? i === 0 : null);
-  const claims = TOKENS.flatMap((token, i) => [tokenClaim(token, 'registry', CONDITIONS[i >> 1]!, i & 1), tokenClaim(token, 'clob', CONDITIONS[i >> 1]!, i & 1, winner(i))]);
+  const claims = TOKENS.flatMap((token, i) => [
+    tokenClaim(token, 'registry', CONDITIONS[i >> 1]!, i & 1),
+    tokenClaim(token, 'clob', CONDITIONS[i >> 1]!, i & 1, winner(i)),
+  ]);
   claims.push(tokenClaim(SPARE_TOKEN, 'registry', hex(0xc3, 32), 0));
   await insert(client, `${db}.token_claims`, claims);
   await insert(
     client,
     `${db}.markets`,
-    CONDITIONS.map((c, i) => ({ condition_id: c, question_id: hex(0xd0 + i, 32), question: `Question ${i}?`, slug: `question-${i}`, end_date: null, closed: false, neg_risk: false, neg_risk_market_id: '', staged_object: 'staged/fixture/markets' })),
+    CONDITIONS.map((c, i) => ({
+      condition_id: c,
+      question_id: hex(0xd0 + i, 32),
+      question: `Question ${i}?`,
+      slug: `question-${i}`,
+      end_date: null,
+      closed: false,
+      neg_risk: false,
+      neg_risk_market_id: '',
+      staged_object: 'staged/fixture/markets',
+    })),
   );
   await insert(client, `${db}.conditions`, conditionRows());
   const pages: { from_block: string; to_block: string; staged_object: string }[] = [];

@@ -78,7 +78,10 @@ export async function buildScenario(o: ScenarioOptions): Promise<Scenario> {
           { exchange: pick(), fills: fills.slice(a + b) },
         ]);
       } else {
-        await script.emitFills(pick(), Array.from({ length: burst }, () => randomFill(r)));
+        await script.emitFills(
+          pick(),
+          Array.from({ length: burst }, () => randomFill(r)),
+        );
       }
       budget -= burst;
     }
@@ -87,7 +90,11 @@ export async function buildScenario(o: ScenarioOptions): Promise<Scenario> {
       const bad: FillInput = { ...randomFill(r), side: 2 };
       await script.emitFills(NEG_RISK_EXCHANGE_V2, [randomFill(r), bad, randomFill(r)]);
       // OrderFilled's topic with data too short to decode.
-      await script.emitRaw(CTF_EXCHANGE_V2, [ORDER_FILLED_TOPIC, `0x${'11'.repeat(32)}`, `0x${'0'.repeat(24)}${'22'.repeat(20)}`, `0x${'0'.repeat(24)}${'33'.repeat(20)}`], '0x1234');
+      await script.emitRaw(
+        CTF_EXCHANGE_V2,
+        [ORDER_FILLED_TOPIC, `0x${'11'.repeat(32)}`, `0x${'0'.repeat(24)}${'22'.repeat(20)}`, `0x${'0'.repeat(24)}${'33'.repeat(20)}`],
+        '0x1234',
+      );
       expectedRejects += 2;
       // Decoys: the event from a non-exchange, and another topic from an exchange.
       await script.emitFills(DECOY, [randomFill(r), randomFill(r)], { record: false });

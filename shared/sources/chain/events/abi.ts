@@ -20,9 +20,7 @@ export const V1_ORDER_FILLED_EVENT = parseAbiItem(
  * src/NegRiskCtfExchange.sol) inherits the same registry. The V2 exchanges have no
  * registry (ctf-exchange-v2 README, "Removed Features: Registry").
  */
-export const TOKEN_REGISTERED_EVENT = parseAbiItem(
-  'event TokenRegistered(uint256 indexed token0, uint256 indexed token1, bytes32 indexed conditionId)',
-);
+export const TOKEN_REGISTERED_EVENT = parseAbiItem('event TokenRegistered(uint256 indexed token0, uint256 indexed token1, bytes32 indexed conditionId)');
 
 // --- ConditionalTokens (gnosis/conditional-tokens-contracts contracts/ConditionalTokens.sol) ---
 
@@ -59,9 +57,7 @@ export const NR_PAYOUT_REDEMPTION_EVENT = parseAbiItem(
 export const NR_POSITIONS_CONVERTED_EVENT = parseAbiItem(
   'event PositionsConverted(address indexed stakeholder, bytes32 indexed marketId, uint256 indexed indexSet, uint256 amount)',
 );
-export const NR_MARKET_PREPARED_EVENT = parseAbiItem(
-  'event MarketPrepared(bytes32 indexed marketId, address indexed oracle, uint256 feeBips, bytes data)',
-);
+export const NR_MARKET_PREPARED_EVENT = parseAbiItem('event MarketPrepared(bytes32 indexed marketId, address indexed oracle, uint256 feeBips, bytes data)');
 export const NR_QUESTION_PREPARED_EVENT = parseAbiItem(
   'event QuestionPrepared(bytes32 indexed marketId, bytes32 indexed questionId, uint256 index, bytes data)',
 );

@@ -26,8 +26,7 @@ export interface AttributionConfig {
 
 type ActivityRecord = Extract<StagedRecord, { table: 'activity' }>;
 
-const isAdapterRow = (r: StagedRecord, adapters: ReadonlySet<string>): r is ActivityRecord =>
-  r.table === 'activity' && adapters.has(r.row.stakeholder);
+const isAdapterRow = (r: StagedRecord, adapters: ReadonlySet<string>): r is ActivityRecord => r.table === 'activity' && adapters.has(r.row.stakeholder);
 
 /** Distinct transaction hashes (lower-case, first-seen order) of activity rows whose stakeholder is an adapter. */
 export function adapterTransactions(records: readonly StagedRecord[], adapters: ReadonlySet<string>): string[] {

@@ -32,7 +32,8 @@ export const decodeConditionPreparationLog: LogDecoder = (log) =>
     if (typeof pos === 'string') return [chainReject(pos, log)];
     const args = decodeArgs(CONDITION_PREPARATION_EVENT, log);
     if (typeof args === 'string') return [chainReject(args, log)];
-    if (args.outcomeSlotCount > MAX_OUTCOME_SLOTS) return [chainReject(`ConditionPreparation: ${args.outcomeSlotCount} outcome slots (the CTF allows 256)`, log)];
+    if (args.outcomeSlotCount > MAX_OUTCOME_SLOTS)
+      return [chainReject(`ConditionPreparation: ${args.outcomeSlotCount} outcome slots (the CTF allows 256)`, log)];
     return [conditionRecord(log, pos, args, [], null), ...outcomeTokenClaims(log, pos, args)];
   });
 
@@ -46,11 +47,7 @@ const MAX_CLAIMED_OUTCOMES = 8n;
  * otherwise; the same ids in both eras). So the CTF itself is a token list
  * no API can lose, including V2 markets, whose exchanges register nothing.
  */
-function outcomeTokenClaims(
-  log: RpcLog,
-  pos: LogPosition,
-  args: { conditionId: string; oracle: string; outcomeSlotCount: bigint },
-): StagedRecord[] {
+function outcomeTokenClaims(log: RpcLog, pos: LogPosition, args: { conditionId: string; oracle: string; outcomeSlotCount: bigint }): StagedRecord[] {
   if (args.outcomeSlotCount < 2n || args.outcomeSlotCount > MAX_CLAIMED_OUTCOMES) return [];
   const collateral = args.oracle.toLowerCase() === NEG_RISK_ADAPTER ? WRAPPED_COLLATERAL : USDC_E;
   const conditionId = args.conditionId.toLowerCase() as `0x${string}`;
@@ -88,7 +85,8 @@ export const decodeConditionResolutionLog: LogDecoder = (log, timestamp) =>
     if (time === null) return [chainReject('no block timestamp for the log (ConditionResolution needs resolved_at)', log)];
     const args = decodeArgs(CONDITION_RESOLUTION_EVENT, log);
     if (typeof args === 'string') return [chainReject(args, log)];
-    if (args.outcomeSlotCount > MAX_OUTCOME_SLOTS) return [chainReject(`ConditionResolution: ${args.outcomeSlotCount} outcome slots (the CTF allows 256)`, log)];
+    if (args.outcomeSlotCount > MAX_OUTCOME_SLOTS)
+      return [chainReject(`ConditionResolution: ${args.outcomeSlotCount} outcome slots (the CTF allows 256)`, log)];
     if (BigInt(args.payoutNumerators.length) !== args.outcomeSlotCount) {
       return [chainReject(`ConditionResolution: ${args.payoutNumerators.length} payout numerators for ${args.outcomeSlotCount} outcome slots`, log)];
     }
@@ -131,7 +129,8 @@ const splitOrMerge = (kind: Extract<ActivityKind, 'split' | 'merge'>): LogDecode
       if (typeof pos === 'string') return [chainReject(pos, log)];
       const args = decodeArgs(event, log);
       if (typeof args === 'string') return [chainReject(args, log)];
-      if (args.parentCollectionId !== ZERO_BYTES32) return [chainReject(`${event.name}: not a top-level position (parentCollectionId ${args.parentCollectionId})`, log)];
+      if (args.parentCollectionId !== ZERO_BYTES32)
+        return [chainReject(`${event.name}: not a top-level position (parentCollectionId ${args.parentCollectionId})`, log)];
       const time = validTimestamp(timestamp);
       if (time === null) return [chainReject('no block timestamp for the log', log)];
       return [
@@ -163,7 +162,8 @@ export const decodeCtfPayoutRedemptionLog: LogDecoder = (log, timestamp) =>
     if (typeof pos === 'string') return [chainReject(pos, log)];
     const args = decodeArgs(CTF_PAYOUT_REDEMPTION_EVENT, log);
     if (typeof args === 'string') return [chainReject(args, log)];
-    if (args.parentCollectionId !== ZERO_BYTES32) return [chainReject(`PayoutRedemption: not a top-level position (parentCollectionId ${args.parentCollectionId})`, log)];
+    if (args.parentCollectionId !== ZERO_BYTES32)
+      return [chainReject(`PayoutRedemption: not a top-level position (parentCollectionId ${args.parentCollectionId})`, log)];
     const time = validTimestamp(timestamp);
     if (time === null) return [chainReject('no block timestamp for the log', log)];
     return [
@@ -200,13 +200,29 @@ export function decodeErc1155Transfer(log: RpcLog): Erc1155Transfer | string {
     if (topic0 === TOPICS.transferSingle) {
       const args = decodeArgs(TRANSFER_SINGLE_EVENT, log);
       if (typeof args === 'string') return args;
-      return { contract: pos.address, operator: args.operator.toLowerCase(), from: args.from.toLowerCase(), to: args.to.toLowerCase(), ids: [args.id], values: [args.value], logIndex: pos.logIndex };
+      return {
+        contract: pos.address,
+        operator: args.operator.toLowerCase(),
+        from: args.from.toLowerCase(),
+        to: args.to.toLowerCase(),
+        ids: [args.id],
+        values: [args.value],
+        logIndex: pos.logIndex,
+      };
     }
     if (topic0 === TOPICS.transferBatch) {
       const args = decodeArgs(TRANSFER_BATCH_EVENT, log);
       if (typeof args === 'string') return args;
       if (args.ids.length !== args.values.length) return `TransferBatch: ${args.ids.length} ids but ${args.values.length} values`;
-      return { contract: pos.address, operator: args.operator.toLowerCase(), from: args.from.toLowerCase(), to: args.to.toLowerCase(), ids: args.ids, values: args.values, logIndex: pos.logIndex };
+      return {
+        contract: pos.address,
+        operator: args.operator.toLowerCase(),
+        from: args.from.toLowerCase(),
+        to: args.to.toLowerCase(),
+        ids: args.ids,
+        values: args.values,
+        logIndex: pos.logIndex,
+      };
     }
     return 'not an ERC-1155 transfer';
   } catch (err) {

@@ -3,7 +3,17 @@ import type { StagedRecord } from '#shared/model/staged.ts';
 import { ORDER_FILLED_TOPIC } from '#shared/sources/chain/abi.ts';
 import { decodeOrderFilledLog, type RpcLog } from '#shared/sources/chain/decode.ts';
 import { TOPICS } from './abi.ts';
-import { CONDITIONAL_TOKENS, CTF_EXCHANGE_V1, CTF_EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, NEG_RISK_EXCHANGE_V2, PROTOCOL_V2_EXCHANGE, USDC_E, WRAPPED_COLLATERAL } from './addresses.ts';
+import {
+  CONDITIONAL_TOKENS,
+  CTF_EXCHANGE_V1,
+  CTF_EXCHANGE_V2,
+  NEG_RISK_ADAPTER,
+  NEG_RISK_EXCHANGE_V1,
+  NEG_RISK_EXCHANGE_V2,
+  PROTOCOL_V2_EXCHANGE,
+  USDC_E,
+  WRAPPED_COLLATERAL,
+} from './addresses.ts';
 import { adapterTransactions, attributeAdapters } from './attribution.ts';
 import {
   decodeConditionPreparationLog,

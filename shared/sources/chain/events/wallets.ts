@@ -1,4 +1,16 @@
-import { concat, encodeFunctionData, encodePacked, getCreate2Address, keccak256, pad, parseAbi, parseAbiItem, toEventSelector, type Address, type Hex } from 'viem';
+import {
+  concat,
+  encodeFunctionData,
+  encodePacked,
+  getCreate2Address,
+  keccak256,
+  pad,
+  parseAbi,
+  parseAbiItem,
+  toEventSelector,
+  type Address,
+  type Hex,
+} from 'viem';
 import { walletRowSchema, type WalletRow } from '#shared/model/ledger.ts';
 import type { StagedRecord } from '#shared/model/staged.ts';
 import type { RpcLog } from '#shared/sources/chain/decode.ts';
