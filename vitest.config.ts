@@ -1,4 +1,12 @@
 import { defineConfig } from 'vitest/config';
+import type { Vitest } from 'vitest/node';
+import { PathOrderSequencer } from './test/support/file-order.ts';
+
+function fileOrder(value: string | undefined): 'forward' | 'reverse' | undefined {
+  if (value === undefined || value === 'forward' || value === 'reverse') return value;
+  throw new Error(`TEST_FILE_ORDER must be forward or reverse, not ${JSON.stringify(value)}`);
+}
+const order = fileOrder(process.env.TEST_FILE_ORDER);
 
 export default defineConfig({
   test: {
@@ -11,5 +19,16 @@ export default defineConfig({
     hookTimeout: 120_000,
     fileParallelism: true,
     maxWorkers: 2,
+    ...(order
+      ? {
+          sequence: {
+            sequencer: class extends PathOrderSequencer {
+              constructor(ctx: Vitest) {
+                super(ctx, order as 'forward' | 'reverse');
+              }
+            },
+          },
+        }
+      : {}),
   },
 });

@@ -15,4 +15,4 @@ if (major !== 24) {
 const { register } = await import('tsx/esm/api');
 // The project's compiler settings wherever the command is started from.
 register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
-await import('../local/cli/main.ts');
+await import('#local/cli/main.ts');
