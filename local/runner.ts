@@ -110,30 +110,22 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
   const bridge = new S3NotificationBridge(s3, sqs, aws.bucket, aws.loadQueueUrl);
   const fetcherTimeoutMs = opts.fetcherTimeoutMs ?? LOCAL_FUNCTION_TIMEOUT_MS;
   const retryDelaySeconds = opts.retryDelaySeconds ?? 2;
-  const fetchers = new SqsEventSource({
-    sqs,
-    queueUrl: aws.shardQueueUrl,
-    queueArn: 'arn:aws:sqs:us-east-1:000000000000:shards',
-    functionName: 'fetcher',
-    handler: fetcher as never,
-    batchSize: QUEUE_SETTINGS.fetcherBatchSize,
-    maxConcurrency: opts.fetcherConcurrency ?? 4,
-    functionTimeoutMs: fetcherTimeoutMs,
-    deliverTwice: opts.deliverTwice,
-    retryDelaySeconds,
-  });
-  const loaders = new SqsEventSource({
-    sqs,
-    queueUrl: aws.loadQueueUrl,
-    queueArn: 'arn:aws:sqs:us-east-1:000000000000:loads',
-    functionName: 'loader',
-    handler: loader as never,
-    batchSize: QUEUE_SETTINGS.loaderBatchSize,
-    maxConcurrency: opts.loaderConcurrency ?? 2,
-    functionTimeoutMs: LOCAL_FUNCTION_TIMEOUT_MS,
-    deliverTwice: opts.deliverTwice,
-    retryDelaySeconds,
-  });
+  // Each function fed by its queue, as Lambda's event source mapping does.
+  const feed = (queue: 'shards' | 'loads', functionName: string, handler: unknown, batchSize: number, maxConcurrency: number, functionTimeoutMs: number) =>
+    new SqsEventSource({
+      sqs,
+      queueUrl: queue === 'shards' ? aws.shardQueueUrl : aws.loadQueueUrl,
+      queueArn: `arn:aws:sqs:us-east-1:000000000000:${queue}`,
+      functionName,
+      handler: handler as never,
+      batchSize,
+      maxConcurrency,
+      functionTimeoutMs,
+      deliverTwice: opts.deliverTwice,
+      retryDelaySeconds,
+    });
+  const fetchers = feed('shards', 'fetcher', fetcher, QUEUE_SETTINGS.fetcherBatchSize, opts.fetcherConcurrency ?? 4, fetcherTimeoutMs);
+  const loaders = feed('loads', 'loader', loader, QUEUE_SETTINGS.loaderBatchSize, opts.loaderConcurrency ?? 2, LOCAL_FUNCTION_TIMEOUT_MS);
 
   const fillRows = async () => {
     const res = await opts.warehouse.client.query({ query: `SELECT count() AS n FROM ${opts.warehouse.database}.fills`, format: 'JSONEachRow' });

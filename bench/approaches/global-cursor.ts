@@ -3,7 +3,7 @@ import { subgraphFill, ORDER_FILLED_FIELDS } from '#shared/sources/subgraph/sche
 import type { FillRow } from '#shared/model/fill.ts';
 import type { ApproachRequest, ApproachResult } from '#bench/lib/types.ts';
 import { politeFetch, type RequestCounter } from '#bench/lib/http.ts';
-import { distinctFills, freshWarehouse } from './common.ts';
+import { freshWarehouse, scriptResult } from './common.ts';
 
 const FILLS = gql`
   query AllFills($where: OrderFilledEvent_filter!) {
@@ -61,19 +61,12 @@ export async function globalCursor(req: ApproachRequest): Promise<ApproachResult
     last = { ts: rows.at(-1)!.timestamp, id: rows.at(-1)!.id };
   }
   await flush();
-  const wallMs = Date.now() - started;
-  const inWarehouse = await distinctFills(wh.raw, wh.database);
-  await wh.raw.close();
-  return {
+  return scriptResult(wh, {
     kind: 'global-cursor',
-    ok: inWarehouse === req.expectedFills,
-    reason: inWarehouse === req.expectedFills ? undefined : `${req.expectedFills - inWarehouse} fills missing`,
-    wallMs,
+    expectedFills: req.expectedFills,
+    wallMs: Date.now() - started,
     fillsLoaded,
-    fillsInWarehouse: inWarehouse,
-    clickhouseInserts: wh.counts.inserts,
-    clientRequests: counter.requests,
-    clientThrottled: counter.throttled,
+    client: counter,
     extra: { pages, cursor: complete ? 'complete (timestamp, id)' : 'timestamp_gt', pagesPerInsert, rejected },
-  };
+  });
 }

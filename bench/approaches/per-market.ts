@@ -4,7 +4,7 @@ import { subgraphFill, ORDER_FILLED_FIELDS } from '#shared/sources/subgraph/sche
 import type { FillRow } from '#shared/model/fill.ts';
 import type { ApproachRequest, ApproachResult } from '#bench/lib/types.ts';
 import { politeFetch, type RequestCounter } from '#bench/lib/http.ts';
-import { distinctFills, freshWarehouse } from './common.ts';
+import { freshWarehouse, scriptResult } from './common.ts';
 
 const FILLS = gql`
   query MarketFills($where: OrderFilledEvent_filter!) {
@@ -75,18 +75,12 @@ export async function perMarket(req: ApproachRequest): Promise<ApproachResult> {
     ),
   );
   const wallMs = Date.now() - started;
-  const inWarehouse = await distinctFills(wh.raw, wh.database);
-  await wh.raw.close();
-  return {
+  return scriptResult(wh, {
     kind: 'per-market',
-    ok: inWarehouse === req.expectedFills,
-    reason: inWarehouse === req.expectedFills ? undefined : `${req.expectedFills - inWarehouse} fills missing`,
+    expectedFills: req.expectedFills,
     wallMs,
     fillsLoaded,
-    fillsInWarehouse: inWarehouse,
-    clickhouseInserts: wh.counts.inserts,
-    clientRequests: subgraph.requests,
-    clientThrottled: subgraph.throttled,
+    client: subgraph,
     extra: { markets: marketsDone, marketsPerSecond: marketsDone / (wallMs / 1000), marketListRequests: markets.requests, rejected },
-  };
+  });
 }

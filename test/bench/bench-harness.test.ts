@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runBench } from '#bench/harness.ts';
 import { BEGIN, END, checkTargets, generatedSection, writeBenchmarksDoc } from '#bench/lib/markdown.ts';
 import { consoleSummary } from '#bench/lib/report.ts';
+import { INSTANT_SOURCES } from './tiny.ts';
 
 /** The benchmark harness on a tiny dataset, so it cannot rot: every approach runs in its child and reports. */
 describe('npm run bench harness', () => {
@@ -17,8 +18,7 @@ describe('npm run bench harness', () => {
       markets: 30,
       seed: 7,
       topShare: 0.3,
-      rate: 1_000,
-      latencyMs: 0,
+      ...INSTANT_SOURCES,
       workers: 2,
       loaderRows: 3_000,
       incrementalShare: 0.05,

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { INSTANT_SOURCES } from './tiny.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -83,8 +84,7 @@ describe('npm run bench positions part', () => {
       fills: 1_000,
       seed: 5,
       topShare: 0.1,
-      rate: 1_000,
-      latencyMs: 0,
+      ...INSTANT_SOURCES,
       workers: 1,
       loaderRows: 1_000,
       incrementalShare: 0.01,

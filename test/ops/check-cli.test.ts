@@ -1,3 +1,4 @@
+import { CHECK_NAMES } from '#shared/ops/quality/types.ts';
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -38,19 +39,8 @@ describe('npm run check (the CLI)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`chain genesis ${GENESIS}, watermark ${WATERMARK} (--to-block)`);
-    for (const name of [
-      'duplicates',
-      'ids',
-      'date-ranges',
-      'v1-v2-seam',
-      'chain-coverage',
-      'unmapped',
-      'daily-volume',
-      'rejects',
-      'token-conflicts',
-      'resolutions',
-      'mapping-count',
-    ]) {
+    expect(CHECK_NAMES).toHaveLength(11);
+    for (const name of CHECK_NAMES) {
       expect(r.stdout).toMatch(new RegExp(`^  ${name} +PASS  `, 'm'));
     }
     expect(r.stdout.trimEnd()).toMatch(/all checks passed$/);

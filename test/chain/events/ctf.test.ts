@@ -10,7 +10,7 @@ import {
   decodeErc1155Transfer,
   TOPICS,
 } from '#shared/sources/chain/events/index.ts';
-import { ADDR, BLOCK, makeLog, only, rejectReason, SIG, TIME, TX } from './support.ts';
+import { activityRowAt, ADDR, BLOCK, makeLog, only, rejectReason, SIG, TIME, TX } from './support.ts';
 
 const CONDITION = `0x${'c1'.repeat(32)}`;
 const QUESTION = `0x${'9a'.repeat(32)}`;
@@ -141,23 +141,10 @@ describe('CTF activity', () => {
 
   it('PositionSplit: a split row, every field', () => {
     const log = makeLog(SIG.ctfSplit, ADDR.ctf, splitArgs, { logIndex: '0x7' });
-    expect(only(decodeCtfPositionSplitLog(log, TIME), 'activity')).toEqual({
-      event_id: `${TX}_7`,
-      kind: 'split',
-      contract: ADDR.ctf,
-      stakeholder: WALLET,
-      wallet: WALLET,
-      collateral: ADDR.usdce,
-      condition_id: CONDITION,
-      index_sets: ['1', '2'],
-      amounts: [],
-      amount: '5000000',
-      payout: '0',
-      block_number: BLOCK,
-      log_index: 7,
-      timestamp: TIME,
-      transaction_hash: TX,
-    });
+    const held = { stakeholder: WALLET, wallet: WALLET, collateral: ADDR.usdce, condition_id: CONDITION, index_sets: ['1', '2'] };
+    expect(only(decodeCtfPositionSplitLog(log, TIME), 'activity')).toEqual(
+      activityRowAt(7, { kind: 'split', contract: ADDR.ctf, ...held, amount: '5000000', payout: '0' }),
+    );
   });
 
   it('PositionsMerge: a merge row with the partition', () => {
@@ -179,23 +166,10 @@ describe('CTF activity', () => {
       { redeemer: WALLET, collateralToken: ADDR.usdce, parentCollectionId: ZERO32, conditionId: CONDITION, indexSets: [1n, 2n], payout: 42n },
       { logIndex: '0x9' },
     );
-    expect(only(decodeCtfPayoutRedemptionLog(log, TIME), 'activity')).toEqual({
-      event_id: `${TX}_9`,
-      kind: 'redeem',
-      contract: ADDR.ctf,
-      stakeholder: WALLET,
-      wallet: WALLET,
-      collateral: ADDR.usdce,
-      condition_id: CONDITION,
-      index_sets: ['1', '2'],
-      amounts: [],
-      amount: '0',
-      payout: '42',
-      block_number: BLOCK,
-      log_index: 9,
-      timestamp: TIME,
-      transaction_hash: TX,
-    });
+    const held = { stakeholder: WALLET, wallet: WALLET, collateral: ADDR.usdce, condition_id: CONDITION, index_sets: ['1', '2'] };
+    expect(only(decodeCtfPayoutRedemptionLog(log, TIME), 'activity')).toEqual(
+      activityRowAt(9, { kind: 'redeem', contract: ADDR.ctf, ...held, amount: '0', payout: '42' }),
+    );
   });
 
   it('a nested position (non-zero parentCollectionId) is rejected with that reason', () => {

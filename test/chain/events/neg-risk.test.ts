@@ -2,7 +2,7 @@ import { keccak256, toBytes } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { outcomeTokenIds } from '#shared/model/ctf-ids.ts';
 import { decodeMarketPreparedLog, decodeQuestionPreparedLog, negRiskAdapterDecoders, TOPICS } from '#shared/sources/chain/events/index.ts';
-import { ADDR, BLOCK, makeLog, only, rejectReason, SIG, TIME, TX } from './support.ts';
+import { activityRowAt, ADDR, BLOCK, makeLog, only, rejectReason, SIG, TIME, TX } from './support.ts';
 
 const WALLET = '0x00000000000000000000000000000000000000bb';
 const CONDITION = `0x${'d4'.repeat(32)}`;
@@ -23,23 +23,15 @@ describe('topic0 of the NegRiskAdapter events', () => {
 describe('NegRiskAdapter activity', () => {
   it('PositionSplit: a split row in WrappedCollateral with the adapter partition [1, 2]', () => {
     const log = makeLog(SIG.nrSplit, ADDR.negRiskAdapter, { stakeholder: WALLET, conditionId: CONDITION, amount: 3_000_000n }, { logIndex: '0x4' });
-    expect(only(nr.positionSplit(log, TIME), 'activity')).toEqual({
-      event_id: `${TX}_4`,
-      kind: 'split',
-      contract: ADDR.negRiskAdapter,
-      stakeholder: WALLET,
-      wallet: WALLET,
-      collateral: ADDR.wcol,
-      condition_id: CONDITION,
-      index_sets: ['1', '2'],
-      amounts: [],
-      amount: '3000000',
-      payout: '0',
-      block_number: BLOCK,
-      log_index: 4,
-      timestamp: TIME,
-      transaction_hash: TX,
-    });
+    expect(only(nr.positionSplit(log, TIME), 'activity')).toEqual(
+      activityRowAt(4, {
+        kind: 'split',
+        contract: ADDR.negRiskAdapter,
+        ...{ stakeholder: WALLET, wallet: WALLET, collateral: ADDR.wcol, condition_id: CONDITION, index_sets: ['1', '2'] },
+        amount: '3000000',
+        payout: '0',
+      }),
+    );
   });
 
   it('PositionsMerge: a merge row', () => {

@@ -1,6 +1,7 @@
 import { encodeAbiParameters, encodeEventTopics, parseAbiItem, type AbiEvent, type Hex } from 'viem';
 import type { RpcLog } from '#shared/sources/chain/decode.ts';
 import type { StagedRecord } from '#shared/model/staged.ts';
+import type { ActivityRow } from '#shared/model/ledger.ts';
 
 /**
  * Event declarations written out here, apart from the code under test, from
@@ -83,4 +84,11 @@ export function only<T extends StagedRecord['table']>(records: StagedRecord[], t
 /** The reason of the single reject a decoder returned. */
 export function rejectReason(records: StagedRecord[]): string {
   return only(records, 'rejects').reason;
+}
+
+type ActivityFields = Omit<ActivityRow, 'event_id' | 'amounts' | 'block_number' | 'log_index' | 'timestamp' | 'transaction_hash'> & { amounts?: string[] };
+
+/** The activity row a decoder stages for a log at `logIndex` of the shared test transaction (TX, BLOCK, TIME). */
+export function activityRowAt(logIndex: number, fields: ActivityFields): ActivityRow {
+  return { event_id: `${TX}_${logIndex}`, amounts: [], ...fields, block_number: BLOCK, log_index: logIndex, timestamp: TIME, transaction_hash: TX };
 }
