@@ -30,10 +30,7 @@ const addressList = z
   .pipe(z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be comma-separated 0x addresses')));
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-const httpUrl = z
-  .string()
-  .url()
-  .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+const httpUrl = z.url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain identifier (letters, digits, _)');
 const positiveInt = (max: number) => z.coerce.number().int().positive().max(max);
 /** A source's total allowance in requests per second; fractions allowed (one request every 2 s is 0.5). */
