@@ -1,20 +1,15 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gunzipSync, createGzip, createGunzip } from 'node:zlib';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { extendDataset, generateDataset, startSimulatedSources, type Dataset, type SimulatedSources } from '#simulator/index.ts';
-import type { FaultOptions } from '#simulator/index.ts';
-import { subgraphFill } from '#shared/sources/subgraph/schema.ts';
-import { encodeStaged } from '#shared/staging/codec.ts';
-import type { StagedRecord } from '#shared/model/staged.ts';
-import type { ApproachRequest, ApproachResult, ChildMemory, ChildMessage, ParentMessage } from './lib/types.ts';
-import { load, machineInfo, type MachineInfo } from './lib/machine.ts';
-import { costModel, type CostLine } from './lib/cost.ts';
-import { DEFAULT_POSITIONS_FILLS, runPositionsPart, type PositionsReport } from './lib/positions-part.ts';
+import { extendDataset, generateDataset, startSimulatedSources, type Dataset } from '#simulator/index.ts';
+import type { ApproachRequest, ApproachResult, ChildMemory } from '#bench/lib/types.ts';
+import { load, machineInfo, type MachineInfo } from '#bench/lib/machine.ts';
+import { costModel, type CostLine } from '#bench/lib/cost.ts';
+import { DEFAULT_POSITIONS_FILLS, runPositionsPart, type PositionsReport } from '#bench/lib/positions-part.ts';
+import { Child, killLiveChildren } from '#bench/lib/child-process.ts';
+import { resetSources, tally, type SourceTally } from '#bench/lib/source-tally.ts';
+import { startInsertSink, writeStagedFiles } from '#bench/lib/loader-inputs.ts';
+
+export type { SourceTally } from '#bench/lib/source-tally.ts';
 
 /** Polymarket's own ratio: 171,305 markets for 37 M fills on the subgraph (the seed's full backfill). */
 export const FILLS_PER_MARKET = 37_000_000 / 171_305;
@@ -68,19 +63,6 @@ export const ALL_APPROACHES = [
   'positions',
 ] as const;
 
-export interface SourceTally {
-  /** Every HTTP request the subgraph received, 429s included. */
-  requests: number;
-  /** Answered 429 by the rate limit. */
-  rateLimited: number;
-  /** Requests that ran a query. */
-  executions: number;
-  byRootField: Record<string, number>;
-  rowsReturned: number;
-  marketListRequests: number;
-  marketListRateLimited: number;
-}
-
 export interface Measured {
   name: string;
   result: ApproachResult;
@@ -103,96 +85,6 @@ export interface BenchReport {
   positions?: PositionsReport;
 }
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-
-/** Starts bench/child.ts under tsx, with IPC. */
-function spawnChild(execArgv: string[]): ChildProcess {
-  return fork(join(here, 'child.ts'), [], {
-    execArgv: ['--import', 'tsx', ...execArgv],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' },
-  });
-}
-
-function nextMessage(child: ChildProcess): Promise<ChildMessage> {
-  return new Promise((resolvePromise, reject) => {
-    const onMessage = (m: ChildMessage) => {
-      cleanup();
-      resolvePromise(m);
-    };
-    const onExit = (code: number | null) => {
-      cleanup();
-      reject(new Error(`benchmark child exited (code ${code}) before answering`));
-    };
-    const cleanup = () => {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
-
-const live = new Set<ChildProcess>();
-
-class Child {
-  private constructor(private readonly proc: ChildProcess) {}
-
-  static async start(execArgv: string[]): Promise<Child> {
-    const proc = spawnChild(execArgv);
-    live.add(proc);
-    proc.once('exit', () => live.delete(proc));
-    const m = await nextMessage(proc);
-    if (m.type !== 'ready') throw new Error(`unexpected first message ${m.type}`);
-    return new Child(proc);
-  }
-
-  async run(request: ApproachRequest): Promise<ApproachResult> {
-    this.proc.send({ type: 'run', request } satisfies ParentMessage);
-    const m = await nextMessage(this.proc);
-    if (m.type === 'error') throw new Error(`${request.kind} failed in its child: ${m.message}`);
-    if (m.type !== 'result') throw new Error(`unexpected message ${m.type}`);
-    return m.result;
-  }
-
-  async exit(): Promise<ChildMemory> {
-    this.proc.send({ type: 'exit' } satisfies ParentMessage);
-    const m = await nextMessage(this.proc);
-    if (m.type !== 'memory') throw new Error(`unexpected message ${m.type}`);
-    await once(this.proc, 'exit').catch(() => undefined);
-    return m.memory;
-  }
-}
-
-function faultsFor(opts: BenchOptions): FaultOptions {
-  return {
-    rateLimit: { perSecond: opts.rate, burst: opts.rate },
-    ...(opts.latencyMs > 0 ? { slow: 1, slowMs: opts.latencyMs } : {}),
-  };
-}
-
-/** Refills the rate-limit buckets and zeroes the counters, so every approach meets the same source. */
-function resetSources(sim: SimulatedSources, opts: BenchOptions): void {
-  sim.subgraph.setFaults(faultsFor(opts));
-  sim.markets.setFaults(faultsFor(opts));
-  sim.subgraph.resetStats();
-  sim.markets.stats.requests = 0;
-  sim.markets.stats.faults['rate-limited'] = 0;
-}
-
-function tally(sim: SimulatedSources): SourceTally {
-  const s = sim.subgraph.stats;
-  return {
-    requests: s.requests,
-    rateLimited: s.faults['rate-limited'],
-    executions: s.executions,
-    byRootField: { ...s.byRootField },
-    rowsReturned: s.rowsReturned,
-    marketListRequests: sim.markets.stats.requests,
-    marketListRateLimited: sim.markets.stats.faults['rate-limited'],
-  };
-}
-
 function describeDataset(ds: Dataset) {
   const perToken = new Map<string, number>();
   for (const f of ds.fills) {
@@ -206,65 +98,6 @@ function describeDataset(ds: Dataset) {
     heaviestMarketFills: Math.max(...perMarket),
     marketsUnder100: perMarket.filter((n) => n < 100).length,
     marketsOver100k: perMarket.filter((n) => n > 100_000).length,
-  };
-}
-
-/**
- * Writes staged objects the way the fetcher does (encodeStaged, gzip NDJSON):
- * one object of `bigRows` fills, and the same fills again as objects of
- * `smallRows` (the pipeline's default object: 20 pages of 1,000).
- */
-async function writeStagedFiles(ds: Dataset, dir: string, bigRows: number, smallRows: number): Promise<{ big: string; small: string[]; rows: number }> {
-  mkdirSync(dir, { recursive: true });
-  const rows = Math.min(bigRows, ds.fills.length);
-  const big = join(dir, 'big-000000.ndjson.gz');
-  const gz = createGzip({ level: 6 });
-  const out = createWriteStream(big);
-  gz.pipe(out);
-  const small: string[] = [];
-  for (let i = 0; i < rows; i += smallRows) {
-    const records: StagedRecord[] = [];
-    for (const f of ds.fills.slice(i, Math.min(rows, i + smallRows))) {
-      const fill = subgraphFill({ ...f, timestamp: String(f.timestamp) });
-      if (typeof fill === 'string') throw new Error(`dataset fill does not map: ${fill}`);
-      records.push({ table: 'fills', row: fill });
-    }
-    const encoded = encodeStaged(records);
-    const file = join(dir, `small-${String(small.length).padStart(6, '0')}.ndjson.gz`);
-    const w = createWriteStream(file);
-    w.end(encoded);
-    await once(w, 'finish');
-    small.push(file);
-    if (!gz.write(gunzipSync(encoded))) await once(gz, 'drain');
-  }
-  gz.end();
-  await once(out, 'finish');
-  return { big, small, rows };
-}
-
-/**
- * Answers ClickHouse's HTTP interface with 200 to every request and counts
- * the rows it was sent: lets the loader's Node side run as it does in Lambda,
- * without a server's own memory or speed in the figures.
- */
-async function startInsertSink(): Promise<{ url: string; rows: () => number; close: () => Promise<void> }> {
-  let rows = 0;
-  const server: Server = createServer((req, res) => {
-    const body = req.headers['content-encoding'] === 'gzip' ? req.pipe(createGunzip()) : req;
-    body.on('data', (chunk: Buffer) => {
-      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) rows++;
-    });
-    body.on('end', () => {
-      res.writeHead(200, { 'content-type': 'text/plain', 'x-clickhouse-summary': '{}' });
-      res.end('');
-    });
-    body.on('error', () => res.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    rows: () => rows,
-    close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
 
@@ -283,7 +116,7 @@ async function positionsPart(opts: BenchOptions, workDir: string, log: (line: st
       log,
     );
   } finally {
-    for (const proc of live) proc.kill();
+    killLiveChildren();
     if (!opts.keep) rmSync(join(workDir, 'positions'), { recursive: true, force: true });
   }
 }
@@ -425,7 +258,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       });
     }
   } finally {
-    for (const proc of live) proc.kill();
+    killLiveChildren();
     await sim.close();
     if (!opts.keep) rmSync(workDir, { recursive: true, force: true });
   }

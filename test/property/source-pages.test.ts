@@ -1,143 +1,18 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
-import { encodeAbiParameters, encodeEventTopics, type Hex } from 'viem';
-import { fillRowSchema } from '#shared/model/fill.ts';
 import { marketRowSchema } from '#shared/model/market.ts';
 import { tokenClaimRowSchema } from '#shared/model/ledger.ts';
 import { MAX_REJECT_RAW_CHARS, type StagedRecord } from '#shared/model/staged.ts';
-import { orderFilledEventSchema, subgraphFill } from '#shared/sources/subgraph/schema.ts';
 import { createSubgraphSource } from '#shared/sources/subgraph/index.ts';
 import { createMarketsSource } from '#shared/sources/markets/index.ts';
-import { decodeOrderFilledLog, type RpcLog } from '#shared/sources/chain/decode.ts';
-import { ORDER_FILLED_EVENT } from '#shared/sources/chain/abi.ts';
-import { anyJson, badAddress, badUint, bodyServer, hexBytes, uint256, type BodyServer } from './support.ts';
+import { anyJson, badAddress, badUint, bodyServer, hexBytes, uint256, type BodyServer } from '#test/property/support.ts';
+import { checkFill, hostileEvent, validEvent, type Event } from '#test/property/subgraph-events.ts';
 
 /**
- * Hostile input, property-based: whatever a source sends, a bad row becomes a
- * reject with its reason, a good row becomes exactly the fill it describes,
- * and nothing throws past the page (a malformed page fails the page clearly).
+ * Hostile input, property-based, a page at a time over HTTP: every row of a
+ * page becomes one fill or one reject with its reason, and a malformed or
+ * oversized page fails the page clearly.
  */
-
-const validEvent = fc
-  .record({
-    tx: hexBytes(32),
-    order: hexBytes(32),
-    timestamp: fc.integer({ min: 1, max: 2_000_000_000 }),
-    maker: hexBytes(20),
-    taker: hexBytes(20),
-    buy: fc.boolean(),
-    token: fc.bigInt({ min: 1n, max: (1n << 256n) - 1n }).map(String),
-    usdc: uint256,
-    tokens: uint256,
-    fee: uint256,
-  })
-  .map((e) => ({
-    id: `${e.tx}_${e.order}`,
-    transactionHash: e.tx,
-    timestamp: String(e.timestamp),
-    orderHash: e.order,
-    maker: e.maker,
-    taker: e.taker,
-    makerAssetId: e.buy ? '0' : e.token,
-    takerAssetId: e.buy ? e.token : '0',
-    makerAmountFilled: e.buy ? e.usdc : e.tokens,
-    takerAmountFilled: e.buy ? e.tokens : e.usdc,
-    fee: e.fee,
-  }));
-type Event = fc.Arbitrary<Record<string, unknown>>;
-const FIELDS = [
-  'id',
-  'transactionHash',
-  'timestamp',
-  'orderHash',
-  'maker',
-  'taker',
-  'makerAssetId',
-  'takerAssetId',
-  'makerAmountFilled',
-  'takerAmountFilled',
-  'fee',
-];
-const AMOUNTS = ['makerAssetId', 'takerAssetId', 'makerAmountFilled', 'takerAmountFilled', 'fee'];
-
-/** A valid event with one field made hostile, dropped, or an extra one added. */
-const hostileEvent: Event = fc
-  .tuple(validEvent, fc.constantFrom(...FIELDS), fc.nat(5), anyJson, badUint, badAddress)
-  .map(([e, field, how, junk, num, addr]) => {
-    const out: Record<string, unknown> = { ...e };
-    if (how === 0) delete out[field];
-    else if (how === 1) out[field] = junk;
-    else if (how === 2 && AMOUNTS.includes(field)) out[field] = num;
-    else if (how === 2 || how === 3) out[field === 'maker' || field === 'taker' ? field : 'maker'] = addr;
-    else if (how === 4) out[field] = `${String(out[field])}/../../etc/passwd`;
-    else out.__proto__extra = junk;
-    return out;
-  });
-
-function checkFill(raw: Record<string, unknown>, fill: ReturnType<typeof subgraphFill>) {
-  if (typeof fill === 'string') {
-    expect(fill.length).toBeGreaterThan(0);
-    return;
-  }
-  // Accepted: the raw row was valid, the row is well-formed, and the legs are carried exactly.
-  expect(orderFilledEventSchema.safeParse(raw).success).toBe(true);
-  expect(fillRowSchema.safeParse(fill).success).toBe(true);
-  expect(fill.fill_id).toBe(String(raw.id).toLowerCase());
-  expect(fill.maker_amount_filled).toBe(raw.makerAmountFilled);
-  expect(fill.taker_amount_filled).toBe(raw.takerAmountFilled);
-  expect(fill.side).toBe(raw.makerAssetId === '0' ? 'BUY' : 'SELL');
-  expect(fill.usdc_amount).toBe(raw.makerAssetId === '0' ? raw.makerAmountFilled : raw.takerAmountFilled);
-  expect(fill.price).toBeGreaterThanOrEqual(0);
-}
-
-describe('subgraph rows (subgraphFill)', () => {
-  it('maps every valid event to the fill it describes', () => {
-    fc.assert(
-      fc.property(validEvent, (e) => {
-        const fill = subgraphFill(e);
-        expect(typeof fill).toBe('object');
-        checkFill(e, fill);
-      }),
-      { numRuns: 300 },
-    );
-  });
-
-  it('never throws and never accepts a hostile field: 78-digit, negative, fractional amounts, wrong-length addresses, junk', () => {
-    fc.assert(
-      fc.property(hostileEvent, (e) => checkFill(e, subgraphFill(e))),
-      { numRuns: 1500 },
-    );
-  });
-
-  it('refuses every amount beyond uint256 or not a plain non-negative integer', () => {
-    fc.assert(
-      fc.property(validEvent, fc.constantFrom(...AMOUNTS), badUint, (e, field, bad) => {
-        const out = subgraphFill({ ...e, [field]: bad });
-        expect(typeof out).toBe('string');
-        expect(out).toMatch(new RegExp(field));
-      }),
-      { numRuns: 500 },
-    );
-  });
-
-  it('refuses addresses of the wrong length', () => {
-    fc.assert(
-      fc.property(validEvent, fc.constantFrom('maker', 'taker'), badAddress, (e, field, bad) => {
-        expect(typeof subgraphFill({ ...e, [field]: bad })).toBe('string');
-      }),
-      { numRuns: 500 },
-    );
-  });
-
-  it('never throws on anything at all', () => {
-    fc.assert(
-      fc.property(anyJson, (v) => {
-        expect(typeof subgraphFill(v)).toBe('string');
-      }),
-      { numRuns: 500 },
-    );
-  });
-});
 
 describe('subgraph pages over HTTP (fetchPage) with generated bodies', () => {
   let server: BodyServer;
@@ -331,73 +206,6 @@ describe('market list pages (markets source) with generated markets', () => {
         }
       }),
       { numRuns: 150 },
-    );
-  });
-});
-
-describe('chain logs (decodeOrderFilledLog)', () => {
-  const EXCHANGE = '0xE111180000d2663C0091e4f400237545B87B996B';
-  const validLog = fc
-    .record({
-      order: hexBytes(32),
-      maker: hexBytes(20),
-      taker: hexBytes(20),
-      side: fc.integer({ min: 0, max: 255 }),
-      tokenId: fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }),
-      a: fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }),
-      b: fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }),
-      fee: fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }),
-      tx: hexBytes(32),
-      logIndex: fc.nat(5000),
-      block: fc.nat(200_000_000),
-    })
-    .map((v): RpcLog => ({
-      address: EXCHANGE,
-      topics: encodeEventTopics({
-        abi: [ORDER_FILLED_EVENT],
-        eventName: 'OrderFilled',
-        args: { orderHash: v.order as Hex, maker: v.maker as Hex, taker: v.taker as Hex },
-      }) as Hex[],
-      data: encodeAbiParameters(
-        [{ type: 'uint8' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'bytes32' }, { type: 'bytes32' }],
-        [v.side, v.tokenId, v.a, v.b, v.fee, `0x${'00'.repeat(32)}`, `0x${'ee'.repeat(32)}`],
-      ),
-      blockNumber: `0x${v.block.toString(16)}`,
-      blockHash: `0x${'99'.repeat(32)}`,
-      transactionHash: v.tx,
-      logIndex: `0x${v.logIndex.toString(16)}`,
-    }));
-  const hostileLog = fc
-    .tuple(validLog, fc.constantFrom('topics', 'data', 'blockNumber', 'transactionHash', 'logIndex', 'removed', 'truncate'), anyJson, fc.string())
-    .map(([log, field, junk, text]) => {
-      const out = { ...log } as Record<string, unknown>;
-      if (field === 'truncate') out.data = log.data.slice(0, Math.max(2, log.data.length - 2 - (text.length % 64) * 2));
-      else if (field === 'topics') out.topics = Array.isArray(junk) ? junk : [...log.topics.slice(0, 2)];
-      else if (field === 'removed') out.removed = true;
-      else out[field] = junk;
-      return out as unknown as RpcLog;
-    });
-
-  it('never throws; a fill is well-formed and follows side 0 = BUY, 1 = SELL; anything else is a reject with a reason', () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(validLog, hostileLog, anyJson as fc.Arbitrary<RpcLog>),
-        fc.oneof(fc.nat(2_000_000_000), fc.constant(null), fc.integer({ min: -5, max: -1 }), fc.double()),
-        (log, ts) => {
-          const rec = decodeOrderFilledLog(log, ts as number | null);
-          if (rec.table === 'rejects') {
-            expect(rec.row.reason.length).toBeGreaterThan(0);
-            return;
-          }
-          expect(rec.table).toBe('fills');
-          if (rec.table !== 'fills') return;
-          expect(fillRowSchema.safeParse(rec.row).success).toBe(true);
-          expect(rec.row.side === 'BUY' ? rec.row.maker_asset_id : rec.row.taker_asset_id).toBe('0');
-          expect(rec.row.fill_id).toMatch(/^0x[0-9a-f]{64}_\d+$/);
-          expect(Number.isSafeInteger(rec.row.timestamp) && rec.row.timestamp >= 0).toBe(true);
-        },
-      ),
-      { numRuns: 1000 },
     );
   });
 });
