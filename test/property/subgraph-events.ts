@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { ORDER_FILLED_EVENT_FIELDS } from '#test/support/order-filled-fields.ts';
 import fc from 'fast-check';
 import { fillRowSchema } from '#shared/model/fill.ts';
 import { orderFilledEventSchema, subgraphFill } from '#shared/sources/subgraph/schema.ts';
@@ -33,19 +34,7 @@ export const validEvent = fc
     fee: e.fee,
   }));
 export type Event = fc.Arbitrary<Record<string, unknown>>;
-const FIELDS = [
-  'id',
-  'transactionHash',
-  'timestamp',
-  'orderHash',
-  'maker',
-  'taker',
-  'makerAssetId',
-  'takerAssetId',
-  'makerAmountFilled',
-  'takerAmountFilled',
-  'fee',
-];
+const FIELDS = ORDER_FILLED_EVENT_FIELDS;
 export const AMOUNTS = ['makerAssetId', 'takerAssetId', 'makerAmountFilled', 'takerAmountFilled', 'fee'];
 
 /** A valid event with one field made hostile, dropped, or an extra one added. */

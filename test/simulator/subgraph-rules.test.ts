@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { ORDER_FILLED_EVENT_FIELDS } from '#test/support/order-filled-fields.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillTokenId, generateDataset, type SimFill } from '#simulator/dataset.ts';
 import { startSubgraphServer, type SubgraphServer } from '#simulator/subgraph-server.ts';
@@ -183,19 +184,7 @@ describe('where operators, orderBy and ties', () => {
   });
 
   it('matches a reference implementation on random queries', async () => {
-    const fields = [
-      'id',
-      'transactionHash',
-      'timestamp',
-      'orderHash',
-      'maker',
-      'taker',
-      'makerAssetId',
-      'takerAssetId',
-      'makerAmountFilled',
-      'takerAmountFilled',
-      'fee',
-    ];
+    const fields = ORDER_FILLED_EVENT_FIELDS;
     const ops = ['', '_not', '_gt', '_gte', '_lt', '_lte', '_in', '_not_in'];
     const sample = fc.integer({ min: 0, max: ds.fills.length - 1 }).map((i) => ds.fills[i]!);
     const atom = fc.tuple(fc.constantFrom(...fields), fc.constantFrom(...ops), sample, sample).map(([field, op, a, b]) => {
