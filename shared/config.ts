@@ -31,6 +31,19 @@ const addressList = z
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 const httpUrl = z.url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+/** The loopback names a ClickHouse server may be reached at over plain http: nothing crosses a network there. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+export const CLICKHOUSE_URL_RULE = 'must be https (plain http only for localhost, 127.0.0.1 or ::1: the password would cross the network in clear)';
+/** True when a ClickHouse URL may carry the warehouse's credentials: https, or http to this machine. */
+export function isAllowedClickHouseUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname));
+  } catch {
+    return false;
+  }
+}
+const clickHouseUrl = httpUrl.refine(isAllowedClickHouseUrl, CLICKHOUSE_URL_RULE);
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain identifier (letters, digits, _)');
 const positiveInt = (max: number) => z.coerce.number().int().positive().max(max);
 /** A source's total allowance in requests per second; fractions allowed (one request every 2 s is 0.5). */
@@ -100,7 +113,7 @@ const settings = {
   CHAIN_ROWS_PER_SHARD: positiveInt(10_000_000).optional(),
   CHAIN_LOGS_PER_BLOCK: z.coerce.number().positive().optional(),
   CHAIN_BLOCK_BATCH_SIZE: positiveInt(1000).optional(),
-  CLICKHOUSE_URL: httpUrl.optional(),
+  CLICKHOUSE_URL: clickHouseUrl.optional(),
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
   CLICKHOUSE_DATABASE: identifier.default('polymarket'),

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import { parseReplayWindow, replay, ReplayError, type ReplayReport } from '#shared/ops/replay.ts';
 import { deployedTarget } from '#adapters/aws/ops-target.ts';
-import type { PlanWindow } from '#shared/sources/source.ts';
+import type { PlanWindow, SourceName } from '#shared/sources/source.ts';
 import { localWarehouse } from './warehouse.ts';
 import { positive, startSimulatedWorld } from './simulated.ts';
 import { openLocalOps } from './local-ops.ts';
@@ -44,7 +44,7 @@ export const replayCommand = (): Command =>
     .action(reportFailures((err) => (err instanceof ReplayError ? err.message : commandFailed('replay')(err)), main));
 
 async function main(flags: ReplayFlags): Promise<void> {
-  const window = parseReplayWindow(flags.from, flags.to);
+  const window = parseReplayWindow(flags.from, flags.to, enabledSources(flags));
   let report: ReplayReport;
   if (flags.stage) {
     const target = await deployedTarget(flags.stage);
@@ -56,6 +56,13 @@ async function main(flags: ReplayFlags): Promise<void> {
     console.log(report.message);
   }
   if (!report.ok) process.exitCode = 1;
+}
+
+/** The sources the replay plans for: the simulated world's choice with --simulated, else SYNC_SOURCES. */
+function enabledSources(flags: ReplayFlags): readonly SourceName[] {
+  const simulatedDefault = flags.subgraph ? 'markets,subgraph,chain' : 'markets,chain';
+  const env = flags.simulated ? { SYNC_SOURCES: process.env.SYNC_SOURCES ?? simulatedDefault } : process.env;
+  return readSettings(['SYNC_SOURCES'], env).SYNC_SOURCES;
 }
 
 /** Locally the planner and the whole cycle run here, through the same handlers (as `npm run sync -- --from/--to`). */

@@ -2,35 +2,19 @@ import type { PlannerResult } from '#shared/pipeline/planner.ts';
 import type { StateStore, Watermark } from '#shared/ports/state.ts';
 import type { PlanWindow, SourceName } from '#shared/sources/source.ts';
 import type { PlannerInvoker } from '#shared/ports/ops.ts';
+import { parseOperatorWindow } from './window.ts';
 
-export class ReplayError extends Error {
-  override name = 'ReplayError';
-}
-
-const NUMBER = /^(0|[1-9][0-9]*)$/;
+/** A replay refused for its window (the shared rules of ops/window.ts). */
+export { WindowError as ReplayError } from './window.ts';
 
 /**
- * Checks an operator's window: each bound is an ISO date or a number (a block
- * number for the chain, unix seconds for the subgraph), both bounds of the
- * same kind, `from` not after `to`. Returns the window the planner takes.
+ * Checks a replay's window with the rules every operator window follows
+ * (ops/window.ts): a replay needs at least one bound.
  */
-export function parseReplayWindow(from: string | undefined, to: string | undefined): PlanWindow {
-  const f = from?.trim() || undefined;
-  const t = to?.trim() || undefined;
-  if (!f && !t) throw new ReplayError('a replay needs --from and/or --to (an ISO date, or a block number)');
-  const kind = (v: string, name: string): 'number' | 'date' => {
-    if (NUMBER.test(v)) return 'number';
-    if (/^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v))) return 'date';
-    throw new ReplayError(`--${name} ${JSON.stringify(v.slice(0, 40))} is neither an ISO date (2025-01-31T00:00:00Z) nor a block number`);
-  };
-  const fk = f ? kind(f, 'from') : undefined;
-  const tk = t ? kind(t, 'to') : undefined;
-  if (f && t) {
-    if (fk !== tk) throw new ReplayError('--from and --to must both be dates or both be numbers');
-    const order = fk === 'number' ? BigInt(f) > BigInt(t) : Date.parse(f) > Date.parse(t);
-    if (order) throw new ReplayError(`--from ${f} is after --to ${t}`);
-  }
-  return { ...(f ? { from: f } : {}), ...(t ? { to: t } : {}) };
+export function parseReplayWindow(from: string | undefined, to: string | undefined, sources: readonly SourceName[]): PlanWindow {
+  const requiredMessage = 'a replay needs --from and/or --to (an ISO date, or a block number)';
+  // With requiredMessage set, a missing window throws: what comes back is always a window.
+  return parseOperatorWindow({ from, to }, { sources, requiredMessage }) as PlanWindow;
 }
 
 export interface ReplayDeps {
