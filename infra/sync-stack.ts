@@ -1,8 +1,7 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -15,6 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { Monitoring } from './constructs/monitoring.ts';
 import { PipelineFunction } from './constructs/pipeline-function.ts';
+import { importSecret } from './constructs/imported-secret.ts';
 import { STAGING_PREFIX } from '#shared/pipeline/messages.ts';
 import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
 import { SOURCE_RATE_SETTINGS } from '#shared/config.ts';
@@ -227,20 +227,11 @@ export class PolymarketSyncStack extends Stack {
         removalPolicy,
       });
     } else {
-      const encryptionKey = secretConfig.kmsKeyArn ? kms.Key.fromKeyArn(this, 'ClickHouseSecretKey', secretConfig.kmsKeyArn) : undefined;
-      secret =
-        secretConfig.from === 'arn'
-          ? secretsmanager.Secret.fromSecretAttributes(this, 'ClickHouseSecret', { secretCompleteArn: secretConfig.arn, encryptionKey })
-          : secretsmanager.Secret.fromSecretAttributes(this, 'ClickHouseSecret', {
-              secretPartialArn: this.formatArn({
-                service: 'secretsmanager',
-                resource: 'secret',
-                resourceName: secretConfig.name,
-                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-              }),
-              encryptionKey,
-            });
+      secret = importSecret(this, 'ClickHouseSecret', secretConfig);
     }
+
+    // ---- Source URLs secret (provider keys live in the URLs) -------------
+    const urlsSecret = config.sources.urlsSecret ? importSecret(this, 'SourceUrlsSecret', config.sources.urlsSecret) : undefined;
 
     // ---- Functions -----------------------------------------------------
     const logRetention = config.retention.logDays as logs.RetentionDays;
@@ -252,6 +243,8 @@ export class PolymarketSyncStack extends Stack {
       // One V1 source: the subgraph when the stage enables it, else the V1 exchanges' logs.
       CHAIN_V1_FILLS: String(!config.sources.enabled.includes('subgraph')),
       ...sourcePacingEnvironment(config),
+      // Only the ARN: the planner and the fetcher read the keyed URLs at cold start, over the plain ones above.
+      ...(urlsSecret ? { SOURCE_URLS_SECRET_ARN: urlsSecret.secretArn } : {}),
     };
     const common = { stage, logRetention, removalPolicy, functionsDir: props.functionsDir };
     // Every function gets the names of all four pipeline resources: the
@@ -277,6 +270,7 @@ export class PolymarketSyncStack extends Stack {
     loadQueue.grantSendMessages(planner);
     table.grantReadWriteData(planner);
     bucket.grantRead(planner, `${STAGED_PREFIX}*`);
+    urlsSecret?.grantRead(planner);
 
     const fetcherFn = new PipelineFunction(this, 'Fetcher', {
       ...common,
@@ -304,6 +298,7 @@ export class PolymarketSyncStack extends Stack {
     // Rejected rows travel inside the staged objects (a `rejects` record),
     // so staged/ is the only prefix anything writes.
     bucket.grantPut(fetcher, `${STAGED_PREFIX}*`);
+    urlsSecret?.grantRead(fetcher);
 
     const loaderFn = new PipelineFunction(this, 'Loader', {
       ...common,
