@@ -1,11 +1,11 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
-import { AWS_SETTINGS, CLICKHOUSE_SETTINGS, readSettings, SOURCE_SETTINGS, ConfigError } from '#shared/config.ts';
+import { AWS_SETTINGS, CLICKHOUSE_SETTINGS, readSettings, SOURCE_SETTINGS, SOURCE_URL_SETTINGS, ConfigError } from '#shared/config.ts';
 import { dynamoDocumentClient, s3Client, sqsClient } from '#adapters/aws/clients.ts';
 import { S3BlobStore } from '#adapters/aws/s3-blob-store.ts';
 import { SqsLoadQueue, SqsShardQueue } from '#adapters/aws/sqs-queues.ts';
 import { DynamoStateStore } from '#adapters/aws/dynamo-state-store.ts';
-import { buildSources } from '#shared/sources/registry.ts';
+import { buildSources, type SourceRegistry } from '#shared/sources/registry.ts';
 import { serverClient } from '#adapters/clickhouse/client.ts';
 import type { Warehouse, WarehouseProvider } from '#shared/ports/index.ts';
 import { createObservability, type Observability } from './handlers/observability.ts';
@@ -37,8 +37,48 @@ export function pipelineFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
   };
 }
 
-export function sourcesFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
+/** The sources, from plain settings only (public endpoints, local runs, tests). A deployed entry uses `loadSourcesFromEnvironment`. */
+export function sourcesFromEnvironment(env: NodeJS.ProcessEnv = process.env): SourceRegistry {
   return buildSources(readSettings(SOURCE_SETTINGS, env));
+}
+
+/**
+ * The source-URLs secret's value: any of the source URL settings, each an
+ * https URL. Unknown keys are refused so a misspelt name does not silently
+ * leave the public default in place.
+ */
+const sourceUrlsSecretSchema = z.strictObject(Object.fromEntries(SOURCE_URL_SETTINGS.map((name) => [name, z.url({ protocol: /^https$/ }).optional()])));
+
+/** Reads a Secrets Manager secret's JSON value; the entry passes Powertools' cached `getSecret`, tests a stand-in. */
+export type SecretJsonReader = (arn: string) => Promise<unknown>;
+
+const readSecretJson: SecretJsonReader = (arn) => getSecret(arn, { transform: 'json' });
+
+/**
+ * The environment the sources are built from: the plain settings, with the
+ * URLs held in SOURCE_URLS_SECRET_ARN's secret (provider keys live in them)
+ * laid over them. Without that setting, the plain settings as they are:
+ * public endpoints carry no key.
+ */
+export async function sourceEnvironment(env: NodeJS.ProcessEnv = process.env, readSecret: SecretJsonReader = readSecretJson): Promise<NodeJS.ProcessEnv> {
+  const arn = readSettings(['SOURCE_URLS_SECRET_ARN'], env).SOURCE_URLS_SECRET_ARN;
+  if (!arn) return env;
+  const parsed = sourceUrlsSecretSchema.safeParse(await readSecret(arn));
+  // Never echo the secret: name the fields that are wrong, not their values.
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map(
+      (i) => (i.code === 'unrecognized_keys' ? i.keys.join(', ') : i.path.join('.')) || '(the value is not a JSON object)',
+    );
+    throw new ConfigError(
+      `SOURCE_URLS_SECRET_ARN secret is invalid: ${fields.join(', ')}; it must be a JSON object of https URLs keyed by ${SOURCE_URL_SETTINGS.join(', ')}`,
+    );
+  }
+  return { ...env, ...parsed.data };
+}
+
+/** The sources as a deployed entry builds them: once per cold start, after reading the source-URLs secret if one is configured. */
+export async function loadSourcesFromEnvironment(env: NodeJS.ProcessEnv = process.env, readSecret: SecretJsonReader = readSecretJson): Promise<SourceRegistry> {
+  return sourcesFromEnvironment(await sourceEnvironment(env, readSecret));
 }
 
 const clickHouseSecretSchema = z.object({ url: z.url(), username: z.string(), password: z.string() });

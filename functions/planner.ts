@@ -1,4 +1,7 @@
 import { createPlannerHandler } from './handlers/planner.ts';
-import { observabilityFromEnvironment, pipelineFromEnvironment, sourcesFromEnvironment } from './environment.ts';
+import { loadSourcesFromEnvironment, observabilityFromEnvironment, pipelineFromEnvironment } from './environment.ts';
 
-export const handler = createPlannerHandler({ ...pipelineFromEnvironment(), sources: sourcesFromEnvironment(), ...observabilityFromEnvironment() });
+// Top-level await (the bundle is ESM): the source-URLs secret is read once, during the cold start.
+const sources = await loadSourcesFromEnvironment();
+
+export const handler = createPlannerHandler({ ...pipelineFromEnvironment(), sources, ...observabilityFromEnvironment() });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_MARKETS_URL, DEFAULT_POLYGON_RPC_URL, DEFAULT_SUBGRAPH_URL, DEFAULT_SYNC_SOURCES } from '#shared/config.ts';
 import { SOURCE_NAMES } from '#shared/sources/source.ts';
+import { credentialIn } from './keyed-urls.ts';
 
 /**
  * One typed configuration per deployed environment ("stage"). Everything that
@@ -28,6 +29,20 @@ export const QUEUE_RETENTION_DAYS = 7;
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
+
+/**
+ * A URL that goes into the template as plain text, so it must carry no key.
+ * The message names what looks like a key, never the value.
+ */
+const publicUrl = httpsUrl.superRefine((url, ctx) => {
+  const why = credentialIn(url);
+  if (why) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `carries ${why}; a template is readable by anyone who can describe the stack: put this URL in the sources.urlsSecret secret instead (docs/OPERATIONS.md, "Source URLs with keys")`,
+    });
+  }
+});
 
 const requestsPerSecond = z.number().positive('must be a positive number of requests per second').max(100_000);
 
@@ -85,6 +100,18 @@ const clickhouseSecret = z.discriminatedUnion('from', [
   z.strictObject({ from: z.literal('create') }),
 ]);
 
+/**
+ * The secret holding the source URLs that carry a provider key: JSON
+ * `{ "POLYGON_RPC_URL": "https://...", "POLYMARKET_SUBGRAPH_URL": "https://..." }`
+ * (any of POLYGON_RPC_URL, POLYMARKET_SUBGRAPH_URL, POLYMARKET_MARKETS_URL,
+ * POLYMARKET_GAMMA_URL). Only its ARN reaches the template; the planner and
+ * the fetcher read it at cold start, and its URLs win over the plain ones.
+ */
+const sourceUrlsSecret = z.discriminatedUnion('from', [
+  z.strictObject({ from: z.literal('arn'), arn: secretArn, kmsKeyArn: z.string().startsWith('arn:').optional() }),
+  z.strictObject({ from: z.literal('name'), name: secretName, kmsKeyArn: z.string().startsWith('arn:').optional() }),
+]);
+
 export const EnvironmentConfigSchema = z
   .strictObject({
     /** Short stage name; goes into every resource name and the metrics' `Stage` dimension. */
@@ -102,9 +129,12 @@ export const EnvironmentConfigSchema = z
           .array(z.enum(SOURCE_NAMES))
           .min(1, 'must name at least one source')
           .default([...DEFAULT_SYNC_SOURCES]),
-        subgraphUrl: httpsUrl.default(DEFAULT_SUBGRAPH_URL),
-        marketsUrl: httpsUrl.default(DEFAULT_MARKETS_URL),
-        polygonRpcUrl: httpsUrl.default(DEFAULT_POLYGON_RPC_URL),
+        /** Plain, keyless URLs only (they are template text); a URL with a key goes in urlsSecret. */
+        subgraphUrl: publicUrl.default(DEFAULT_SUBGRAPH_URL),
+        marketsUrl: publicUrl.default(DEFAULT_MARKETS_URL),
+        polygonRpcUrl: publicUrl.default(DEFAULT_POLYGON_RPC_URL),
+        /** Unset: the plain URLs above are used as they are (public endpoints carry no key). */
+        urlsSecret: sourceUrlsSecret.optional(),
         /**
          * Each source's TOTAL allowance in requests per second, shared by all
          * fetchers of the stage (each paces at total / fetcher.maxConcurrency).
@@ -207,14 +237,15 @@ export const EnvironmentConfigSchema = z
         message: `must exceed the schedule period (${period} s for ${c.schedule}), or every healthy cycle alarms`,
       });
     }
-    if (c.clickhouse.secret.from === 'arn') {
-      const [, , , secretRegion, secretAccount] = c.clickhouse.secret.arn.split(':');
+    const arns: [string[], string | undefined][] = [
+      [['clickhouse', 'secret', 'arn'], c.clickhouse.secret.from === 'arn' ? c.clickhouse.secret.arn : undefined],
+      [['sources', 'urlsSecret', 'arn'], c.sources.urlsSecret?.from === 'arn' ? c.sources.urlsSecret.arn : undefined],
+    ];
+    for (const [path, arn] of arns) {
+      if (arn === undefined) continue;
+      const [, , , secretRegion, secretAccount] = arn.split(':');
       if (secretRegion !== c.region || secretAccount !== c.account) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clickhouse', 'secret', 'arn'],
-          message: `must be in the environment's own account and region (${c.account}/${c.region})`,
-        });
+        ctx.addIssue({ code: 'custom', path, message: `must be in the environment's own account and region (${c.account}/${c.region})` });
       }
     }
   });
@@ -262,6 +293,8 @@ export const ENVIRONMENTS: readonly EnvironmentConfigInput[] = [
     account: '222222222222',
     region: 'eu-west-1',
     schedule: 'rate(6 hours)',
+    // A keyed Polygon RPC (public RPCs are too limited for eth_getLogs at volume): its URL lives in this secret.
+    sources: { urlsSecret: { from: 'name', name: 'polymarket-sync/staging/source-urls' } },
     fetcher: { maxConcurrency: 4 },
     clickhouse: { secret: { from: 'name', name: 'polymarket-sync/staging/clickhouse' } },
     alarms: { emails: ['polymarket-sync-staging@example.com'] },
@@ -274,6 +307,10 @@ export const ENVIRONMENTS: readonly EnvironmentConfigInput[] = [
     region: 'eu-west-1',
     // Every 6 hours, a quarter past, away from the top-of-hour rush on public endpoints.
     schedule: 'cron(15 0/6 * * ? *)',
+    sources: {
+      // Keyed provider URLs (RPC, subgraph gateway): only the secret's ARN is in the template.
+      urlsSecret: { from: 'arn', arn: 'arn:aws:secretsmanager:eu-west-1:333333333333:secret:polymarket-sync/prod/source-urls-GhIjKl' },
+    },
     fetcher: { maxConcurrency: 8, reservedConcurrency: 10 },
     loader: { maxConcurrency: 2 },
     clickhouse: {

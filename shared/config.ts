@@ -118,6 +118,8 @@ const settings = {
   CLICKHOUSE_PASSWORD: z.string().default(''),
   CLICKHOUSE_DATABASE: identifier.default('polymarket'),
   CLICKHOUSE_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  /** A Secrets Manager secret whose JSON holds the source URLs that carry keys (they override the plain *_URL settings); read once per cold start. */
+  SOURCE_URLS_SECRET_ARN: z.string().startsWith('arn:').optional(),
   SHARD_QUEUE_URL: httpUrl,
   LOAD_QUEUE_URL: httpUrl,
   STAGING_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
@@ -183,6 +185,14 @@ export const SOURCE_SETTINGS = [
   'CHAIN_BLOCK_BATCH_SIZE',
 ] as const satisfies readonly SettingName[];
 export type SourceSettings = PickedConfig<(typeof SOURCE_SETTINGS)[number]>;
+
+/** The source URLs a deployment may keep in its source-URLs secret instead of the environment (a provider key lives in the URL). */
+export const SOURCE_URL_SETTINGS = [
+  'POLYGON_RPC_URL',
+  'POLYMARKET_SUBGRAPH_URL',
+  'POLYMARKET_MARKETS_URL',
+  'POLYMARKET_GAMMA_URL',
+] as const satisfies readonly SettingName[];
 
 /** The setting that holds each source's total allowance, in requests per second. */
 export const SOURCE_RATE_SETTINGS = {
