@@ -12,6 +12,8 @@ import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { startLocalAws } from '#local/emulators.ts';
 import { describePoint, type CrashPoint } from './support/crash.ts';
 import { Scheduler } from './support/schedule.ts';
+import { STAGING_PREFIX } from '#shared/pipeline/messages.ts';
+import { clientOnPath, fillInsertsOverHttp, type PathClient, type WarehousePath } from './support/warehouse-path.ts';
 
 /**
  * Invariant 1 and 2 at every boundary where state changes: the process dies
@@ -44,8 +46,38 @@ const WRITES = [
 /** Methods called many times in a run, where dying mid-shard or mid-run differs from the first and last call. */
 const MIDDLE = ['source.fetchPage', 'blobs.put', 'state.advanceShard', 'clickhouse.exec', 'state.markLoaded'];
 
-describe('crash points: the process dies at a state change, the schedule runs again, the result is exact', () => {
-  let dir: string;
+/**
+ * Over HTTP the points that touch ClickHouse run again: the insert itself,
+ * and the loader's steps after it, where a retry repeats the insert's token
+ * over the wire. The rest are the same code on both paths; running all of
+ * them twice would double the file's minutes for nothing the transport changes.
+ */
+const CRASH_TWICE = [
+  ['a fetcher mid-shard, then the resume right after re-enqueueing', 'state.advanceShard', 3, 'shardQueue.send', 'after'],
+  ['an insert not acknowledged, then the resume right after re-announcing', 'clickhouse.exec', 2, 'loadQueue.announce', 'after'],
+  ['a put without its checkpoint, then the resume before re-announcing', 'blobs.put', 2, 'loadQueue.announce', 'before'],
+  ['the planner after opening the run, then the resume after marking it enqueued', 'state.openRun', 1, 'state.setRunStatus', 'after'],
+] as const;
+
+const LOADER_WRITES = new Set(['clickhouse.exec', 'state.markLoaded', 'state.recordLoad', 'sqs.ackLoad']);
+const CRASH_TWICE_OVER_HTTP = new Set(['clickhouse.exec']);
+const PATHS: Array<{ path: WarehousePath; slots: number; covers: (at: string) => boolean }> = [
+  { path: 'embedded', slots: SLOTS, covers: () => true },
+  { path: 'http', slots: 24, covers: (at) => LOADER_WRITES.has(at) },
+];
+
+let dir: string;
+let embedded: ClickHouseClient;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pmsync-crash-'));
+  embedded = embeddedClient(dir);
+});
+afterAll(async () => {
+  await embedded?.close();
+});
+
+describe.each(PATHS)('crash points ($path): the process dies at a state change, the schedule runs again, the result is exact', ({ path, slots, covers }) => {
+  let pathClient: PathClient;
   let client: ClickHouseClient;
   let dataset: Dataset;
   let sim: SimulatedSources;
@@ -58,7 +90,7 @@ describe('crash points: the process dies at a state change, the schedule runs ag
   });
 
   async function world() {
-    const database = `crash_${++dbSeq}`;
+    const database = `crash_${path}_${++dbSeq}`;
     await migrate(client, database);
     const aws = await startLocalAws({});
     const scheduler = new Scheduler({ aws, client, database, sources, pagesPerObject: 2 });
@@ -86,8 +118,8 @@ describe('crash points: the process dies at a state change, the schedule runs ag
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pmsync-crash-'));
-    client = embeddedClient(dir);
+    pathClient = await clientOnPath(path, embedded);
+    client = pathClient.client;
     dataset = generateDataset({ seed: 5, markets: MARKETS, fills: FILLS, burst: { size: 300 } });
     sim = await startSimulatedSources({ dataset });
 
@@ -100,6 +132,7 @@ describe('crash points: the process dies at a state change, the schedule runs ag
       for (const at of WRITES) {
         const calls = clean.calls.get(at) ?? 0;
         expect(calls, at).toBeGreaterThan(0);
+        if (!covers(at)) continue;
         const middle = MIDDLE.includes(at) ? [Math.ceil(calls / 2)] : [];
         for (const n of new Set([1, ...middle, calls])) {
           for (const when of ['before', 'after'] as const) {
@@ -115,12 +148,20 @@ describe('crash points: the process dies at a state change, the schedule runs ag
   });
   afterAll(async () => {
     await sim?.close();
-    await client?.close();
+    await pathClient?.close();
   });
 
-  it('has crash points for every state change of a run', () => {
-    expect(points.length).toBeGreaterThanOrEqual(WRITES.length * 2);
-    expect(points.length).toBeLessThanOrEqual(SLOTS);
+  it('has crash points for every state change of a run it covers', () => {
+    expect(points.length).toBeGreaterThanOrEqual(WRITES.filter(covers).length * 2);
+    expect(points.length).toBeLessThanOrEqual(slots);
+    expect(new Set(points.map((p) => p.at))).toEqual(new Set(WRITES.filter(covers)));
+  });
+
+  it.runIf(path === 'http')('sends every insert over HTTP with its own deduplication token', () => {
+    const inserts = fillInsertsOverHttp(pathClient.front!, 'crash_http_1');
+    expect(inserts.length).toBeGreaterThan(0);
+    expect(inserts.every((i) => i.status === 200 && i.token?.startsWith(STAGING_PREFIX))).toBe(true);
+    expect(new Set(inserts.map((i) => i.token)).size).toBe(inserts.length);
   });
 
   async function crashAndRecover(point: CrashPoint | CrashPoint[]) {
@@ -146,19 +187,14 @@ describe('crash points: the process dies at a state change, the schedule runs ag
     }
   }
 
-  it.each(Array.from({ length: SLOTS }, (_, i) => i))('crash point %i', async (i) => {
+  it.each(Array.from({ length: slots }, (_, i) => i))('crash point %i', async (i) => {
     const point = points[i];
     if (point) await crashAndRecover(point);
   });
 
   // The next schedule resumes the open run (re-enqueues unfinished shards, re-announces unloaded
   // objects); these die a second time in the middle of that.
-  it.each([
-    ['a fetcher mid-shard, then the resume right after re-enqueueing', 'state.advanceShard', 3, 'shardQueue.send', 'after'],
-    ['an insert not acknowledged, then the resume right after re-announcing', 'clickhouse.exec', 2, 'loadQueue.announce', 'after'],
-    ['a put without its checkpoint, then the resume before re-announcing', 'blobs.put', 2, 'loadQueue.announce', 'before'],
-    ['the planner after opening the run, then the resume after marking it enqueued', 'state.openRun', 1, 'state.setRunStatus', 'after'],
-  ] as const)('crash twice: %s', async (_label, at, n, resumeAt, when) => {
+  it.each(CRASH_TWICE.filter(([, at]) => path === 'embedded' || CRASH_TWICE_OVER_HTTP.has(at)))('crash twice: %s', async (_label, at, n, resumeAt, when) => {
     await crashAndRecover([
       { at, n, when: 'after' },
       { at: resumeAt, n: 1, when },
