@@ -57,6 +57,8 @@ export interface SubgraphHead {
   timestamp?: number;
   /** Block number reported by _meta; default derived from the timestamp. */
   number?: number;
+  /** What _meta says of indexing errors at some past block; default false. */
+  hasIndexingErrors?: boolean;
 }
 
 export interface SubgraphServerOptions {
@@ -233,7 +235,7 @@ export async function startSubgraphServer(opts: SubgraphServerOptions): Promise<
     return {
       block: { number, timestamp: ts, hash: blockHash(number), parentHash: blockHash(number - 1) },
       deployment: 'QmSimulatedPolymarketOrderbookSubgraph0000000000000',
-      hasIndexingErrors: false,
+      hasIndexingErrors: head.hasIndexingErrors ?? false,
     };
   };
 

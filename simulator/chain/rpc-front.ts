@@ -32,6 +32,14 @@ export interface FrontOptions {
   stallMs?: number;
   /** Add the non-standard blockTimestamp field to logs, as some providers do. */
   addBlockTimestamp?: boolean;
+  /** Answer eth_chainId with this id instead of the upstream node's (e.g. 137, Polygon's). */
+  chainId?: number;
+  /**
+   * Refuse the `finalized` and `safe` block tags as nodes from before the
+   * tags existed do: geth then read the tag as a malformed block number
+   * (-32602 "invalid argument 0: hex string without 0x prefix").
+   */
+  noFinalizedTag?: boolean;
 }
 
 export interface FrontStats {
@@ -90,6 +98,17 @@ function fresh(): FrontStats {
 
 const hex = (n: bigint) => `0x${n.toString(16)}`;
 
+/** Whether a call names the `finalized` or `safe` tag (as a block, or as an eth_getLogs bound). */
+function usesSafetyTag(r: Req): boolean {
+  const isTag = (v: unknown) => v === 'finalized' || v === 'safe';
+  const first = r.params?.[0];
+  if (r.method === 'eth_getLogs' && first && typeof first === 'object') {
+    const f = first as { fromBlock?: unknown; toBlock?: unknown };
+    return isTag(f.fromBlock) || isTag(f.toBlock);
+  }
+  return isTag(first);
+}
+
 /** A JSON-RPC front on 127.0.0.1 that imposes one provider's eth_getLogs limits and faults on an upstream node. */
 export async function startRpcFront(upstream: string, opts: FrontOptions): Promise<RpcFront> {
   let stats = fresh();
@@ -112,6 +131,8 @@ export async function startRpcFront(upstream: string, opts: FrontOptions): Promi
   async function handle(r: Req): Promise<unknown> {
     const id = r.id ?? null;
     if (r.method === 'eth_getBlockByNumber') stats.getBlockByNumber++;
+    if (r.method === 'eth_chainId' && opts.chainId !== undefined) return { jsonrpc: '2.0', id, result: hex(BigInt(opts.chainId)) };
+    if (opts.noFinalizedTag && usesSafetyTag(r)) return err(id, -32602, 'invalid argument 0: hex string without 0x prefix');
     if (r.method !== 'eth_getLogs') return up(r);
     const filter = (r.params?.[0] ?? {}) as { fromBlock?: string; toBlock?: string };
     const from = BigInt(filter.fromBlock ?? '0x0');
