@@ -5,7 +5,7 @@ import { DynamoStateStore } from '#adapters/aws/dynamo-state-store.ts';
 import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
 import { runProgress } from '#shared/pipeline/completion.ts';
 import { stagedKey } from '#shared/pipeline/messages.ts';
-import type { PlannerResult } from '#shared/pipeline/planner.ts';
+import { PLANNER_LEASE, type PlannerResult } from '#shared/pipeline/planner.ts';
 import type { PlanWindow } from '#shared/sources/source.ts';
 import type { ShardRecord } from '#shared/ports/state.ts';
 import { migrate } from '#adapters/clickhouse/schema.ts';
@@ -18,6 +18,7 @@ import { S3BlobStore } from '#adapters/aws/s3-blob-store.ts';
 import { SqsLoadQueue, SqsShardQueue } from '#adapters/aws/sqs-queues.ts';
 import { buildSources } from '#shared/sources/registry.ts';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import type { Context } from 'aws-lambda';
 import { createPlannerHandler } from '#functions/handlers/planner.ts';
 import { createFetcherHandler } from '#functions/handlers/fetcher.ts';
 import { createLoaderHandler } from '#functions/handlers/loader.ts';
@@ -25,6 +26,7 @@ import { createObservability } from '#functions/handlers/observability.ts';
 import { startLocalAws, type LocalAws } from './emulators.ts';
 import { localLambdaContext, SqsEventSource } from './event-source.ts';
 import { S3NotificationBridge } from './s3-notifications.ts';
+import { watchSources } from './source-watch.ts';
 
 export interface CycleOptions {
   warehouse: Warehouse;
@@ -99,13 +101,23 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
   const started = Date.now();
   const ownAws = !opts.aws;
   const aws = opts.aws ?? (await startLocalAws({ dataDir: opts.dataDir }));
+  // Whatever ends the cycle (its end, an error, Ctrl-C), what it started stops: nothing may keep the process alive.
+  const stops: (() => Promise<void>)[] = ownAws ? [() => aws.stop()] : [];
+  try {
+    return await cycle(opts, aws, started, stops);
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  }
+}
+
+async function cycle(opts: CycleOptions, aws: LocalAws, started: number, stops: (() => Promise<void>)[]): Promise<CycleResult> {
   await migrate(opts.warehouse.client, opts.warehouse.database);
 
   const endpoint = { region: aws.region };
   const sqs = sqsClient({ ...endpoint, endpoint: aws.sqsEndpoint });
   const s3 = s3Client({ ...endpoint, endpoint: aws.s3Endpoint });
   const state = new DynamoStateStore(dynamoDocumentClient({ ...endpoint, endpoint: aws.dynamoEndpoint }), aws.table);
-  const { planner, fetcher, loader } = localHandlers(opts, aws, { sqs, s3, state });
+  const { planner, fetcher, loader, sourceError } = localHandlers(opts, aws, { sqs, s3, state });
   const before = snapshot();
   const bridge = new S3NotificationBridge(s3, sqs, aws.bucket, aws.loadQueueUrl);
   const fetcherTimeoutMs = opts.fetcherTimeoutMs ?? LOCAL_FUNCTION_TIMEOUT_MS;
@@ -126,6 +138,16 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
     });
   const fetchers = feed('shards', 'fetcher', fetcher, QUEUE_SETTINGS.fetcherBatchSize, opts.fetcherConcurrency ?? 4, fetcherTimeoutMs);
   const loaders = feed('loads', 'loader', loader, QUEUE_SETTINGS.loaderBatchSize, opts.loaderConcurrency ?? 2, LOCAL_FUNCTION_TIMEOUT_MS);
+  // Pollers first, then the bridge's last listing (it announces what they staged), before the stand-ins stop.
+  let feedsStopped = false;
+  const stopFeeds = async () => {
+    if (feedsStopped) return;
+    feedsStopped = true;
+    await fetchers.stop();
+    await loaders.stop();
+    await bridge.stop().catch(() => undefined);
+  };
+  stops.push(stopFeeds);
 
   const fillRows = async () => {
     const res = await opts.warehouse.client.query({ query: `SELECT count() AS n FROM ${opts.warehouse.database}.fills`, format: 'JSONEachRow' });
@@ -134,14 +156,11 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
   const fillsBefore = await fillRows();
 
   const finish = async (planner: PlannerResult, ok: boolean, reason?: string, runId?: string): Promise<CycleResult> => {
-    await fetchers.stop();
-    await loaders.stop();
-    await bridge.stop().catch(() => undefined);
+    await stopFeeds();
     // The loaders refresh positions after each batch; this last one catches a run the fetcher closed.
     const positions = ok ? await refreshDerivedTables({ state, ...opts.warehouse }, runId ? [runId] : []) : null;
     const fillsAdded = (await fillRows()) - fillsBefore;
     const deadLetters = { shards: await depth(sqs, aws.shardDlqUrl), loads: await depth(sqs, aws.loadDlqUrl) };
-    if (ownAws) await aws.stop();
     return {
       ok: ok && deadLetters.shards === 0 && deadLetters.loads === 0,
       reason: reason ?? (deadLetters.shards + deadLetters.loads > 0 ? 'messages reached a dead-letter queue' : undefined),
@@ -161,7 +180,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
   };
 
   await bridge.primeWithExisting();
-  const result = (await planner({ resumeAfterMinutes: 0, window: opts.window }, localLambdaContext('planner', 15 * 60_000))) as PlannerResult;
+  const result = await plan(planner, opts, state, sourceError);
   if (result.outcome === 'busy') return finish(result, false, 'another planner holds the lease');
   const runId = result.runId;
   const estimatedFills = result.outcome === 'planned' ? result.estimatedRows : 0;
@@ -219,7 +238,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
  */
 function localHandlers(opts: CycleOptions, aws: LocalAws, clients: { sqs: SQSClient; s3: S3Client; state: DynamoStateStore }) {
   const settings = opts.env ?? {};
-  const sources = buildSources(readSettings(SOURCE_SETTINGS, settings));
+  const { sources, lastError: sourceError } = watchSources(buildSources(readSettings(SOURCE_SETTINGS, settings)));
   const { PAGES_PER_OBJECT: pagesPerObject, ...endpoints } = readSettings(
     ['PAGES_PER_OBJECT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SQS'],
     settings,
@@ -244,7 +263,50 @@ function localHandlers(opts: CycleOptions, aws: LocalAws, clients: { sqs: SQSCli
     planner: createPlannerHandler({ ...pipeline, sources, ...observability() }),
     fetcher: createFetcherHandler({ ...pipeline, sources, pagesPerObject, ...observability() }),
     loader: createLoaderHandler({ ...pipeline, warehouse: async () => opts.warehouse, ...observability() }),
+    sourceError,
   };
+}
+
+/** The cycle was stopped (Ctrl-C) before its plan was recorded: a re-run plans again. */
+export class PlanningInterruptedError extends Error {
+  override name = 'PlanningInterruptedError';
+}
+
+/**
+ * The planner, as the schedule invokes it. Ctrl-C ends the wait at once: the
+ * planner records its shards before the run that points at them, so one cut
+ * short leaves nothing a re-run trips over, and its lease is given back so
+ * the re-run need not wait for it to expire. A failure is rethrown as the
+ * source's own error when a source caused it (the handler keeps only the message).
+ */
+async function plan(
+  planner: (event: unknown, context: Context) => Promise<unknown>,
+  opts: CycleOptions,
+  state: DynamoStateStore,
+  sourceError: () => unknown,
+): Promise<PlannerResult> {
+  const context = localLambdaContext('planner', 15 * 60_000);
+  const planning = planner({ resumeAfterMinutes: 0, window: opts.window }, context) as Promise<PlannerResult>;
+  const signal = opts.signal;
+  let onAbort: (() => void) | undefined;
+  const interrupted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new PlanningInterruptedError('interrupted while planning; nothing was fetched yet: run the command again to start over'));
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([planning, interrupted]);
+  } catch (err) {
+    if (err instanceof PlanningInterruptedError) {
+      planning.catch(() => undefined);
+      await state.releaseLease(PLANNER_LEASE, context.awsRequestId).catch(() => undefined);
+      throw err;
+    }
+    throw sourceError() ?? err;
+  } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    interrupted.catch(() => undefined);
+  }
 }
 
 /** The lowest key a shard not yet done may still stage (its prefix), or null when all are done. */

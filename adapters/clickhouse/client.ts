@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 
 export interface ClickHouseServer {
   url: string;
@@ -11,8 +11,10 @@ export interface ClickHouseServer {
  * invocations, so idle sockets are dropped well before the server's
  * keep-alive timeout (3 s by default) closes them under us.
  */
-export function serverClient(server: ClickHouseServer): ClickHouseClient {
+export function serverClient(server: ClickHouseServer, opts: { quiet?: boolean } = {}): ClickHouseClient {
   return createClient({
+    // The command line words failures itself; the client's own error log would print them twice, stack and all.
+    ...(opts.quiet ? { log: { level: ClickHouseLogLevel.OFF } } : {}),
     url: server.url,
     username: server.username,
     password: server.password,

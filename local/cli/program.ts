@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { benchCommand } from '#bench/cli.ts';
 import { soakCommand } from '#local/soak/cli.ts';
 import { checkCommand } from './check.ts';
+import { setVerbose } from './failures.ts';
 import { migrateCommand } from './migrate.ts';
 import { queryCommand } from './query.ts';
 import { redriveCommand } from './redrive.ts';
@@ -20,21 +21,24 @@ function packageVersion(): string {
 
 /** `polymarket-sync <command>`: every command of the project, each defined in its own module. */
 export function cliProgram(): Command {
-  return (
-    new Command('polymarket-sync')
-      .description('Keeps a ClickHouse warehouse in step with every Polymarket trade fill. Locally, or as operator of a deployed stage.')
-      .version(packageVersion(), '-V, --version', 'print the version')
-      // Options after a command's name are the command's own (bench records them as typed).
-      .enablePositionalOptions()
-      .showHelpAfterError('(polymarket-sync --help lists the commands)')
-      .addCommand(syncCommand())
-      .addCommand(queryCommand())
-      .addCommand(checkCommand())
-      .addCommand(statusCommand())
-      .addCommand(redriveCommand())
-      .addCommand(replayCommand())
-      .addCommand(migrateCommand())
-      .addCommand(benchCommand())
-      .addCommand(soakCommand())
-  );
+  const program = new Command('polymarket-sync')
+    .description('Keeps a ClickHouse warehouse in step with every Polymarket trade fill. Locally, or as operator of a deployed stage.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    // Options after a command's name are the command's own (bench records them as typed).
+    .enablePositionalOptions()
+    .showHelpAfterError('(polymarket-sync --help lists the commands)')
+    .addCommand(syncCommand())
+    .addCommand(queryCommand())
+    .addCommand(checkCommand())
+    .addCommand(statusCommand())
+    .addCommand(redriveCommand())
+    .addCommand(replayCommand())
+    .addCommand(migrateCommand())
+    .addCommand(benchCommand())
+    .addCommand(soakCommand());
+  // Global, and accepted after a command's name too (`sync --verbose`), where people type it.
+  program.option('--verbose', 'print the whole error, with its stack, when a command fails');
+  for (const command of program.commands) command.option('--verbose', 'print the whole error, with its stack, when the command fails');
+  program.hook('preAction', (_program, action) => setVerbose(Boolean(program.opts().verbose || action.opts().verbose)));
+  return program;
 }

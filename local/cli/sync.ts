@@ -40,50 +40,58 @@ async function main(flags: SyncFlags): Promise<void> {
   // The handlers read their settings from here, as a Lambda reads its environment; --simulated points the sources at the stand-ins.
   const env: Record<string, string | undefined> = { ...process.env };
   const closers: (() => Promise<void>)[] = [];
-
-  if (flags.simulated) {
-    const world = await startSimulatedWorld(flags);
-    closers.push(() => world.close());
-    Object.assign(env, world.env);
-    console.error(world.describe);
-  } else {
-    // Fail before touching anything if a source setting is wrong.
-    readSettings(SOURCE_SETTINGS);
-  }
-  const warehouse = localWarehouse(dataDir);
-  closers.push(() => warehouse.client.close());
-  console.error(`warehouse: ${warehouse.describe}\nstate: ${dataDir}`);
-
   const abort = new AbortController();
-  process.once('SIGINT', () => {
-    console.error('\nstopping after the current pages; run again to resume');
+  const interrupt = () => {
+    if (abort.signal.aborted) {
+      console.error('\nstopping now');
+      process.exit(130);
+    }
+    console.error('\nstopping: the pages in flight finish and are kept; run the command again to resume (Ctrl-C again to quit at once)');
     abort.abort();
-  });
-
+  };
+  process.on('SIGINT', interrupt);
   const progress = progressReporter();
-  const { runCycle } = await import('#local/runner.ts');
-  let result: CycleResult;
   try {
-    result = await runCycle({
-      warehouse,
-      dataDir,
-      env,
-      window: flags.from || flags.to ? { from: flags.from, to: flags.to } : undefined,
-      fetcherConcurrency: flags.concurrency,
-      onProgress: progress.update,
-      signal: abort.signal,
-      logLevel: flags.logLevel,
-    });
+    if (flags.simulated) {
+      const world = await startSimulatedWorld(flags);
+      closers.push(() => world.close());
+      Object.assign(env, world.env);
+      console.error(world.describe);
+    } else {
+      // Fail before touching anything if a source setting is wrong.
+      readSettings(SOURCE_SETTINGS);
+    }
+    const warehouse = localWarehouse(dataDir);
+    closers.push(() => warehouse.client.close());
+    console.error(`warehouse: ${warehouse.describe}\nstate: ${dataDir}`);
+
+    const { runCycle } = await import('#local/runner.ts');
+    console.error('planning: asking each source how far it reaches');
+    let result: CycleResult;
+    try {
+      result = await runCycle({
+        warehouse,
+        dataDir,
+        env,
+        window: flags.from || flags.to ? { from: flags.from, to: flags.to } : undefined,
+        fetcherConcurrency: flags.concurrency,
+        onProgress: progress.update,
+        signal: abort.signal,
+        logLevel: flags.logLevel,
+      });
+    } finally {
+      progress.stop();
+    }
+    const counts = await tableCounts(warehouse).catch(() => null);
+    if (result.planner.outcome === 'resumed' && result.planner.windowIgnored) {
+      console.error('note: an unfinished run was resumed first; --from/--to were not applied. Run the command again to backfill the window.');
+    }
+    printSummary(result, counts);
+    if (!result.ok) process.exitCode = 1;
   } finally {
-    progress.stop();
+    process.off('SIGINT', interrupt);
+    for (const close of closers.reverse()) await close().catch(() => undefined);
   }
-  const counts = await tableCounts(warehouse).catch(() => null);
-  for (const close of closers.reverse()) await close();
-  if (result.planner.outcome === 'resumed' && result.planner.windowIgnored) {
-    console.error('note: an unfinished run was resumed first; --from/--to were not applied. Run the command again to backfill the window.');
-  }
-  printSummary(result, counts);
-  if (!result.ok) process.exitCode = 1;
 }
 
 function progressReporter() {

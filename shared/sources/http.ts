@@ -3,6 +3,7 @@ import { parseRetryAfter, retryDelay, retryPolicy, type RetryPolicy } from '#sha
 import { count } from '#shared/telemetry/counters.ts';
 import { redactUrls } from '#shared/telemetry/redact.ts';
 import { sourcePacer, type SourcePace } from './pacing.ts';
+import { hostOf, tagSource, type SourceService } from './source-error.ts';
 
 export interface SourceHttpOptions {
   timeoutMs: number;
@@ -13,6 +14,8 @@ export interface SourceHttpOptions {
   maxResponseBytes?: number;
   /** Every attempt, retries included, waits for its turn at this pace; unset: not paced. */
   pace?: SourcePace | undefined;
+  /** The service behind the client, named on its errors (with the host) so a failure says where it happened. */
+  service?: SourceService | undefined;
 }
 
 export class ResponseTooLargeError extends Error {
@@ -65,12 +68,16 @@ export function kyRetryOptions(policy: RetryPolicy, random: () => number = Math.
  */
 export function sourceHttp(opts: SourceHttpOptions): KyInstance {
   const maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const service = opts.service;
   return ky.create({
     timeout: opts.timeoutMs,
     retry: kyRetryOptions(sourceRetryPolicy(opts)),
+    // A refused connection or an unknown host surfaces as a bare TypeError('fetch failed'): mark where it went.
+    ...(service ? { fetch: identifiedFetch(service) } : {}),
     hooks: {
       beforeError: [
         async (error) => {
+          if (service) tagSource(error, { service, host: hostOf(error.request.url) });
           // Say what the source said: a bare "400 Bad Request" tells an operator nothing.
           const text = await error.response.text().catch(() => '');
           // The URL may carry a provider key: never let it into a message that gets logged.
@@ -116,6 +123,17 @@ function waitForTurn(pace: SourcePace): BeforeRequestHook {
   const pacer = sourcePacer(pace);
   return async (request) => {
     await pacer(request.signal);
+  };
+}
+
+function identifiedFetch(service: SourceService): typeof fetch {
+  return async (input, init) => {
+    try {
+      return await fetch(input, init);
+    } catch (err) {
+      const url = input instanceof Request ? input.url : String(input);
+      throw tagSource(err, { service, host: hostOf(url) });
+    }
   };
 }
 

@@ -59,10 +59,13 @@ function cursorOf<C extends MarketsCursor>(spec: MarketsSpec, cursor: MarketsCur
   return cursor as C;
 }
 
-export function createMarketsSource(opts: MarketsSourceOptions, http: KyInstance = sourceHttp(opts)): Source<MarketsSpec, MarketsCursor> {
+export function createMarketsSource(
+  opts: MarketsSourceOptions,
+  http: KyInstance = sourceHttp({ ...opts, service: 'clob-markets' }),
+): Source<MarketsSpec, MarketsCursor> {
   const clobBase = opts.url.replace(/\/+$/, '');
   const gammaBase = opts.gammaUrl?.replace(/\/+$/, '');
-  const gammaHttp = gammaBase === undefined ? null : sourceHttp({ ...opts, pace: opts.gammaPace });
+  const gammaHttp = gammaBase === undefined ? null : sourceHttp({ ...opts, pace: opts.gammaPace, service: 'gamma-markets' });
   const readSubgraph =
     opts.subgraphUrl === undefined ? null : subgraphListReader({ ...opts, url: opts.subgraphUrl, pace: opts.subgraphPace, pageSize: opts.subgraphPageSize });
 

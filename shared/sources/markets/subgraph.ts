@@ -57,7 +57,7 @@ export type SubgraphListReader = (cursor: SubgraphListCursor | null, signal?: Ab
 
 export function subgraphListReader(opts: SubgraphListOptions): SubgraphListReader {
   const first = Math.max(1, Math.min(opts.pageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE));
-  const client = new GraphQLClient(opts.url, { fetch: retryingFetch(sourceHttp(opts)) });
+  const client = new GraphQLClient(opts.url, { fetch: retryingFetch(sourceHttp({ ...opts, service: 'subgraph' })) });
   return async (cursor, signal) => {
     const data = await client.request<unknown>({ document: MARKET_DATAS, variables: { first, lastId: cursor?.lastId ?? '' }, signal });
     const page = pageSchema.safeParse(data);

@@ -97,7 +97,7 @@ export function createSubgraphSource(opts: SubgraphSourceOptions): Source<Subgra
   const pageSize = Math.min(opts.pageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
   const targetRows = opts.targetRowsPerShard ?? 50_000;
   const maxTokens = opts.maxTokensPerShard ?? 500;
-  const client = new GraphQLClient(opts.url, { fetch: retryingFetch(sourceHttp(opts)) });
+  const client = new GraphQLClient(opts.url, { fetch: retryingFetch(sourceHttp({ ...opts, service: 'subgraph' })) });
 
   async function request<T>(document: string, variables: Record<string, unknown>, schema: z.ZodType<T>, signal?: AbortSignal): Promise<T> {
     const data = await client.request<unknown>({ document, variables, signal });

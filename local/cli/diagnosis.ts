@@ -1,0 +1,137 @@
+import { ConfigError } from '#shared/config.ts';
+import { errorFacts, failureCause, type FailureCause } from '#shared/ops/error-facts.ts';
+import { errorText, redactUrls } from '#shared/ops/status.ts';
+import { sourceIdentityOf, type SourceService } from '#shared/sources/source-error.ts';
+import { clickhouseHostOf } from './warehouse.ts';
+
+/**
+ * Turns a fatal error into what a person can act on: which service failed
+ * and its host (never a key, path or query string), the cause in words, and
+ * what to do next. Everything past the first line of an unrecognised error
+ * (and every stack) waits for `--verbose`.
+ */
+
+/** Services a command talks to besides the sources: the warehouse, and the local directories. */
+export type Service = SourceService | 'clickhouse' | 'data-directory';
+
+export interface Diagnosis {
+  service?: Service;
+  host?: string;
+  cause?: FailureCause | 'in-use';
+  /** The sentence that says what happened. */
+  summary: string;
+  next: string[];
+}
+
+const SERVICES: Record<Service, { name: string; variable?: string }> = {
+  'polygon-rpc': { name: 'the Polygon RPC provider', variable: 'POLYGON_RPC_URL' },
+  subgraph: { name: 'the Polymarket subgraph', variable: 'POLYMARKET_SUBGRAPH_URL' },
+  'clob-markets': { name: 'the CLOB market list', variable: 'POLYMARKET_MARKETS_URL' },
+  'gamma-markets': { name: 'the Gamma market list', variable: 'POLYMARKET_GAMMA_URL' },
+  clickhouse: { name: 'ClickHouse', variable: 'CLICKHOUSE_URL' },
+  'data-directory': { name: 'the data directory', variable: 'SYNC_DATA_DIR' },
+};
+
+const CAUSES: Record<FailureCause | 'in-use', string> = {
+  dns: 'cannot resolve the host name (no DNS answer: a typo in the URL, or no network)',
+  'bad-port': 'this port is one fetch never connects to (ports such as 9, 25 or 110 are blocked for HTTP)',
+  refused: 'connection refused (nothing listens at that address and port)',
+  reset: 'the connection was dropped mid-request',
+  timeout: 'timed out waiting for an answer',
+  tls: 'TLS error (the certificate or the https handshake was refused)',
+  unauthorized: 'HTTP 401: the request was not authorised (a missing or wrong key)',
+  forbidden: 'HTTP 403: access refused (the key lacks permission, or the plan does not include this)',
+  'rate-limited': 'HTTP 429: rate limited (more requests than the provider allows)',
+  'range-refused': 'the provider refused an eth_getLogs block range even after splitting it',
+  'auth-failed': 'authentication failed (wrong user or password)',
+  'disk-full': 'the disk is full (no space left on device)',
+  permission: 'permission denied on a file or directory',
+  'server-error': 'the server answered with an error (HTTP 5xx)',
+  'in-use': 'another polymarket-sync process is using it',
+};
+
+/** Another process holds the data directory's lock (see data-dir-lock.ts). */
+export class DataDirInUseError extends Error {
+  override name = 'DataDirInUseError';
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+  ) {
+    super(`data directory ${dataDir} is in use by process ${pid}`);
+  }
+}
+
+/** The service an error came from: a source's mark, the chain source's error, or ClickHouse's. */
+function serviceOf(err: unknown, names: string[]): { service?: Service; host?: string } {
+  const server = clickhouseHostOf(err);
+  if (server !== undefined) return { service: 'clickhouse', host: server };
+  const mark = sourceIdentityOf(err);
+  if (mark) return { service: mark.service, ...(mark.host ? { host: mark.host } : {}) };
+  if (names.includes('RpcCallError')) return { service: 'polygon-rpc' };
+  if (names.includes('ClickHouseError')) return { service: 'clickhouse' };
+  return {};
+}
+
+export function diagnose(err: unknown): Diagnosis | null {
+  if (err instanceof DataDirInUseError) {
+    return {
+      service: 'data-directory',
+      cause: 'in-use',
+      summary: `the data directory ${err.dataDir} is in use by another polymarket-sync process (pid ${err.pid})`,
+      next: [
+        'wait for that command to finish, or stop it (Ctrl-C lets it close cleanly)',
+        'or give this command a directory of its own with SYNC_DATA_DIR=<dir>',
+      ],
+    };
+  }
+  const facts = errorFacts(err);
+  const cause = failureCause(facts);
+  const { service, host = facts.hosts[0] } = serviceOf(err, facts.names);
+  if (!cause && !service) return null;
+  const who = service ? SERVICES[service].name : 'a service';
+  const where = host ? ` at ${host}` : '';
+  const summary = cause === 'disk-full' && !service ? CAUSES[cause] : `${who}${where}: ${cause ? CAUSES[cause] : errorText(err)}`;
+  return { ...(service ? { service } : {}), ...(host ? { host } : {}), ...(cause ? { cause } : {}), summary, next: nextSteps(service, cause) };
+}
+
+function nextSteps(service: Service | undefined, cause: FailureCause | undefined): string[] {
+  const variable = service ? SERVICES[service].variable : undefined;
+  const steps: string[] = [];
+  if (cause === 'disk-full') steps.push('free some space, or point SYNC_DATA_DIR at a disk with room; a re-run resumes where this one stopped');
+  else if (service === 'clickhouse') {
+    if (cause === 'auth-failed') steps.push('check CLICKHOUSE_USER and CLICKHOUSE_PASSWORD');
+    else steps.push('check CLICKHOUSE_URL and that the server is up, or unset CLICKHOUSE_URL to use the embedded engine under SYNC_DATA_DIR');
+  } else if (variable) {
+    if (cause === 'rate-limited')
+      steps.push(`lower the request rate (the *_REQUESTS_PER_SECOND settings), or use a plan or key with more allowance in ${variable}`);
+    else if (cause === 'range-refused') steps.push(`set CHAIN_MAX_BLOCK_SPAN lower, or use a provider in ${variable} that serves wider eth_getLogs ranges`);
+    else if (cause === 'unauthorized' || cause === 'forbidden') steps.push(`check the key in ${variable}`);
+    else steps.push(`check ${variable} (set it to an endpoint this machine can reach)`);
+  }
+  if (service !== 'data-directory') steps.push('`polymarket-sync sync --simulated` tries the whole pipeline offline');
+  steps.push('`polymarket-sync doctor` checks every source and the warehouse');
+  return steps;
+}
+
+/** The message a command prints for a fatal error: the diagnosis, or one safe line; the stack only when verbose. */
+export function failureMessage(command: string, err: unknown, verbose: boolean, detail: (err: unknown) => string = errorText): string {
+  if (err instanceof ConfigError) return verbose ? `${err.message}\n${stackOf(err)}` : err.message;
+  // Ctrl-C is the person's own doing: say what state it left, nothing more.
+  if (err instanceof Error && err.name === 'PlanningInterruptedError') return `${command} stopped: ${err.message}`;
+  const d = diagnose(err);
+  const lines = d ? [`${command} failed: ${d.summary}`, ...d.next.map((s) => `  next: ${s}`)] : [`${command} failed: ${detail(err)}`];
+  if (verbose) lines.push(stackOf(err));
+  else if (!d) lines.push('  (run again with --verbose for the whole error)');
+  return lines.join('\n');
+}
+
+/** The stack of an error and of each cause, with URLs redacted (keys live in them). */
+function stackOf(err: unknown): string {
+  const parts: string[] = [];
+  const seen = new Set<unknown>();
+  for (let e = err; e !== undefined && e !== null && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    parts.push(e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e));
+  }
+  return redactUrls(parts.join('\ncaused by: '));
+}
