@@ -157,11 +157,11 @@ describe('generateDataset', () => {
     expect(() => generateDataset({ seed: 1, markets: 10, fills: 5 })).toThrow(/must be >= markets/);
   });
 
-  it('generates 200k fills quickly', () => {
-    const t0 = performance.now();
+  // How fast is the bench's business (npm run bench generates millions); here only that scale works.
+  it('generates 200k fills over 5,000 markets, each fill once', () => {
     const big = generateDataset({ seed: 9, markets: 5000, fills: 200_000 });
     expect(big.fills).toHaveLength(200_000);
-    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(new Set(big.fills.map((f) => f.id)).size).toBe(200_000);
   });
 });
 
