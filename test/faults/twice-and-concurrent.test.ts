@@ -9,22 +9,38 @@ import { createSubgraphSource } from '#shared/sources/subgraph/index.ts';
 import type { AnySource } from '#shared/sources/source.ts';
 import { startLocalAws } from '#local/emulators.ts';
 import { startTestPipeline, type TestPipeline } from '#test/support/pipeline.ts';
+import { clientOnPath, fillInsertsOverHttp, type PathClient, type WarehousePath } from './support/warehouse-path.ts';
+
+/** The loader on the embedded connection, and as deployed: serverClient over HTTP to the same engine. */
+const PATHS: WarehousePath[] = ['embedded', 'http'];
 
 /** Invariant 1 when every message arrives twice and when scheduled runs overlap. */
 describe('every message twice, and overlapping scheduled runs', () => {
   let dataset: Dataset;
   let sim: SimulatedSources;
   let p: TestPipeline;
+  const paths = new Map<WarehousePath, PathClient>();
 
   beforeAll(async () => {
     dataset = generateDataset({ seed: 21, markets: 150, fills: 20_000 });
     sim = await startSimulatedSources({ dataset });
     p = await startTestPipeline({ ...sim.env, SYNC_SOURCES: 'markets,subgraph', PAGES_PER_OBJECT: '2' });
+    for (const path of PATHS) paths.set(path, await clientOnPath(path, p.client));
   });
   afterAll(async () => {
+    for (const path of paths.values()) await path.close();
     await p?.close();
     await sim?.close();
   });
+
+  /** Over HTTP, the fills did go through the front, every insert answered 200 with a token of its own object and part. */
+  function expectInsertsOverHttp(path: WarehousePath, database: string) {
+    const front = paths.get(path)!.front;
+    if (!front) return;
+    const inserts = fillInsertsOverHttp(front, database);
+    expect(inserts.length).toBeGreaterThan(0);
+    expect(inserts.every((i) => i.status === 200 && /:fills:\d+$/.test(i.token ?? ''))).toBe(true);
+  }
 
   async function expectExact(database: string) {
     const totals = datasetTotals(dataset);
@@ -40,17 +56,25 @@ describe('every message twice, and overlapping scheduled runs', () => {
     });
   }
 
-  it('loads exactly once when the event sources deliver every shard and every notification twice', async () => {
-    const result = await p.cycle({ warehouse: { client: p.client, database: 'twice' }, deliverTwice: true });
-    expect(result.reason).toBeUndefined();
-    expect(result.ok).toBe(true);
-    // Every message really went through its handler twice.
-    expect(result.planner.outcome).toBe('planned');
-    const shards = result.planner.outcome === 'planned' ? result.planner.shards : 0;
-    expect(result.invocations.fetcher).toBeGreaterThanOrEqual(2 * shards);
-    // The second delivery of a notification finds the object loaded and sends nothing.
-    expect(result.counters.ObjectsLoaded).toBeLessThanOrEqual(result.counters.ObjectsStaged);
-    await expectExact('twice');
+  it.each(PATHS)('loads exactly once when the event sources deliver every shard and every notification twice (%s)', async (path) => {
+    // State of its own: the other path's run has moved the shared state's watermarks to the end.
+    const aws = await startLocalAws({});
+    try {
+      const database = `twice_${path}`;
+      const result = await p.cycle({ aws, warehouse: { client: paths.get(path)!.client, database }, deliverTwice: true });
+      expect(result.reason).toBeUndefined();
+      expect(result.ok).toBe(true);
+      // Every message really went through its handler twice.
+      expect(result.planner.outcome).toBe('planned');
+      const shards = result.planner.outcome === 'planned' ? result.planner.shards : 0;
+      expect(result.invocations.fetcher).toBeGreaterThanOrEqual(2 * shards);
+      // The second delivery of a notification finds the object loaded and sends nothing.
+      expect(result.counters.ObjectsLoaded).toBeLessThanOrEqual(result.counters.ObjectsStaged);
+      await expectExact(database);
+      expectInsertsOverHttp(path, database);
+    } finally {
+      await aws.stop();
+    }
   });
 
   it('lets only one of two planners started at once plan; the other is told busy', async () => {
@@ -92,10 +116,11 @@ describe('every message twice, and overlapping scheduled runs', () => {
     }
   });
 
-  it('stays exact when two scheduled cycles overlap on the same state, each delivering every message twice', async () => {
+  it.each(PATHS)('stays exact when two scheduled cycles overlap on the same state, each delivering every message twice (%s)', async (path) => {
     const aws = await startLocalAws({});
     try {
-      const warehouse = { client: p.client, database: 'overlap' };
+      const database = `overlap_${path}`;
+      const warehouse = { client: paths.get(path)!.client, database };
       const [a, b] = await Promise.all([
         p.cycle({ aws, warehouse, deliverTwice: true }),
         new Promise((r) => setTimeout(r, 50)).then(() => p.cycle({ aws, warehouse, deliverTwice: true })),
@@ -106,12 +131,13 @@ describe('every message twice, and overlapping scheduled runs', () => {
       expect(outcomes.every((o) => o === 'planned' || o === 'busy' || o === 'resumed')).toBe(true);
       const planned = a.planner.outcome === 'planned' ? a : b;
       expect(planned.ok).toBe(true);
-      await expectExact('overlap');
+      await expectExact(database);
       // And a third cycle afterwards finds nothing to add.
       const again = await p.cycle({ aws, warehouse });
       expect(again.ok).toBe(true);
       expect(again.counters.FillsLoaded).toBe(0);
-      await expectExact('overlap');
+      await expectExact(database);
+      expectInsertsOverHttp(path, database);
     } finally {
       await aws.stop();
     }
