@@ -9,6 +9,8 @@ import { CHECK_NAMES, DEFAULT_THRESHOLDS, type CheckName } from '#shared/ops/qua
 import { dataDirFrom, localWarehouse } from './warehouse.ts';
 import { openLocalOps } from './local-ops.ts';
 import { commandFailed, reportFailures } from './failures.ts';
+import { GET_SOME_DATA } from './diagnosis.ts';
+import { databaseExists } from './empty-state.ts';
 
 interface CheckFlags {
   simulated?: boolean;
@@ -117,6 +119,13 @@ async function main(flags: CheckFlags): Promise<void> {
   const { watermark, from } = await chainWatermark(flags);
   const warehouse = localWarehouse(dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data'));
   try {
+    if (!(await databaseExists(warehouse))) {
+      console.error(
+        `check: there is no data yet in ${warehouse.describe}: nothing has been synced here\n${GET_SOME_DATA.map((s) => `  next: ${s}`).join('\n')}`,
+      );
+      process.exitCode = 1;
+      return;
+    }
     const report = await runChecks(warehouse, {
       chain: { genesis, watermark },
       record: flags.record ? 'check' : null,

@@ -2,6 +2,7 @@ import { ConfigError } from '#shared/config.ts';
 import { errorFacts, failureCause, type FailureCause } from '#shared/ops/error-facts.ts';
 import { errorText, redactUrls } from '#shared/ops/status.ts';
 import { sourceIdentityOf, type SourceService } from '#shared/sources/source-error.ts';
+import { DataDirInUseError } from '#local/data-dir-lock.ts';
 import { clickhouseHostOf } from './warehouse.ts';
 
 /**
@@ -50,17 +51,6 @@ const CAUSES: Record<FailureCause | 'in-use', string> = {
   'in-use': 'another polymarket-sync process is using it',
 };
 
-/** Another process holds the data directory's lock (see data-dir-lock.ts). */
-export class DataDirInUseError extends Error {
-  override name = 'DataDirInUseError';
-  constructor(
-    readonly dataDir: string,
-    readonly pid: number,
-  ) {
-    super(`data directory ${dataDir} is in use by process ${pid}`);
-  }
-}
-
 /** The service an error came from: a source's mark, the chain source's error, or ClickHouse's. */
 function serviceOf(err: unknown, names: string[]): { service?: Service; host?: string } {
   const server = clickhouseHostOf(err);
@@ -72,7 +62,26 @@ function serviceOf(err: unknown, names: string[]): { service?: Service; host?: s
   return {};
 }
 
+/** What to run to get data, for the messages of an empty warehouse or state. */
+export const GET_SOME_DATA = [
+  '`npm run sync -- --simulated` loads simulated data offline, in a minute',
+  '`npm run sync` syncs from the real sources (`polymarket-sync doctor` checks them first)',
+];
+
+/** The database the engine says does not exist, if that is what an error says. */
+export function missingDatabase(err: unknown): string | undefined {
+  for (const m of errorFacts(err).messages) {
+    const hit = /Database `?([\w.-]+)`? does not exist/.exec(m);
+    if (hit) return hit[1];
+  }
+  return undefined;
+}
+
 export function diagnose(err: unknown): Diagnosis | null {
+  const database = missingDatabase(err);
+  if (database !== undefined) {
+    return { summary: `there is no data yet: the database ${database} does not exist, nothing has been synced here`, next: GET_SOME_DATA };
+  }
   if (err instanceof DataDirInUseError) {
     return {
       service: 'data-directory',
@@ -121,7 +130,7 @@ export function failureMessage(command: string, err: unknown, verbose: boolean, 
   const d = diagnose(err);
   const lines = d ? [`${command} failed: ${d.summary}`, ...d.next.map((s) => `  next: ${s}`)] : [`${command} failed: ${detail(err)}`];
   if (verbose) lines.push(stackOf(err));
-  else if (!d) lines.push('  (run again with --verbose for the whole error)');
+  else if (!d && detail === errorText) lines.push('  (run again with --verbose for the whole error)');
   return lines.join('\n');
 }
 

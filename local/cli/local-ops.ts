@@ -1,5 +1,6 @@
 import { localTarget, type OpsTarget } from '#adapters/aws/ops-target.ts';
 import { startLocalAws, type LocalAws } from '#local/emulators.ts';
+import { holdDataDir } from '#local/data-dir-lock.ts';
 import { dataDirFrom } from './warehouse.ts';
 
 export interface LocalOps {
@@ -11,7 +12,24 @@ export interface LocalOps {
 /** The persisted local state (queues, DLQs, state table) of `npm run sync`, as the operator commands see it. */
 export async function openLocalOps(simulated: boolean | undefined): Promise<LocalOps> {
   const dataDir = dataDirFrom(process.env, simulated ? './.data/simulated' : './.data');
-  const aws = await startLocalAws({ dataDir });
+  const release = holdDataDir(dataDir);
+  let aws: LocalAws;
+  try {
+    const started = await startLocalAws({ dataDir });
+    aws = {
+      ...started,
+      stop: async () => {
+        try {
+          await started.stop();
+        } finally {
+          release();
+        }
+      },
+    };
+  } catch (err) {
+    release();
+    throw err;
+  }
   const target = localTarget(
     {
       region: aws.region,

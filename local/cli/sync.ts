@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import type { CycleProgress, CycleResult } from '#local/runner.ts';
+import { holdDataDir } from '#local/data-dir-lock.ts';
 import { dataDirFrom, localWarehouse } from './warehouse.ts';
 import { positive, startSimulatedWorld } from './simulated.ts';
 import { logLevelOption, type LogLevel } from './log-level.ts';
@@ -39,7 +40,9 @@ async function main(flags: SyncFlags): Promise<void> {
   const dataDir = dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data');
   // The handlers read their settings from here, as a Lambda reads its environment; --simulated points the sources at the stand-ins.
   const env: Record<string, string | undefined> = { ...process.env };
-  const closers: (() => Promise<void>)[] = [];
+  // Held for the whole command (the stand-ins and the engine both live there): a second sync on it stops here.
+  const release = holdDataDir(dataDir);
+  const closers: (() => Promise<void>)[] = [async () => release()];
   const abort = new AbortController();
   const interrupt = () => {
     if (abort.signal.aborted) {

@@ -4,6 +4,7 @@ import { readSettings, CLICKHOUSE_SETTINGS, ConfigError } from '#shared/config.t
 import { serverClient } from '#adapters/clickhouse/client.ts';
 import type { Warehouse } from '#shared/ports/index.ts';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
+import { holdDataDir } from '#local/data-dir-lock.ts';
 
 export function dataDirFrom(env: NodeJS.ProcessEnv, fallback = './.data'): string {
   return resolve(env.SYNC_DATA_DIR || fallback);
@@ -23,8 +24,25 @@ export function localWarehouse(dataDir: string, env: NodeJS.ProcessEnv = process
       describe: `ClickHouse server ${host}, database ${s.CLICKHOUSE_DATABASE}`,
     };
   }
+  // The engine does not notice a second process on its directory: the lock does.
+  const release = holdDataDir(dataDir);
+  let client: ClickHouseClient;
+  try {
+    client = embeddedClient(dataDir);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const close = client.close.bind(client);
+  client.close = async () => {
+    try {
+      await close();
+    } finally {
+      release();
+    }
+  };
   return {
-    client: embeddedClient(dataDir),
+    client,
     database: s.CLICKHOUSE_DATABASE,
     describe: `embedded ClickHouse (chDB) in ${dataDir}/clickhouse, database ${s.CLICKHOUSE_DATABASE}`,
   };
