@@ -45,11 +45,12 @@ describe('a bounded first sync (sync --since), a scheduled run, then the full ba
       sources: buildSources(settings),
       chain: chainClockFromSettings(settings),
     };
-    // Half-way through the V2 era, between two blocks' times so the boundary block is not the one at the instant.
+    // Half-way through the V2 era, at a block with fills: block times strictly increase, so that block is the first at or after the instant.
     const fills = [...world.expected.fills].sort((a, b) => a.block_number - b.block_number);
     const middle = fills.filter((f) => f.block_number >= world.eras.v2.fromBlock)[250]!;
-    since = parseSince(new Date((middle.timestamp - 1) * 1000).toISOString(), Date.now());
-    sinceBlock = Math.min(...world.expected.fills.filter((f) => f.timestamp >= since.unixSeconds).map((f) => f.block_number));
+    since = parseSince(new Date(middle.timestamp * 1000).toISOString(), Date.now());
+    sinceBlock = middle.block_number;
+    expect(fills.filter((f) => f.block_number < sinceBlock).every((f) => f.timestamp < since.unixSeconds)).toBe(true);
   });
   afterAll(async () => {
     await p?.close();
