@@ -189,7 +189,10 @@ export async function startClickHouseHttpFront(options: ClickHouseHttpFrontOptio
     const started = process.hrtime.bigint();
     try {
       if (parsed.database !== undefined) await session.queryAsync(`USE \`${parsed.database.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``);
-      const set = setStatement(parsed.settings);
+      // Parameters go in as the text the client sent (`SET param_x`), parsed by the engine as a server parses
+      // them; chDB's own binder would escape that text a second time.
+      const params = Object.fromEntries(Object.entries(parsed.queryParams).map(([name, value]) => [`param_${name}`, value]));
+      const set = setStatement({ ...parsed.settings, ...params });
       if (set) await session.queryAsync(set);
       // A GET may read and change settings, never write: readonly = 2 (HTTPHandler).
       if (readOnly) await session.queryAsync('SET readonly = 2');
@@ -206,8 +209,7 @@ export async function startClickHouseHttpFront(options: ClickHouseHttpFrontOptio
       }
       const format = formatClauseOf(statement) ?? parsed.defaultFormat ?? 'TabSeparated';
       const sql = text.toString('utf8');
-      const hasParams = Object.keys(parsed.queryParams).length > 0;
-      const result = hasParams ? await session.queryBindAsync(sql, parsed.queryParams, { format }) : await session.queryAsync(sql, { format });
+      const result = await session.queryAsync(sql, { format });
       const output = Buffer.from(result.bytes());
       return { output, format, summary: summary({ read: result.rowsRead, readBytes: result.bytesRead, resultBytes: output.length, elapsed: elapsed() }) };
     } finally {

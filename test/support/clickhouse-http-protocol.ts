@@ -188,7 +188,7 @@ export function hasSeveralStatements(query: string): boolean {
   return semicolon >= 0 && stripped.slice(semicolon + 1).trim() !== '';
 }
 
-/** A setting's value as the server takes it from a URL: text, parsed by the setting's own type. */
+/** Settings (and `param_*` values) as the server takes them from a URL: text, parsed by the setting's or the placeholder's own type. */
 export function setStatement(settings: Record<string, string>): string | null {
   const entries = Object.entries(settings);
   for (const [name] of entries) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ServerException(115, 'UNKNOWN_SETTING', `Unknown setting '${name}'`);
