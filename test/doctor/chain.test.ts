@@ -137,6 +137,13 @@ describe('doctor: the RPC provider', () => {
     expect(c['eth_getLogs span']!.status).toBe('ok');
   });
 
+  it('fails a provider that does not answer within the timeout, without waiting on it again', async () => {
+    const c = await doctorBehind({ stallEvery: 1, maxStalls: 1, stallMs: 5_000 }, { timeoutMs: 300 });
+    expect(Object.keys(c)).toEqual(['reachable']);
+    expect(c.reachable!.status).toBe('fail');
+    expect(c.reachable!.detail).toContain('timed out');
+  });
+
   it('fails an unreachable provider with its host and the cause, and asks nothing more', async () => {
     const server = createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

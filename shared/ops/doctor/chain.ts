@@ -109,7 +109,8 @@ function headCheck(input: ChainProbeInput, head: bigint, finalized: bigint | nul
 function spanCheck(p: Awaited<ReturnType<typeof probeSpan>>, configured: number | undefined): Check {
   const name = 'chain: eth_getLogs span';
   const data = { acceptedBlocks: p.accepted, refusedBlocks: p.refused, statedCap: p.stated, calls: p.calls, configured: configured ?? null };
-  if (p.error) return check(name, 'fail', `eth_getLogs failed: ${p.error}`, data);
+  if (p.error && p.accepted === 0) return check(name, p.timedOut ? 'warn' : 'fail', `eth_getLogs failed: ${p.error}`, data);
+  if (p.error) return check(name, 'warn', `accepts ${thousands(p.accepted)} blocks; a larger span failed: ${p.error}`, data);
   if (p.accepted === 0) return check(name, 'fail', `refused every span tried, down to ${thousands(p.refused ?? 0)} blocks`, data);
   const cap = configured ?? DEFAULT_SPAN;
   const range = p.refused === null ? `at least ${thousands(p.accepted)} blocks` : `${thousands(p.accepted)} blocks (${thousands(p.refused)} refused)`;
@@ -130,7 +131,10 @@ function resultCheck(p: Awaited<ReturnType<typeof probeResults>>, configured: nu
     logsPerBlock: p.density,
     calls: p.calls,
   };
-  if (p.error) return check(name, 'fail', `eth_getLogs failed: ${p.error}`, data);
+  if (p.error) {
+    const accepted = p.largestAccepted > 0 ? ` after accepting ${thousands(p.largestAccepted)}` : '';
+    return check(name, p.timedOut ? 'warn' : 'fail', `eth_getLogs failed${accepted}: ${p.error}`, data);
+  }
   const cap = configured ?? DEFAULT_RESULT_CAP;
   const setting = configured === undefined ? `CHAIN_MAX_LOGS_PER_REQUEST unset (${thousands(DEFAULT_RESULT_CAP)})` : `CHAIN_MAX_LOGS_PER_REQUEST=${configured}`;
   if (p.refused) {

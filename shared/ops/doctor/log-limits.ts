@@ -14,6 +14,9 @@ export const DEFAULT_SPAN = 2_000;
 export const DEFAULT_RESULT_CAP = 10_000;
 /** eth_getLogs calls the span probe may make. */
 export const MAX_SPAN_CALLS = 6;
+/** Blocks the result probe samples near the head, and how far it looks when those hold nothing. */
+const SAMPLE_SPAN = 100;
+const WIDE_SAMPLE_SPAN = 2_000;
 
 /** A topic0 no contract emits, so a span probe returns no logs and meets only the span cap. */
 const NO_SUCH_TOPIC: Hex = keccak256(toHex('polymarket-sync doctor: a topic no contract emits'));
@@ -49,6 +52,8 @@ export interface SpanProbe {
   calls: number;
   /** A failure that was not a range refusal (the probe stopped there). */
   error: string | null;
+  /** That failure was a timeout: slow, not broken. */
+  timedOut: boolean;
 }
 
 /**
@@ -59,7 +64,7 @@ export interface SpanProbe {
  * between the largest accepted and the smallest refused. At most MAX_SPAN_CALLS calls.
  */
 export async function probeSpan(rpc: ProbeRpc, filter: LogFilter, head: bigint, configured: number): Promise<SpanProbe> {
-  const out: SpanProbe = { accepted: 0, refused: null, stated: null, calls: 0, error: null };
+  const out: SpanProbe = { accepted: 0, refused: null, stated: null, calls: 0, error: null, timedOut: false };
   const tried = new Set<number>();
   let next: number | undefined = configured;
   while (next !== undefined && out.calls < MAX_SPAN_CALLS) {
@@ -73,6 +78,7 @@ export async function probeSpan(rpc: ProbeRpc, filter: LogFilter, head: bigint, 
       if (res.failure.maxSpan !== undefined) out.stated = res.failure.maxSpan;
     } else {
       out.error = failureText(res.failure);
+      out.timedOut = res.failure.kind === 'transient' && res.failure.timeout;
       break;
     }
     next = nextSpan(out, tried);
@@ -105,6 +111,8 @@ export interface ResultProbe {
   density: number;
   calls: number;
   error: string | null;
+  timedOut: boolean;
+  /** The provider's words when it refused. */
   reason: string | null;
 }
 
@@ -126,6 +134,7 @@ export async function probeResults(rpc: ProbeRpc, filter: LogFilter, head: bigin
     density: 0,
     calls: 0,
     error: null,
+    timedOut: false,
     reason: null,
   };
   const attempt = async (span: number): Promise<RpcLog[] | null> => {
@@ -144,11 +153,15 @@ export async function probeResults(rpc: ProbeRpc, filter: LogFilter, head: bigin
       out.refused = true;
       out.reason = res.failure.reason;
       if (res.failure.maxResults !== undefined) out.stated = res.failure.maxResults;
-    } else out.error = failureText(res.failure);
+    } else {
+      out.error = failureText(res.failure);
+      out.timedOut = res.failure.kind === 'transient' && res.failure.timeout;
+    }
     return null;
   };
 
-  let sampleSpan = Math.min(maxSpan, 1_000);
+  // Small: on Polygon the synced contracts emit tens of logs a block.
+  let sampleSpan = Math.min(maxSpan, SAMPLE_SPAN);
   let sample = await attempt(sampleSpan);
   // Refused already: a tenth of it, twice at most, for a density and a look at the logs' fields.
   for (let shrink = 0; sample === null && out.refused && shrink < 2 && sampleSpan > 1; shrink++) {
@@ -157,7 +170,7 @@ export async function probeResults(rpc: ProbeRpc, filter: LogFilter, head: bigin
   }
   // Nothing near the head: one wider look before judging the density.
   if (sample !== null && sample.length === 0 && maxSpan > sampleSpan && !out.refused) {
-    sampleSpan = maxSpan;
+    sampleSpan = Math.min(maxSpan, WIDE_SAMPLE_SPAN);
     sample = await attempt(sampleSpan);
   }
   if (sample === null || sample.length === 0 || out.refused) {

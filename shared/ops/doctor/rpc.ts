@@ -8,7 +8,11 @@ const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 export type RpcAnswer<T> = { ok: true; value: T; ms: number } | { ok: false; failure: RpcFailure; ms: number };
 
 export interface ProbeRpc {
-  /** One JSON-RPC call; a rate limit or a dropped connection is tried again a few times, anything else comes back as it is. */
+  /**
+   * One JSON-RPC call; a rate limit or a dropped connection is tried again a
+   * few times, anything else (a timeout included: the doctor reports a slow
+   * provider rather than waiting on it) comes back as it is.
+   */
   call<T>(method: string, params?: unknown[]): Promise<RpcAnswer<T>>;
   /** 429 answers met by call() (the rate probe counts its own). */
   readonly throttled: number;
@@ -48,7 +52,7 @@ export function probeRpc(opts: ProbeRpcOptions): ProbeRpc {
           const failure = classifyRpcError(err);
           const ms = Math.round(performance.now() - start);
           if (failure.kind === 'transient' && failure.rateLimited) throttled++;
-          if (failure.kind !== 'transient' || attempt >= attempts) return { ok: false, failure, ms };
+          if (failure.kind !== 'transient' || failure.timeout || attempt >= attempts) return { ok: false, failure, ms };
           await abortableSleep(Math.min(maxWaitMs, failure.retryAfterMs ?? 250 * attempt));
         }
       }

@@ -30,7 +30,8 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     return { ok: false, checks: [check('settings', 'fail', input.settings.error), ...warehouse], settings: { ...input.extraSettings } };
   }
   const s = input.settings;
-  const timeoutMs = Math.min(s.SOURCE_TIMEOUT_MS, 30_000);
+  // A host that takes longer than this to answer one small request is reported, not waited on.
+  const timeoutMs = Math.min(s.SOURCE_TIMEOUT_MS, 15_000);
   const lists = marketLists(s);
   const markets = s.SYNC_SOURCES.includes('markets');
 
