@@ -9,11 +9,13 @@ import { startBoundedFirstSync, FULL_HISTORY_FROM, type BoundedStartDeps } from 
 import { parseSince, type SincePoint } from '#shared/ops/window.ts';
 import { chainClockFromSettings } from '#shared/sources/chain/block-at-time.ts';
 import { buildSources } from '#shared/sources/registry.ts';
+import { beforeCycle } from '#local/cli/first-sync.ts';
 import { referencePositions, type ReferencePosition } from '#test/support/reference-pnl.ts';
 import { startTestPipeline, type TestPipeline } from '#test/support/pipeline.ts';
 
 /**
- * A first sync bounded by `--since`, then a scheduled run, then the full
+ * A first sync bounded by `--since` (through what `sync` runs before its
+ * cycle: the estimate, then the starting points), then a scheduled run, then the full
  * backfill of the history before `since`: the warehouse ends with exactly
  * the world's fills and activity (each once, before and after merges), the
  * watermark stands at the head throughout, and positions equal the
@@ -28,11 +30,12 @@ describe('a bounded first sync (sync --since), a scheduled run, then the full ba
   let since: SincePoint;
   /** The first block at or after `since`, from the world's own record of its blocks. */
   let sinceBlock: number;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     world = await startChainWorld({ seed: 11, v1: { fills: 500, activity: 60 }, v2: { fills: 500, activity: 60 } });
     sim = await startSimulatedSources({ dataset: world.subgraphDataset() });
-    const env = { ...sim.env, ...world.env, SYNC_SOURCES: 'markets,chain' };
+    env = { ...sim.env, ...world.env, SYNC_SOURCES: 'markets,chain' };
     p = await startTestPipeline(env);
     const region = { region: p.aws.region };
     state = new DynamoStateStore(dynamoDocumentClient({ ...region, endpoint: p.aws.dynamoEndpoint }), p.aws.table);
@@ -68,8 +71,14 @@ describe('a bounded first sync (sync --since), a scheduled run, then the full ba
   const activityIds = async () => (await p.rows<{ event_id: string }>(`SELECT event_id FROM ${db()}.activity FINAL ORDER BY event_id`)).map((r) => r.event_id);
   const sorted = (xs: string[]) => [...xs].sort();
 
-  it('records the starting point as the watermark: the block before the first block at or after --since', async () => {
-    const start = await startBoundedFirstSync(deps, since, 'test');
+  it('shows the estimate of the bounded sync, then records the starting point as the watermark: the block before the first block at or after --since', async () => {
+    const lines: string[] = [];
+    const { estimate, start } = await beforeCycle({ aws: p.aws, env, since, log: (line) => lines.push(line) });
+    // The estimate covers exactly the blocks the bounded sync reads.
+    expect(estimate?.blocks).toBe(world.eras.v2.toBlock - sinceBlock + 1);
+    expect(lines.join('\n')).toMatch(/what this sync will fetch/);
+    expect(lines.join('\n')).toContain(`reading the chain from block ${sinceBlock} up to the head`);
+    expect(lines.join('\n')).toContain(`polymarket-sync sync --from ${FULL_HISTORY_FROM} --to ${since.iso}`);
     expect(start).toMatchObject({
       outcome: 'started',
       startingPoints: { chain: String(sinceBlock - 1) },
@@ -80,7 +89,7 @@ describe('a bounded first sync (sync --since), a scheduled run, then the full ba
     expect(await chainWatermark()).toBe(String(sinceBlock - 1));
     expect(await state.getOpenRunId()).toBeNull();
     // The run that recorded it planned nothing.
-    if (start.outcome !== 'started') throw new Error('not started');
+    if (start?.outcome !== 'started') throw new Error('not started');
     expect(await state.getRun(start.runId)).toMatchObject({
       status: 'complete',
       shardCount: 0,
