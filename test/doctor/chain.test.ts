@@ -154,6 +154,7 @@ describe('doctor: the RPC provider', () => {
     expect(checks[0]).toMatchObject({ name: 'chain: reachable', status: 'fail' });
     expect(checks[0]!.detail).toContain(`127.0.0.1:${port}`);
     expect(checks[0]!.detail).not.toContain('abcdefghijklmnopqrstuvwxyz');
+    expect(checks[0]!.detail).toContain('ECONNREFUSED');
     expect(checks[0]!.detail).toContain('POLYGON_RPC_URL');
   });
 });

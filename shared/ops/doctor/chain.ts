@@ -37,7 +37,13 @@ export async function probeChain(input: ChainProbeInput): Promise<Check[]> {
 
   const id = await rpc.call<Hex>('eth_chainId');
   if (!id.ok) {
-    return [check('chain: reachable', 'fail', `${host} did not answer eth_chainId: ${failureText(id.failure)}; check POLYGON_RPC_URL, or try --simulated`)];
+    return [
+      check(
+        'chain: reachable',
+        'fail',
+        `${host} did not answer eth_chainId: ${id.failure.kind === 'transient' && id.failure.timeout ? failureText(id.failure) : id.cause}; check POLYGON_RPC_URL, or try --simulated`,
+      ),
+    ];
   }
   checks.push(check('chain: reachable', 'ok', `${host} answered in ${id.ms} ms`, { latencyMs: id.ms }));
   const chainId = Number(BigInt(id.value));

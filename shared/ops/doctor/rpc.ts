@@ -1,11 +1,15 @@
 import { createPublicClient, http } from 'viem';
 import { classifyRpcError, type RpcFailure } from '#shared/sources/chain/errors.ts';
 import { abortableSleep } from '#shared/retry.ts';
+import { causeText } from './types.ts';
 
 /** The source HTTP client's own ceiling (shared/sources/http.ts). */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-export type RpcAnswer<T> = { ok: true; value: T; ms: number } | { ok: false; failure: RpcFailure; ms: number };
+export type RpcAnswer<T> =
+  | { ok: true; value: T; ms: number }
+  /** `cause`: the error and what lies under it (the network's own words), for a host that cannot be reached. */
+  | { ok: false; failure: RpcFailure; ms: number; cause: string };
 
 export interface ProbeRpc {
   /**
@@ -52,7 +56,7 @@ export function probeRpc(opts: ProbeRpcOptions): ProbeRpc {
           const failure = classifyRpcError(err);
           const ms = Math.round(performance.now() - start);
           if (failure.kind === 'transient' && failure.rateLimited) throttled++;
-          if (failure.kind !== 'transient' || failure.timeout || attempt >= attempts) return { ok: false, failure, ms };
+          if (failure.kind !== 'transient' || failure.timeout || attempt >= attempts) return { ok: false, failure, ms, cause: causeText(err) };
           await abortableSleep(Math.min(maxWaitMs, failure.retryAfterMs ?? 250 * attempt));
         }
       }

@@ -39,7 +39,7 @@ export function settingsSummary(s: SourceSettings, extra: Record<string, string>
   };
   if (chain) {
     out['chain genesis'] = `block ${thousands(genesisFromSettings(s))}${s.CHAIN_GENESIS_BLOCK === undefined ? ' (default)' : ''}`;
-    out['chain head'] = `${s.CHAIN_USE_FINALIZED ? 'finalized, ' : ''}${s.CHAIN_CONFIRMATIONS} confirmations`;
+    out['chain head'] = `${s.CHAIN_USE_FINALIZED ? 'finalized' : 'latest'} block, ${s.CHAIN_CONFIRMATIONS} confirmations below latest`;
     out['chain reads'] = [
       s.CHAIN_EXCHANGES ? `OrderFilled of ${s.CHAIN_EXCHANGES.length} exchange(s)` : 'V2 fills',
       !s.CHAIN_EXCHANGES && s.CHAIN_V1_FILLS ? 'V1 fills' : null,

@@ -47,7 +47,7 @@ export function causeText(err: unknown): string {
       break;
     }
     const code = (e as { code?: unknown }).code;
-    const text = e.message.split('\n')[0] ?? '';
+    const text = (e.message.split('\n')[0] ?? '').replace(/\.$/, '');
     if (text && !parts.some((p) => p.includes(text))) parts.push(typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text);
     e = e.cause;
   }
