@@ -76,6 +76,8 @@ export interface CycleResult {
   positions: PositionsRefresh | null;
   elapsedMs: number;
   invocations: { fetcher: number; loader: number; failedMessages: number };
+  /** When the cycle did not complete: the last error a source threw, which usually says why. */
+  sourceError?: unknown;
 }
 
 /** Local stand-in for the functions' timeout; queues hide a received message for 6x this, as in AWS. */
@@ -161,8 +163,11 @@ async function cycle(opts: CycleOptions, aws: LocalAws, started: number, stops: 
     const positions = ok ? await refreshDerivedTables({ state, ...opts.warehouse }, runId ? [runId] : []) : null;
     const fillsAdded = (await fillRows()) - fillsBefore;
     const deadLetters = { shards: await depth(sqs, aws.shardDlqUrl), loads: await depth(sqs, aws.loadDlqUrl) };
+    const complete = ok && deadLetters.shards === 0 && deadLetters.loads === 0;
+    const lastSourceError = complete ? undefined : sourceError();
     return {
-      ok: ok && deadLetters.shards === 0 && deadLetters.loads === 0,
+      ok: complete,
+      ...(lastSourceError === undefined ? {} : { sourceError: lastSourceError }),
       reason: reason ?? (deadLetters.shards + deadLetters.loads > 0 ? 'messages reached a dead-letter queue' : undefined),
       planner,
       runId,

@@ -144,3 +144,18 @@ function stackOf(err: unknown): string {
   }
   return redactUrls(parts.join('\ncaused by: '));
 }
+
+/**
+ * Why a cycle that ran did not complete, from the last error a source threw
+ * (its shards went to the dead-letter queue): the same diagnosis, and the
+ * way back, since a re-run waits for the dead letters to be sent back.
+ */
+export function incompleteRunCause(err: unknown, deadLetters: number): string | null {
+  const d = diagnose(err);
+  if (!d) return null;
+  const next =
+    deadLetters > 0
+      ? [...d.next.slice(0, 1), 'once fixed: `polymarket-sync redrive`, then `polymarket-sync sync` resumes the run', ...d.next.slice(1)]
+      : d.next;
+  return [`why: ${d.summary}`, ...next.map((s) => `  next: ${s}`)].join('\n');
+}

@@ -7,6 +7,7 @@ import { dataDirFrom, localWarehouse } from './warehouse.ts';
 import { positive, startSimulatedWorld } from './simulated.ts';
 import { logLevelOption, type LogLevel } from './log-level.ts';
 import { commandFailed, reportFailures, stackText } from './failures.ts';
+import { incompleteRunCause } from './diagnosis.ts';
 
 interface SyncFlags {
   simulated?: boolean;
@@ -90,7 +91,11 @@ async function main(flags: SyncFlags): Promise<void> {
       console.error('note: an unfinished run was resumed first; --from/--to were not applied. Run the command again to backfill the window.');
     }
     printSummary(result, counts);
-    if (!result.ok) process.exitCode = 1;
+    if (!result.ok) {
+      const why = result.sourceError === undefined ? null : incompleteRunCause(result.sourceError, result.deadLetters.shards + result.deadLetters.loads);
+      if (why) console.error(why);
+      process.exitCode = 1;
+    }
   } finally {
     process.off('SIGINT', interrupt);
     for (const close of closers.reverse()) await close().catch(() => undefined);

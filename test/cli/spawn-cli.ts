@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/** The real CLI as a person starts it: `polymarket-sync <command>`, in a process of its own with its own environment. */
+const ROOT = new URL('../../', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin/polymarket-sync.js');
+
+/** Far above what any of these commands takes when it works or fails properly: only a hang reaches it. */
+export const FAILURE_BOUND_MS = 60_000;
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  /** Settles when the process has exited; rejects if it outlives FAILURE_BOUND_MS (then it is killed). */
+  exited: Promise<CliRun>;
+  /** Resolves once stderr contains `text`. */
+  stderrShows(text: string): Promise<void>;
+}
+
+export function startCli(args: string[], env: Record<string, string>, boundMs = FAILURE_BOUND_MS): CliProcess {
+  // Only what the case sets, on top of a clean base: no CLICKHOUSE_URL or source URL leaks in from the caller.
+  const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', POWERTOOLS_LOG_LEVEL: 'ERROR' };
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiting: { text: string; resolve: () => void }[] = [];
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    for (const w of waiting.filter((x) => stderr.includes(x.text))) w.resolve();
+  });
+  const exited = new Promise<CliRun>((resolve, reject) => {
+    const bound = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`polymarket-sync ${args.join(' ')} was still running after ${boundMs} ms\nstderr:\n${stderr}`));
+    }, boundMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(bound);
+      // stdio may still hold the last bytes: wait for the streams to end.
+      child.stdout.once('close', () => resolve({ code, signal, stdout, stderr }));
+      if (child.stdout.closed) resolve({ code, signal, stdout, stderr });
+    });
+  });
+  const stderrShows = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (stderr.includes(text)) return resolve();
+      waiting.push({ text, resolve });
+      exited.then(() => reject(new Error(`exited before stderr showed ${JSON.stringify(text)}:\n${stderr}`)), reject);
+    });
+  return { child, exited, stderrShows };
+}
+
+export const runCli = (args: string[], env: Record<string, string>, boundMs?: number): Promise<CliRun> => startCli(args, env, boundMs).exited;
+
+/** A port on this machine nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The fills a `sync --simulated` says its sources hold, and the fills its summary counts in ClickHouse. */
+export function simulatedFills(run: CliRun): { expected: number; loaded: number } {
+  const expected = /simulated sources: [\d,]+ markets, ([\d,]+) fills on chain/.exec(run.stderr)?.[1];
+  const loaded = /in ClickHouse\s+([\d,]+) fills/.exec(run.stdout)?.[1];
+  if (!expected || !loaded) throw new Error(`not a finished simulated sync:\n${run.stdout}\n${run.stderr}`);
+  return { expected: Number(expected.replace(/,/g, '')), loaded: Number(loaded.replace(/,/g, '')) };
+}
