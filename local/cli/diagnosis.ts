@@ -1,3 +1,4 @@
+import { ClickHouseError } from '@clickhouse/client';
 import { ConfigError } from '#shared/config.ts';
 import { errorFacts, failureCause, type FailureCause } from '#shared/ops/error-facts.ts';
 import { errorText, redactUrls } from '#shared/ops/status.ts';
@@ -51,6 +52,15 @@ const CAUSES: Record<FailureCause | 'in-use', string> = {
   'in-use': 'another polymarket-sync process is using it',
 };
 
+function chainHas(err: unknown, test: (e: unknown) => boolean): boolean {
+  const seen = new Set<unknown>();
+  for (let e = err; e !== null && typeof e === 'object' && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    if (test(e)) return true;
+  }
+  return false;
+}
+
 /** The service an error came from: a source's mark, the chain source's error, or ClickHouse's. */
 function serviceOf(err: unknown, names: string[]): { service?: Service; host?: string } {
   const server = clickhouseHostOf(err);
@@ -58,7 +68,7 @@ function serviceOf(err: unknown, names: string[]): { service?: Service; host?: s
   const mark = sourceIdentityOf(err);
   if (mark) return { service: mark.service, ...(mark.host ? { host: mark.host } : {}) };
   if (names.includes('RpcCallError')) return { service: 'polygon-rpc' };
-  if (names.includes('ClickHouseError')) return { service: 'clickhouse' };
+  if (names.includes('ClickHouseError') || chainHas(err, (e) => e instanceof ClickHouseError)) return { service: 'clickhouse' };
   return {};
 }
 
