@@ -17,6 +17,7 @@ import { createObservability } from '#functions/handlers/observability.ts';
 import { pipelineFromEnvironment, sourcesFromEnvironment } from '#functions/environment.ts';
 import { SqsEventSource } from '#local/event-source.ts';
 import { startTestPipeline, type TestPipeline } from '#test/support/pipeline.ts';
+import { until } from '#test/support/until.ts';
 
 /**
  * Invariant 3 for messages: what cannot be processed ends in a DLQ after
@@ -107,8 +108,7 @@ describe('dead letters, redrive, status and replay', () => {
     });
     try {
       events.start();
-      const deadline = Date.now() + 30_000;
-      while ((await queueDepth(sqs, p.aws.shardDlqUrl)) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await until(async () => (await queueDepth(sqs, p.aws.shardDlqUrl)) > 0, 100);
     } finally {
       await events.stop();
       process.stdout.write = write;
@@ -241,7 +241,7 @@ describe('dead letters, redrive, status and replay', () => {
       retryDelaySeconds: 0,
     });
     events.start();
-    await new Promise((r) => setTimeout(r, 4_000));
+    await until(() => calls >= 3, 50);
     await events.stop();
     expect(calls).toBe(3);
   });

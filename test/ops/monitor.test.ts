@@ -130,3 +130,58 @@ describe('monitor', () => {
     expect(value('QualityProbeFailed')).toBe(1);
   });
 });
+
+/**
+ * What NewestFillLagSeconds measures: the age of the newest fill the loader has
+ * loaded from any source (now − its trade time), from the loader's heartbeat
+ * in the state table. It is not a lag behind a source head: the monitor asks
+ * no source (see docs/OPERATIONS.md, fill-lag).
+ */
+describe('monitor freshness figures', () => {
+  const NEVER_LOADED_SECONDS = 10 * 365 * 24 * 3600;
+  /** Twenty minutes past an hour: a freshness-only probe. */
+  const at = (hours: number) => TOP_OF_HOUR + hours * 3_600_000 + 20 * 60_000;
+
+  it('publishes a breaching age for both figures before the first load', async () => {
+    const empty = { getLoadHeartbeat: async () => null } as unknown as DynamoStateStore;
+    const fresh = createMonitorHandler({ state: empty, warehouse: () => warehouse(), ...observability });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(at(10));
+    try {
+      const r = await fresh({}, context);
+      expect(r.freshness).toEqual({ secondsSinceLastLoad: null, newestFillLagSeconds: null });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(published[0]).toEqual([
+      { name: 'SecondsSinceLastLoad', value: NEVER_LOADED_SECONDS },
+      { name: 'NewestFillLagSeconds', value: NEVER_LOADED_SECONDS },
+    ]);
+  });
+
+  it("publishes now − the newest loaded fill's time over every source, and now − the last load", async () => {
+    const lastLoadAt = at(11) - 90_000;
+    const newestChainFill = Math.floor(at(11) / 1000) - 7_200;
+    await state.recordLoad(lastLoadAt, { subgraph: newestChainFill - 86_400, chain: newestChainFill });
+    const r = await probeAt(at(11));
+    expect(r.freshness).toEqual({ secondsSinceLastLoad: 90, newestFillLagSeconds: 7_200 });
+    expect(published[0]).toEqual([
+      { name: 'SecondsSinceLastLoad', value: 90 },
+      { name: 'NewestFillLagSeconds', value: 7_200 },
+    ]);
+  });
+
+  it('keeps the newest fill when a later load (a replay, a late object) carries older fills', async () => {
+    const newest = (await state.getLoadHeartbeat())!.newestFill.chain!;
+    await state.recordLoad(at(12) - 10_000, { chain: newest - 500_000 });
+    const r = await probeAt(at(12));
+    expect(r.freshness).toEqual({ secondsSinceLastLoad: 10, newestFillLagSeconds: Math.round(at(12) / 1000 - newest) });
+  });
+
+  it('grows with the clock while nothing is loaded, so a stalled sync shows as a rising number', async () => {
+    const before = (await probeAt(at(13))).freshness;
+    const after = (await probeAt(at(14))).freshness;
+    expect(after.secondsSinceLastLoad! - before.secondsSinceLastLoad!).toBe(3_600);
+    expect(after.newestFillLagSeconds! - before.newestFillLagSeconds!).toBe(3_600);
+  });
+});

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fillTokenId, generateDataset } from '#simulator/dataset.ts';
 import { FaultInjector } from '#simulator/faults.ts';
 import { startSubgraphServer, type SubgraphServer } from '#simulator/subgraph-server.ts';
+import { flushIo, until } from '#test/support/until.ts';
 import { FILL_FIELDS, gql } from './helpers.ts';
 
 const ds = generateDataset({ seed: 31, markets: 10, fills: 300 });
@@ -11,6 +12,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await srv.close();
+});
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 const Q = '{ orderFilledEvents(first: 2) { id } }';
@@ -50,46 +54,59 @@ describe('fault injection', () => {
   it('leaves a request hanging until the client aborts, and close() ends hanging requests', async () => {
     const before = srv.stats.faults.hang;
     srv.setFaults({ script: ['hang'] });
-    const t0 = performance.now();
-    await expect(post(srv.url, AbortSignal.timeout(300))).rejects.toThrow(/abort|timeout/i);
-    expect(performance.now() - t0).toBeLessThan(3000);
-    expect(srv.stats.faults.hang).toBe(before + 1);
+    const controller = new AbortController();
+    const hanging = post(srv.url, controller.signal);
+    // The server holds the request: nothing answers it until the client gives up.
+    await until(() => srv.stats.faults.hang === before + 1);
+    controller.abort();
+    await expect(hanging).rejects.toThrow(/abort/i);
     // a second server: a hanging request without a client timeout is ended by close()
     const other = await startSubgraphServer({ dataset: ds, faults: { hang: 1 } });
     const pending = post(other.url).then(
       () => 'answered',
       () => 'closed',
     );
-    await new Promise((r) => setTimeout(r, 100));
-    const tc = performance.now();
+    await until(() => other.stats.faults.hang === 1);
     await other.close();
     expect(await pending).toBe('closed');
-    expect(performance.now() - tc).toBeLessThan(2000);
   });
 
   it('cuts connections and slows responses', async () => {
     srv.setFaults({ script: ['cut'] });
     await expect(post(srv.url)).rejects.toThrow();
+    // The delay runs on a fake clock: the answer cannot come before it has passed, however busy the machine.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const slowBefore = srv.stats.faults.slow;
     srv.setFaults({ script: ['slow'], slowMs: 400 });
-    const t0 = performance.now();
-    expect((await post(srv.url)).status).toBe(200);
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(390);
+    let answered = false;
+    const reply = post(srv.url).then((r) => ((answered = true), r));
+    await until(async () => (await flushIo(), srv.stats.faults.slow === slowBefore + 1), 0);
+    vi.advanceTimersByTime(399);
+    await flushIo(50);
+    expect(answered).toBe(false);
+    vi.advanceTimersByTime(1);
+    vi.useRealTimers();
+    expect((await reply).status).toBe(200);
     srv.setFaults({});
     expect(srv.stats.faults.cut).toBeGreaterThanOrEqual(1);
-    expect(srv.stats.faults.slow).toBeGreaterThanOrEqual(1);
+    expect(srv.stats.faults.slow).toBe(slowBefore + 1);
   });
 
   it('rate-limits with a token bucket, answering 429 with Retry-After', async () => {
+    // The bucket refills on performance.now(): a fake clock moves it, so the refill is not a wait.
+    vi.useFakeTimers({ toFake: ['performance'] });
     srv.setFaults({ rateLimit: { perSecond: 5, burst: 5 } });
     const res = await Promise.all(Array.from({ length: 12 }, () => post(srv.url)));
     const limited = res.filter((r) => r.status === 429);
-    expect(res.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(5);
-    expect(limited.length).toBeGreaterThanOrEqual(5);
+    expect(res.filter((r) => r.status === 200)).toHaveLength(5);
+    expect(limited).toHaveLength(7);
     expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    await new Promise((r) => setTimeout(r, 450));
+    expect((await post(srv.url)).status).toBe(429);
+    vi.advanceTimersByTime(200); // one token at 5 per second
     expect((await post(srv.url)).status).toBe(200);
+    expect((await post(srv.url)).status).toBe(429);
     srv.setFaults({});
-    expect(srv.stats.faults['rate-limited']).toBeGreaterThanOrEqual(5);
+    expect(srv.stats.faults['rate-limited']).toBeGreaterThanOrEqual(8);
   });
 
   it('draws the same faults for the same seed (unit)', () => {

@@ -13,12 +13,11 @@ import { activityOf, fillOf } from '#test/simulator/support/world-rows.ts';
 
 let world: ChainWorld;
 let logs: Decoded[];
-let buildMs: number;
 
 beforeAll(async () => {
   const t0 = performance.now();
   world = await startChainWorld({ seed: 11 });
-  buildMs = performance.now() - t0;
+  const buildMs = performance.now() - t0;
   logs = await readWorld(world, BigInt(world.eras.v1.fromBlock), BigInt(world.eras.v2.toBlock));
   console.log(
     `world: ${world.expected.fills.length} fills, ${world.expected.activity.length} activity rows, ${logs.length} logs, blocks ${world.eras.v1.fromBlock}..${world.eras.v2.toBlock}, built in ${Math.round(buildMs)} ms`,
@@ -30,8 +29,8 @@ afterAll(async () => {
 });
 
 describe('a simulated Polygon world on an EDR node', () => {
-  it("builds the default size in well under a minute, starting at the V1 exchange's first block", () => {
-    expect(buildMs).toBeLessThan(60_000);
+  // How fast it builds is the bench's to measure (the time is logged above), not a test's to assert.
+  it("builds the default size, starting at the V1 exchange's first block", () => {
     expect(world.expected.firstBlock).toBe(33_605_403);
     expect(world.env.CHAIN_GENESIS_BLOCK).toBe('33605403');
     expect(Math.min(...logs.map((l) => l.block))).toBe(33_605_403);

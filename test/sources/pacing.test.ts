@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import { sourceHttp } from '#shared/sources/http.ts';
 import { sourcePacer } from '#shared/sources/pacing.ts';
@@ -118,6 +118,25 @@ describe('a paced source client', () => {
     expect(server.throttled).toBeGreaterThanOrEqual(10);
   });
 
+  it('spaces turns 1/rate apart on its own clock, fractional rates included', async () => {
+    // A fake clock: the pacer's schedule is its contract, and no busy machine can stretch or squeeze it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      for (const perSecond of [5, 0.5]) {
+        const pacer = sourcePacer({ source: 'gamma', requestsPerSecond: perSecond });
+        const started = Date.now();
+        const turns: number[] = [];
+        const waiting = Promise.all(Array.from({ length: 4 }, () => pacer().then(() => turns.push(Date.now() - started))));
+        await vi.advanceTimersByTimeAsync((4 * 1000) / perSecond);
+        await waiting;
+        const spacing = 1000 / perSecond;
+        expect(turns).toEqual([0, spacing, 2 * spacing, 3 * spacing]);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('paces retries too: every attempt waits for its own turn', async () => {
     // Three 429s that ask for an immediate retry, then an answer.
     let refusals = 3;
@@ -127,29 +146,39 @@ describe('a paced source client', () => {
     const perSecond = 5;
     const http = sourceHttp({ timeoutMs: 5_000, maxRetries: 5, pace: { source: 'markets', requestsPerSecond: perSecond } });
 
-    const started = performance.now();
     await expect(http.get(server.url).json()).resolves.toEqual({ ok: true });
 
     expect(server.arrivals).toHaveLength(4);
-    // Unpaced, the three retries would follow each other within a few ms.
-    expect(performance.now() - started).toBeGreaterThanOrEqual((3 * 1000) / perSecond - 5);
+    // Unpaced, the three retries would follow each other within a few ms. The gaps are the server's own
+    // record of arrivals, and only bounded below: a busy machine can lengthen them, never shorten them.
+    const gaps = server.arrivals.slice(1).map((at, i) => at - (server.arrivals[i] as number));
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1000 / perSecond - 5);
   });
 
   it('stays abortable while it waits for its turn, and an aborted wait sends nothing', async () => {
     const server = await limited(1_000, 1_000);
-    const http = sourceHttp({ timeoutMs: 5_000, maxRetries: 3, pace: { source: 'markets', requestsPerSecond: 1 } });
+    const pace = { source: 'markets' as const, requestsPerSecond: 1 };
+    const http = sourceHttp({ timeoutMs: 5_000, maxRetries: 3, pace });
     await http.get(server.url).json();
 
-    // The next turn is a second away.
+    // The next turn is a second away; the turn after it belongs to the probe below.
     const controller = new AbortController();
-    const started = performance.now();
     const waiting = http.get(server.url, { signal: controller.signal }).json();
-    setTimeout(() => controller.abort(), 50);
-    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
-    expect(performance.now() - started).toBeLessThan(700);
+    const probe = sourcePacer(pace)().then(() => 'the next turn came' as const);
+    controller.abort();
+    // The abort ends the wait before any turn comes: an ordering, not a time.
+    expect(
+      await Promise.race([
+        waiting.then(
+          () => 'answered' as const,
+          (e: unknown) => e,
+        ),
+        probe,
+      ]),
+    ).toMatchObject({ name: 'AbortError' });
 
-    // Past the turn the aborted request had reserved: it was never sent.
-    await new Promise((r) => setTimeout(r, 1_100));
+    // The probe's turn comes after the one the aborted request had reserved: that request was never sent.
+    await probe;
     expect(server.arrivals).toHaveLength(1);
   });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { s3Client, sqsClient } from '#adapters/aws/clients.ts';
 import { startLocalAws, type LocalAws } from '#local/emulators.ts';
 import { S3NotificationBridge } from '#local/s3-notifications.ts';
+import { until } from '#test/support/until.ts';
 
 let aws: LocalAws;
 let s3: S3Client;
@@ -30,7 +31,6 @@ beforeEach(() => {
 const key = (shard: number, seq: number) => `staged/${runId}/subgraph/${String(shard).padStart(5, '0')}/${String(seq).padStart(6, '0')}.ndjson.gz`;
 const shardPrefix = (shard: number) => key(shard, 0).replace(/[^/]+$/, '');
 const put = (k: string, body = 'x') => s3.send(new PutObjectCommand({ Bucket: aws.bucket, Key: k, Body: body }));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function bridge(): S3NotificationBridge {
   const watched = {
@@ -41,6 +41,19 @@ function bridge(): S3NotificationBridge {
   } as unknown as S3Client;
   return new S3NotificationBridge(watched, sqs, aws.bucket, aws.loadQueueUrl);
 }
+
+/** Waits until the keys announced since the last call include every one of `want`, and returns them all. */
+async function announcedAtLeast(want: readonly string[]): Promise<string[]> {
+  const got: string[] = [];
+  await until(async () => (got.push(...(await announced())), want.every((k) => got.includes(k))), 10);
+  return got.sort();
+}
+
+/** Waits until the bridge has made `n` more listings than it had when called. */
+const listingsAfter = (n: number) => {
+  const from = listings.length;
+  return until(() => listings.length >= from + n);
+};
 
 /** Keys announced on the load queue since the last call. */
 async function announced(): Promise<string[]> {
@@ -76,11 +89,11 @@ describe('S3 notification stand-in', () => {
     b.setFloor(shardPrefix(1));
     b.start(20, 3_600_000);
     await put(key(5, 0)); // a higher shard first: the greatest key is now above shard 1's
-    await sleep(150);
+    await listingsAfter(2);
     await put(key(1, 0));
     await put(key(3, 0));
-    await sleep(150);
-    expect(await announced()).toEqual([key(1, 0), key(3, 0), key(5, 0)]);
+    expect(await announcedAtLeast([key(1, 0), key(3, 0), key(5, 0)])).toEqual([key(1, 0), key(3, 0), key(5, 0)]);
+    await listingsAfter(2);
     const ticks = listings.slice(2); // the prime, then the first tick lists everything before the floor applies
     expect(ticks.length).toBeGreaterThan(3);
     expect(ticks.every((s) => s !== '' && s >= shardPrefix(1))).toBe(true);
@@ -93,11 +106,12 @@ describe('S3 notification stand-in', () => {
     await b.primeWithExisting();
     b.setFloor(null);
     b.start(20, 300);
-    await sleep(150);
+    await listingsAfter(2);
     expect(listings.slice(-1)[0]).toBe(key(2, 0));
     await put(key(0, 0), 'staged again');
-    await sleep(700); // the next full listing
-    expect(await announced()).toEqual([key(0, 0)]);
+    // Ticks list after the greatest key and cannot see it: only the next full listing does.
+    expect(await announcedAtLeast([key(0, 0)])).toEqual([key(0, 0)]);
+    expect(listings).toContain('');
     await b.stop();
   });
 
@@ -106,14 +120,13 @@ describe('S3 notification stand-in', () => {
     await b.primeWithExisting();
     b.setFloor(shardPrefix(0));
     b.start(40, 3_600_000);
-    await sleep(100);
+    await listingsAfter(1);
     // shard 0 stages its last object, then the runner reads that it is done and raises the floor
     await put(key(9, 0));
     await put(key(0, 4));
     b.setFloor(shardPrefix(5));
-    await sleep(200);
-    expect(await announced()).toEqual([key(0, 4), key(9, 0)]);
-    expect(listings.at(-1)).toBe(shardPrefix(5));
+    expect(await announcedAtLeast([key(0, 4), key(9, 0)])).toEqual([key(0, 4), key(9, 0)]);
+    await until(() => listings.at(-1) === shardPrefix(5));
     await b.stop();
   });
 
