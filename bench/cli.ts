@@ -6,6 +6,7 @@ import { consoleSummary } from './lib/report.ts';
 import { checkTargets, generatedSection, positionsSection, writeBenchmarksDoc, writePositionsSection } from './lib/markdown.ts';
 import { DEFAULT_POSITIONS_FILLS } from './lib/positions-part.ts';
 import { commandFailed, reportFailures, stackText } from '#local/cli/failures.ts';
+import { FETCHER_MEMORY } from '#infra/function-memory.ts';
 
 const int = (v: string) => {
   const x = Number(v.replace(/_/g, ''));
@@ -31,9 +32,9 @@ export const benchCommand = (): Command =>
     .option('--pages-per-object <n>', 'PAGES_PER_OBJECT for the pipeline and the fetcher (default: the pipeline default)', int)
     .option(
       '--fetcher-heap-mib <n>',
-      'cap the fetcher-alone run at this much V8 heap, as a function with a small memory size would (V8 sizes its heap from the memory it has; 0: uncapped)',
+      "cap the fetcher-alone runs at this much V8 heap (default: the deployed fetcher's cap, infra/function-memory.ts; 0: uncapped)",
       int,
-      96,
+      FETCHER_MEMORY.heapMib,
     )
     .option('--unpaced', 'do not tell the pipeline the limit (it then finds it through 429s)')
     .option('--loader-rows <n>', 'rows in the loader benchmark object', int, 1_000_000)

@@ -219,7 +219,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     }
     if (opts.approaches.has('fetcher')) {
       const heapCap = opts.fetcherHeapMib ? [`--max-old-space-size=${opts.fetcherHeapMib}`] : [];
+      // One invocation per source, as deployed: the fetcher's heap cap (FETCHER_MEMORY.heapMib unless told otherwise) and PAGES_PER_OBJECT.
       report.runs.push(await measure('fetcher', base('fetcher', 'fetcher'), undefined, heapCap));
+      report.runs.push(await measure('fetcher-markets', { ...base('fetcher', 'fetcher-markets'), fetcherSource: 'markets' }, undefined, heapCap));
     }
     if (opts.approaches.has('loader') || opts.approaches.has('loader-sink')) {
       const files = await writeStagedFiles(ds, join(workDir, 'staged'), opts.loaderRows, 20_000);

@@ -15,6 +15,8 @@ import type { Construct } from 'constructs';
 import { Monitoring } from './constructs/monitoring.ts';
 import { PipelineFunction } from './constructs/pipeline-function.ts';
 import { importSecret } from './constructs/imported-secret.ts';
+import { grantSend, grantStagedGet, grantStagedPut, grantStateItemRead, grantStateReadWrite } from './constructs/grants.ts';
+import { FETCHER_MEMORY, FETCHER_NODE_OPTIONS } from './function-memory.ts';
 import { STAGING_PREFIX } from '#shared/pipeline/messages.ts';
 import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
 import { SOURCE_RATE_SETTINGS } from '#shared/config.ts';
@@ -48,12 +50,11 @@ export const FUNCTION_SIZING = {
    * Re-enqueues a continuation when its remaining time runs low, so the
    * timeout bounds one slice of a shard, not the shard. 5 minutes keeps the
    * shard queue's visibility timeout (6x) at 30 minutes, so a crashed slice
-   * is retried within half an hour. 1 GB for the CPU Lambda allots with it
-   * (JSON parsing, validation and gzip are CPU-bound), not for memory: a
-   * fetcher holds one page at a time and finishes within a 96 MiB V8 heap
-   * at about 160 MiB RSS (`npm run bench -- --only fetcher`).
+   * is retried within half an hour. Memory and the V8 heap cap follow the
+   * measured peak of one invocation (infra/function-memory.ts, checked by
+   * test/bench/fetcher-memory.test.ts).
    */
-  fetcher: { timeout: Duration.minutes(5), memorySize: 1024 },
+  fetcher: { timeout: Duration.minutes(5), memorySize: FETCHER_MEMORY.memorySizeMb },
   /**
    * Loads up to LOADER_BATCH_SIZE staged objects per invocation as large
    * ClickHouse inserts (gunzip + parse + insert over HTTPS). 5 minutes is far
@@ -266,10 +267,10 @@ export class PolymarketSyncStack extends Stack {
       environment: { ...resourceEnv, ...sourceEnv },
     });
     const planner = plannerFn.fn;
-    shardQueue.grantSendMessages(planner);
-    loadQueue.grantSendMessages(planner);
-    table.grantReadWriteData(planner);
-    bucket.grantRead(planner, `${STAGED_PREFIX}*`);
+    // The planner reads no staged object: it announces unloaded keys from state when it resumes a run.
+    grantSend(shardQueue, planner);
+    grantSend(loadQueue, planner);
+    grantStateReadWrite(table, planner);
     urlsSecret?.grantRead(planner);
 
     const fetcherFn = new PipelineFunction(this, 'Fetcher', {
@@ -277,7 +278,7 @@ export class PolymarketSyncStack extends Stack {
       name: 'fetcher',
       description: 'Fetches one shard from its source into gzip NDJSON objects in S3, checkpointing in DynamoDB.',
       ...FUNCTION_SIZING.fetcher,
-      environment: { ...resourceEnv, ...sourceEnv },
+      environment: { ...resourceEnv, ...sourceEnv, NODE_OPTIONS: FETCHER_NODE_OPTIONS },
       reservedConcurrentExecutions: config.fetcher.reservedConcurrency,
       // The fetcher re-enqueues its own continuation onto the queue that
       // triggers it. Lambda's recursive-loop detection would stop such a
@@ -293,11 +294,13 @@ export class PolymarketSyncStack extends Stack {
         reportBatchItemFailures: true,
       }),
     );
-    shardQueue.grantSendMessages(fetcher);
-    table.grantReadWriteData(fetcher);
+    // Its continuation goes to the shard queue; a fetcher that closes the run announces its last object to the load queue.
+    grantSend(shardQueue, fetcher);
+    grantSend(loadQueue, fetcher);
+    grantStateReadWrite(table, fetcher);
     // Rejected rows travel inside the staged objects (a `rejects` record),
     // so staged/ is the only prefix anything writes.
-    bucket.grantPut(fetcher, `${STAGED_PREFIX}*`);
+    grantStagedPut(bucket, fetcher, STAGED_PREFIX);
     urlsSecret?.grantRead(fetcher);
 
     const loaderFn = new PipelineFunction(this, 'Loader', {
@@ -321,8 +324,8 @@ export class PolymarketSyncStack extends Stack {
         reportBatchItemFailures: true,
       }),
     );
-    bucket.grantRead(loader, `${STAGED_PREFIX}*`);
-    table.grantReadWriteData(loader);
+    grantStagedGet(bucket, loader, STAGED_PREFIX);
+    grantStateReadWrite(table, loader);
     secret.grantRead(loader);
 
     const monitorFn = new PipelineFunction(this, 'Monitor', {
@@ -338,7 +341,7 @@ export class PolymarketSyncStack extends Stack {
       },
     });
     const monitor = monitorFn.fn;
-    table.grantReadData(monitor);
+    grantStateItemRead(table, monitor);
     secret.grantRead(monitor);
     // A failed probe is not retried: the next one is 5 minutes away, and a
     // retry would publish a stale reading late.
@@ -381,7 +384,6 @@ export class PolymarketSyncStack extends Stack {
     // ---- cdk-nag acknowledgments, each on its own construct ---------------
     acknowledgeStagingBucket(bucket);
     if (secretConfig.from === 'create') acknowledgeCreatedSecret(secret);
-    acknowledgeStagedRead(plannerFn.role, bucket, STAGED_PREFIX);
     acknowledgeStagedRead(loaderFn.role, bucket, STAGED_PREFIX);
     acknowledgeStagedPut(fetcherFn.role, bucket, STAGED_PREFIX);
     acknowledgeBucketNotificationsHandler(this);

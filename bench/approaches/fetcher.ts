@@ -1,24 +1,34 @@
 import { createSubgraphSource } from '#shared/sources/subgraph/index.ts';
+import { createMarketsSource } from '#shared/sources/markets/index.ts';
+import type { AnySource } from '#shared/sources/source.ts';
 import { fetchShard } from '#shared/pipeline/fetcher.ts';
 import type { ShardRecord, StateStore } from '#shared/ports/state.ts';
 import type { BlobStore } from '#shared/ports/index.ts';
 import { snapshot, since } from '#shared/telemetry/counters.ts';
 import type { ApproachRequest, ApproachResult } from '#bench/lib/types.ts';
 
+/** The source a fetcher-alone run reads: the subgraph's fills, or the market list (CLOB). */
+function sourceFor(req: ApproachRequest): { name: 'subgraph' | 'markets'; source: AnySource } {
+  const http = { timeoutMs: 30_000, maxRetries: 8 };
+  if (req.fetcherSource === 'markets') return { name: 'markets', source: createMarketsSource({ ...http, url: req.sources.marketsUrl }) as AnySource };
+  return { name: 'subgraph', source: createSubgraphSource({ ...http, url: req.sources.subgraphUrl }) as AnySource };
+}
+
 /**
  * One fetcher invocation on its own, for its memory: plans with the real
- * subgraph source, then runs fetchShard on the largest shard, with state and
- * staging kept in memory (staged bytes are counted and dropped).
+ * source, then runs fetchShard on the largest shard, with state and staging
+ * kept in memory (staged bytes are counted and dropped). The parent runs it
+ * under the deployed heap cap and PAGES_PER_OBJECT.
  */
 export async function fetcherOnly(req: ApproachRequest, onBaseline: () => void): Promise<ApproachResult> {
-  const source = createSubgraphSource({ url: req.sources.subgraphUrl, timeoutMs: 30_000, maxRetries: 8 });
+  const { name, source } = sourceFor(req);
   const plan = await source.plan({ watermark: null });
   const largest = [...plan.shards].sort((a, b) => b.estimatedRows - a.estimatedRows)[0];
   if (!largest) throw new Error('the planner found no shard');
   let shard: ShardRecord = {
     runId: '20260101T000000Z-bench0',
     shardId: '00000',
-    source: 'subgraph',
+    source: name,
     spec: JSON.stringify(largest.spec),
     label: largest.label,
     estimatedRows: largest.estimatedRows,
@@ -53,8 +63,8 @@ export async function fetcherOnly(req: ApproachRequest, onBaseline: () => void):
   const before = snapshot();
   const started = Date.now();
   const outcome = await fetchShard(
-    { state, blobs, shardQueue: { send: async () => undefined }, sources: { subgraph: source as never }, pagesPerObject: req.pagesPerObject ?? 20 },
-    { runId: shard.runId, shardId: shard.shardId, source: 'subgraph', spec: largest.spec },
+    { state, blobs, shardQueue: { send: async () => undefined }, sources: { [name]: source }, pagesPerObject: req.pagesPerObject ?? 20 },
+    { runId: shard.runId, shardId: shard.shardId, source: name, spec: largest.spec },
     () => 900_000,
   );
   const wallMs = Date.now() - started;
@@ -64,11 +74,12 @@ export async function fetcherOnly(req: ApproachRequest, onBaseline: () => void):
     ok: outcome === 'done',
     reason: outcome === 'done' ? undefined : outcome,
     wallMs,
-    fillsLoaded: c.FillsStaged,
+    // Rows of any kind (fills, markets, rejects) the invocation staged.
+    fillsLoaded: shard.rowsStaged,
     fillsInWarehouse: 0,
     clickhouseInserts: 0,
     clientRequests: c.SourceRequests,
     clientThrottled: c.SourceThrottled,
-    extra: { shardLabel: largest.label, estimatedRows: largest.estimatedRows, objects, stagedBytes, pagesPerObject: req.pagesPerObject ?? 20 },
+    extra: { source: name, shardLabel: largest.label, estimatedRows: largest.estimatedRows, objects, stagedBytes, pagesPerObject: req.pagesPerObject ?? 20 },
   };
 }

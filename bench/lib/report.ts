@@ -94,13 +94,26 @@ export function loaderTable(r: BenchReport): string {
 }
 
 export function fetcherTable(r: BenchReport): string {
-  const m = find(r, 'fetcher');
-  if (!m) return '(not run)';
-  const e = m.result.extra;
+  const runs = r.runs.filter((m) => m.name === 'fetcher' || m.name.startsWith('fetcher-'));
+  if (runs.length === 0) return '(not run)';
   return table(
-    ['shard', 'rows', 'pages per object', 'objects', 'wall', 'requests (429)', 'RSS before', 'peak RSS', 'peak JS heap+external', 'load before → after'],
     [
-      [
+      'source',
+      'shard',
+      'rows',
+      'pages per object',
+      'objects',
+      'wall',
+      'requests (429)',
+      'RSS before',
+      'peak RSS',
+      'peak JS heap+external',
+      'load before → after',
+    ],
+    runs.map((m) => {
+      const e = m.result.extra;
+      return [
+        String(e.source ?? 'subgraph'),
         String(e.shardLabel),
         n(m.result.fillsLoaded),
         String(e.pagesPerObject),
@@ -111,8 +124,8 @@ export function fetcherTable(r: BenchReport): string {
         mib(m.memory.maxRssBytes),
         mib(m.memory.peakJsBytes),
         `${m.loadBefore} → ${m.loadAfter}`,
-      ],
-    ],
+      ];
+    }),
   );
 }
 

@@ -28,6 +28,8 @@ export interface ApproachRequest {
   files?: string[];
   /** Loader: send inserts over HTTP to this ClickHouse-speaking sink instead of chDB (the Lambda's code path). */
   sinkUrl?: string;
+  /** Fetcher alone: the source it reads (default subgraph). */
+  fetcherSource?: 'subgraph' | 'markets';
   /** Positions: one step of the positions part (bench/approaches/positions.ts). */
   positions?: PositionsStep;
 }

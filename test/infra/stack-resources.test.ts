@@ -2,6 +2,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STAGING_PREFIX } from '#shared/pipeline/messages.ts';
+import { FETCHER_NODE_OPTIONS } from '#infra/function-memory.ts';
 import { DLQ_RETENTION_DAYS, ENVIRONMENTS, type EnvironmentConfig } from '#infra/environments.ts';
 import {
   FETCHER_BATCH_SIZE,
@@ -66,7 +67,8 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
         POWERTOOLS_SERVICE_NAME: 'polymarket-sync',
         POWERTOOLS_METRICS_NAMESPACE: 'PolymarketSync',
         SYNC_STAGE: stage,
-        NODE_OPTIONS: '--enable-source-maps',
+        // The fetcher's also caps its V8 heap (infra/function-memory.ts).
+        NODE_OPTIONS: key === 'fetcher' ? FETCHER_NODE_OPTIONS : '--enable-source-maps',
         SHARD_QUEUE_URL: expect.anything(),
         LOAD_QUEUE_URL: expect.anything(),
         STAGING_BUCKET: expect.anything(),
