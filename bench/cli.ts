@@ -7,6 +7,9 @@ import { checkTargets, generatedSection, positionsSection, writeBenchmarksDoc, w
 import { DEFAULT_POSITIONS_FILLS } from './lib/positions-part.ts';
 import { commandFailed, reportFailures, stackText } from '#local/cli/failures.ts';
 import { FETCHER_MEMORY } from '#infra/function-memory.ts';
+import { BENCH_PARTS } from './parts/index.ts';
+import { targetLine } from './parts/part.ts';
+import { runParts } from './parts/run.ts';
 
 const int = (v: string) => {
   const x = Number(v.replace(/_/g, ''));
@@ -19,7 +22,11 @@ const num = (v: string) => {
   return x;
 };
 
-export const benchCommand = (): Command =>
+const BENCH_NAMES: readonly string[] = [...ALL_APPROACHES, ...BENCH_PARTS.map((p) => p.name)];
+
+export const benchCommand = (): Command => BENCH_PARTS.reduce((command, part) => part.addOptions?.(command) ?? command, benchApproachesCommand());
+
+const benchApproachesCommand = (): Command =>
   new Command('bench')
     .description('Benchmark the pipeline against the per-market and single-cursor approaches, on simulated sources with a fixed rate limit')
     .option('--fills <n>', 'fills in the simulated subgraph', int, 1_000_000)
@@ -42,7 +49,7 @@ export const benchCommand = (): Command =>
     .option('--positions-fills <n>', 'fills the positions part generates in the engine', int, DEFAULT_POSITIONS_FILLS)
     .option('--positions-wallets <n>', 'wallet population of the positions part (default: fills / 20)', int)
     .option('--positions-markets <n>', "market population of the positions part (default: fills / 216, Polymarket's ratio)", int)
-    .option('--only <list>', `comma-separated subset of ${ALL_APPROACHES.join(',')}`)
+    .option('--only <list>', `comma-separated subset of ${BENCH_NAMES.join(',')}`)
     .option('--skip <list>', 'comma-separated approaches to leave out')
     .option('--out <file>', 'markdown file whose generated section is rewritten', 'docs/BENCHMARKS.md')
     .option('--no-write', 'print only; leave the markdown file alone')
@@ -88,11 +95,36 @@ async function main(f: Flags, args: string[]): Promise<void> {
           .map((x) => x.trim())
           .filter(Boolean)
       : [];
-  const approaches = new Set<string>(f.only ? list(f.only) : ALL_APPROACHES);
-  for (const x of list(f.skip)) approaches.delete(x);
-  for (const x of approaches) {
-    if (!(ALL_APPROACHES as readonly string[]).includes(x)) throw new InvalidArgumentError(`unknown approach ${x}`);
+  const selected = new Set<string>(f.only ? list(f.only) : BENCH_NAMES);
+  for (const x of list(f.skip)) selected.delete(x);
+  for (const x of selected) if (!BENCH_NAMES.includes(x)) throw new InvalidArgumentError(`unknown approach ${x} (one of ${BENCH_NAMES.join(', ')})`);
+  const approaches = new Set([...selected].filter((x) => (ALL_APPROACHES as readonly string[]).includes(x)));
+  const parts = BENCH_PARTS.filter((p) => selected.has(p.name));
+  const command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
+  if (approaches.size > 0) await benchApproaches(f, approaches, command);
+  if (parts.length > 0) {
+    const results = await runParts({
+      parts,
+      flags: f as unknown as Record<string, unknown>,
+      seed: f.seed,
+      workDir: f.workDir,
+      keep: Boolean(f.keep),
+      childExecArgv: f.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve('.bench/prof')}`] : [],
+      command,
+      out: f.write ? resolve(f.out) : null,
+      log: (line) => console.error(`[bench] ${line}`),
+    });
+    for (const { name, report } of results) {
+      console.log(`\n${name}:`);
+      for (const line of report.summary) console.log(`  ${line}`);
+      for (const t of report.targets) console.log(`  ${targetLine(t)}`);
+      if (!report.ok) process.exitCode = 1;
+    }
   }
+}
+
+/** The approaches of bench/harness.ts, side by side on one simulated source. */
+async function benchApproaches(f: Flags, approaches: Set<string>, command: string): Promise<void> {
   const profDir = resolve('.bench/prof');
   if (f.cpuProf) mkdirSync(profDir, { recursive: true });
   const report = await runBench({
@@ -125,7 +157,6 @@ async function main(f: Flags, args: string[]): Promise<void> {
   writeFileSync(json, JSON.stringify(report, null, 2));
   console.error(`[bench] raw results: ${json}`);
   if (f.write) {
-    const command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
     // A run of the positions part alone rewrites only its own section.
     if (approaches.size === 1 && report.positions) writePositionsSection(resolve(f.out), positionsSection(report, command));
     else writeBenchmarksDoc(resolve(f.out), generatedSection(report, command));

@@ -190,6 +190,25 @@ export function writePositionsSection(path: string, section: string): void {
   writeFileSync(path, `${current.trimEnd()}\n\n${BEGIN}\n${section}\n${END}\n`);
 }
 
+/** The markers of a part's own section (bench/parts/): outside the generated section, so a full run's rewrite keeps it. */
+export const partMarkers = (name: string) => ({ begin: `<!-- bench:part:${name}:begin -->`, end: `<!-- bench:part:${name}:end -->` });
+
+/** Replaces a part's section between its markers, or adds it after the generated section; the rest of the file stays. */
+export function writeNamedSection(path: string, name: string, body: string): void {
+  const { begin, end } = partMarkers(name);
+  const section = `${begin}\n${body.trim()}\n${end}`;
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : `${HEADER}${BEGIN}\n${END}\n`;
+  const a = current.indexOf(begin);
+  const b = current.indexOf(end);
+  if (a >= 0 && b > a) return writeFileSync(path, current.slice(0, a) + section + current.slice(b + end.length));
+  const generatedEnd = current.indexOf(END);
+  if (generatedEnd >= 0) {
+    const at = generatedEnd + END.length;
+    return writeFileSync(path, `${current.slice(0, at)}\n\n${section}${current.slice(at)}`);
+  }
+  writeFileSync(path, `${current.trimEnd()}\n\n${section}\n`);
+}
+
 /** Replaces the generated section, keeping whatever was written around it. */
 export function writeBenchmarksDoc(path: string, section: string): void {
   const current = existsSync(path) ? readFileSync(path, 'utf8') : `${HEADER}${BEGIN}\n${END}\n`;

@@ -1,0 +1,9 @@
+import type { BenchPart } from './part.ts';
+
+/**
+ * The bench's self-contained parts, in the order a full run runs them (after
+ * the approaches in bench/harness.ts). Each lives in its own module here.
+ */
+export const BENCH_PARTS: readonly BenchPart[] = [];
+
+export const partNamed = (name: string): BenchPart | undefined => BENCH_PARTS.find((p) => p.name === name);
