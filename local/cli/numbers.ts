@@ -47,6 +47,12 @@ export const CLI_NUMBERS = {
   seed: boundedInt(1, 2_147_483_647),
   /** Soak: ClickHouse outage in ms, at most ten minutes. */
   outageMs: boundedInt(1, 600_000),
+  /**
+   * Soak: share of calls failed per fault kind (source, S3, DynamoDB). At most
+   * a quarter: a source's fault kinds add up to 2.85 times the share
+   * (local/soak/recipes.ts), so from about 0.35 no request would get through.
+   */
+  faultShare: boundedNumber(0, 0.25),
   /** Bench: fills in the simulated subgraph. */
   benchFills: boundedInt(1, 50_000_000),
   /** Bench: markets, wallets and the positions part's populations. */

@@ -1,6 +1,7 @@
 /** `soak`: the chaos soak's command line (flags, the printed report, the exit code). */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { logLevelOption, type LogLevel } from '#local/cli/log-level.ts';
+import { CLI_NUMBERS } from '#local/cli/numbers.ts';
 import { formatSoak } from './report.ts';
 import { runSoak, SOAK_DEFAULTS } from './run.ts';
 
@@ -16,18 +17,6 @@ interface SoakFlags {
   json?: boolean;
   logLevel: LogLevel;
 }
-
-const positive = (v: string) => {
-  const x = Number(v);
-  if (!Number.isInteger(x) || x <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return x;
-};
-
-const share = (v: string) => {
-  const x = Number(v);
-  if (!(x >= 0 && x < 1)) throw new InvalidArgumentError('must be a share between 0 and 1');
-  return x;
-};
 
 async function main(f: SoakFlags): Promise<void> {
   const report = await runSoak({
@@ -51,14 +40,14 @@ async function main(f: SoakFlags): Promise<void> {
 export const soakCommand = (): Command =>
   new Command('soak')
     .description('Chaos soak: a full sync through the local runner under source, S3, DynamoDB and ClickHouse faults; checks the result fill by fill')
-    .option('--fills <n>', 'simulated fills', positive, SOAK_DEFAULTS.fills)
-    .option('--markets <n>', 'simulated markets', positive, SOAK_DEFAULTS.markets)
-    .option('--seed <n>', 'dataset and fault seed', positive, SOAK_DEFAULTS.seed)
-    .option('--source-faults <share>', 'share of source requests per fault kind', share, SOAK_DEFAULTS.sourceFaultRate)
-    .option('--s3-faults <share>', 'share of staged-object puts/gets refused', share, SOAK_DEFAULTS.s3FaultRate)
-    .option('--dynamo-faults <share>', 'share of DynamoDB calls throttled', share, SOAK_DEFAULTS.dynamoFaultRate)
-    .option('--outage <ms>', 'ClickHouse unreachable for this long, a third of the way into the load', positive, SOAK_DEFAULTS.clickhouseOutageMs)
-    .option('--concurrency <n>', 'fetchers at once', positive, SOAK_DEFAULTS.fetcherConcurrency)
+    .option('--fills <n>', 'simulated fills', CLI_NUMBERS.fills, SOAK_DEFAULTS.fills)
+    .option('--markets <n>', 'simulated markets', CLI_NUMBERS.markets, SOAK_DEFAULTS.markets)
+    .option('--seed <n>', 'dataset and fault seed', CLI_NUMBERS.seed, SOAK_DEFAULTS.seed)
+    .option('--source-faults <share>', 'share of source requests per fault kind', CLI_NUMBERS.faultShare, SOAK_DEFAULTS.sourceFaultRate)
+    .option('--s3-faults <share>', 'share of staged-object puts/gets refused', CLI_NUMBERS.faultShare, SOAK_DEFAULTS.s3FaultRate)
+    .option('--dynamo-faults <share>', 'share of DynamoDB calls throttled', CLI_NUMBERS.faultShare, SOAK_DEFAULTS.dynamoFaultRate)
+    .option('--outage <ms>', 'ClickHouse unreachable for this long, a third of the way into the load', CLI_NUMBERS.outageMs, SOAK_DEFAULTS.clickhouseOutageMs)
+    .option('--concurrency <n>', 'fetchers at once', CLI_NUMBERS.concurrency, SOAK_DEFAULTS.fetcherConcurrency)
     .option('--json', 'print the report as JSON too')
     // Quiet by default: the soak's faults would otherwise flood the terminal with the handlers' retry warnings.
     .addOption(logLevelOption('CRITICAL'))

@@ -146,6 +146,7 @@ describe('CLI numbers', () => {
       chainFills: '10000',
       seed: '1',
       outageMs: '20000',
+      faultShare: '0.05',
       benchFills: '1000000',
       benchPopulation: '5000',
       benchWorkers: '4',
