@@ -6,21 +6,11 @@ import { consoleSummary } from './lib/report.ts';
 import { checkTargets, generatedSection, positionsSection, writeBenchmarksDoc, writePositionsSection } from './lib/markdown.ts';
 import { DEFAULT_POSITIONS_FILLS } from './lib/positions-part.ts';
 import { commandFailed, reportFailures, stackText } from '#local/cli/failures.ts';
+import { CLI_NUMBERS } from '#local/cli/numbers.ts';
 import { FETCHER_MEMORY } from '#infra/function-memory.ts';
 import { BENCH_PARTS } from './parts/index.ts';
 import { targetLine } from './parts/part.ts';
 import { runParts } from './parts/run.ts';
-
-const int = (v: string) => {
-  const x = Number(v.replace(/_/g, ''));
-  if (!Number.isInteger(x) || x <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return x;
-};
-const num = (v: string) => {
-  const x = Number(v);
-  if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError('must be a non-negative number');
-  return x;
-};
 
 const BENCH_NAMES: readonly string[] = [...ALL_APPROACHES, ...BENCH_PARTS.map((p) => p.name)];
 
@@ -29,26 +19,26 @@ export const benchCommand = (): Command => BENCH_PARTS.reduce((command, part) =>
 const benchApproachesCommand = (): Command =>
   new Command('bench')
     .description('Benchmark the pipeline against the per-market and single-cursor approaches, on simulated sources with a fixed rate limit')
-    .option('--fills <n>', 'fills in the simulated subgraph', int, 1_000_000)
-    .option('--markets <n>', "markets (default: fills / 216, Polymarket's ratio)", int)
-    .option('--seed <n>', 'dataset seed', int, 1)
-    .option('--top-share <x>', 'share of all fills in the heaviest market', num, 0.1)
-    .option('--rate <n>', "source limit, requests per second (default: Goldsky's documented public limit, 50 per 10 s)", num, 5)
-    .option('--latency-ms <n>', 'added to every source response', num, 100)
-    .option('--workers <n>', 'fetcher concurrency of the pipeline = workers of the per-market approach', int, 4)
-    .option('--pages-per-object <n>', 'PAGES_PER_OBJECT for the pipeline and the fetcher (default: the pipeline default)', int)
+    .option('--fills <n>', 'fills in the simulated subgraph', CLI_NUMBERS.benchFills, 1_000_000)
+    .option('--markets <n>', "markets (default: fills / 216, Polymarket's ratio)", CLI_NUMBERS.benchPopulation)
+    .option('--seed <n>', 'dataset seed', CLI_NUMBERS.seed, 1)
+    .option('--top-share <x>', 'share of all fills in the heaviest market', CLI_NUMBERS.share, 0.1)
+    .option('--rate <n>', "source limit, requests per second (default: Goldsky's documented public limit, 50 per 10 s)", CLI_NUMBERS.requestsPerSecond, 5)
+    .option('--latency-ms <n>', 'added to every source response', CLI_NUMBERS.latencyMs, 100)
+    .option('--workers <n>', 'fetcher concurrency of the pipeline = workers of the per-market approach', CLI_NUMBERS.benchWorkers, 4)
+    .option('--pages-per-object <n>', 'PAGES_PER_OBJECT for the pipeline and the fetcher (default: the pipeline default)', CLI_NUMBERS.pagesPerObject)
     .option(
       '--fetcher-heap-mib <n>',
       "cap the fetcher-alone runs at this much V8 heap (default: the deployed fetcher's cap, infra/function-memory.ts; 0: uncapped)",
-      int,
+      CLI_NUMBERS.heapMib,
       FETCHER_MEMORY.heapMib,
     )
     .option('--unpaced', 'do not tell the pipeline the limit (it then finds it through 429s)')
-    .option('--loader-rows <n>', 'rows in the loader benchmark object', int, 1_000_000)
-    .option('--incremental-share <x>', 'new fills for the incremental runs (pipeline, positions), as a share of the backfill', num, 0.01)
-    .option('--positions-fills <n>', 'fills the positions part generates in the engine', int, DEFAULT_POSITIONS_FILLS)
-    .option('--positions-wallets <n>', 'wallet population of the positions part (default: fills / 20)', int)
-    .option('--positions-markets <n>', "market population of the positions part (default: fills / 216, Polymarket's ratio)", int)
+    .option('--loader-rows <n>', 'rows in the loader benchmark object', CLI_NUMBERS.benchRows, 1_000_000)
+    .option('--incremental-share <x>', 'new fills for the incremental runs (pipeline, positions), as a share of the backfill', CLI_NUMBERS.share, 0.01)
+    .option('--positions-fills <n>', 'fills the positions part generates in the engine', CLI_NUMBERS.benchRows, DEFAULT_POSITIONS_FILLS)
+    .option('--positions-wallets <n>', 'wallet population of the positions part (default: fills / 20)', CLI_NUMBERS.benchPopulation)
+    .option('--positions-markets <n>', "market population of the positions part (default: fills / 216, Polymarket's ratio)", CLI_NUMBERS.benchPopulation)
     .option('--only <list>', `comma-separated subset of ${BENCH_NAMES.join(',')}`)
     .option('--skip <list>', 'comma-separated approaches to leave out')
     .option('--out <file>', 'markdown file whose generated section is rewritten', 'docs/BENCHMARKS.md')
