@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import { catalogueFromSettings } from '#shared/sources/chain/from-settings.ts';
 import { probeChain, type ChainProbeInput } from '#shared/ops/doctor/chain.ts';
@@ -117,6 +117,26 @@ describe('doctor: the RPC provider', () => {
     expect(none['eth_getLogs results']!.data!.largestAccepted as number).toBeGreaterThan(10_000);
   });
 
+  it('warns, and does not fail, when reading the "finalized" block fails only transiently (429 on every attempt)', async () => {
+    const rpc = await startRpcFront(world.rpcUrl, { profile: 'infura', chainId: 137 });
+    const proxy = await throttlingFinalized(rpc.url);
+    try {
+      const checks = await probeChain({ ...base, url: proxy.url });
+      const c = Object.fromEntries(checks.map((x) => [x.name.replace('chain: ', ''), x]));
+      expect(proxy.throttled()).toBe(3);
+      expect(c.head!.status).toBe('warn');
+      expect(c.head!.detail).toMatch(/the "finalized" block could not be read \(rate limited \(429\)/);
+      expect(c.head!.detail).not.toContain('does not serve');
+      expect(c.head!.data).toMatchObject({ finalized: null });
+      // The other checks go on from the latest block.
+      expect(c['eth_getLogs span']!.status).toBe('ok');
+      expect(checks.filter((x) => x.status === 'fail')).toEqual([]);
+    } finally {
+      await proxy.close();
+      await rpc.close();
+    }
+  });
+
   it('fails a provider on another chain', async () => {
     const amoy = await doctorBehind({ chainId: 80_002 });
     expect(amoy['chain id']).toMatchObject({ status: 'fail', data: { chainId: 80_002, expected: 137 } });
@@ -158,3 +178,27 @@ describe('doctor: the RPC provider', () => {
     expect(checks[0]!.detail).toContain('POLYGON_RPC_URL');
   });
 });
+
+/** A provider in front of `upstream` that answers 429 (Retry-After: 0) to every eth_getBlockByNumber("finalized") and passes the rest on. */
+async function throttlingFinalized(upstream: string): Promise<{ url: string; throttled: () => number; close: () => Promise<void> }> {
+  let throttled = 0;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const call = JSON.parse(body) as { method?: string; params?: unknown[] };
+      if (call.method === 'eth_getBlockByNumber' && call.params?.[0] === 'finalized') {
+        throttled++;
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' }).end('{"error":"Too Many Requests"}');
+        return;
+      }
+      void fetch(upstream, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (r) => {
+        res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text());
+      });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, throttled: () => throttled, close: () => new Promise<void>((r) => server.close(() => r())) };
+}

@@ -1,6 +1,7 @@
 import type { Hex } from 'viem';
 import { redactUrls } from '#shared/telemetry/redact.ts';
 import { sourcePacer } from '#shared/sources/pacing.ts';
+import type { RpcFailure } from '#shared/sources/chain/errors.ts';
 import { check, thousands, type Check } from './types.ts';
 import { DEFAULT_RESULT_CAP, DEFAULT_SPAN, probeResults, probeSpan, type LogFilter } from './log-limits.ts';
 import { failureText, probeRpc } from './rpc.ts';
@@ -68,23 +69,31 @@ export async function probeChain(input: ChainProbeInput): Promise<Check[]> {
   const finalized = fin.ok && fin.value ? BigInt(fin.value.number) : null;
   const byConfirmations = head - BigInt(input.confirmations);
   const safe = input.useFinalized && finalized !== null && finalized < byConfirmations ? finalized : byConfirmations;
-  checks.push(headCheck(input, head, finalized, safe, fin.ok ? null : failureText(fin.failure)));
+  checks.push(headCheck(input, head, finalized, safe, fin.ok ? null : fin.failure));
 
   const span = await probeSpan(rpc, input.filter, safe, input.maxBlockSpan ?? DEFAULT_SPAN);
   checks.push(spanCheck(span, input.maxBlockSpan));
-  const usableSpan = span.accepted > 0 ? span.accepted : 0;
-  if (usableSpan > 0) {
+  if (span.accepted > 0) {
     const cap = input.maxLogsPerRequest ?? DEFAULT_RESULT_CAP;
-    const results = await probeResults(rpc, input.filter, safe, usableSpan, cap);
+    const results = await probeResults(rpc, input.filter, safe, span.accepted, cap);
     checks.push(resultCheck(results, input.maxLogsPerRequest), timestampCheck(results.blockTimestamp, results.error));
   }
   checks.push(await rateCheck(input));
   return checks;
 }
 
-function headCheck(input: ChainProbeInput, head: bigint, finalized: bigint | null, safe: bigint, finError: string | null): Check {
+function headCheck(input: ChainProbeInput, head: bigint, finalized: bigint | null, safe: bigint, finFailure: RpcFailure | null): Check {
   const data = { latest: head.toString(), finalized: finalized?.toString() ?? null, safeHead: safe.toString() };
   const base = `latest ${thousands(head)}`;
+  if (finFailure?.kind === 'transient') {
+    // Throttled, dropped or slow on every attempt: that says nothing about whether the provider serves the tag (the sync retries such calls).
+    return check(
+      'chain: head',
+      'warn',
+      `${base}; the "finalized" block could not be read (${failureText(finFailure)}), so whether the provider serves the tag is unknown: run the doctor again`,
+      data,
+    );
+  }
   if (finalized !== null) {
     const lag = head - finalized;
     const use = input.useFinalized ? '' : ' (not used: CHAIN_USE_FINALIZED=false)';
@@ -95,7 +104,7 @@ function headCheck(input: ChainProbeInput, head: bigint, finalized: bigint | nul
       data,
     );
   }
-  const why = finError ? `: ${finError}` : '';
+  const why = finFailure ? `: ${failureText(finFailure)}` : '';
   if (input.useFinalized) {
     return check(
       'chain: head',
