@@ -37,6 +37,12 @@ export function pipelineFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
   };
 }
 
+/** What the planner needs besides the pipeline and the sources: how many shards the fetchers work on at once. */
+export function plannerFromEnvironment(env: NodeJS.ProcessEnv = process.env): { fetcherConcurrency?: number } {
+  const { FETCHER_CONCURRENCY } = readSettings(['FETCHER_CONCURRENCY'], env);
+  return FETCHER_CONCURRENCY === undefined ? {} : { fetcherConcurrency: FETCHER_CONCURRENCY };
+}
+
 /** The sources, from plain settings only (public endpoints, local runs, tests). A deployed entry uses `loadSourcesFromEnvironment`. */
 export function sourcesFromEnvironment(env: NodeJS.ProcessEnv = process.env): SourceRegistry {
   return buildSources(readSettings(SOURCE_SETTINGS, env));

@@ -3,7 +3,6 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
@@ -15,7 +14,7 @@ import type { Construct } from 'constructs';
 import { Monitoring } from './constructs/monitoring.ts';
 import { PipelineFunction } from './constructs/pipeline-function.ts';
 import { importSecret } from './constructs/imported-secret.ts';
-import { grantSend, grantStagedGet, grantStagedPut, grantStateItemRead, grantStateReadWrite } from './constructs/grants.ts';
+import { grantPoll, grantSecretValue, grantSend, grantStagedGet, grantStagedPut, grantStateItemRead, grantStateReadWrite } from './constructs/grants.ts';
 import { FETCHER_MEMORY, FETCHER_NODE_OPTIONS } from './function-memory.ts';
 import { STAGING_PREFIX } from '#shared/pipeline/messages.ts';
 import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
@@ -264,14 +263,15 @@ export class PolymarketSyncStack extends Stack {
       name: 'planner',
       description: 'Plans a sync run: splits what must be fetched into shards and enqueues them.',
       ...FUNCTION_SIZING.planner,
-      environment: { ...resourceEnv, ...sourceEnv },
+      // It cuts a small history into enough shards for every fetcher the shard queue's mapping may run at once.
+      environment: { ...resourceEnv, ...sourceEnv, FETCHER_CONCURRENCY: String(config.fetcher.maxConcurrency) },
     });
     const planner = plannerFn.fn;
     // The planner reads no staged object: it announces unloaded keys from state when it resumes a run.
     grantSend(shardQueue, planner);
     grantSend(loadQueue, planner);
     grantStateReadWrite(table, planner);
-    urlsSecret?.grantRead(planner);
+    if (urlsSecret) grantSecretValue(urlsSecret, planner);
 
     const fetcherFn = new PipelineFunction(this, 'Fetcher', {
       ...common,
@@ -287,13 +287,14 @@ export class PolymarketSyncStack extends Stack {
       recursiveLoop: lambda.RecursiveLoop.ALLOW,
     });
     const fetcher = fetcherFn.fn;
-    fetcher.addEventSource(
-      new SqsEventSource(shardQueue, {
-        batchSize: FETCHER_BATCH_SIZE,
-        maxConcurrency: config.fetcher.maxConcurrency,
-        reportBatchItemFailures: true,
-      }),
-    );
+    // An event source mapping of our own rather than SqsEventSource, whose grant adds calls nothing makes (grantPoll).
+    fetcher.addEventSourceMapping('ShardQueueSource', {
+      eventSourceArn: shardQueue.queueArn,
+      batchSize: FETCHER_BATCH_SIZE,
+      maxConcurrency: config.fetcher.maxConcurrency,
+      reportBatchItemFailures: true,
+    });
+    grantPoll(shardQueue, fetcher);
     // Its continuation goes to the shard queue; a fetcher that closes the run announces its last object to the load queue.
     grantSend(shardQueue, fetcher);
     grantSend(loadQueue, fetcher);
@@ -301,7 +302,7 @@ export class PolymarketSyncStack extends Stack {
     // Rejected rows travel inside the staged objects (a `rejects` record),
     // so staged/ is the only prefix anything writes.
     grantStagedPut(bucket, fetcher, STAGED_PREFIX);
-    urlsSecret?.grantRead(fetcher);
+    if (urlsSecret) grantSecretValue(urlsSecret, fetcher);
 
     const loaderFn = new PipelineFunction(this, 'Loader', {
       ...common,
@@ -316,17 +317,17 @@ export class PolymarketSyncStack extends Stack {
       },
     });
     const loader = loaderFn.fn;
-    loader.addEventSource(
-      new SqsEventSource(loadQueue, {
-        batchSize: LOADER_BATCH_SIZE,
-        maxBatchingWindow: LOADER_BATCHING_WINDOW,
-        maxConcurrency: config.loader.maxConcurrency,
-        reportBatchItemFailures: true,
-      }),
-    );
+    loader.addEventSourceMapping('LoadQueueSource', {
+      eventSourceArn: loadQueue.queueArn,
+      batchSize: LOADER_BATCH_SIZE,
+      maxBatchingWindow: LOADER_BATCHING_WINDOW,
+      maxConcurrency: config.loader.maxConcurrency,
+      reportBatchItemFailures: true,
+    });
+    grantPoll(loadQueue, loader);
     grantStagedGet(bucket, loader, STAGED_PREFIX);
     grantStateReadWrite(table, loader);
-    secret.grantRead(loader);
+    grantSecretValue(secret, loader);
 
     const monitorFn = new PipelineFunction(this, 'Monitor', {
       ...common,
@@ -342,7 +343,7 @@ export class PolymarketSyncStack extends Stack {
     });
     const monitor = monitorFn.fn;
     grantStateItemRead(table, monitor);
-    secret.grantRead(monitor);
+    grantSecretValue(secret, monitor);
     // A failed probe is not retried: the next one is 5 minutes away, and a
     // retry would publish a stale reading late.
     monitor.configureAsyncInvoke({ retryAttempts: 0 });

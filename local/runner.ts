@@ -80,6 +80,10 @@ export interface CycleResult {
   sourceError?: unknown;
 }
 
+/** Fetchers at once when the caller does not say (`--concurrency`'s default). */
+export const DEFAULT_FETCHER_CONCURRENCY = 4;
+const fetcherConcurrency = (opts: CycleOptions): number => opts.fetcherConcurrency ?? DEFAULT_FETCHER_CONCURRENCY;
+
 /** Local stand-in for the functions' timeout; queues hide a received message for 6x this, as in AWS. */
 export const LOCAL_FUNCTION_TIMEOUT_MS = 120_000;
 
@@ -138,7 +142,7 @@ async function cycle(opts: CycleOptions, aws: LocalAws, started: number, stops: 
       deliverTwice: opts.deliverTwice,
       retryDelaySeconds,
     });
-  const fetchers = feed('shards', 'fetcher', fetcher, QUEUE_SETTINGS.fetcherBatchSize, opts.fetcherConcurrency ?? 4, fetcherTimeoutMs);
+  const fetchers = feed('shards', 'fetcher', fetcher, QUEUE_SETTINGS.fetcherBatchSize, fetcherConcurrency(opts), fetcherTimeoutMs);
   const loaders = feed('loads', 'loader', loader, QUEUE_SETTINGS.loaderBatchSize, opts.loaderConcurrency ?? 2, LOCAL_FUNCTION_TIMEOUT_MS);
   // Pollers first, then the bridge's last listing (it announces what they staged), before the stand-ins stop.
   let feedsStopped = false;
@@ -244,10 +248,11 @@ async function cycle(opts: CycleOptions, aws: LocalAws, started: number, stops: 
 function localHandlers(opts: CycleOptions, aws: LocalAws, clients: { sqs: SQSClient; s3: S3Client; state: DynamoStateStore }) {
   const settings = opts.env ?? {};
   const { sources, lastError: sourceError } = watchSources(buildSources(readSettings(SOURCE_SETTINGS, settings)));
-  const { PAGES_PER_OBJECT: pagesPerObject, ...endpoints } = readSettings(
-    ['PAGES_PER_OBJECT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SQS'],
-    settings,
-  );
+  const {
+    PAGES_PER_OBJECT: pagesPerObject,
+    FETCHER_CONCURRENCY: plannedConcurrency,
+    ...endpoints
+  } = readSettings(['PAGES_PER_OBJECT', 'FETCHER_CONCURRENCY', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SQS'], settings);
   // The handlers reach AWS where the settings say, as in Lambda (the soak puts fault proxies there);
   // the cycle's own bookkeeping talks to the stand-ins directly.
   const region = { region: aws.region };
@@ -265,7 +270,8 @@ function localHandlers(opts: CycleOptions, aws: LocalAws, clients: { sqs: SQSCli
     loadQueue: new SqsLoadQueue(sqs, aws.loadQueueUrl, aws.bucket),
   };
   return {
-    planner: createPlannerHandler({ ...pipeline, sources, ...observability() }),
+    // The planner sizes shards for the fetchers this cycle runs (FETCHER_CONCURRENCY in the settings overrides, as a Lambda reads it).
+    planner: createPlannerHandler({ ...pipeline, sources, fetcherConcurrency: plannedConcurrency ?? fetcherConcurrency(opts), ...observability() }),
     fetcher: createFetcherHandler({ ...pipeline, sources, pagesPerObject, ...observability() }),
     loader: createLoaderHandler({ ...pipeline, warehouse: async () => opts.warehouse, ...observability() }),
     sourceError,

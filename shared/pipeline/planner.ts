@@ -11,6 +11,8 @@ export interface PlannerDeps {
   shardQueue: ShardQueue;
   loadQueue: LoadQueue;
   sources: SourceRegistry;
+  /** Shards fetched at once (the fetchers' concurrency), handed to each source's plan as `PlanInput.fetcherConcurrency`. */
+  fetcherConcurrency?: number;
   now?: () => number;
 }
 
@@ -72,7 +74,7 @@ async function planNewRun(deps: PlannerDeps, opts: PlannerOptions, now: () => nu
   for (const name of SOURCE_NAMES) {
     const source = deps.sources[name];
     if (!source) continue;
-    const plan = await source.plan({ watermark: watermarks[name]?.value ?? null, window: opts.window });
+    const plan = await source.plan({ watermark: watermarks[name]?.value ?? null, window: opts.window, fetcherConcurrency: deps.fetcherConcurrency });
     let estimatedRows = 0;
     for (const planned of plan.shards) {
       estimatedRows += planned.estimatedRows;

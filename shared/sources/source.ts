@@ -20,7 +20,31 @@ export interface PlanInput {
   /** What the last completed run reached for this source (the source's own encoding), or null on a first run. */
   watermark: string | null;
   window?: PlanWindow;
+  /**
+   * How many shards are fetched at once: the fetchers' concurrency (in AWS the
+   * shard queue's event source `maxConcurrency`, given to the planner as
+   * FETCHER_CONCURRENCY; locally `--concurrency`). Each fetcher pages its shard
+   * one request after another, so a history cut into fewer shards than this
+   * leaves fetchers idle and the source's allowance unused: a source sizes its
+   * shards by this as well as by rows (at least `minShardsFor(fetcherConcurrency)`
+   * when its rows allow). Absent: sized by rows alone.
+   */
+  fetcherConcurrency?: number;
   signal?: AbortSignal;
+}
+
+/**
+ * Shards a source aims at per fetcher when its history is small. More than one:
+ * shards differ in size and fetchers start at different times, so with one
+ * shard each the run waits on the slowest; with several, a fetcher that
+ * finishes early takes the next and the tail is a fraction of a shard.
+ * Chosen from `npm run bench -- --only sharding` (docs/BENCHMARKS.md).
+ */
+export const SHARDS_PER_FETCHER = 4;
+
+/** The fewest shards a plan should have so that every fetcher has work: SHARDS_PER_FETCHER per fetcher (1 without a figure). */
+export function minShardsFor(fetcherConcurrency: number | undefined): number {
+  return fetcherConcurrency && fetcherConcurrency > 0 ? SHARDS_PER_FETCHER * Math.floor(fetcherConcurrency) : 1;
 }
 
 export interface PlannedShard<Spec> {
