@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { MIGRATION_V5 } from './migrations-v5.ts';
 
 /**
  * The ClickHouse schema as an ordered list of migrations. A migration is
@@ -359,6 +360,7 @@ export const MIGRATIONS: readonly Migration[] = [
       TTL toDateTime(taken_at) + INTERVAL 400 DAY`,
     ],
   },
+  MIGRATION_V5,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

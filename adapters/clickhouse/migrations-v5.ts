@@ -1,0 +1,268 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Migration, MigrationStep } from './migrations.ts';
+
+/**
+ * Version 5: `fills` laid out for how analysts read it. Until version 4 the
+ * table was ordered by `fill_id` alone, so every query by wallet, market or
+ * day read the whole table. From version 5:
+ *
+ * - ordered by (`maker`, `timestamp`, `fill_id`): one wallet's history is a
+ *   range of the primary key, with or without FINAL. `fill_id` stays the last
+ *   key column and a fill's `maker` and `timestamp` are fixed by its event, so
+ *   ReplacingMergeTree still folds exactly the copies of one fill (monthly
+ *   partitions already assumed a fill keeps its timestamp);
+ * - projection `by_token` (the columns a market's volume and OHLC need,
+ *   ordered by token and time): read by queries without FINAL, which
+ *   deduplicate themselves (`LIMIT 1 BY fill_id`), as `market_fills` does;
+ * - a bloom filter on `fill_id`, so lookups by id (a replay's missing fills)
+ *   skip most granules now that the id no longer leads the key;
+ * - `usdc`, `shares` (exact `Decimal(38, 6)`) and `day`: ALIAS columns,
+ *   computed when read, nothing on disk, nothing for the loader to fill;
+ * - parameterized views `wallet_trades(wallet)` and `market_fills(slug)`:
+ *   `trades` for one wallet or one market, joining only that wallet's or
+ *   market's tokens instead of the whole mapping.
+ *
+ * The rows move to a new table, copied partition by partition in chunks that
+ * each carry their own deduplication token (a second process copying at the
+ * same time inserts nothing twice), then the names are swapped in one RENAME.
+ */
+
+const V1_EXCHANGES = `('0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e', '0xc5d563a36ae78145c45a50134d48a1215220f80a')`;
+const PROTOCOL_V2_EXCHANGE = '0xe3333700ca9d93003f00f0f71f8515005f6c00aa';
+
+/** The stored columns of `fills` at version 4, in table order: what the copy moves. */
+export const FILLS_V4_COLUMNS = [
+  'fill_id',
+  'source',
+  'exchange',
+  'block_number',
+  'log_index',
+  'timestamp',
+  'transaction_hash',
+  'order_hash',
+  'maker',
+  'taker',
+  'maker_asset_id',
+  'taker_asset_id',
+  'maker_amount_filled',
+  'taker_amount_filled',
+  'fee',
+  'token_id',
+  'side',
+  'usdc_amount',
+  'token_amount',
+  'price',
+  'staged_object',
+  'ingested_at',
+  'is_taker_order',
+  'asset_namespace',
+] as const;
+
+export const FILLS_SORTING_KEY = 'maker, timestamp, fill_id';
+/** Rows per copied chunk: one insert block each, so one deduplication token covers it. */
+const CHUNK_ROWS = 500_000;
+
+const createFillsV5 = (db: string, table: string) => `CREATE TABLE IF NOT EXISTS ${db}.${table}
+  (
+    fill_id String,
+    source LowCardinality(String),
+    exchange LowCardinality(String),
+    block_number UInt64,
+    log_index UInt32,
+    timestamp DateTime('UTC'),
+    transaction_hash String,
+    order_hash String,
+    maker String,
+    taker String,
+    maker_asset_id UInt256,
+    taker_asset_id UInt256,
+    maker_amount_filled UInt256,
+    taker_amount_filled UInt256,
+    fee UInt256,
+    token_id UInt256,
+    side Enum8('BUY' = 1, 'SELL' = 2),
+    usdc_amount UInt256,
+    token_amount UInt256,
+    price Float64,
+    staged_object String,
+    ingested_at DateTime64(3, 'UTC') DEFAULT now64(3),
+    is_taker_order Bool DEFAULT taker = exchange OR (exchange = '' AND taker IN ${V1_EXCHANGES}),
+    asset_namespace LowCardinality(String) DEFAULT if(exchange = '${PROTOCOL_V2_EXCHANGE}', 'protocol-v2', 'ctf'),
+    usdc Decimal(38, 6) ALIAS toDecimal128(usdc_amount, 6) / 1000000,
+    shares Decimal(38, 6) ALIAS toDecimal128(token_amount, 6) / 1000000,
+    day Date ALIAS toDate(timestamp),
+    INDEX fill_id_bloom fill_id TYPE bloom_filter(0.01) GRANULARITY 1,
+    PROJECTION by_block
+      (SELECT maker, exchange, block_number, log_index, maker_asset_id, taker_asset_id, maker_amount_filled, taker_amount_filled ORDER BY block_number, log_index),
+    PROJECTION by_token
+      (SELECT token_id, timestamp, block_number, log_index, fill_id, maker, side, price, usdc_amount, token_amount, is_taker_order
+       ORDER BY token_id, timestamp, block_number, log_index)
+  )
+  ENGINE = ReplacingMergeTree
+  PARTITION BY toYYYYMM(timestamp)
+  ORDER BY (${FILLS_SORTING_KEY})
+  SETTINGS non_replicated_deduplication_window = 100000, deduplicate_merge_projection_mode = 'rebuild', lightweight_mutation_projection_mode = 'rebuild'`;
+
+async function rows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  const res = await client.query({ query, query_params: params, format: 'JSONEachRow' });
+  return (await res.json()) as T[];
+}
+
+async function sortingKey(client: ClickHouseClient, db: string, table: string): Promise<string | null> {
+  const [t] = await rows<{ sorting_key: string }>(client, 'SELECT sorting_key FROM system.tables WHERE database = {db:String} AND name = {table:String}', {
+    db,
+    table,
+  });
+  return t?.sorting_key ?? null;
+}
+
+const isSorted = async (client: ClickHouseClient, db: string) => (await sortingKey(client, db, 'fills')) === FILLS_SORTING_KEY;
+
+/** Copies every fill of the old table into `fills_v5`, once, chunk by chunk; true when the copy holds what FINAL reads from the old one. */
+async function copyFills(client: ClickHouseClient, db: string): Promise<boolean> {
+  const partitions = await rows<{ partition_id: string; n: string }>(
+    client,
+    `SELECT partition_id, sum(rows) AS n FROM system.parts WHERE database = {db:String} AND table = 'fills' AND active GROUP BY partition_id ORDER BY partition_id`,
+    { db },
+  );
+  const columns = FILLS_V4_COLUMNS.join(', ');
+  for (const { partition_id: partition, n } of partitions) {
+    const chunks = Math.max(1, Math.ceil(Number(n) / CHUNK_ROWS));
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      await client.command({
+        query: `INSERT INTO ${db}.fills_v5 (${columns}) SELECT ${columns} FROM ${db}.fills FINAL
+          WHERE _partition_id = {partition:String} AND cityHash64(fill_id) % {chunks:UInt32} = {chunk:UInt32}`,
+        query_params: { partition, chunks, chunk },
+        clickhouse_settings: {
+          insert_deduplicate: 1,
+          insert_deduplication_token: `${db}:migration-5:fills:${partition}:${chunks}:${chunk}`,
+          // One block per chunk: the token then names exactly this chunk's rows.
+          max_insert_threads: '1',
+          min_insert_block_size_rows: String(4 * CHUNK_ROWS),
+          min_insert_block_size_bytes: '0',
+        },
+      });
+    }
+  }
+  const [c] = await rows<{ old: string; copied: string }>(
+    client,
+    `SELECT (SELECT count() FROM ${db}.fills FINAL) AS old, (SELECT count() FROM ${db}.fills_v5) AS copied`,
+  );
+  return c!.old === c!.copied;
+}
+
+/**
+ * Moves the fills into the new layout. Done when `fills` already has the new
+ * key (a second process, or a re-run). A process that loses the race to the
+ * RENAME finds the new table in place and stops there.
+ */
+function moveFillsToSortedTable(db: string): (client: ClickHouseClient) => Promise<void> {
+  return async (client) => {
+    if (await isSorted(client, db)) return;
+    try {
+      await client.command({ query: createFillsV5(db, 'fills_v5') });
+      if (!(await copyFills(client, db))) {
+        // Rows loaded during the copy, or a second copy with other chunk counts: fold them before the swap.
+        await client.command({ query: `OPTIMIZE TABLE ${db}.fills_v5 FINAL` });
+        if (!(await copyFills(client, db))) throw new Error('migration 5: the copy of fills does not match the table it copies');
+      }
+      await client.command({ query: `RENAME TABLE ${db}.fills TO ${db}.fills_v4, ${db}.fills_v5 TO ${db}.fills` });
+    } catch (err) {
+      if (await isSorted(client, db)) return;
+      throw err;
+    }
+    await client.command({ query: `DROP TABLE IF EXISTS ${db}.fills_v4` });
+  };
+}
+
+/** One process migrating at a time per client and database; other processes are handled by the tokens and the RENAME. */
+const running = new Map<string, Promise<void>>();
+function once(key: string, step: (client: ClickHouseClient) => Promise<void>): MigrationStep {
+  return async (client) => {
+    const prior = running.get(key);
+    if (prior) return prior;
+    const p = step(client).finally(() => running.delete(key));
+    running.set(key, p);
+    return p;
+  };
+}
+
+/** Trades of one wallet: the columns of `trades`, joining only the wallet's tokens and their markets. */
+const walletTrades = (db: string) => `CREATE OR REPLACE VIEW ${db}.wallet_trades AS
+  SELECT
+    f.* REPLACE (f.token_id AS token_id),
+    f.usdc AS usdc,
+    f.shares AS shares,
+    t.condition_id AS condition_id,
+    t.outcome_index AS outcome_index,
+    t.outcome AS outcome,
+    t.sources AS mapping_sources,
+    m.question AS question,
+    m.slug AS market_slug,
+    m.neg_risk AS neg_risk,
+    t.condition_id != '' AS is_mapped
+  FROM ${db}.fills AS f FINAL
+  LEFT JOIN
+  (
+    SELECT * FROM ${db}.market_tokens
+    WHERE token_id IN (SELECT token_id FROM ${db}.fills WHERE maker = {wallet:String})
+  ) AS t ON f.token_id = t.token_id
+  LEFT JOIN
+  (
+    SELECT condition_id, question, slug, neg_risk FROM ${db}.markets FINAL
+    WHERE condition_id IN (SELECT condition_id FROM ${db}.token_claims WHERE token_id IN (SELECT token_id FROM ${db}.fills WHERE maker = {wallet:String}))
+  ) AS m ON t.condition_id = m.condition_id
+  WHERE f.maker = {wallet:String}`;
+
+/**
+ * Fills of one market (by slug) with their outcome, read through the
+ * `by_token` projection: no FINAL (projections are not read under FINAL),
+ * each fill once by `LIMIT 1 BY fill_id`.
+ */
+const marketFills = (db: string) => `CREATE OR REPLACE VIEW ${db}.market_fills AS
+  WITH market AS (SELECT condition_id, question, slug, neg_risk FROM ${db}.markets FINAL WHERE slug = {slug:String})
+  SELECT
+    f.token_id AS token_id, f.timestamp AS timestamp, toDate(f.timestamp) AS day, f.block_number AS block_number, f.log_index AS log_index,
+    f.fill_id AS fill_id, f.maker AS maker, f.side AS side, f.price AS price, f.usdc_amount AS usdc_amount, f.token_amount AS token_amount,
+    toDecimal128(f.usdc_amount, 6) / 1000000 AS usdc, toDecimal128(f.token_amount, 6) / 1000000 AS shares, f.is_taker_order AS is_taker_order,
+    t.condition_id AS condition_id, t.outcome_index AS outcome_index, t.outcome AS outcome,
+    (SELECT any(question) FROM market) AS question, {slug:String} AS market_slug, (SELECT any(neg_risk) FROM market) AS neg_risk
+  FROM
+  (
+    SELECT token_id, timestamp, block_number, log_index, fill_id, maker, side, price, usdc_amount, token_amount, is_taker_order
+    FROM ${db}.fills
+    WHERE token_id IN (SELECT token_id FROM ${db}.token_claims WHERE condition_id IN (SELECT condition_id FROM market))
+    LIMIT 1 BY fill_id
+  ) AS f
+  INNER JOIN
+  (
+    SELECT token_id, condition_id, outcome_index, outcome FROM ${db}.market_tokens
+    WHERE token_id IN (SELECT token_id FROM ${db}.token_claims WHERE condition_id IN (SELECT condition_id FROM market))
+      AND condition_id IN (SELECT condition_id FROM market)
+  ) AS t ON f.token_id = t.token_id`;
+
+export const MIGRATION_V5: Migration = {
+  version: 5,
+  name: 'fills ordered by wallet and time, a token projection, decimal amounts, wallet_trades and market_fills',
+  statements: (db) => [
+    once(`${db}:fills`, moveFillsToSortedTable(db)),
+    `CREATE OR REPLACE VIEW ${db}.trades AS
+      SELECT
+        f.* REPLACE (f.token_id AS token_id),
+        f.usdc AS usdc,
+        f.shares AS shares,
+        t.condition_id AS condition_id,
+        t.outcome_index AS outcome_index,
+        t.outcome AS outcome,
+        t.sources AS mapping_sources,
+        m.question AS question,
+        m.slug AS market_slug,
+        m.neg_risk AS neg_risk,
+        t.condition_id != '' AS is_mapped
+      FROM ${db}.fills AS f FINAL
+      LEFT JOIN ${db}.market_tokens AS t ON f.token_id = t.token_id
+      LEFT JOIN (SELECT condition_id, question, slug, neg_risk FROM ${db}.markets FINAL) AS m ON t.condition_id = m.condition_id`,
+    walletTrades(db),
+    marketFills(db),
+  ],
+};
