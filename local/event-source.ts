@@ -91,24 +91,29 @@ export class SqsEventSource {
         if (retry.length > 0 && this.opts.retryDelaySeconds !== undefined) {
           // At least a second: a zero visibility change makes fauxqs (with a data directory) drop the message.
           const delay = Math.max(1, Math.round(this.opts.retryDelaySeconds));
-          const res = await this.opts.sqs.send(
-            new ChangeMessageVisibilityBatchCommand({
-              QueueUrl: this.opts.queueUrl,
-              Entries: retry.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: delay })),
-            }),
-          );
-          // Failing to shorten the delay is harmless: the message reappears after its visibility timeout.
+          const res = await this.opts.sqs
+            .send(
+              new ChangeMessageVisibilityBatchCommand({
+                QueueUrl: this.opts.queueUrl,
+                Entries: retry.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: delay })),
+              }),
+            )
+            .catch((err: unknown) => ({ Failed: [{ Message: String((err as Error).message) }] }));
+          // Failing to shorten the delay (an entry or the whole call) is harmless: the message reappears after its visibility timeout.
           if (res.Failed?.length) this.lastError = new Error(`could not schedule the retry of ${res.Failed.length} message(s): ${res.Failed[0]?.Message}`);
         }
         const done = messages.filter((m) => !failed.has(m.MessageId!));
         if (done.length > 0) {
-          const res = await this.opts.sqs.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: this.opts.queueUrl,
-              Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-            }),
-          );
-          // An undeleted message is delivered again, and every handler is idempotent: note it, carry on.
+          const res = await this.opts.sqs
+            .send(
+              new DeleteMessageBatchCommand({
+                QueueUrl: this.opts.queueUrl,
+                Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+              }),
+            )
+            .catch((err: unknown) => ({ Failed: done.map(() => ({ Message: String((err as Error).message) })) }));
+          // An undeleted message (an entry refused, or the whole call failed after the SDK's retries) is delivered again,
+          // and every handler is idempotent: note it, carry on. Unhandled, a failed call ended this poller and the process.
           if (res.Failed?.length) this.lastError = new Error(`could not delete ${res.Failed.length} message(s): ${res.Failed[0]?.Message}`);
         }
       } finally {

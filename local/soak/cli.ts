@@ -10,6 +10,9 @@ interface SoakFlags {
   markets: number;
   seed: number;
   sourceFaults: number;
+  chainFaults: number;
+  rpcMaxResults: number;
+  sqsFaults: number;
   s3Faults: number;
   dynamoFaults: number;
   outage: number;
@@ -25,6 +28,9 @@ async function main(f: SoakFlags): Promise<void> {
     markets: f.markets,
     seed: f.seed,
     sourceFaultRate: f.sourceFaults,
+    chainFaultRate: f.chainFaults,
+    rpcMaxResults: f.rpcMaxResults,
+    sqsFaultRate: f.sqsFaults,
     s3FaultRate: f.s3Faults,
     dynamoFaultRate: f.dynamoFaults,
     clickhouseOutageMs: f.outage,

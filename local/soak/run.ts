@@ -1,9 +1,11 @@
 /**
  * The chaos soak: one sync, through the local runner and the real handlers,
- * over a large simulated history while everything around it misbehaves.
- * Cycles run until the run completes (dead letters are redriven between
- * cycles, as an operator would), then the warehouse is compared with the
- * source fill by fill.
+ * over a simulated Polygon (both eras) with the orderbook subgraph and the
+ * market lists beside it, while everything around it misbehaves: the
+ * subgraph and the lists, the JSON-RPC provider, S3, DynamoDB, SQS and
+ * ClickHouse. Cycles run until the run completes (dead letters are redriven
+ * between cycles, as an operator would), then the warehouse is compared with
+ * the world: fills and chain activity id by id, positions field by field.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,22 +16,33 @@ import { sqsClient } from '#adapters/aws/clients.ts';
 import { redrive } from '#shared/ops/redrive.ts';
 import { SqsDeadLetterQueues } from '#adapters/aws/sqs-dead-letters.ts';
 import { COUNTER_NAMES, type CounterSnapshot } from '#shared/telemetry/counters.ts';
-import { generateDataset, startSimulatedSources, type Dataset } from '#simulator/index.ts';
+import { startSimulatedSources } from '#simulator/index.ts';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { startLocalAws, type LocalAws } from '#local/emulators.ts';
 import { runCycle, type CycleOptions, type CycleResult } from '#local/runner.ts';
+import { startChainFaultProxy } from './chain-faults.ts';
+import { compareActivity, compareFills, comparePositions } from './checks.ts';
 import { startFaultProxy } from './fault-proxy.ts';
 import { clickHouseOutage, dynamoFaults, faultDraws, s3Faults, sourceFaults } from './recipes.ts';
-import { compareFills, tallyFaults, type SoakReport } from './report.ts';
+import { tallyFaults, type SoakReport } from './report.ts';
+import { sqsFaults } from './sqs-faults.ts';
+import { buildSoakWorld } from './world.ts';
 
 export interface SoakOptions {
+  /** Fills of the simulated world (the world adds its scripted ones); a third are V2, read from the chain. */
   fills: number;
   markets: number;
   seed: number;
-  /** Share of source requests hit by each fault kind (429, 5xx, ...); see sourceFaults. */
+  /** Share of subgraph and market-list requests hit by each fault kind (429, 5xx, ...); see sourceFaults. */
   sourceFaultRate: number;
+  /** Share of JSON-RPC requests failed per family (429s, 5xx); see CHAIN_FAULT_MIX. */
+  chainFaultRate: number;
+  /** The JSON-RPC provider's eth_getLogs result cap (the source is not told it). */
+  rpcMaxResults: number;
   s3FaultRate: number;
   dynamoFaultRate: number;
+  /** Share of SQS calls failed whole, and of batch calls that lose one entry; see sqsFaults. */
+  sqsFaultRate: number;
   clickhouseOutageMs: number;
   fetcherConcurrency: number;
   pagesPerObject: number;
@@ -43,18 +56,20 @@ export interface SoakOptions {
 }
 
 export const SOAK_DEFAULTS: SoakOptions = {
-  fills: 1_000_000,
-  markets: 5_000,
+  fills: 150_000,
+  markets: 600,
   seed: 7,
   sourceFaultRate: 0.02,
+  chainFaultRate: 0.02,
+  rpcMaxResults: 2_000,
   s3FaultRate: 0.05,
   dynamoFaultRate: 0.03,
+  sqsFaultRate: 0.03,
   clickhouseOutageMs: 10_000,
   fetcherConcurrency: 4,
   pagesPerObject: 5,
   maxCycles: 8,
 };
-
 /** Where a cycle's unfinished work sits: waiting, in flight (invisible), or nowhere (to be re-announced by the next planner). */
 async function describeStall(sqs: SQSClient, aws: LocalAws, cycle: number, reason: string | undefined): Promise<string> {
   const attrs = async (url: string) =>
@@ -75,56 +90,82 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const database = o.database ?? 'soak';
   const random = faultDraws(o.seed);
 
-  log(`generating ${o.fills.toLocaleString('en-US')} fills over ${o.markets.toLocaleString('en-US')} markets (seed ${o.seed})`);
-  const dataset: Dataset = generateDataset({ seed: o.seed, markets: o.markets, fills: o.fills });
-  const sim = await startSimulatedSources({ dataset, faults: sourceFaults(o.sourceFaultRate, o.seed, false) });
-  const aws: LocalAws = await startLocalAws({});
-  const s3Proxy = await startFaultProxy(aws.s3Endpoint, s3Faults(o.s3FaultRate, random));
-  const dynamoProxy = await startFaultProxy(aws.dynamoEndpoint, dynamoFaults(o.dynamoFaultRate, random));
-  const expectedObjects = Math.ceil(o.fills / (1000 * o.pagesPerObject));
-  const outage = clickHouseOutage(client, Math.max(2, Math.floor(expectedObjects / 3)), o.clickhouseOutageMs);
-  const sqs = sqsClient({ region: aws.region, endpoint: aws.sqsEndpoint });
-  const dlqs = new SqsDeadLetterQueues(
-    sqs,
-    { shards: { queueUrl: aws.shardQueueUrl, dlqUrl: aws.shardDlqUrl }, loads: { queueUrl: aws.loadQueueUrl, dlqUrl: aws.loadDlqUrl } },
-    { method: 'copy' },
+  log(`building a simulated chain of about ${o.fills.toLocaleString('en-US')} fills over ${o.markets.toLocaleString('en-US')} markets (seed ${o.seed})`);
+  const w = await buildSoakWorld(o);
+  const worldMs = Date.now() - started;
+  const fillIds = w.fillIds();
+  log(
+    `world built in ${(worldMs / 1000).toFixed(1)} s: ${fillIds.length.toLocaleString('en-US')} fills (${w.chainFills.length.toLocaleString('en-US')} on the chain's V2 exchanges), ${w.world.expected.activity.length.toLocaleString('en-US')} activity events`,
   );
-
-  const totals = Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as CounterSnapshot;
-  const cycleErrors: string[] = [];
-  const stalls: string[] = [];
-  let cycles = 0;
-  let redeliveries = 0;
-  let redriven = 0;
-  let complete = false;
-  let switchedRetryAfter = false;
+  const stops: (() => Promise<void>)[] = [() => w.world.close()];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+  };
   try {
+    const sim = await startSimulatedSources({ dataset: w.dataset, faults: sourceFaults(o.sourceFaultRate, o.seed, false) });
+    stops.push(() => sim.close());
+    const rpc = await startChainFaultProxy(w.world.rpcUrl, { rate: o.chainFaultRate, maxResults: o.rpcMaxResults, random: faultDraws(o.seed + 2) });
+    stops.push(() => rpc.close());
+    const aws: LocalAws = await startLocalAws({});
+    stops.push(() => aws.stop());
+    const proxy = async (target: string, decide: Parameters<typeof startFaultProxy>[1]) => {
+      const p = await startFaultProxy(target, decide);
+      stops.push(() => p.close());
+      return p;
+    };
+    const s3Proxy = await proxy(aws.s3Endpoint, s3Faults(o.s3FaultRate, random));
+    const dynamoProxy = await proxy(aws.dynamoEndpoint, dynamoFaults(o.dynamoFaultRate, random));
+    const sqsRandom = faultDraws(o.seed + 3);
+    const sqsHandlers = await proxy(aws.sqsEndpoint, sqsFaults(o.sqsFaultRate, sqsRandom, 'handlers'));
+    const sqsPoller = await proxy(aws.sqsEndpoint, sqsFaults(o.sqsFaultRate, sqsRandom, 'event source'));
+    const expectedObjects = Math.ceil(fillIds.length / (1000 * o.pagesPerObject));
+    const outage = clickHouseOutage(client, Math.max(2, Math.floor(expectedObjects / 3)), o.clickhouseOutageMs);
+    // The operator's redrive talks to SQS directly, as the runner's queue-depth reads do.
+    const sqs = sqsClient({ region: aws.region, endpoint: aws.sqsEndpoint });
+    const dlqs = new SqsDeadLetterQueues(
+      sqs,
+      { shards: { queueUrl: aws.shardQueueUrl, dlqUrl: aws.shardDlqUrl }, loads: { queueUrl: aws.loadQueueUrl, dlqUrl: aws.loadDlqUrl } },
+      { method: 'copy' },
+    );
+
+    const totals = Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as CounterSnapshot;
+    const cycleErrors: string[] = [];
+    const stalls: string[] = [];
+    let cycles = 0;
+    let redeliveries = 0;
+    let redriven = 0;
+    let complete = false;
+    let switchedRetryAfter = false;
     while (!complete && cycles < o.maxCycles) {
       cycles++;
       let result: CycleResult;
       try {
         result = await runCycle({
           warehouse: { client: outage.client, database },
-          aws,
+          // Lambda's side of SQS (polling, deleting, hiding for a retry) goes through the event-source proxy.
+          aws: { ...aws, sqsEndpoint: sqsPoller.url },
           env: {
             ...sim.env,
-            SYNC_SOURCES: 'markets,subgraph',
+            ...w.world.env,
+            ...w.sources,
+            // The chain source reaches the simulated chain only through the faulty provider.
+            POLYGON_RPC_URL: rpc.url,
             SOURCE_TIMEOUT_MS: '2000',
             PAGES_PER_OBJECT: String(o.pagesPerObject),
-            // The handlers reach S3 and DynamoDB only through the fault proxies; SQS stays direct.
+            // The handlers reach S3, DynamoDB and SQS only through the fault proxies.
             AWS_ENDPOINT_URL_S3: s3Proxy.url,
             AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url,
+            AWS_ENDPOINT_URL_SQS: sqsHandlers.url,
           },
           logLevel: o.logLevel,
           fetcherConcurrency: o.fetcherConcurrency,
           retryDelaySeconds: 2,
           stallTimeoutMs: 120_000,
           onProgress: (p) => {
-            // Halfway through, the injected 429s start carrying Retry-After.
-            if (!switchedRetryAfter && p.counters.FillsLoaded >= o.fills / 2) {
+            // Halfway through, the subgraph's and the lists' 429s start carrying Retry-After.
+            if (!switchedRetryAfter && p.counters.FillsLoaded >= fillIds.length / 2) {
               switchedRetryAfter = true;
-              sim.subgraph.setFaults(sourceFaults(o.sourceFaultRate, o.seed + 1, true));
-              sim.markets.setFaults(sourceFaults(o.sourceFaultRate, o.seed + 1, true));
+              for (const server of [sim.subgraph, sim.markets, sim.gamma]) server.setFaults(sourceFaults(o.sourceFaultRate, o.seed + 1, true));
             }
           },
         });
@@ -153,40 +194,45 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         complete = false;
       }
     }
+    await stopAll();
+
+    const fills = await compareFills(client, database, fillIds);
+    const activity = await compareActivity(client, database, w.world.expected.activity);
+    const positions = await comparePositions(client, database, w.positions());
+    const faults = tallyFaults({
+      sources: { subgraph: sim.subgraph.stats.faults, markets: sim.markets.stats.faults, gamma: sim.gamma.stats.faults },
+      chain: rpc.injected,
+      proxies: { s3: [s3Proxy.injected], dynamodb: [dynamoProxy.injected], sqs: [sqsHandlers.injected, sqsPoller.injected] },
+      clickhouse: { refused: outage.refused, outageMs: o.clickhouseOutageMs },
+    });
+    const exact = (c: typeof fills) =>
+      c.lost === 0 && c.duplicates === 0 && c.unexpected === 0 && c.loaded.rows === c.expected && c.loaded.final === c.expected;
+    return {
+      ok: complete && exact(fills) && exact(activity) && positions.differing === 0 && positions.loaded === positions.expected,
+      fills: fills.expected,
+      markets: w.world.markets.length,
+      cycles,
+      cycleErrors,
+      stalls,
+      wallMs: Date.now() - started,
+      worldMs,
+      faults,
+      retries: { source: totals.SourceRetries, awsSdk: [s3Proxy, dynamoProxy, sqsHandlers, sqsPoller].reduce((a, p) => a + p.sdkRetries, 0) },
+      redeliveries,
+      redriven,
+      loaded: fills.loaded,
+      lost: fills.lost,
+      duplicates: fills.duplicates,
+      unexpected: fills.unexpected,
+      activity,
+      positions,
+      counters: totals,
+    };
   } finally {
-    await s3Proxy.close();
-    await dynamoProxy.close();
-    await aws.stop();
-    await sim.close();
+    await stopAll();
+    if (dir) {
+      await client.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
-
-  const { loaded, lost, duplicates, unexpected } = await compareFills(client, database, dataset);
-  const faults = tallyFaults({
-    sources: { subgraph: sim.subgraph.stats.faults, markets: sim.markets.stats.faults },
-    proxies: [s3Proxy.injected, dynamoProxy.injected],
-    clickhouse: { refused: outage.refused, outageMs: o.clickhouseOutageMs },
-  });
-
-  if (dir) {
-    await client.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return {
-    ok: complete && lost === 0 && duplicates === 0 && unexpected === 0 && loaded.final === o.fills,
-    fills: o.fills,
-    markets: o.markets,
-    cycles,
-    cycleErrors,
-    stalls,
-    wallMs: Date.now() - started,
-    faults,
-    retries: { source: totals.SourceRetries, awsSdk: s3Proxy.sdkRetries + dynamoProxy.sdkRetries },
-    redeliveries,
-    redriven,
-    loaded,
-    lost,
-    duplicates,
-    unexpected,
-    counters: totals,
-  };
 }
