@@ -5,7 +5,8 @@ import { formatDoctor } from '#shared/ops/doctor/format.ts';
 import type { DoctorReport } from '#shared/ops/doctor/types.ts';
 import type { WarehouseProbeInput } from '#shared/ops/doctor/warehouse.ts';
 import { dataDirFrom, localWarehouse } from './warehouse.ts';
-import { positive, startSimulatedWorld } from './simulated.ts';
+import { startSimulatedWorld } from './simulated.ts';
+import { CLI_NUMBERS } from './numbers.ts';
 import { commandFailed, reportFailures } from './failures.ts';
 
 /** The simulated world runs on Hardhat EDR, whose chain id is Hardhat's default, not Polygon's. */
@@ -33,11 +34,11 @@ export const doctorCommand = (): Command =>
         'exits 1 when something would stop a sync',
     )
     .option('--simulated', 'check the simulated sources, started as `sync --simulated` starts them (offline; a smaller world by default)')
-    .option('--markets <n>', 'simulated markets (both eras)', positive, DOCTOR_DEFAULTS.markets)
-    .option('--fills <n>', 'simulated fills (both eras)', positive, DOCTOR_DEFAULTS.fills)
-    .option('--chain-fills <n>', 'of those, fills after the 2026-04-28 migration (default: a third)', positive)
+    .option('--markets <n>', 'simulated markets (both eras)', CLI_NUMBERS.markets, DOCTOR_DEFAULTS.markets)
+    .option('--fills <n>', 'simulated fills (both eras)', CLI_NUMBERS.fills, DOCTOR_DEFAULTS.fills)
+    .option('--chain-fills <n>', 'of those, fills after the 2026-04-28 migration (default: a third)', CLI_NUMBERS.chainFills)
     .option('--subgraph', 'with --simulated: take V1 history from the simulated subgraph instead of the chain')
-    .option('--seed <n>', 'simulated dataset seed', positive, DOCTOR_DEFAULTS.seed)
+    .option('--seed <n>', 'simulated dataset seed', CLI_NUMBERS.seed, DOCTOR_DEFAULTS.seed)
     .option('--no-warehouse', 'do not check ClickHouse')
     .option('--json', 'print the report as JSON')
     .action(reportFailures(commandFailed('doctor'), main));

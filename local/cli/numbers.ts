@@ -37,13 +37,13 @@ export function boundedNumber(min: number, max: number): NumberParser {
 export const CLI_NUMBERS = {
   /** Fetchers at once (sync, replay, soak); the SQS event source's maxConcurrency in AWS is at most 1,000, locally 64 is plenty. */
   concurrency: boundedInt(1, 64),
-  /** Simulated markets (sync, replay, soak). */
+  /** Simulated markets (sync, replay, doctor, soak). */
   markets: boundedInt(1, 100_000),
-  /** Simulated fills (sync, replay, soak). */
+  /** Simulated fills (sync, replay, doctor, soak). */
   fills: boundedInt(1, 10_000_000),
-  /** Simulated V2-era fills (sync, replay). */
+  /** Simulated V2-era fills (sync, replay, doctor). */
   chainFills: boundedInt(1, 10_000_000),
-  /** Dataset seeds (sync, replay, soak, bench): a 32-bit seed. */
+  /** Dataset seeds (sync, replay, doctor, soak, bench): a 32-bit seed. */
   seed: boundedInt(1, 2_147_483_647),
   /** Soak: ClickHouse outage in ms, at most ten minutes. */
   outageMs: boundedInt(1, 600_000),

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { benchCommand } from '#bench/cli.ts';
 import { soakCommand } from '#local/soak/cli.ts';
 import { checkCommand } from './check.ts';
+import { doctorCommand } from './doctor.ts';
 import { setVerbose } from './failures.ts';
 import { migrateCommand } from './migrate.ts';
 import { queryCommand } from './query.ts';
@@ -34,6 +35,7 @@ export function cliProgram(): Command {
     .addCommand(redriveCommand())
     .addCommand(replayCommand())
     .addCommand(migrateCommand())
+    .addCommand(doctorCommand())
     .addCommand(benchCommand())
     .addCommand(soakCommand());
   // Global, and accepted after a command's name too (`sync --verbose`), where people type it.

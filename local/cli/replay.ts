@@ -2,9 +2,10 @@ import { Command } from 'commander';
 import { readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import { parseReplayWindow, replay, ReplayError, type ReplayReport } from '#shared/ops/replay.ts';
 import { deployedTarget } from '#adapters/aws/ops-target.ts';
-import type { PlanWindow, SourceName } from '#shared/sources/source.ts';
+import type { PlanWindow } from '#shared/sources/source.ts';
 import { localWarehouse } from './warehouse.ts';
-import { positive, startSimulatedWorld } from './simulated.ts';
+import { enabledSources, startSimulatedWorld } from './simulated.ts';
+import { CLI_NUMBERS } from './numbers.ts';
 import { openLocalOps } from './local-ops.ts';
 import { logLevelOption, type LogLevel } from './log-level.ts';
 import { commandFailed, reportFailures } from './failures.ts';
@@ -33,12 +34,12 @@ export const replayCommand = (): Command =>
     .option('--to <when>', 'end of the window: ISO date, or block number')
     .option('--stage <stage>', 'invoke the deployed planner Lambda of this stage with the window')
     .option('--simulated', 'replay against simulated sources (same --markets/--fills/--seed as the sync)')
-    .option('--markets <n>', 'simulated markets (both eras)', positive, 40)
-    .option('--fills <n>', 'simulated fills (both eras)', positive, 30_000)
-    .option('--chain-fills <n>', 'of those, fills after the 2026-04-28 migration (default: a third)', positive)
+    .option('--markets <n>', 'simulated markets (both eras)', CLI_NUMBERS.markets, 40)
+    .option('--fills <n>', 'simulated fills (both eras)', CLI_NUMBERS.fills, 30_000)
+    .option('--chain-fills <n>', 'of those, fills after the 2026-04-28 migration (default: a third)', CLI_NUMBERS.chainFills)
     .option('--subgraph', 'with --simulated: V1 history from the simulated subgraph, as the sync took it')
-    .option('--seed <n>', 'simulated dataset seed', positive, 1)
-    .option('--concurrency <n>', 'fetchers at once (local)', positive, 4)
+    .option('--seed <n>', 'simulated dataset seed', CLI_NUMBERS.seed, 1)
+    .option('--concurrency <n>', 'fetchers at once (local)', CLI_NUMBERS.concurrency, 4)
     .addOption(logLevelOption())
     // A window it cannot plan is the operator's to fix: the message alone says what is wrong.
     .action(reportFailures((err) => (err instanceof ReplayError ? err.message : commandFailed('replay')(err)), main));
@@ -56,13 +57,6 @@ async function main(flags: ReplayFlags): Promise<void> {
     console.log(report.message);
   }
   if (!report.ok) process.exitCode = 1;
-}
-
-/** The sources the replay plans for: the simulated world's choice with --simulated, else SYNC_SOURCES. */
-function enabledSources(flags: ReplayFlags): readonly SourceName[] {
-  const simulatedDefault = flags.subgraph ? 'markets,subgraph,chain' : 'markets,chain';
-  const env = flags.simulated ? { SYNC_SOURCES: process.env.SYNC_SOURCES ?? simulatedDefault } : process.env;
-  return readSettings(['SYNC_SOURCES'], env).SYNC_SOURCES;
 }
 
 /** Locally the planner and the whole cycle run here, through the same handlers (as `npm run sync -- --from/--to`). */

@@ -1,10 +1,5 @@
-import { InvalidArgumentError } from 'commander';
-
-export const positive = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
+import { readSettings } from '#shared/config.ts';
+import type { SourceName } from '#shared/sources/source.ts';
 
 export interface SimulatedFlags {
   markets: number;
@@ -14,6 +9,18 @@ export interface SimulatedFlags {
   seed: number;
   /** Take V1 history from the simulated subgraph instead of the simulated chain. */
   subgraph?: boolean;
+}
+
+/** The sources a simulated world serves: V1 history from the subgraph with --subgraph, else from the chain. */
+const simulatedSources = (flags: { subgraph?: boolean | undefined }) => (flags.subgraph ? 'markets,subgraph,chain' : 'markets,chain');
+
+/**
+ * The sources a command plans for (sync, replay), before anything starts:
+ * with --simulated the simulated world's (SYNC_SOURCES still wins, as it does
+ * in the world's settings), else SYNC_SOURCES.
+ */
+export function enabledSources(flags: { simulated?: boolean | undefined; subgraph?: boolean | undefined }, env = process.env): readonly SourceName[] {
+  return readSettings(['SYNC_SOURCES'], flags.simulated ? { SYNC_SOURCES: env.SYNC_SOURCES || simulatedSources(flags) } : env).SYNC_SOURCES;
 }
 
 /**
@@ -41,9 +48,7 @@ export async function startSimulatedWorld(flags: SimulatedFlags) {
     await world.close();
     throw err;
   });
-  const sources = flags.subgraph
-    ? { SYNC_SOURCES: 'markets,subgraph,chain', CHAIN_V1_FILLS: 'false' }
-    : { SYNC_SOURCES: 'markets,chain', CHAIN_V1_FILLS: 'true' };
+  const sources = { SYNC_SOURCES: simulatedSources(flags), CHAIN_V1_FILLS: flags.subgraph ? 'false' : 'true' };
   const e = world.expected;
   return {
     env: { ...sim.env, ...world.env, ...sources, ...(process.env.SYNC_SOURCES ? { SYNC_SOURCES: process.env.SYNC_SOURCES } : {}) },

@@ -38,8 +38,9 @@ async function main(flags: StatusFlags): Promise<void> {
     let target: OpsTarget;
     let warehouse: { client: ClickHouseClient; database: string } | undefined;
     if (flags.stage) {
-      target = await deployedTarget(flags.stage);
+      // A wrong CLICKHOUSE_URL (plain http to another host) is refused before AWS is asked anything.
       const ch = readSettings(CLICKHOUSE_SETTINGS);
+      target = await deployedTarget(flags.stage);
       if (flags.warehouse && ch.CLICKHOUSE_URL) {
         warehouse = {
           client: serverClient({ url: ch.CLICKHOUSE_URL, username: ch.CLICKHOUSE_USER, password: ch.CLICKHOUSE_PASSWORD }),

@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
+import { parseOperatorWindow, WindowError } from '#shared/ops/window.ts';
 import type { CycleProgress, CycleResult } from '#local/runner.ts';
 import { holdDataDir } from '#local/data-dir-lock.ts';
 import { dataDirFrom, localWarehouse } from './warehouse.ts';
-import { positive, startSimulatedWorld } from './simulated.ts';
+import { enabledSources, startSimulatedWorld } from './simulated.ts';
+import { CLI_NUMBERS } from './numbers.ts';
 import { logLevelOption, type LogLevel } from './log-level.ts';
 import { commandFailed, reportFailures, stackText } from './failures.ts';
 import { incompleteRunCause } from './diagnosis.ts';
@@ -26,18 +28,21 @@ export const syncCommand = (): Command =>
   new Command('sync')
     .description('Run one scheduled sync cycle on this machine: plan, fetch, stage and load into ClickHouse')
     .option('--simulated', 'run offline against simulated sources generated from --markets/--fills/--seed')
-    .option('--markets <n>', 'simulated markets (both eras)', positive, 40)
-    .option('--fills <n>', 'simulated fills (both eras)', positive, 30_000)
-    .option('--chain-fills <n>', 'of those, fills after the 2026-04-28 migration (default: a third)', positive)
+    .option('--markets <n>', 'simulated markets (both eras)', CLI_NUMBERS.markets, 40)
+    .option('--fills <n>', 'simulated fills (both eras)', CLI_NUMBERS.fills, 30_000)
+    .option('--chain-fills <n>', 'of those, fills after the 2026-04-28 migration (default: a third)', CLI_NUMBERS.chainFills)
     .option('--subgraph', 'with --simulated: take V1 history from the simulated subgraph instead of the chain')
-    .option('--seed <n>', 'simulated dataset seed', positive, 1)
+    .option('--seed <n>', 'simulated dataset seed', CLI_NUMBERS.seed, 1)
     .option('--from <when>', 'backfill a window from this date (ISO) or block number')
     .option('--to <when>', 'backfill a window up to this date (ISO) or block number')
-    .option('--concurrency <n>', 'fetchers at once (the SQS event source maxConcurrency)', positive, 4)
+    .option('--concurrency <n>', 'fetchers at once (the SQS event source maxConcurrency)', CLI_NUMBERS.concurrency, 4)
     .addOption(logLevelOption())
-    .action(reportFailures(commandFailed('sync', stackText), main));
+    // A window it cannot plan is the operator's to fix: the message alone says what is wrong (as replay says it).
+    .action(reportFailures((err) => (err instanceof WindowError ? err.message : commandFailed('sync', stackText)(err)), main));
 
 async function main(flags: SyncFlags): Promise<void> {
+  // Refused before anything starts, by the rules and in the words replay uses (shared/ops/window.ts).
+  const window = parseOperatorWindow({ from: flags.from, to: flags.to }, { sources: enabledSources(flags) });
   const dataDir = dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data');
   // The handlers read their settings from here, as a Lambda reads its environment; --simulated points the sources at the stand-ins.
   const env: Record<string, string | undefined> = { ...process.env };
@@ -77,7 +82,7 @@ async function main(flags: SyncFlags): Promise<void> {
         warehouse,
         dataDir,
         env,
-        window: flags.from || flags.to ? { from: flags.from, to: flags.to } : undefined,
+        window,
         fetcherConcurrency: flags.concurrency,
         onProgress: progress.update,
         signal: abort.signal,

@@ -1,12 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** `polymarket-sync <command>`, the package's bin, started as npm starts it: the bin file, no tsx in front. */
 const ROOT = new URL('../../', import.meta.url).pathname;
-const COMMANDS = ['sync', 'query', 'check', 'status', 'redrive', 'replay', 'migrate', 'bench', 'soak'];
+const COMMANDS = ['sync', 'query', 'check', 'status', 'redrive', 'replay', 'migrate', 'doctor', 'bench', 'soak'];
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string>; scripts: Record<string, string> };
 
 interface Run {
@@ -15,9 +16,12 @@ interface Run {
   stderr: string;
 }
 
+/** A bound no healthy run of these comes near (doctor --simulated starts a chain): the process must have ended by then. */
+const EXIT_BOUND_MS = 90_000;
+
 function exec(file: string, args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(file, args, { cwd, env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
+    execFile(file, args, { cwd, env: { ...process.env, ...env }, timeout: EXIT_BOUND_MS }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -81,5 +85,47 @@ describe('polymarket-sync (the bin)', () => {
     const r = await exec('npx', ['--offline', '--yes', 'polymarket-sync', '--version']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(pkg.version);
+  });
+});
+
+describe('polymarket-sync doctor (the bin)', () => {
+  let dataDir: string;
+  let refusing: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'doctor-bin-'));
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((r) => server.close(() => r()));
+    refusing = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('--simulated --json: a healthy report on stdout, exit 0', async () => {
+    const r = await bin(['doctor', '--simulated', '--markets', '8', '--fills', '2000', '--json'], { SYNC_DATA_DIR: dataDir });
+    expect(r.stderr).toMatch(/^simulated sources: /);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; status: string }[] };
+    expect(report.ok).toBe(true);
+    expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(report.checks.map((c) => c.name)).toContain('clickhouse: features');
+  });
+
+  it('an unreachable source and a refusing ClickHouse: the table names both, exit 1', async () => {
+    const r = await bin(['doctor'], {
+      SYNC_SOURCES: 'markets',
+      MARKET_LISTS: 'clob',
+      POLYMARKET_MARKETS_URL: refusing,
+      CLICKHOUSE_URL: refusing,
+      SYNC_DATA_DIR: dataDir,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^markets: CLOB list +FAIL +http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/m);
+    expect(r.stdout).toMatch(/^clickhouse: reachable +FAIL +ClickHouse server 127\.0\.0\.1:\d+/m);
+    expect(r.stdout).toMatch(/^2 checks failed: a sync would stop$/m);
   });
 });
