@@ -5,6 +5,7 @@ import { rejectRecord, type StagedRecord } from '#shared/model/staged.ts';
 import { retryingFetch, sourceHttp, type SourceHttpOptions } from '#shared/sources/http.ts';
 import type { PlannedShard, PlanInput, Source, SourcePage, SourcePlan } from '#shared/sources/source.ts';
 import { FILL_ID_PATTERN, ORDER_FILLED_FIELDS, subgraphFill } from './schema.ts';
+import { ID_BOUNDARY_PATTERN, MIN_PAGES_PER_PARALLEL_SHARD, splitForParallelism } from './parallel.ts';
 
 /** graph-node refuses `first` above 1000 and `skip` above 5000; we never use skip. */
 export const MAX_PAGE_SIZE = 1000;
@@ -19,15 +20,20 @@ export interface SubgraphSourceOptions extends SourceHttpOptions {
 }
 
 /**
- * A shard is a set of token ids (absent: every token) and a half-open time
- * window (fromTs, toTs]. Light tokens share a shard; a heavy token is split
- * into several time windows.
+ * A shard is a set of token ids (absent: every token), a half-open time
+ * window (fromTs, toTs] and optionally a half-open id range (idGt, idLte].
+ * Light tokens share a shard; a heavy token is split into several time
+ * windows; a small history is cut by id range for parallelism (parallel.ts).
  */
-export const subgraphSpecSchema = z.object({
-  tokens: z.array(decimalUint256).min(1).max(2000).optional(),
-  fromTs: z.number().int().min(0),
-  toTs: z.number().int().min(0),
-});
+export const subgraphSpecSchema = z
+  .object({
+    tokens: z.array(decimalUint256).min(1).max(2000).optional(),
+    fromTs: z.number().int().min(0),
+    toTs: z.number().int().min(0),
+    idGt: z.string().regex(ID_BOUNDARY_PATTERN).optional(),
+    idLte: z.string().regex(ID_BOUNDARY_PATTERN).optional(),
+  })
+  .refine((s) => s.idGt === undefined || s.idLte === undefined || s.idGt < s.idLte, 'idGt must come before idLte');
 export type SubgraphSpec = z.infer<typeof subgraphSpecSchema>;
 
 /** Complete cursor: rows are ordered by id, so `id_gt` never skips rows sharing a timestamp. */
@@ -173,7 +179,7 @@ export function createSubgraphSource(opts: SubgraphSourceOptions): Source<Subgra
       // only ask for what appeared after the watermark, every token at once.
       const shards =
         input.watermark === null || input.window?.from
-          ? await planTokenShards(fromTs, toTs, input.signal)
+          ? splitForParallelism(await planTokenShards(fromTs, toTs, input.signal), input.fetcherConcurrency, MIN_PAGES_PER_PARALLEL_SHARD * pageSize)
           : [{ spec: { fromTs, toTs }, estimatedRows: 0, label: `new fills after ${new Date(fromTs * 1000).toISOString()}` }];
       return { shards, target };
     },
@@ -182,7 +188,11 @@ export function createSubgraphSource(opts: SubgraphSourceOptions): Source<Subgra
       const and: Record<string, unknown>[] = [];
       if (spec.tokens) and.push({ or: [{ makerAssetId_in: spec.tokens }, { takerAssetId_in: spec.tokens }] });
       and.push({ timestamp_gt: String(spec.fromTs) }, { timestamp_lte: String(spec.toTs) });
-      if (cursor) and.push({ id_gt: cursor.lastId });
+      // The id range's bounds use the filter suffixes graph-node generates for every field
+      // (https://thegraph.com/docs/en/subgraphs/querying/graphql-api/, "Filtering"); the cursor is past idGt.
+      const after = cursor?.lastId ?? spec.idGt;
+      if (after !== undefined) and.push({ id_gt: after });
+      if (spec.idLte !== undefined) and.push({ id_lte: spec.idLte });
       const page = await request(FILLS, { first: pageSize, where: { and } }, fillsPageSchema, signal);
       const rows = page.orderFilledEvents;
       const tokens = spec.tokens ? new Set(spec.tokens) : null;
@@ -198,8 +208,8 @@ export function createSubgraphSource(opts: SubgraphSourceOptions): Source<Subgra
         const fill = subgraphFill(raw);
         if (typeof fill === 'string') {
           records.push(rejectRecord('subgraph', fill, raw));
-        } else if ((tokens && !tokens.has(fill.token_id)) || fill.timestamp <= spec.fromTs || fill.timestamp > spec.toTs) {
-          records.push(rejectRecord('subgraph', "fill lies outside the shard's tokens or time window", raw));
+        } else if ((tokens && !tokens.has(fill.token_id)) || fill.timestamp <= spec.fromTs || fill.timestamp > spec.toTs || !inIdRange(spec, id as string)) {
+          records.push(rejectRecord('subgraph', "fill lies outside the shard's tokens, time window or id range", raw));
         } else {
           records.push({ table: 'fills', row: fill });
         }
@@ -212,6 +222,9 @@ export function createSubgraphSource(opts: SubgraphSourceOptions): Source<Subgra
     },
   };
 }
+
+/** The source's own id, compared as the source orders ids (the cursor relies on the same order). */
+const inIdRange = (spec: SubgraphSpec, id: string): boolean => (spec.idGt === undefined || id > spec.idGt) && (spec.idLte === undefined || id <= spec.idLte);
 
 /** Accepts unix seconds or an ISO date. */
 export function toUnixSeconds(value: string, name: string): number {
