@@ -7,7 +7,8 @@ import type { Migration, MigrationStep } from './migrations.ts';
  * day read the whole table. From version 5:
  *
  * - ordered by (`maker`, `timestamp`, `fill_id`): one wallet's history is a
- *   range of the primary key, with or without FINAL. `fill_id` stays the last
+ *   range of the primary key in each monthly partition, with or without
+ *   FINAL; granules of 1,024 rows, so a wallet reads about that per month. `fill_id` stays the last
  *   key column and a fill's `maker` and `timestamp` are fixed by its event, so
  *   ReplacingMergeTree still folds exactly the copies of one fill (monthly
  *   partitions already assumed a fill keeps its timestamp);
@@ -16,11 +17,14 @@ import type { Migration, MigrationStep } from './migrations.ts';
  *   deduplicate themselves (`LIMIT 1 BY fill_id`), as `market_fills` does;
  * - a bloom filter on `fill_id`, so lookups by id (a replay's missing fills)
  *   skip most granules now that the id no longer leads the key;
+ * - ZSTD on the hex strings and the 256-bit ids (LZ4 cannot shrink random
+ *   hex; ZSTD's entropy coding halves it);
  * - `usdc`, `shares` (exact `Decimal(38, 6)`) and `day`: ALIAS columns,
  *   computed when read, nothing on disk, nothing for the loader to fill;
  * - parameterized views `wallet_trades(wallet)` and `market_fills(slug)`:
  *   `trades` for one wallet or one market, joining only that wallet's or
- *   market's tokens instead of the whole mapping.
+ *   market's tokens instead of the whole mapping (projections `by_slug` on
+ *   `markets` and `by_condition` on `token_claims` find a market's tokens).
  *
  * The rows move to a new table, copied partition by partition in chunks that
  * each carry their own deduplication token (a second process copying at the
@@ -64,22 +68,22 @@ const CHUNK_ROWS = 500_000;
 
 const createFillsV5 = (db: string, table: string) => `CREATE TABLE IF NOT EXISTS ${db}.${table}
   (
-    fill_id String,
+    fill_id String CODEC(ZSTD(1)),
     source LowCardinality(String),
     exchange LowCardinality(String),
     block_number UInt64,
     log_index UInt32,
     timestamp DateTime('UTC'),
-    transaction_hash String,
-    order_hash String,
-    maker String,
-    taker String,
-    maker_asset_id UInt256,
-    taker_asset_id UInt256,
+    transaction_hash String CODEC(ZSTD(1)),
+    order_hash String CODEC(ZSTD(1)),
+    maker String CODEC(ZSTD(1)),
+    taker String CODEC(ZSTD(1)),
+    maker_asset_id UInt256 CODEC(ZSTD(1)),
+    taker_asset_id UInt256 CODEC(ZSTD(1)),
     maker_amount_filled UInt256,
     taker_amount_filled UInt256,
     fee UInt256,
-    token_id UInt256,
+    token_id UInt256 CODEC(ZSTD(1)),
     side Enum8('BUY' = 1, 'SELL' = 2),
     usdc_amount UInt256,
     token_amount UInt256,
@@ -95,13 +99,14 @@ const createFillsV5 = (db: string, table: string) => `CREATE TABLE IF NOT EXISTS
     PROJECTION by_block
       (SELECT maker, exchange, block_number, log_index, maker_asset_id, taker_asset_id, maker_amount_filled, taker_amount_filled ORDER BY block_number, log_index),
     PROJECTION by_token
-      (SELECT token_id, timestamp, block_number, log_index, fill_id, maker, side, price, usdc_amount, token_amount, is_taker_order
+      (SELECT token_id, timestamp, block_number, log_index, fill_id, side, price, usdc_amount, token_amount, is_taker_order
        ORDER BY token_id, timestamp, block_number, log_index)
   )
   ENGINE = ReplacingMergeTree
   PARTITION BY toYYYYMM(timestamp)
   ORDER BY (${FILLS_SORTING_KEY})
-  SETTINGS non_replicated_deduplication_window = 100000, deduplicate_merge_projection_mode = 'rebuild', lightweight_mutation_projection_mode = 'rebuild'`;
+  SETTINGS index_granularity = 1024, non_replicated_deduplication_window = 100000,
+    deduplicate_merge_projection_mode = 'rebuild', lightweight_mutation_projection_mode = 'rebuild'`;
 
 async function rows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
   const res = await client.query({ query, query_params: params, format: 'JSONEachRow' });
@@ -156,7 +161,7 @@ async function copyFills(client: ClickHouseClient, db: string): Promise<boolean>
  * key (a second process, or a re-run). A process that loses the race to the
  * RENAME finds the new table in place and stops there.
  */
-function moveFillsToSortedTable(db: string): (client: ClickHouseClient) => Promise<void> {
+export function moveFillsToSortedTable(db: string): (client: ClickHouseClient) => Promise<void> {
   return async (client) => {
     if (await isSorted(client, db)) return;
     try {
@@ -214,32 +219,46 @@ const walletTrades = (db: string) => `CREATE OR REPLACE VIEW ${db}.wallet_trades
   ) AS m ON t.condition_id = m.condition_id
   WHERE f.maker = {wallet:String}`;
 
+/** The conditions a slug names (any stored version of a market row; the join below keeps the newest). */
+const slugConditions = (db: string) => `SELECT condition_id FROM ${db}.markets WHERE slug = {slug:String}`;
+const slugTokens = (db: string) => `SELECT token_id FROM ${db}.token_claims WHERE condition_id IN (${slugConditions(db)})`;
+
 /**
  * Fills of one market (by slug) with their outcome, read through the
  * `by_token` projection: no FINAL (projections are not read under FINAL),
- * each fill once by `LIMIT 1 BY fill_id`.
+ * each fill once by `LIMIT 1 BY fill_id`. The slug and its tokens are found
+ * through the `by_slug` and `by_condition` projections of `markets` and
+ * `token_claims`; the mapping itself is `market_tokens`, as in `trades`.
  */
 const marketFills = (db: string) => `CREATE OR REPLACE VIEW ${db}.market_fills AS
-  WITH market AS (SELECT condition_id, question, slug, neg_risk FROM ${db}.markets FINAL WHERE slug = {slug:String})
   SELECT
     f.token_id AS token_id, f.timestamp AS timestamp, toDate(f.timestamp) AS day, f.block_number AS block_number, f.log_index AS log_index,
-    f.fill_id AS fill_id, f.maker AS maker, f.side AS side, f.price AS price, f.usdc_amount AS usdc_amount, f.token_amount AS token_amount,
+    f.fill_id AS fill_id, f.side AS side, f.price AS price, f.usdc_amount AS usdc_amount, f.token_amount AS token_amount,
     toDecimal128(f.usdc_amount, 6) / 1000000 AS usdc, toDecimal128(f.token_amount, 6) / 1000000 AS shares, f.is_taker_order AS is_taker_order,
     t.condition_id AS condition_id, t.outcome_index AS outcome_index, t.outcome AS outcome,
-    (SELECT any(question) FROM market) AS question, {slug:String} AS market_slug, (SELECT any(neg_risk) FROM market) AS neg_risk
+    m.question AS question, m.slug AS market_slug, m.neg_risk AS neg_risk
   FROM
   (
-    SELECT token_id, timestamp, block_number, log_index, fill_id, maker, side, price, usdc_amount, token_amount, is_taker_order
+    SELECT token_id, timestamp, block_number, log_index, fill_id, side, price, usdc_amount, token_amount, is_taker_order
     FROM ${db}.fills
-    WHERE token_id IN (SELECT token_id FROM ${db}.token_claims WHERE condition_id IN (SELECT condition_id FROM market))
+    WHERE token_id IN (${slugTokens(db)})
     LIMIT 1 BY fill_id
   ) AS f
   INNER JOIN
   (
-    SELECT token_id, condition_id, outcome_index, outcome FROM ${db}.market_tokens
-    WHERE token_id IN (SELECT token_id FROM ${db}.token_claims WHERE condition_id IN (SELECT condition_id FROM market))
-      AND condition_id IN (SELECT condition_id FROM market)
-  ) AS t ON f.token_id = t.token_id`;
+    SELECT token_id, condition_id, outcome_index, outcome FROM ${db}.market_tokens WHERE token_id IN (${slugTokens(db)})
+  ) AS t ON f.token_id = t.token_id
+  INNER JOIN
+  (
+    SELECT condition_id, question, slug, neg_risk FROM ${db}.markets FINAL WHERE condition_id IN (${slugConditions(db)}) AND slug = {slug:String}
+  ) AS m ON m.condition_id = t.condition_id`;
+
+/** A projection on a ReplacingMergeTree of the mapping, kept through merges and deletes. */
+const lookupProjection = (db: string, table: string, name: string, select: string) => [
+  `ALTER TABLE ${db}.${table} MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild', lightweight_mutation_projection_mode = 'rebuild'`,
+  `ALTER TABLE ${db}.${table} ADD PROJECTION IF NOT EXISTS ${name} (${select})`,
+  `ALTER TABLE ${db}.${table} MATERIALIZE PROJECTION ${name}`,
+];
 
 export const MIGRATION_V5: Migration = {
   version: 5,
@@ -262,6 +281,9 @@ export const MIGRATION_V5: Migration = {
       FROM ${db}.fills AS f FINAL
       LEFT JOIN ${db}.market_tokens AS t ON f.token_id = t.token_id
       LEFT JOIN (SELECT condition_id, question, slug, neg_risk FROM ${db}.markets FINAL) AS m ON t.condition_id = m.condition_id`,
+    // A market by its slug, and a condition's tokens, without reading the whole mapping.
+    ...lookupProjection(db, 'markets', 'by_slug', 'SELECT slug, condition_id ORDER BY slug'),
+    ...lookupProjection(db, 'token_claims', 'by_condition', 'SELECT condition_id, token_id ORDER BY condition_id'),
     walletTrades(db),
     marketFills(db),
   ],

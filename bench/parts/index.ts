@@ -1,9 +1,10 @@
 import type { BenchPart } from './part.ts';
+import { analystPart } from './analyst.ts';
 
 /**
  * The bench's self-contained parts, in the order a full run runs them (after
  * the approaches in bench/harness.ts). Each lives in its own module here.
  */
-export const BENCH_PARTS: readonly BenchPart[] = [];
+export const BENCH_PARTS: readonly BenchPart[] = [analystPart];
 
 export const partNamed = (name: string): BenchPart | undefined => BENCH_PARTS.find((p) => p.name === name);

@@ -1,0 +1,176 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { migrateUpTo } from '#adapters/clickhouse/migrations-at.ts';
+import { migrate } from '#adapters/clickhouse/schema.ts';
+import { analystDataSpec, generate, lastWholeMonth, type AnalystDataSpec } from './data.ts';
+import { ANALYST_QUERIES, type Subject } from './queries.ts';
+
+/**
+ * One size of the analyst part, on one engine: today's schema (version 4) in
+ * one database, filled with synthetic fills; the same parts hard-linked into a
+ * second database at version 4, which `migrate` then takes to the new design
+ * (the migration users run, timed); both merged; then every query on both,
+ * each result compared.
+ */
+export const TODAY_DB = 'analyst_today';
+export const NEXT_DB = 'analyst_next';
+export const TODAY_VERSION = 4;
+
+export interface AnalystRunOptions {
+  fills: number;
+  seed: number;
+  /** Measured runs per query and design (after one unmeasured run whose rows are compared). */
+  runs: number;
+  /** A query stops repeating once it has run this long in total (after at least 3 runs). */
+  budgetMs: number;
+  log(line: string): void;
+}
+
+export interface Timing {
+  runs: number;
+  p50: number;
+  p95: number;
+}
+export interface QueryFigures {
+  name: string;
+  title: string;
+  rows: number;
+  equal: boolean;
+  today: Timing;
+  next: Timing;
+}
+export interface DiskFigures {
+  rows: number;
+  bytes: number;
+  projections: Record<string, number>;
+}
+export interface AnalystSizeResult {
+  spec: AnalystDataSpec;
+  fills: number;
+  generateMs: number;
+  mergeTodayMs: number;
+  migrateMs: number;
+  mergeNextMs: number;
+  subject: Subject & { walletFills: number; marketFills: number };
+  integrity: { todayFinal: number; next: number; nextFinal: number; nextDistinct: number };
+  disk: { today: DiskFigures; next: DiskFigures };
+  queries: QueryFigures[];
+  ok: boolean;
+  reason?: string;
+}
+
+async function rows<T = Record<string, unknown>>(client: ClickHouseClient, query: string): Promise<T[]> {
+  return (await (await client.query({ query, format: 'JSONEachRow' })).json()) as T[];
+}
+const num = async (client: ClickHouseClient, query: string) => Number(Object.values((await rows(client, query))[0] ?? { n: 0 })[0]);
+
+async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const r = await f();
+  return [r, performance.now() - t0];
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
+};
+
+async function repeat(client: ClickHouseClient, sql: string, o: AnalystRunOptions): Promise<{ result: unknown[]; timing: Timing }> {
+  const [result] = await timed(() => rows(client, sql));
+  const times: number[] = [];
+  let total = 0;
+  while (times.length < o.runs && !(times.length >= 3 && total >= o.budgetMs)) {
+    const [, ms] = await timed(() => rows(client, sql));
+    times.push(ms);
+    total += ms;
+  }
+  return { result, timing: { runs: times.length, p50: percentile(times, 0.5), p95: percentile(times, 0.95) } };
+}
+
+async function disk(client: ClickHouseClient, db: string): Promise<DiskFigures> {
+  const [t] = await rows<{ rows: string; bytes: string }>(
+    client,
+    `SELECT sum(rows) AS rows, sum(bytes_on_disk) AS bytes FROM system.parts WHERE database = '${db}' AND table = 'fills' AND active`,
+  );
+  const p = await rows<{ name: string; bytes: string }>(
+    client,
+    `SELECT name, sum(bytes_on_disk) AS bytes FROM system.projection_parts WHERE database = '${db}' AND table = 'fills' AND active GROUP BY name ORDER BY name`,
+  );
+  return { rows: Number(t!.rows), bytes: Number(t!.bytes), projections: Object.fromEntries(p.map((x) => [x.name, Number(x.bytes)])) };
+}
+
+/** The 10th busiest wallet (as maker) and the market of the 10th busiest token: heavy but not the single heaviest. */
+async function pickSubject(client: ClickHouseClient, spec: AnalystDataSpec): Promise<AnalystSizeResult['subject']> {
+  const [w] = await rows<{ maker: string; n: string }>(
+    client,
+    `SELECT maker, count() AS n FROM ${NEXT_DB}.fills GROUP BY maker ORDER BY n DESC, maker LIMIT 1 OFFSET 9`,
+  );
+  const [m] = await rows<{ slug: string; n: string }>(
+    client,
+    `SELECT m.slug AS slug, sum(f.n) AS n
+     FROM (SELECT token_id, count() AS n FROM ${NEXT_DB}.fills GROUP BY token_id) AS f
+     INNER JOIN ${NEXT_DB}.market_tokens AS t ON t.token_id = f.token_id
+     INNER JOIN (SELECT condition_id, slug FROM ${NEXT_DB}.markets FINAL) AS m ON m.condition_id = t.condition_id
+     GROUP BY slug ORDER BY n DESC, slug LIMIT 1 OFFSET 9`,
+  );
+  return { wallet: w!.maker, walletFills: Number(w!.n), slug: m!.slug, marketFills: Number(m!.n), ...lastWholeMonth(spec) };
+}
+
+export async function runAnalystSize(client: ClickHouseClient, o: AnalystRunOptions): Promise<AnalystSizeResult> {
+  const spec = analystDataSpec(o.fills, o.seed);
+  const n = (x: number) => x.toLocaleString('en-US');
+  for (const db of [TODAY_DB, NEXT_DB]) await client.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
+  await migrateUpTo(client, TODAY_DB, TODAY_VERSION);
+  o.log(`generating ${n(spec.fills)} fills over ${n(spec.markets)} markets and ${n(spec.wallets)} wallets in the engine`);
+  const [, generateMs] = await timed(() => generate(client, TODAY_DB, spec, o.log));
+  const [, mergeTodayMs] = await timed(() => client.command({ query: `OPTIMIZE TABLE ${TODAY_DB}.fills FINAL` }));
+  o.log(`generated in ${(generateMs / 1000).toFixed(1)} s, merged in ${(mergeTodayMs / 1000).toFixed(1)} s`);
+
+  // The second warehouse starts as a copy of the first at today's schema: the same parts, hard-linked.
+  await migrateUpTo(client, NEXT_DB, TODAY_VERSION);
+  const partitions = await rows<{ p: string }>(
+    client,
+    `SELECT DISTINCT partition_id AS p FROM system.parts WHERE database = '${TODAY_DB}' AND table = 'fills' AND active ORDER BY p`,
+  );
+  for (const { p } of partitions) await client.command({ query: `ALTER TABLE ${NEXT_DB}.fills ATTACH PARTITION ID '${p}' FROM ${TODAY_DB}.fills` });
+  for (const table of ['markets', 'token_claims']) await client.command({ query: `INSERT INTO ${NEXT_DB}.${table} SELECT * FROM ${TODAY_DB}.${table}` });
+  const [, migrateMs] = await timed(() => migrate(client, NEXT_DB));
+  const [, mergeNextMs] = await timed(() => client.command({ query: `OPTIMIZE TABLE ${NEXT_DB}.fills FINAL` }));
+  o.log(`migrated to the new design in ${(migrateMs / 1000).toFixed(1)} s, merged in ${(mergeNextMs / 1000).toFixed(1)} s`);
+
+  const integrity = {
+    todayFinal: await num(client, `SELECT count() FROM ${TODAY_DB}.fills FINAL`),
+    next: await num(client, `SELECT count() FROM ${NEXT_DB}.fills`),
+    nextFinal: await num(client, `SELECT count() FROM ${NEXT_DB}.fills FINAL`),
+    nextDistinct: await num(client, `SELECT uniqExact(fill_id) FROM ${NEXT_DB}.fills`),
+  };
+  const subject = await pickSubject(client, spec);
+  o.log(`wallet ${subject.wallet} (${n(subject.walletFills)} fills), market ${subject.slug} (${n(subject.marketFills)} fills)`);
+  const result: AnalystSizeResult = {
+    spec,
+    fills: integrity.todayFinal,
+    generateMs,
+    mergeTodayMs,
+    migrateMs,
+    mergeNextMs,
+    subject,
+    integrity,
+    disk: { today: await disk(client, TODAY_DB), next: await disk(client, NEXT_DB) },
+    queries: [],
+    ok: true,
+  };
+  const fail = (reason: string) => Object.assign(result, { ok: false, reason: result.reason ? `${result.reason}; ${reason}` : reason });
+  const { todayFinal, next, nextFinal, nextDistinct } = integrity;
+  if (!(todayFinal === next && next === nextFinal && nextFinal === nextDistinct))
+    fail(`fills: ${todayFinal} before, ${next} rows, ${nextFinal} FINAL, ${nextDistinct} distinct after the migration`);
+
+  for (const q of ANALYST_QUERIES) {
+    const today = await repeat(client, q.today(TODAY_DB, subject), o);
+    const nextRun = await repeat(client, q.next(NEXT_DB, subject), o);
+    const equal = JSON.stringify(today.result) === JSON.stringify(nextRun.result);
+    if (!equal) fail(`${q.name}: the designs return different rows`);
+    if (today.result.length === 0) fail(`${q.name}: no rows`);
+    result.queries.push({ name: q.name, title: q.title, rows: today.result.length, equal, today: today.timing, next: nextRun.timing });
+    o.log(`${q.name}: today p50 ${today.timing.p50.toFixed(0)} ms, new p50 ${nextRun.timing.p50.toFixed(1)} ms, ${today.result.length} rows, equal ${equal}`);
+  }
+  return result;
+}

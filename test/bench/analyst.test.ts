@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { embeddedClient } from '#local/embedded-clickhouse.ts';
+import { runAnalystSize, type AnalystSizeResult } from '#bench/parts/analyst/measure.ts';
+import { ANALYST_QUERIES } from '#bench/parts/analyst/queries.ts';
+import { analystTargets } from '#bench/parts/analyst/report.ts';
+
+/**
+ * The analyst part at smoke size: today's schema and the migrated one hold
+ * the same fills, and every query returns the same rows on both. Timings are
+ * the bench's business (`npm run bench -- --only analyst`), never asserted here.
+ */
+let client: ClickHouseClient;
+let result: AnalystSizeResult;
+beforeAll(async () => {
+  client = embeddedClient(mkdtempSync(join(tmpdir(), 'pmsync-analyst-')));
+  result = await runAnalystSize(client, { fills: 20_000, seed: 3, runs: 1, budgetMs: 0, log: () => undefined });
+});
+afterAll(() => client?.close());
+
+describe('bench part analyst (smoke size)', () => {
+  it('migrates the generated warehouse with every fill once', () => {
+    expect(result.reason).toBeUndefined();
+    expect(result.ok).toBe(true);
+    expect(result.fills).toBe(20_000);
+    expect(result.integrity).toEqual({ todayFinal: 20_000, next: 20_000, nextFinal: 20_000, nextDistinct: 20_000 });
+    expect(result.disk.today.rows).toBe(20_000);
+    expect(result.disk.next.rows).toBe(20_000);
+    expect(Object.keys(result.disk.next.projections).sort()).toEqual(['by_block', 'by_token']);
+  });
+
+  it('answers every query with the same rows on both designs', () => {
+    expect(result.queries.map((q) => q.name)).toEqual(ANALYST_QUERIES.map((q) => q.name));
+    for (const q of result.queries) {
+      expect(q.equal, q.name).toBe(true);
+      expect(q.rows, q.name).toBeGreaterThan(0);
+    }
+    expect(result.queries.find((q) => q.name === 'wallet-history')!.rows).toBe(Math.min(1000, result.subject.walletFills));
+    expect(result.queries.find((q) => q.name === 'top-traders-month')!.rows).toBe(100);
+  });
+
+  it('says the targets at 100 M are not measured at smoke size', () => {
+    expect(analystTargets([result]).map((t) => t.met)).toEqual([null, null]);
+  });
+});
