@@ -1,6 +1,15 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
-import { AWS_SETTINGS, CLICKHOUSE_SETTINGS, readSettings, SOURCE_SETTINGS, SOURCE_URL_SETTINGS, ConfigError } from '#shared/config.ts';
+import {
+  AWS_SETTINGS,
+  CLICKHOUSE_SETTINGS,
+  CLICKHOUSE_URL_RULE,
+  isAllowedClickHouseUrl,
+  readSettings,
+  SOURCE_SETTINGS,
+  SOURCE_URL_SETTINGS,
+  ConfigError,
+} from '#shared/config.ts';
 import { dynamoDocumentClient, s3Client, sqsClient } from '#adapters/aws/clients.ts';
 import { S3BlobStore } from '#adapters/aws/s3-blob-store.ts';
 import { SqsLoadQueue, SqsShardQueue } from '#adapters/aws/sqs-queues.ts';
@@ -87,10 +96,11 @@ export async function loadSourcesFromEnvironment(env: NodeJS.ProcessEnv = proces
   return sourcesFromEnvironment(await sourceEnvironment(env, readSecret));
 }
 
-const clickHouseSecretSchema = z.object({ url: z.url(), username: z.string(), password: z.string() });
+/** The ClickHouse secret's value; its url follows CLICKHOUSE_URL's rule (https, plain http only to this machine). */
+const clickHouseSecretSchema = z.object({ url: z.url().refine(isAllowedClickHouseUrl, CLICKHOUSE_URL_RULE), username: z.string(), password: z.string() });
 
 /** A ClickHouse server named by CLICKHOUSE_URL, or by the Secrets Manager secret in CLICKHOUSE_SECRET_ARN; connected on first use. */
-export function warehouseFromEnvironment(env: NodeJS.ProcessEnv = process.env): WarehouseProvider {
+export function warehouseFromEnvironment(env: NodeJS.ProcessEnv = process.env, readSecret: SecretJsonReader = readSecretJson): WarehouseProvider {
   const s = readSettings(CLICKHOUSE_SETTINGS, env);
   if (!s.CLICKHOUSE_SECRET_ARN && !s.CLICKHOUSE_URL) {
     throw new ConfigError('Configuration error: CLICKHOUSE_URL or CLICKHOUSE_SECRET_ARN is required but not set');
@@ -102,11 +112,16 @@ export function warehouseFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
         database: s.CLICKHOUSE_DATABASE,
       };
     }
-    const raw = await getSecret(s.CLICKHOUSE_SECRET_ARN, { transform: 'json' });
+    const raw = await readSecret(s.CLICKHOUSE_SECRET_ARN);
     const secret = clickHouseSecretSchema.safeParse(raw);
-    // Never echo the secret: only say which fields are wrong.
+    // Never echo the secret: only say which fields are wrong, and the url's rule when that is what it breaks.
     if (!secret.success) {
-      throw new ConfigError(`CLICKHOUSE_SECRET_ARN secret is invalid: needs JSON fields ${secret.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+      const issues = secret.error.issues;
+      const missing = issues.filter((i) => i.code !== 'custom').map((i) => i.path.join('.'));
+      const rules = issues.filter((i) => i.code === 'custom').map((i) => `${i.path.join('.')} ${i.message}`);
+      throw new ConfigError(
+        `CLICKHOUSE_SECRET_ARN secret is invalid: ${[...(missing.length ? [`needs JSON fields ${missing.join(', ')}`] : []), ...rules].join('; ')}`,
+      );
     }
     return { client: serverClient(secret.data), database: s.CLICKHOUSE_DATABASE };
   };
