@@ -15,8 +15,10 @@ export default defineConfig({
     // chDB binds one data directory per process, so test files that use the
     // embedded engine must not share a worker with one another.
     pool: 'forks',
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // Bounds that turn a hang into a failure, far above any healthy run even on
+    // a loaded 2-core machine: no test may pass or fail with the machine's load.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     fileParallelism: true,
     maxWorkers: 2,
     ...(order

@@ -2,10 +2,11 @@
  * The fetcher's memory as deployed, in a module of plain numbers so the bench
  * and the tests can read it without loading the CDK.
  *
- * A fetcher's working set is one staged object: PAGES_PER_OBJECT pages are
- * parsed, kept and gzipped before each PutObject, then dropped. It does not
- * grow with the shard, so a smoke-size shard that fills at least two objects
- * peaks where a full-size one does (docs/BENCHMARKS.md, "Fetcher alone").
+ * A fetcher's working set is one page of rows plus the object being built,
+ * kept as one gzip member per page (shared/staging/codec.ts) until its
+ * PutObject after PAGES_PER_OBJECT pages. It does not grow with the shard, so
+ * a smoke-size shard that fills at least two objects peaks where a full-size
+ * one does (docs/BENCHMARKS.md, "Fetcher memory as deployed").
  *
  * test/bench/fetcher-memory.test.ts runs one fetcher invocation per source in
  * a process of its own under `heapMib`, at the deployed PAGES_PER_OBJECT, and

@@ -38,23 +38,13 @@ export function acknowledgeCreatedSecret(secret: IConstruct): void {
   );
 }
 
-/** Object-level S3 read grant (`bucket.grantRead(fn, 'staged/*')`) on a function's role. */
+/** The loader's s3:GetObject on the staged prefix (infra/constructs/grants.ts, grantStagedGet). */
 export function acknowledgeStagedRead(role: IConstruct, bucket: s3.IBucket, prefix: string): void {
-  const why =
-    "From bucket.grantRead scoped to the staged/ prefix of the stage's own staging bucket: HeadObject/GetObject need s3:GetObject (GetObject* adds only its version/ACL/attribute variants); s3:GetBucket* and s3:List* are on the bucket ARN only, so a missing key reads as 404 and not 403.";
-  acknowledge(role, 'AwsSolutions-IAM5[Action::s3:GetObject*]', why);
-  acknowledge(role, 'AwsSolutions-IAM5[Action::s3:GetBucket*]', why);
-  acknowledge(role, 'AwsSolutions-IAM5[Action::s3:List*]', why);
   acknowledgeStagedObjects(role, bucket, prefix);
 }
 
-/** Object-level S3 write grant (`bucket.grantPut(fn, 'staged/*')`) on a function's role. */
+/** The fetcher's s3:PutObject on the staged prefix (infra/constructs/grants.ts, grantStagedPut). */
 export function acknowledgeStagedPut(role: IConstruct, bucket: s3.IBucket, prefix: string): void {
-  acknowledge(
-    role,
-    'AwsSolutions-IAM5[Action::s3:Abort*]',
-    "From bucket.grantPut: s3:AbortMultipartUpload lets the fetcher clean up its own failed multipart uploads of staged objects; limited to the staged/ prefix of the stage's own bucket.",
-  );
   acknowledgeStagedObjects(role, bucket, prefix);
 }
 

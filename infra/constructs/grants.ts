@@ -1,4 +1,6 @@
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -47,4 +49,38 @@ export function grantStagedGet(bucket: s3.IBucket, grantee: iam.IGrantable, pref
 /** A single PutObject per staged object (never multipart, so no AbortMultipartUpload), no ACL, tag or retention writes. */
 export function grantStagedPut(bucket: s3.IBucket, grantee: iam.IGrantable, prefix: string): void {
   iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [bucket.arnForObjects(`${prefix}*`)] });
+}
+
+/**
+ * What Lambda's SQS poller needs of the function's role: ReceiveMessage,
+ * DeleteMessage and GetQueueAttributes (the Lambda developer guide, "Amazon
+ * SQS execution role permissions", and the AWSLambdaSQSQueueExecutionRole
+ * managed policy). CDK's SqsEventSource grants ChangeMessageVisibility and
+ * GetQueueUrl as well, which neither the poller nor our code calls.
+ */
+export const SQS_POLLER_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] as const;
+
+export function grantPoll(queue: sqs.IQueue, grantee: iam.IGrantable): void {
+  queue.grant(grantee, ...SQS_POLLER_ACTIONS);
+}
+
+/**
+ * GetSecretValue only: the handlers read the value at cold start (Powertools'
+ * SecretsProvider sends GetSecretValue and nothing else); grantRead would add
+ * DescribeSecret. A secret named by its name alone is matched with the
+ * six-character suffix Secrets Manager appends. A customer-managed key is
+ * granted kms:Decrypt through Secrets Manager only.
+ */
+export function grantSecretValue(secret: secretsmanager.ISecret, grantee: iam.IGrantable): void {
+  const arn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
+  iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:GetSecretValue'], resourceArns: [arn] });
+  if (secret.encryptionKey) {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [secret.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(secret).region}.amazonaws.com` } },
+      }),
+    );
+  }
 }

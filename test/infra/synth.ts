@@ -37,7 +37,8 @@ export function synthesiseAllStages(): void {
     // Throws if cdk-nag reports a finding nobody acknowledged.
     app.synth();
     for (const s of stacks) templates.set(s.config.stage, Template.fromStack(s));
-  });
+    // Bundling four functions and three stages with cdk-nag: minutes on a loaded machine; the bound only catches a hang.
+  }, 600_000);
 
   afterAll(() => {
     if (outdir) rmSync(outdir, { recursive: true, force: true });
