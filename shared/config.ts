@@ -98,9 +98,9 @@ const settings = {
    * How many shards the fetchers work on at once (in AWS the shard queue's
    * event source maxConcurrency, set by infra; the local runner passes its
    * --concurrency): the planner cuts a small history into at least
-   * SHARDS_PER_FETCHER shards per fetcher. Unset: shards sized by rows alone.
+   * SHARDS_PER_FETCHER shards per fetcher. Unset or 0: shards sized by rows alone.
    */
-  FETCHER_CONCURRENCY: positiveInt(1000).optional(),
+  FETCHER_CONCURRENCY: z.coerce.number().int().min(0).max(1000).optional(),
   PAGES_PER_OBJECT: positiveInt(1000).default(20),
   CHAIN_CONFIRMATIONS: z.coerce.number().int().min(0).max(10_000).default(0),
   CHAIN_USE_FINALIZED: z

@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { measureSharding, shardingSection, shardingTargets, shares, type ShardingOptions } from '#bench/parts/sharding.ts';
+import { BENCH_PARTS } from '#bench/parts/index.ts';
+import { machineInfo } from '#bench/lib/machine.ts';
+import { minShardsFor } from '#shared/sources/source.ts';
+
+/** The sharding part at a small size: its counts must be right; its speed is not tested. */
+describe('npm run bench sharding part', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pmsync-sharding-bench-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs a backfill before and after for each fetcher count, every fill once, and writes its section and targets', async () => {
+    expect(BENCH_PARTS.map((p) => p.name)).toContain('sharding');
+    // 100-row pages so that 4,000 fills are 40 pages: enough for 2 fetchers' 8 shards of at least 4 pages each.
+    const options: ShardingOptions = { fills: 4_000, seed: 5, rate: 1_000, latencyMs: 0, fetchers: [2], pageSize: 100, topShare: 0.1 };
+    const lines: string[] = [];
+    const figures = await measureSharding(options, dir, [], (line) => lines.push(line));
+
+    expect(figures.runs.map((r) => [r.fetchers, r.sizeByParallelism])).toEqual([
+      [2, false],
+      [2, true],
+    ]);
+    for (const run of figures.runs) {
+      expect(run.result.reason).toBeUndefined();
+      expect(run.result.ok).toBe(true);
+      expect(run.result.fillsInWarehouse).toBe(4_000);
+      // Every fill is staged in the fetch phase: the planner fetches none.
+      expect(run.result.fillsStaged).toBe(4_000);
+      expect(run.result.fetcherInvocations).toBeGreaterThanOrEqual(run.result.shards);
+      expect(run.result.fetchRequests).toBeGreaterThanOrEqual(40);
+    }
+    const [before, after] = figures.runs;
+    expect(before!.result.shards).toBe(1);
+    expect(after!.result.shards).toBeGreaterThanOrEqual(minShardsFor(2));
+
+    const s = shares(after!, options);
+    expect(s.ceiling).toBe(1);
+    expect(s.fillShare).toBeGreaterThan(0);
+
+    const targets = shardingTargets(figures);
+    expect(targets.map((t) => t.target)).toEqual([
+      'fetch phase ≥ 80.0% of the source limit with 2 fetchers, shards sized by parallelism',
+      'every run loads every fill exactly once (count() FINAL = the source)',
+    ]);
+    expect(targets[0]!.measured).toContain(`shards 1 → ${after!.result.shards}`);
+    expect(targets[1]!.met).toBe(true);
+    const section = shardingSection(figures, { machine: machineInfo(), command: 'npm run bench -- --only sharding' });
+    expect(section).toContain('### Sharding for parallelism');
+    expect(section).toContain('| 2 | rows (before) | 1 |');
+    expect(section.match(/^- (✅ met|❌ missed): /gm)).toHaveLength(2);
+  });
+});
