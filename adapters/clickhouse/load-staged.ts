@@ -3,6 +3,9 @@ import { PassThrough, Readable } from 'node:stream';
 import { once } from 'node:events';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { readStagedLines } from '#shared/staging/codec.ts';
+import { readStagedV2 } from '#shared/staging/format-v2.ts';
+import { tsvColumnSuffix } from '#shared/staging/fill-tsv.ts';
+import { sniffStagedFormat, type StagedFormat } from '#shared/staging/sniff.ts';
 import { REFRESHED_TABLES, STAGED_TABLES, type StagedTable } from '#shared/model/staged.ts';
 import { FILL_FIELDS } from '#shared/staging/fill-line.ts';
 import { assertIdentifier } from './schema.ts';
@@ -55,67 +58,140 @@ export async function loadStagedObject(
 ): Promise<StagedLoadResult> {
   const db = assertIdentifier(database);
   const fillsTable = skipLoadedFills ? `${db}.fills_replay` : `${db}.fills`;
-  const lineage = `,"staged_object":${JSON.stringify(object.key)}}\n`;
   // Fills dedupe on key + ETag (a retried load of this object). Market lists are refreshed
   // whole every run under new keys, so they dedupe on content alone: an unchanged page adds no rows.
   const token = (table: StagedTable) => (REFRESHED_TABLES.has(table) ? `content:${object.etag}:${table}` : `${object.key}:${object.etag}:${table}`);
-  const rows = Object.fromEntries(STAGED_TABLES.map((t) => [t, 0])) as Record<StagedTable, number>;
-  const small: Partial<Record<StagedTable, string[]>> = {};
-  let newest: number | null = null;
+  const { format, body } = await sniffStagedFormat(object.body);
+  const lineage = `,"staged_object":${JSON.stringify(object.key)}}\n`;
+  const fills = new FillInserts(client, fillsTable, format, `${token('fills')}:`, maxRowsPerInsert);
   const v1ChainTransactions = new Set<string>();
-
-  let fills: PassThrough | null = null;
-  let fillsInsert: Promise<unknown> | null = null;
-  let part = 0;
-  let rowsInPart = 0;
+  let read: ReadResult;
   try {
-    for await (const line of readStagedLines(object.body)) {
-      rows[line.table]++;
-      const withLineage = line.rowJson.slice(0, -1) + lineage;
-      if (line.table !== 'fills') {
-        (small[line.table] ??= []).push(withLineage);
-        continue;
-      }
-      if (V1_CHAIN_FILL.test(line.rowJson)) {
-        const tx = TRANSACTION_HASH_FIELD.exec(line.rowJson)?.[1];
-        if (tx) v1ChainTransactions.add(tx);
-      }
-      const ts = Number(TIMESTAMP_FIELD.exec(line.rowJson)?.[1] ?? NaN);
-      if (Number.isFinite(ts) && (newest === null || ts > newest)) newest = ts;
-      if (fills && fillsInsert && rowsInPart >= maxRowsPerInsert) {
-        fills.end();
-        await fillsInsert;
-        fills = null;
-        part++;
-        rowsInPart = 0;
-      }
-      if (!fills) {
-        fills = new PassThrough();
-        fillsInsert = insertRaw(client, fillsTable, fills, `${token('fills')}:${part}`);
-        // Surface an early insert failure instead of writing into a dead stream.
-        fillsInsert.catch(() => fills?.destroy());
-      }
-      rowsInPart++;
-      if (!fills.write(withLineage)) await Promise.race([once(fills, 'drain'), fillsInsert]);
-    }
+    read =
+      format === 'v2' ? await readV2(body, object.key, maxRowsPerInsert, fills, v1ChainTransactions) : await readV1(body, lineage, fills, v1ChainTransactions);
+    await fills.finish();
   } catch (err) {
-    fills?.destroy(err as Error);
-    await fillsInsert?.catch(() => undefined);
+    await fills.abort(err as Error);
     throw err;
   }
-  if (fills && fillsInsert) {
-    fills.end();
-    await fillsInsert;
-  }
+  const { rows, small, newest } = read;
   const fillsAlreadyLoaded = skipLoadedFills && rows.fills > 0 ? await copyMissingFills(client, db, object.key) : 0;
   if (v1ChainTransactions.size > 0) await dropSupersededSubgraphFills(client, db, [...v1ChainTransactions]);
   for (const table of STAGED_TABLES) {
     if (table === 'fills') continue;
     const lines = small[table];
     if (!lines?.length) continue;
-    await insertRaw(client, `${db}.${table}`, Readable.from([lines.join('')]), token(table));
+    await insertRaw(client, `${db}.${table}`, Readable.from([lines.map((l) => l.slice(0, -1) + lineage).join('')]), token(table));
   }
   return { rows, fillsAlreadyLoaded, supersededTransactions: v1ChainTransactions.size, newestFillTimestamp: newest };
+}
+
+interface ReadResult {
+  rows: Record<StagedTable, number>;
+  /** Row JSON of the tables other than fills, by table. */
+  small: Partial<Record<StagedTable, string[]>>;
+  newest: number | null;
+}
+
+const emptyRead = (): ReadResult => ({ rows: Object.fromEntries(STAGED_TABLES.map((t) => [t, 0])) as Record<StagedTable, number>, small: {}, newest: null });
+
+/** Format 1 (gzip JSON lines): every fill line is checked and sent on as JSONEachRow with its lineage. */
+async function readV1(body: Readable, lineage: string, fills: FillInserts, v1ChainTransactions: Set<string>): Promise<ReadResult> {
+  const out = emptyRead();
+  for await (const line of readStagedLines(body)) {
+    out.rows[line.table]++;
+    if (line.table !== 'fills') {
+      (out.small[line.table] ??= []).push(line.rowJson);
+      continue;
+    }
+    if (V1_CHAIN_FILL.test(line.rowJson)) {
+      const tx = TRANSACTION_HASH_FIELD.exec(line.rowJson)?.[1];
+      if (tx) v1ChainTransactions.add(tx);
+    }
+    const ts = Number(TIMESTAMP_FIELD.exec(line.rowJson)?.[1] ?? NaN);
+    if (Number.isFinite(ts) && (out.newest === null || ts > out.newest)) out.newest = ts;
+    await fills.write(line.rowJson.slice(0, -1) + lineage, 1);
+  }
+  return out;
+}
+
+/** Format 2 (zstd, fills as TSV): checked blocks of fill lines go to the engine as they are, with the lineage column added. */
+async function readV2(body: Readable, key: string, maxRows: number, fills: FillInserts, v1ChainTransactions: Set<string>): Promise<ReadResult> {
+  const out = emptyRead();
+  for await (const item of readStagedV2(body, { fillSuffix: tsvColumnSuffix(key), cutEvery: maxRows, v1ChainTransactions })) {
+    if (item.kind === 'record') {
+      out.rows[item.table]++;
+      (out.small[item.table] ??= []).push(item.rowJson);
+      continue;
+    }
+    out.rows.fills += item.rows;
+    if (item.newest !== null && (out.newest === null || item.newest > out.newest)) out.newest = item.newest;
+    await fills.write(item.body, item.rows);
+  }
+  return out;
+}
+
+/**
+ * The object's fills as inserts of at most `maxRows` rows each, numbered in
+ * order, each with its own deduplication token. Parts are cut at exact row
+ * counts, so a retry sends the same rows under the same tokens. While one
+ * insert finishes in the engine the next part is already streaming: at most
+ * two inserts are open at a time.
+ */
+class FillInserts {
+  private part = 0;
+  private rowsInPart = 0;
+  private stream: PassThrough | null = null;
+  private current: Promise<void> | null = null;
+  private previous: Promise<void> | null = null;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly table: string,
+    private readonly format: StagedFormat,
+    private readonly tokenPrefix: string,
+    private readonly maxRows: number,
+  ) {}
+
+  async write(chunk: string | Buffer, rows: number): Promise<void> {
+    if (this.stream && this.rowsInPart >= this.maxRows) await this.endPart();
+    if (!this.stream) this.startPart();
+    const stream = this.stream!;
+    this.rowsInPart += rows;
+    if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), this.current]);
+  }
+
+  private startPart(): void {
+    const stream = new PassThrough();
+    const insert = insertRaw(this.client, insertTarget(this.table, this.format), stream, `${this.tokenPrefix}${this.part}`, this.format);
+    // Surface an early insert failure instead of writing into a dead stream.
+    insert.catch(() => stream.destroy());
+    this.stream = stream;
+    this.current = insert;
+  }
+
+  /** Ends the open part; waits for the one before it, so no more than two are in flight. */
+  private async endPart(): Promise<void> {
+    this.stream!.end();
+    const before = this.previous;
+    this.previous = this.current;
+    this.stream = null;
+    this.current = null;
+    this.part++;
+    this.rowsInPart = 0;
+    await before;
+  }
+
+  async finish(): Promise<void> {
+    if (this.stream) await this.endPart();
+    await this.previous;
+    this.previous = null;
+  }
+
+  async abort(err: Error): Promise<void> {
+    this.stream?.destroy(err);
+    await Promise.allSettled([this.current, this.previous]);
+  }
 }
 
 const FILL_COLUMNS = [...FILL_FIELDS, 'staged_object'].join(', ');
@@ -164,12 +240,20 @@ async function dropSupersededSubgraphFills(client: ClickHouseClient, db: string,
   });
 }
 
-/** Sends JSONEachRow text as it is: the staged lines are already in the table's shape. */
-async function insertRaw(client: ClickHouseClient, table: string, body: Readable, dedupToken: string): Promise<void> {
+/** The table and, for TSV, the columns in the order of the staged lines with the lineage column last. */
+const insertTarget = (table: string, format: StagedFormat) => (format === 'v2' ? `${table} (${FILL_COLUMNS})` : table);
+
+/** Sends the staged text as it is: JSONEachRow (format 1, and the small tables) or TabSeparated (format 2's fills). */
+async function insertRaw(client: ClickHouseClient, target: string, body: Readable, dedupToken: string, format: StagedFormat = 'v1'): Promise<void> {
   const res = await client.exec({
-    query: `INSERT INTO ${table} FORMAT JSONEachRow`,
+    query: `INSERT INTO ${target} FORMAT ${format === 'v2' ? 'TabSeparated' : 'JSONEachRow'}`,
     values: body,
-    clickhouse_settings: { insert_deduplication_token: dedupToken, insert_deduplicate: 1 },
+    clickhouse_settings: {
+      insert_deduplication_token: dedupToken,
+      insert_deduplicate: 1,
+      // The first line is a row, never a header of names (the engine would otherwise guess).
+      ...(format === 'v2' ? { input_format_tsv_detect_header: 0 } : {}),
+    },
   });
   // The response body must be consumed for the socket to return to the pool.
   for await (const _ of res.stream) void _;

@@ -2,7 +2,7 @@ import type { BlobStore, LoadQueue, ShardQueue } from '#shared/ports/index.ts';
 import type { StateStore } from '#shared/ports/state.ts';
 import { STAGED_TABLES, type StagedRecord } from '#shared/model/staged.ts';
 import type { SourceRegistry } from '#shared/sources/registry.ts';
-import { StagedObjectBuilder, STAGED_CONTENT_TYPE } from '#shared/staging/codec.ts';
+import { StagedObjectBuilderV2, STAGED_V2_CONTENT_TYPE } from '#shared/staging/format-v2.ts';
 import { count } from '#shared/telemetry/counters.ts';
 import { closeRunIfFinished } from './completion.ts';
 import { stagedKey, type ShardMessage } from './messages.ts';
@@ -55,7 +55,7 @@ export async function fetchShard(deps: FetcherDeps, message: ShardMessage, remai
 
   for (;;) {
     const started = Date.now();
-    const object = new StagedObjectBuilder();
+    const object = new StagedObjectBuilderV2();
     const tally = newTally();
     let next = cursor;
     for (let pages = 0; pages < deps.pagesPerObject; pages++) {
@@ -68,7 +68,7 @@ export async function fetchShard(deps: FetcherDeps, message: ShardMessage, remai
     let nextSeq = seq;
     if (object.records > 0) {
       const key = stagedKey({ runId: message.runId, source: message.source, shardId: message.shardId, seq });
-      await deps.blobs.put(key, object.finish(), STAGED_CONTENT_TYPE);
+      await deps.blobs.put(key, await object.finish(), STAGED_V2_CONTENT_TYPE);
       countStaged(tally);
       rowsStaged += object.records;
       nextSeq = seq + 1;

@@ -59,9 +59,10 @@ export class StagedFormatError extends Error {
 }
 
 /**
- * Streams a staged object line by line without holding it whole, refusing
- * the first line that is not a well-formed record: fills by their canonical
- * shape (cheap, no parse), the few other rows by their full schema.
+ * Streams a staged object (format 1: gzip JSON lines) line by line without
+ * holding it whole, refusing the first line that is not a well-formed record:
+ * fills by their canonical shape (cheap, no parse), the few other rows by
+ * their full schema.
  */
 export async function* readStagedLines(gzipped: Readable): AsyncGenerator<StagedLine> {
   const lines = createInterface({ input: gzipped.pipe(createGunzip()), crlfDelay: Infinity });
@@ -69,16 +70,21 @@ export async function* readStagedLines(gzipped: Readable): AsyncGenerator<Staged
   for await (const line of lines) {
     lineNumber++;
     if (line.length === 0) continue;
-    const match = PREFIXES.find(([, prefix]) => line.startsWith(prefix));
-    if (!match || !line.endsWith('}}')) {
-      throw new StagedFormatError(`line ${lineNumber} is not a staged record: ${line.slice(0, 120)}`);
-    }
-    const table = match[0];
-    const rowJson = line.slice(match[1].length, -1);
-    const problem = table === 'fills' ? fillJsonProblem(rowJson) : recordProblem(line);
-    if (problem) throw new StagedFormatError(`line ${lineNumber} (${table}): ${problem}`);
-    yield { table, rowJson, lineNumber };
+    yield stagedLineOf(line, lineNumber);
   }
+}
+
+/** One `{"table":…,"row":…}` line, checked: fills by their canonical shape, the other rows by their schema. */
+export function stagedLineOf(line: string, lineNumber: number): StagedLine {
+  const match = PREFIXES.find(([, prefix]) => line.startsWith(prefix));
+  if (!match || !line.endsWith('}}')) {
+    throw new StagedFormatError(`line ${lineNumber} is not a staged record: ${line.slice(0, 120)}`);
+  }
+  const table = match[0];
+  const rowJson = line.slice(match[1].length, -1);
+  const problem = table === 'fills' ? fillJsonProblem(rowJson) : recordProblem(line);
+  if (problem) throw new StagedFormatError(`line ${lineNumber} (${table}): ${problem}`);
+  return { table, rowJson, lineNumber };
 }
 
 function recordProblem(line: string): string | null {
