@@ -45,11 +45,16 @@ async function main(f: SoakFlags): Promise<void> {
 
 export const soakCommand = (): Command =>
   new Command('soak')
-    .description('Chaos soak: a full sync through the local runner under source, S3, DynamoDB and ClickHouse faults; checks the result fill by fill')
-    .option('--fills <n>', 'simulated fills', CLI_NUMBERS.fills, SOAK_DEFAULTS.fills)
+    .description(
+      'Chaos soak: a full sync of a simulated chain, subgraph and market lists through the local runner under source, JSON-RPC, S3, DynamoDB, SQS and ClickHouse faults; checks fills, activity and positions',
+    )
+    .option('--fills <n>', 'simulated fills (a third on the chain, the rest from the subgraph)', CLI_NUMBERS.fills, SOAK_DEFAULTS.fills)
     .option('--markets <n>', 'simulated markets', CLI_NUMBERS.markets, SOAK_DEFAULTS.markets)
-    .option('--seed <n>', 'dataset and fault seed', CLI_NUMBERS.seed, SOAK_DEFAULTS.seed)
-    .option('--source-faults <share>', 'share of source requests per fault kind', CLI_NUMBERS.faultShare, SOAK_DEFAULTS.sourceFaultRate)
+    .option('--seed <n>', 'world and fault seed', CLI_NUMBERS.seed, SOAK_DEFAULTS.seed)
+    .option('--source-faults <share>', 'share of subgraph and market-list requests per fault kind', CLI_NUMBERS.faultShare, SOAK_DEFAULTS.sourceFaultRate)
+    .option('--chain-faults <share>', 'share of JSON-RPC requests failed per family (429s, 5xx)', CLI_NUMBERS.faultShare, SOAK_DEFAULTS.chainFaultRate)
+    .option('--rpc-max-results <n>', "the JSON-RPC provider's eth_getLogs result cap", CLI_NUMBERS.fills, SOAK_DEFAULTS.rpcMaxResults)
+    .option('--sqs-faults <share>', 'share of SQS calls failed, and of batch calls losing an entry', CLI_NUMBERS.faultShare, SOAK_DEFAULTS.sqsFaultRate)
     .option('--s3-faults <share>', 'share of staged-object puts/gets refused', CLI_NUMBERS.faultShare, SOAK_DEFAULTS.s3FaultRate)
     .option('--dynamo-faults <share>', 'share of DynamoDB calls throttled', CLI_NUMBERS.faultShare, SOAK_DEFAULTS.dynamoFaultRate)
     .option('--outage <ms>', 'ClickHouse unreachable for this long, a third of the way into the load', CLI_NUMBERS.outageMs, SOAK_DEFAULTS.clickhouseOutageMs)

@@ -17,6 +17,8 @@ export interface SoakReport {
   worldMs: number;
   /** Faults injected, by layer then kind. */
   faults: Record<string, Record<string, number>>;
+  /** Requests that reached each fault proxy (attempts, retries included), by layer. */
+  requests: Record<string, number>;
   retries: { source: number; awsSdk: number };
   redeliveries: number;
   redriven: number;
@@ -68,7 +70,7 @@ export function formatSoak(r: SoakReport): string {
     `chaos soak: ${r.ok ? 'EXACT' : 'NOT EXACT'} — ${n(r.fills)} fills, ${n(r.markets)} markets, ${r.cycles} cycle(s), ${(r.wallMs / 1000).toFixed(1)} s wall (${(r.worldMs / 1000).toFixed(1)} s building the chain)`,
     'faults injected:',
     ...layers.flatMap(([layer, kinds]) => [
-      `  ${layer} (${n(Object.values(kinds).reduce((a, b) => a + b, 0))})`,
+      `  ${layer} (${n(Object.values(kinds).reduce((a, b) => a + b, 0))}${r.requests[layer] === undefined ? '' : ` of ${n(r.requests[layer])} requests`})`,
       ...Object.entries(kinds)
         .sort()
         .map(([k, v]) => `    ${k.padEnd(58)} ${n(v).padStart(7)}`),

@@ -56,12 +56,12 @@ export interface SoakOptions {
 }
 
 export const SOAK_DEFAULTS: SoakOptions = {
-  fills: 150_000,
-  markets: 600,
+  fills: 50_000,
+  markets: 250,
   seed: 7,
   sourceFaultRate: 0.02,
-  chainFaultRate: 0.02,
-  rpcMaxResults: 2_000,
+  chainFaultRate: 0.05,
+  rpcMaxResults: 1_000,
   s3FaultRate: 0.05,
   dynamoFaultRate: 0.03,
   sqsFaultRate: 0.03,
@@ -83,6 +83,11 @@ async function describeStall(sqs: SQSClient, aws: LocalAws, cycle: number, reaso
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
+  // A rate left undefined would silently inject nothing (every draw compares false).
+  for (const [k, v] of Object.entries(SOAK_DEFAULTS)) {
+    const got = o[k as keyof SoakOptions];
+    if (typeof v === 'number' && (typeof got !== 'number' || !Number.isFinite(got))) throw new Error(`soak: option ${k} must be a number, got ${String(got)}`);
+  }
   const log = o.log ?? (() => undefined);
   const started = Date.now();
   const dir = o.client ? null : mkdtempSync(join(tmpdir(), 'pmsync-soak-'));
@@ -217,6 +222,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       wallMs: Date.now() - started,
       worldMs,
       faults,
+      requests: { chain: rpc.requests, s3: s3Proxy.requests, dynamodb: dynamoProxy.requests, sqs: sqsHandlers.requests + sqsPoller.requests },
       retries: { source: totals.SourceRetries, awsSdk: [s3Proxy, dynamoProxy, sqsHandlers, sqsPoller].reduce((a, p) => a + p.sdkRetries, 0) },
       redeliveries,
       redriven,

@@ -4,7 +4,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
-import { allFaults, formatSoak, runSoak, SOAK_DEFAULTS, type SoakReport } from '#local/soak.ts';
+import { allFaults, formatSoak, runSoak, soakCommand, SOAK_DEFAULTS, type SoakReport } from '#local/soak.ts';
+
+describe('the soak command', () => {
+  const opts = (argv: string[]) => {
+    const command = soakCommand().action(() => undefined);
+    command.parse(['node', 'soak', ...argv]);
+    return command.opts<Record<string, unknown>>();
+  };
+
+  it('passes every fault rate and the provider cap, by default and from its flags', () => {
+    expect(opts([])).toMatchObject({
+      chainFaults: SOAK_DEFAULTS.chainFaultRate,
+      rpcMaxResults: SOAK_DEFAULTS.rpcMaxResults,
+      sqsFaults: SOAK_DEFAULTS.sqsFaultRate,
+      sourceFaults: SOAK_DEFAULTS.sourceFaultRate,
+      s3Faults: SOAK_DEFAULTS.s3FaultRate,
+      dynamoFaults: SOAK_DEFAULTS.dynamoFaultRate,
+    });
+    expect(opts(['--chain-faults', '0.1', '--rpc-max-results', '500', '--sqs-faults', '0.02'])).toMatchObject({
+      chainFaults: 0.1,
+      rpcMaxResults: 500,
+      sqsFaults: 0.02,
+    });
+  });
+
+  it('refuses to run with a rate left out (it would inject nothing)', async () => {
+    await expect(runSoak({ ...SOAK_DEFAULTS, chainFaultRate: undefined as unknown as number })).rejects.toThrow(/chainFaultRate/);
+  });
+});
 
 /**
  * The soak of `npm run soak`, at smoke size: a simulated chain of about 6,000
