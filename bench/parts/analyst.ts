@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { load } from '#bench/lib/machine.ts';
+import { boundedInt, boundedIntList, boundedNumber } from '#local/cli/numbers.ts';
 import type { BenchPart } from './part.ts';
 import type { AnalystSizeResult } from './analyst/measure.ts';
 import { analystSection, analystTargets } from './analyst/report.ts';
@@ -22,9 +23,9 @@ export const analystPart: BenchPart = {
   name: 'analyst',
   addOptions: (command: Command) =>
     command
-      .option('--analyst-fills <list>', 'analyst part: fills per size, comma-separated', '10000000,100000000')
-      .option('--analyst-runs <n>', 'analyst part: measured runs per query and design', '7')
-      .option('--analyst-budget-s <seconds>', 'analyst part: a query stops repeating after this long in total (after 3 runs)', '90'),
+      .option('--analyst-fills <list>', 'analyst part: fills per size, comma-separated', boundedIntList(100, 1_000_000_000), [10_000_000, 100_000_000])
+      .option('--analyst-runs <n>', 'analyst part: measured runs per query and design', boundedInt(3, 1_000), 7)
+      .option('--analyst-budget-s <seconds>', 'analyst part: a query stops repeating after this long in total (after 3 runs)', boundedNumber(1, 86_400), 90),
   async run(ctx) {
     const runs = Math.max(3, Math.round(Number(ctx.flags.analystRuns ?? 7)));
     const budgetMs = Number(ctx.flags.analystBudgetS ?? 90) * 1000;

@@ -29,6 +29,18 @@ export function boundedNumber(min: number, max: number): NumberParser {
   };
 }
 
+/** Comma-separated integers, each in [min, max] (`--analyst-fills 1_000_000,10_000_000`). */
+export function boundedIntList(min: number, max: number): (value: string) => number[] {
+  const one = boundedInt(min, max);
+  return (value) => {
+    try {
+      return value.split(',').map(one);
+    } catch {
+      throw new InvalidArgumentError(`must be comma-separated whole numbers, each from ${n(min)} to ${n(max)}`);
+    }
+  };
+}
+
 /**
  * The numeric flags' limits, one place for every command. Simulated sizes
  * stop where a run no longer fits a laptop's memory and an hour; fetchers

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { ConfigError, isAllowedClickHouseUrl, readSettings, CLICKHOUSE_SETTINGS } from '#shared/config.ts';
 import { parseOperatorWindow, parseSince, WindowError } from '#shared/ops/window.ts';
 import { parseReplayWindow, ReplayError } from '#shared/ops/replay.ts';
-import { boundedInt, boundedNumber, CLI_NUMBERS } from '#local/cli/numbers.ts';
+import { boundedInt, boundedIntList, boundedNumber, CLI_NUMBERS } from '#local/cli/numbers.ts';
 
 const CHAIN_ONLY = ['markets', 'chain'] as const;
 const WITH_SUBGRAPH = ['markets', 'subgraph', 'chain'] as const;
@@ -136,6 +136,13 @@ describe('CLI numbers', () => {
     expect(share('0.25')).toBe(0.25);
     expect(() => share('1.5')).toThrow('must be a number from 0 to 1');
     expect(() => share('NaN')).toThrow(InvalidArgumentError);
+  });
+
+  it('bounds each number of a comma-separated list', () => {
+    const sizes = boundedIntList(100, 1_000_000_000);
+    expect(sizes('10_000_000, 100000000')).toEqual([10_000_000, 100_000_000]);
+    for (const bad of ['50', '1e12', '100,', '-1', ''])
+      expect(() => sizes(bad), bad).toThrow('must be comma-separated whole numbers, each from 100 to 1,000,000,000');
   });
 
   it('gives every numeric flag a finite upper bound that accepts its default', () => {
