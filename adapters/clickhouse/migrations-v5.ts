@@ -31,8 +31,7 @@ import type { Migration, MigrationStep } from './migrations.ts';
  * same time inserts nothing twice), then the names are swapped in one RENAME.
  */
 
-const V1_EXCHANGES = `('0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e', '0xc5d563a36ae78145c45a50134d48a1215220f80a')`;
-const PROTOCOL_V2_EXCHANGE = '0xe3333700ca9d93003f00f0f71f8515005f6c00aa';
+// SQL below spells its constants out: the security test admits no interpolation but the database's name.
 
 /** The stored columns of `fills` at version 4, in table order: what the copy moves. */
 export const FILLS_V4_COLUMNS = [
@@ -90,8 +89,8 @@ const createFillsV5 = (db: string, table: string) => `CREATE TABLE IF NOT EXISTS
     price Float64,
     staged_object String,
     ingested_at DateTime64(3, 'UTC') DEFAULT now64(3),
-    is_taker_order Bool DEFAULT taker = exchange OR (exchange = '' AND taker IN ${V1_EXCHANGES}),
-    asset_namespace LowCardinality(String) DEFAULT if(exchange = '${PROTOCOL_V2_EXCHANGE}', 'protocol-v2', 'ctf'),
+    is_taker_order Bool DEFAULT taker = exchange OR (exchange = '' AND taker IN ('0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e', '0xc5d563a36ae78145c45a50134d48a1215220f80a')),
+    asset_namespace LowCardinality(String) DEFAULT if(exchange = '0xe3333700ca9d93003f00f0f71f8515005f6c00aa', 'protocol-v2', 'ctf'),
     usdc Decimal(38, 6) ALIAS toDecimal128(usdc_amount, 6) / 1000000,
     shares Decimal(38, 6) ALIAS toDecimal128(token_amount, 6) / 1000000,
     day Date ALIAS toDate(timestamp),
@@ -104,7 +103,7 @@ const createFillsV5 = (db: string, table: string) => `CREATE TABLE IF NOT EXISTS
   )
   ENGINE = ReplacingMergeTree
   PARTITION BY toYYYYMM(timestamp)
-  ORDER BY (${FILLS_SORTING_KEY})
+  ORDER BY (maker, timestamp, fill_id)
   SETTINGS index_granularity = 1024, non_replicated_deduplication_window = 100000,
     deduplicate_merge_projection_mode = 'rebuild', lightweight_mutation_projection_mode = 'rebuild'`;
 
@@ -130,12 +129,14 @@ async function copyFills(client: ClickHouseClient, db: string): Promise<boolean>
     `SELECT partition_id, sum(rows) AS n FROM system.parts WHERE database = {db:String} AND table = 'fills' AND active GROUP BY partition_id ORDER BY partition_id`,
     { db },
   );
-  const columns = FILLS_V4_COLUMNS.join(', ');
   for (const { partition_id: partition, n } of partitions) {
     const chunks = Math.max(1, Math.ceil(Number(n) / CHUNK_ROWS));
     for (let chunk = 0; chunk < chunks; chunk++) {
       await client.command({
-        query: `INSERT INTO ${db}.fills_v5 (${columns}) SELECT ${columns} FROM ${db}.fills FINAL
+        query: `INSERT INTO ${db}.fills_v5 (
+            fill_id, source, exchange, block_number, log_index, timestamp, transaction_hash, order_hash, maker, taker, maker_asset_id, taker_asset_id, maker_amount_filled, taker_amount_filled, fee, token_id, side, usdc_amount, token_amount, price, staged_object, ingested_at, is_taker_order, asset_namespace)
+          SELECT fill_id, source, exchange, block_number, log_index, timestamp, transaction_hash, order_hash, maker, taker, maker_asset_id, taker_asset_id, maker_amount_filled, taker_amount_filled, fee, token_id, side, usdc_amount, token_amount, price, staged_object, ingested_at, is_taker_order, asset_namespace
+          FROM ${db}.fills FINAL
           WHERE _partition_id = {partition:String} AND cityHash64(fill_id) % {chunks:UInt32} = {chunk:UInt32}`,
         query_params: { partition, chunks, chunk },
         clickhouse_settings: {
@@ -219,14 +220,11 @@ const walletTrades = (db: string) => `CREATE OR REPLACE VIEW ${db}.wallet_trades
   ) AS m ON t.condition_id = m.condition_id
   WHERE f.maker = {wallet:String}`;
 
-/** The conditions a slug names (any stored version of a market row; the join below keeps the newest). */
-const slugConditions = (db: string) => `SELECT condition_id FROM ${db}.markets WHERE slug = {slug:String}`;
-const slugTokens = (db: string) => `SELECT token_id FROM ${db}.token_claims WHERE condition_id IN (${slugConditions(db)})`;
-
 /**
  * Fills of one market (by slug) with their outcome, read through the
  * `by_token` projection: no FINAL (projections are not read under FINAL),
- * each fill once by `LIMIT 1 BY fill_id`. The slug and its tokens are found
+ * each fill once by `LIMIT 1 BY fill_id`. The slug's conditions (any stored
+ * version of a market row; the last join keeps the newest) and their tokens are found
  * through the `by_slug` and `by_condition` projections of `markets` and
  * `token_claims`; the mapping itself is `market_tokens`, as in `trades`.
  */
@@ -241,24 +239,17 @@ const marketFills = (db: string) => `CREATE OR REPLACE VIEW ${db}.market_fills A
   (
     SELECT token_id, timestamp, block_number, log_index, fill_id, side, price, usdc_amount, token_amount, is_taker_order
     FROM ${db}.fills
-    WHERE token_id IN (${slugTokens(db)})
+    WHERE token_id IN (SELECT token_id FROM ${db}.token_claims WHERE condition_id IN (SELECT condition_id FROM ${db}.markets WHERE slug = {slug:String}))
     LIMIT 1 BY fill_id
   ) AS f
   INNER JOIN
   (
-    SELECT token_id, condition_id, outcome_index, outcome FROM ${db}.market_tokens WHERE token_id IN (${slugTokens(db)})
+    SELECT token_id, condition_id, outcome_index, outcome FROM ${db}.market_tokens WHERE token_id IN (SELECT token_id FROM ${db}.token_claims WHERE condition_id IN (SELECT condition_id FROM ${db}.markets WHERE slug = {slug:String}))
   ) AS t ON f.token_id = t.token_id
   INNER JOIN
   (
-    SELECT condition_id, question, slug, neg_risk FROM ${db}.markets FINAL WHERE condition_id IN (${slugConditions(db)}) AND slug = {slug:String}
+    SELECT condition_id, question, slug, neg_risk FROM ${db}.markets FINAL WHERE condition_id IN (SELECT condition_id FROM ${db}.markets WHERE slug = {slug:String}) AND slug = {slug:String}
   ) AS m ON m.condition_id = t.condition_id`;
-
-/** A projection on a ReplacingMergeTree of the mapping, kept through merges and deletes. */
-const lookupProjection = (db: string, table: string, name: string, select: string) => [
-  `ALTER TABLE ${db}.${table} MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild', lightweight_mutation_projection_mode = 'rebuild'`,
-  `ALTER TABLE ${db}.${table} ADD PROJECTION IF NOT EXISTS ${name} (${select})`,
-  `ALTER TABLE ${db}.${table} MATERIALIZE PROJECTION ${name}`,
-];
 
 export const MIGRATION_V5: Migration = {
   version: 5,
@@ -282,8 +273,13 @@ export const MIGRATION_V5: Migration = {
       LEFT JOIN ${db}.market_tokens AS t ON f.token_id = t.token_id
       LEFT JOIN (SELECT condition_id, question, slug, neg_risk FROM ${db}.markets FINAL) AS m ON t.condition_id = m.condition_id`,
     // A market by its slug, and a condition's tokens, without reading the whole mapping.
-    ...lookupProjection(db, 'markets', 'by_slug', 'SELECT slug, condition_id ORDER BY slug'),
-    ...lookupProjection(db, 'token_claims', 'by_condition', 'SELECT condition_id, token_id ORDER BY condition_id'),
+    // Projections on ReplacingMergeTrees, kept through merges and deletes.
+    `ALTER TABLE ${db}.markets MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild', lightweight_mutation_projection_mode = 'rebuild'`,
+    `ALTER TABLE ${db}.markets ADD PROJECTION IF NOT EXISTS by_slug (SELECT slug, condition_id ORDER BY slug)`,
+    `ALTER TABLE ${db}.markets MATERIALIZE PROJECTION by_slug`,
+    `ALTER TABLE ${db}.token_claims MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild', lightweight_mutation_projection_mode = 'rebuild'`,
+    `ALTER TABLE ${db}.token_claims ADD PROJECTION IF NOT EXISTS by_condition (SELECT condition_id, token_id ORDER BY condition_id)`,
+    `ALTER TABLE ${db}.token_claims MATERIALIZE PROJECTION by_condition`,
     walletTrades(db),
     marketFills(db),
   ],
