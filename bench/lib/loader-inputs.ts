@@ -1,12 +1,13 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { gunzipSync, createGzip, createGunzip } from 'node:zlib';
+import { constants, gunzipSync, createGzip, createGunzip, createZstdCompress } from 'node:zlib';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Dataset } from '#simulator/index.ts';
 import { subgraphFill } from '#shared/sources/subgraph/schema.ts';
 import { encodeStaged } from '#shared/staging/codec.ts';
+import { pageText, STAGED_V2_HEADER } from '#shared/staging/format-v2.ts';
 import type { StagedRecord } from '#shared/model/staged.ts';
 
 /** What the loader approaches load from and into: staged object files, and an HTTP sink that stands in for ClickHouse. */
@@ -42,6 +43,39 @@ export async function writeStagedFiles(ds: Dataset, dir: string, bigRows: number
   gz.end();
   await once(out, 'finish');
   return { big, small, rows };
+}
+
+/**
+ * One object of `rows` fills in each staged format, written as the fetcher
+ * writes them page by page (pages of 1,000), streamed to disk: format 1
+ * (gzip JSON lines, what objects staged before format 2 hold) and format 2
+ * (zstd, fills as TSV).
+ */
+export async function writeBigStagedObjects(ds: Dataset, dir: string, rows: number): Promise<{ v1: string; v2: string; rows: number }> {
+  mkdirSync(dir, { recursive: true });
+  const n = Math.min(rows, ds.fills.length);
+  const v1 = join(dir, 'big-v1.ndjson.gz');
+  const v2 = join(dir, 'big-v2.zst');
+  const gz = createGzip({ level: 1 });
+  const zstd = createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: 1 } });
+  const outs = [once(gz.pipe(createWriteStream(v1)), 'finish'), once(zstd.pipe(createWriteStream(v2)), 'finish')];
+  zstd.write(`${STAGED_V2_HEADER}\n`);
+  for (let i = 0; i < n; i += 1_000) {
+    const records: StagedRecord[] = [];
+    for (const f of ds.fills.slice(i, Math.min(n, i + 1_000))) {
+      const fill = subgraphFill({ ...f, timestamp: String(f.timestamp) });
+      if (typeof fill === 'string') throw new Error(`dataset fill does not map: ${fill}`);
+      records.push({ table: 'fills', row: fill });
+    }
+    const a = gz.write(gunzipSync(encodeStaged(records)));
+    const b = zstd.write(pageText(records));
+    if (!a) await once(gz, 'drain');
+    if (!b) await once(zstd, 'drain');
+  }
+  gz.end();
+  zstd.end();
+  await Promise.all(outs);
+  return { v1, v2, rows: n };
 }
 
 /**

@@ -31,7 +31,7 @@ export const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const ZSTD_PARAMS = { params: { [constants.ZSTD_c_compressionLevel]: 1 } };
 
 /** A page's text: its fills as one section, then its other records as another. */
-function pageText(records: readonly StagedRecord[]): string {
+export function pageText(records: readonly StagedRecord[]): string {
   let others = '';
   let fills = '';
   for (const r of records) {
