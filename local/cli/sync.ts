@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
+import { CLICKHOUSE_SETTINGS, readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import { parseOperatorWindow, WindowError } from '#shared/ops/window.ts';
 import type { CycleProgress, CycleResult } from '#local/runner.ts';
 import { holdDataDir } from '#local/data-dir-lock.ts';
@@ -43,6 +43,8 @@ export const syncCommand = (): Command =>
 async function main(flags: SyncFlags): Promise<void> {
   // Refused before anything starts, by the rules and in the words replay uses (shared/ops/window.ts).
   const window = parseOperatorWindow({ from: flags.from, to: flags.to }, { sources: enabledSources(flags) });
+  // So is a wrong CLICKHOUSE_URL (plain http to another host), before the simulated world starts.
+  readSettings(CLICKHOUSE_SETTINGS);
   const dataDir = dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data');
   // The handlers read their settings from here, as a Lambda reads its environment; --simulated points the sources at the stand-ins.
   const env: Record<string, string | undefined> = { ...process.env };
