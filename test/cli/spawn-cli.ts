@@ -24,10 +24,11 @@ export interface CliProcess {
   stderrShows(text: string): Promise<void>;
 }
 
-export function startCli(args: string[], env: Record<string, string>, boundMs = FAILURE_BOUND_MS): CliProcess {
+/** `detached`: the CLI leads a process group of its own, as a shell's foreground job does (a test can then tell whether anything it started outlived it). */
+export function startCli(args: string[], env: Record<string, string>, boundMs = FAILURE_BOUND_MS, { detached = false } = {}): CliProcess {
   // Only what the case sets, on top of a clean base: no CLICKHOUSE_URL or source URL leaks in from the caller.
   const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', POWERTOOLS_LOG_LEVEL: 'ERROR' };
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached });
   let stdout = '';
   let stderr = '';
   const waiting: { text: string; resolve: () => void }[] = [];
@@ -41,11 +42,10 @@ export function startCli(args: string[], env: Record<string, string>, boundMs = 
       child.kill('SIGKILL');
       reject(new Error(`polymarket-sync ${args.join(' ')} was still running after ${boundMs} ms\nstderr:\n${stderr}`));
     }, boundMs);
-    child.on('exit', (code, signal) => {
+    // 'close' comes once the process has exited and both stdout and stderr have ended: no last bytes are missed.
+    child.on('close', (code, signal) => {
       clearTimeout(bound);
-      // stdio may still hold the last bytes: wait for the streams to end.
-      child.stdout.once('close', () => resolve({ code, signal, stdout, stderr }));
-      if (child.stdout.closed) resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr });
     });
   });
   const stderrShows = (text: string) =>
