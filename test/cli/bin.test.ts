@@ -16,8 +16,13 @@ interface Run {
   stderr: string;
 }
 
-/** A bound no healthy run of these comes near (doctor --simulated starts a chain): the process must have ended by then. */
-const EXIT_BOUND_MS = 90_000;
+/**
+ * A bound no healthy run of these comes near, even on a loaded machine
+ * (doctor --simulated starts a chain): the process must have ended by then.
+ * The test's own timeout is above it, so a hung process fails as one.
+ */
+const EXIT_BOUND_MS = 300_000;
+const TEST_TIMEOUT_MS = EXIT_BOUND_MS + 60_000;
 
 function exec(file: string, args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
   return new Promise((resolve) => {
@@ -105,27 +110,35 @@ describe('polymarket-sync doctor (the bin)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('--simulated --json: a healthy report on stdout, exit 0', async () => {
-    const r = await bin(['doctor', '--simulated', '--markets', '8', '--fills', '2000', '--json'], { SYNC_DATA_DIR: dataDir });
-    expect(r.stderr).toMatch(/^simulated sources: /);
-    expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; status: string }[] };
-    expect(report.ok).toBe(true);
-    expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
-    expect(report.checks.map((c) => c.name)).toContain('clickhouse: features');
-  });
+  it(
+    '--simulated --json: a healthy report on stdout, exit 0',
+    async () => {
+      const r = await bin(['doctor', '--simulated', '--markets', '8', '--fills', '2000', '--json'], { SYNC_DATA_DIR: dataDir });
+      expect(r.stderr).toMatch(/^simulated sources: /);
+      expect(r.code).toBe(0);
+      const report = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; status: string }[] };
+      expect(report.ok).toBe(true);
+      expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
+      expect(report.checks.map((c) => c.name)).toContain('clickhouse: features');
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('an unreachable source and a refusing ClickHouse: the table names both, exit 1', async () => {
-    const r = await bin(['doctor'], {
-      SYNC_SOURCES: 'markets',
-      MARKET_LISTS: 'clob',
-      POLYMARKET_MARKETS_URL: refusing,
-      CLICKHOUSE_URL: refusing,
-      SYNC_DATA_DIR: dataDir,
-    });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^markets: CLOB list +FAIL +http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/m);
-    expect(r.stdout).toMatch(/^clickhouse: reachable +FAIL +ClickHouse server 127\.0\.0\.1:\d+/m);
-    expect(r.stdout).toMatch(/^2 checks failed: a sync would stop$/m);
-  });
+  it(
+    'an unreachable source and a refusing ClickHouse: the table names both, exit 1',
+    async () => {
+      const r = await bin(['doctor'], {
+        SYNC_SOURCES: 'markets',
+        MARKET_LISTS: 'clob',
+        POLYMARKET_MARKETS_URL: refusing,
+        CLICKHOUSE_URL: refusing,
+        SYNC_DATA_DIR: dataDir,
+      });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/^markets: CLOB list +FAIL +http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/m);
+      expect(r.stdout).toMatch(/^clickhouse: reachable +FAIL +ClickHouse server 127\.0\.0\.1:\d+/m);
+      expect(r.stdout).toMatch(/^2 checks failed: a sync would stop$/m);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
