@@ -67,10 +67,10 @@ export async function writeBigStagedObjects(ds: Dataset, dir: string, rows: numb
       if (typeof fill === 'string') throw new Error(`dataset fill does not map: ${fill}`);
       records.push({ table: 'fills', row: fill });
     }
-    const a = gz.write(gunzipSync(encodeStaged(records)));
-    const b = zstd.write(pageText(records));
-    if (!a) await once(gz, 'drain');
-    if (!b) await once(zstd, 'drain');
+    gz.write(gunzipSync(encodeStaged(records)));
+    zstd.write(pageText(records));
+    if (gz.writableNeedDrain) await once(gz, 'drain');
+    if (zstd.writableNeedDrain) await once(zstd, 'drain');
   }
   gz.end();
   zstd.end();

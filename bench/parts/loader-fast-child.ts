@@ -15,6 +15,7 @@ import { jsMemorySampler } from '#bench/lib/instrument.ts';
 export type LoaderFastRequest =
   | { role: 'engine'; dataDir: string; databases: string[] }
   | { role: 'count'; database: string }
+  | { role: 'cpu' }
   | { role: 'load'; file: string; target: 'embedded' | 'server'; dataDir?: string; url?: string; database: string; maxRowsPerInsert: number };
 
 export interface LoadFigures {
@@ -24,6 +25,8 @@ export interface LoadFigures {
   baselineRssBytes: number;
   maxRssBytes: number;
   peakJsBytes: number;
+  /** CPU time of the loader's process over the load, user + system, every thread (the engine's too, when embedded). */
+  cpuMs: number;
   /** Fills in the table afterwards, `count()` and `count() FINAL` (embedded only; the parent asks the engine otherwise). */
   count?: number;
   countFinal?: number;
@@ -33,10 +36,15 @@ export type LoaderFastAnswer =
   | { type: 'ready' }
   | { type: 'engine'; url: string }
   | { type: 'count'; count: number; countFinal: number }
+  | { type: 'cpu'; cpuMs: number }
   | { type: 'load'; figures: LoadFigures }
   | { type: 'error'; message: string };
 
 const send = (m: LoaderFastAnswer) => process.send?.(m);
+const cpuMs = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
 let engine: ClickHouseClient | null = null;
 
 async function counts(client: ClickHouseClient, database: string): Promise<{ count: number; countFinal: number }> {
@@ -61,6 +69,8 @@ async function handle(req: LoaderFastRequest): Promise<LoaderFastAnswer> {
     }
     case 'count':
       return { type: 'count', ...(await counts(engine!, req.database)) };
+    case 'cpu':
+      return { type: 'cpu', cpuMs: cpuMs() };
     case 'load': {
       let client: ClickHouseClient;
       if (req.target === 'embedded') {
@@ -76,6 +86,7 @@ async function handle(req: LoaderFastRequest): Promise<LoaderFastAnswer> {
       const baselineRssBytes = process.memoryUsage().rss;
       const sampler = jsMemorySampler();
       const started = Date.now();
+      const cpuBefore = cpuMs();
       const result = await loadStagedObject(
         client,
         req.database,
@@ -83,12 +94,14 @@ async function handle(req: LoaderFastRequest): Promise<LoaderFastAnswer> {
         { maxRowsPerInsert: req.maxRowsPerInsert },
       );
       const wallMs = Date.now() - started;
+      const cpu = cpuMs() - cpuBefore;
       const figures: LoadFigures = {
         rows: result.rows.fills,
         wallMs,
         baselineRssBytes,
         maxRssBytes: process.resourceUsage().maxRSS * 1024,
         peakJsBytes: sampler.peak(),
+        cpuMs: cpu,
         ...(req.target === 'embedded' ? await counts(client, req.database) : {}),
       };
       sampler.stop();
