@@ -9,6 +9,8 @@ import { startLocalAws } from '#local/emulators.ts';
 import { runCycle } from '#local/runner.ts';
 import { snapshot, type CounterName, type CounterSnapshot } from '#shared/telemetry/counters.ts';
 import { distinctFills, freshWarehouse } from '#bench/approaches/common.ts';
+import { dynamoDocumentClient } from '#adapters/aws/clients.ts';
+import { DynamoStateStore } from '#adapters/aws/dynamo-state-store.ts';
 
 export interface ShardingRequest {
   subgraphUrl: string;
@@ -37,6 +39,8 @@ export interface ShardingResult {
   fillsInWarehouse: number;
   fetcherInvocations: number;
   longestFetcherMs: number;
+  /** Rows each shard staged, in the planner's order (for the schedule model in sharding.ts). */
+  shardRows: number[];
 }
 
 type InvokeFn = (this: { opts: { functionName: string } }, messages: unknown[]) => Promise<Set<string>>;
@@ -84,6 +88,9 @@ async function backfill(req: ShardingRequest): Promise<ShardingResult> {
     const inWarehouse = await distinctFills(wh.raw, wh.database);
     const during = (name: CounterName) => (fetch.atFirst && fetch.atLast ? fetch.atLast[name] - fetch.atFirst[name] : 0);
     const ok = result.ok && inWarehouse === req.expectedFills;
+    const state = new DynamoStateStore(dynamoDocumentClient({ region: aws.region, endpoint: aws.dynamoEndpoint }), aws.table);
+    const shards = result.runId ? await state.listShards(result.runId) : [];
+    const shardRows = shards.sort((a, b) => (a.shardId < b.shardId ? -1 : 1)).map((s) => s.rowsStaged);
     return {
       ok,
       ...(ok ? {} : { reason: result.reason ?? `${inWarehouse} distinct fills in the warehouse, ${req.expectedFills} in the source` }),
@@ -96,6 +103,7 @@ async function backfill(req: ShardingRequest): Promise<ShardingResult> {
       fillsInWarehouse: inWarehouse,
       fetcherInvocations: fetch.count,
       longestFetcherMs: fetch.longest,
+      shardRows,
     };
   } finally {
     await aws.stop();

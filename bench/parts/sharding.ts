@@ -56,7 +56,40 @@ export function shares(run: ShardingRun, o: Pick<ShardingOptions, 'rate' | 'page
     endToEndShare: r.fillsInWarehouse / ((Math.max(r.wallMs, 1) / 1000) * o.rate * o.pageSize),
     /** The most `fetchers` one-request-at-a-time pagers can ask of the source: fetchers / latency, as a share of the limit. */
     ceiling: Math.min(1, run.fetchers / ((o.rate * Math.max(o.latencyMs, 1)) / 1000)),
+    /** What the plan allows apart from CPU (modelledShare). */
+    modelled: modelledShare(r.shardRows, run.fetchers, o),
   };
+}
+
+/**
+ * The fetch phase a plan allows, apart from any CPU: `fetchers` workers take
+ * the shards in the planner's order, each pages its shard one request after
+ * another (⌊rows / page⌋ + 1 requests: the last one short), every request
+ * waits for the pacer's next turn (one every 1 / rate s, as the pipeline
+ * paces) and then takes `latencyMs`. Returns the share of the fill limit the
+ * plan reaches over that schedule, so the plan's shape is measured apart from
+ * this machine's load.
+ */
+export function modelledShare(shardRows: number[], fetchers: number, o: Pick<ShardingOptions, 'rate' | 'pageSize' | 'latencyMs'>): number {
+  const latency = o.latencyMs / 1000;
+  const workers = Array.from({ length: Math.max(1, fetchers) }, () => ({ ready: 0, pages: 0 }));
+  const queue = shardRows.map((rows) => Math.floor(rows / o.pageSize) + 1);
+  let nextTurn = 0;
+  let end = 0;
+  // Requests in the order they are asked for: always the worker that is ready first.
+  for (;;) {
+    const busy = workers.filter((w) => w.pages > 0 || queue.length > 0);
+    if (busy.length === 0) break;
+    const w = busy.reduce((a, b) => (b.ready < a.ready ? b : a));
+    if (w.pages === 0) w.pages = queue.shift()!;
+    const start = Math.max(w.ready, nextTurn);
+    nextTurn = start + 1 / o.rate;
+    w.ready = start + latency;
+    w.pages--;
+    end = Math.max(end, w.ready);
+  }
+  const fills = shardRows.reduce((n, r) => n + r, 0);
+  return end > 0 ? fills / (end * o.rate * o.pageSize) : 0;
 }
 
 const childScript = fileURLToPath(new URL('./sharding-child.ts', import.meta.url));
@@ -151,9 +184,15 @@ export function shardingTargets(f: ShardingFigures): TargetCheck[] {
           : `; missed by ${n((SHARDING_TARGET_SHARE - a.fillShare) * 100, 1)} points: the ceiling is ${pct(a.ceiling)}, the rest is CPU (2 cores shared by the subgraph simulator, the fetchers, the embedded engine loading the same fills and other engineers' tests: load ${after.loadBefore} → ${after.loadAfter}) and the last shard's tail`;
     }
     out.push({
-      target: `fetch phase ≥ ${pct(SHARDING_TARGET_SHARE)} of the source limit with ${fetchers} fetchers, shards sized by parallelism`,
+      target: `fetch phase ≥ ${pct(SHARDING_TARGET_SHARE)} of the source limit with ${fetchers} fetchers, shards sized by parallelism (measured)`,
       measured: rise + why,
       met,
+    });
+    const planMet = a.modelled >= SHARDING_TARGET_SHARE;
+    out.push({
+      target: `the plan allows ≥ ${pct(SHARDING_TARGET_SHARE)} of the source limit with ${fetchers} fetchers (schedule model, no CPU)`,
+      measured: `${pct(b.modelled)} → ${pct(a.modelled)}${planMet ? '' : `; missed by ${n((SHARDING_TARGET_SHARE - a.modelled) * 100, 1)} points: ${a.ceiling < SHARDING_TARGET_SHARE ? `the ceiling of ${fetchers} one-request-at-a-time fetchers is ${pct(a.ceiling)}; more fetchers (≥ ${Math.ceil((SHARDING_TARGET_SHARE * o.rate * o.latencyMs) / 1000)}) or two shards in flight per fetcher would close it` : 'shards too few or too uneven for the fetchers; a larger SHARDS_PER_FETCHER would close it'}`}`,
+      met: planMet,
     });
   }
   const exact = f.runs.every((r) => r.result.ok);
@@ -177,7 +216,7 @@ export function shardingSection(f: ShardingFigures, ctx: Pick<PartContext, 'mach
   const rows = f.runs.map((run) => {
     const s = shares(run, o);
     const r = run.result;
-    return `| ${run.fetchers} | ${run.sizeByParallelism ? 'rows and parallelism' : 'rows (before)'} | ${r.shards} | ${sec(r.plannerMs)} | ${sec(r.fetchMs)} | ${n(r.fetchRequests)} | ${n(s.requestsPerSecond, 1)} | ${pct(s.requestShare)} | ${n(s.fillsPerSecond)} | **${pct(s.fillShare)}** | ${pct(s.ceiling)} | ${sec(r.wallMs)} | ${pct(s.endToEndShare)} | ${r.ok ? 'yes' : 'NO'} | ${run.loadBefore} → ${run.loadAfter} |`;
+    return `| ${run.fetchers} | ${run.sizeByParallelism ? 'rows and parallelism' : 'rows (before)'} | ${r.shards} | ${sec(r.plannerMs)} | ${sec(r.fetchMs)} | ${n(r.fetchRequests)} | ${n(s.requestsPerSecond, 1)} | ${pct(s.requestShare)} | ${n(s.fillsPerSecond)} | **${pct(s.fillShare)}** | ${pct(s.ceiling)} | ${pct(s.modelled)} | ${sec(r.wallMs)} | ${pct(s.endToEndShare)} | ${r.ok ? 'yes' : 'NO'} | ${run.loadBefore} → ${run.loadAfter} |`;
   });
   return [
     '### Sharding for parallelism',
@@ -188,11 +227,11 @@ export function shardingSection(f: ShardingFigures, ctx: Pick<PartContext, 'mach
     '',
     `**Setup:** ${n(f.dataset.fills)} fills over ${n(f.dataset.markets)} markets (Polymarket's ratio), seed ${o.seed}, heaviest token ${n(f.dataset.heaviestTokenFills)} fills. The simulated subgraph alone, limited to ${o.rate} requests/s (token bucket, burst ${o.rate}), ${n(o.pageSize)} rows a page, ${o.latencyMs} ms added to every response; the pipeline paces at ${o.rate}/s. Limit: ${n(limit)} fills/s. Each row is a whole local cycle (\`runCycle\`: planner, fetchers, loader into the embedded engine) in a fresh process. *Before*: the planner is told no concurrency (\`FETCHER_CONCURRENCY=0\`), so shards are sized by rows alone, as before this change; *after*: told the fetchers' concurrency, it cuts the history by id range into at least ${minShardsFor(1)} shards per fetcher (\`SHARDS_PER_FETCHER\`). A fetcher pages its shard one request after another, so *ceiling* = fetchers ÷ latency as a share of the limit. The fetch phase runs from the first fetcher invocation to the end of the last; its fills/s is the fills staged in it.`,
     '',
-    '| fetchers | shards sized by | shards | planner | fetch phase | requests | requests/s | of request limit | fills/s fetching | of fill limit | ceiling | cycle wall | cycle of limit | complete | load before → after |',
-    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| fetchers | shards sized by | shards | planner | fetch phase | requests | requests/s | of request limit | fills/s fetching | of fill limit | ceiling | plan allows | cycle wall | cycle of limit | complete | load before → after |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
-    '*Cycle of limit* divides every fill by the whole cycle, planning and the last load included; the loader into the embedded engine on this machine (issue 12 point 3) takes longer than the source needs at this limit, so that column measures the loader more than the sharding.',
+    "*Plan allows* replays the shards each run staged (rows per shard, in the planner's order) through a schedule with no CPU in it: the fetchers take shards in order, each request waits for the pacer's turn and then the latency. It is what the plan itself permits, apart from the machine. *Cycle of limit* divides every fill by the whole cycle, planning and the last load included; the loader into the embedded engine on this machine (issue 12 point 3) takes longer than the source needs at this limit, so that column measures the loader more than the sharding.",
     '',
     '#### Targets',
     '',
@@ -230,7 +269,7 @@ export const shardingPart: BenchPart = {
     const targets = shardingTargets(figures);
     const summary = figures.runs.map((run) => {
       const s = shares(run, options);
-      return `${run.fetchers} fetchers, shards by ${run.sizeByParallelism ? 'rows+parallelism' : 'rows'}: ${run.result.shards} shards, fetch phase ${pct(s.fillShare)} of the limit (ceiling ${pct(s.ceiling)}), cycle ${pct(s.endToEndShare)}${run.result.ok ? '' : ` NOT ok: ${run.result.reason}`}`;
+      return `${run.fetchers} fetchers, shards by ${run.sizeByParallelism ? 'rows+parallelism' : 'rows'}: ${run.result.shards} shards, fetch phase ${pct(s.fillShare)} of the limit (plan allows ${pct(s.modelled)}, ceiling ${pct(s.ceiling)}), cycle ${pct(s.endToEndShare)}${run.result.ok ? '' : ` NOT ok: ${run.result.reason}`}`;
     });
     return { section: shardingSection(figures, ctx), targets, ok: figures.runs.every((r) => r.result.ok), summary };
   },

@@ -32,9 +32,15 @@ describe('cutting a plan for parallelism (splitForParallelism)', () => {
           const wanted = minShardsFor(fetchers);
           expect(wanted).toBe(SHARDS_PER_FETCHER * fetchers);
           if (parents.length >= wanted) expect(out).toEqual(parents);
-          else if (total >= wanted * minRows) expect(out.length).toBeGreaterThanOrEqual(wanted);
+          else {
+            // Exactly as many as wanted when the rows allow, fewer (never below one a parent) when they do not; largest first.
+            if (total >= wanted * minRows) expect(out.length).toBe(wanted);
+            else expect(out.length).toBeLessThanOrEqual(Math.max(parents.length, Math.floor(total / minRows)));
+            for (let i = 1; i < out.length; i++) expect(out[i]!.estimatedRows).toBeLessThanOrEqual(out[i - 1]!.estimatedRows);
+          }
           for (const [parent, p] of parents.entries()) {
-            const pieces = out.filter((s) => s.spec.parent === parent);
+            // The plan is ordered largest first; a parent's pieces, in id order.
+            const pieces = out.filter((s) => s.spec.parent === parent).sort((x, y) => ((x.spec.idGt ?? '') < (y.spec.idGt ?? '') ? -1 : 1));
             // Estimates are kept whole, and no piece is much smaller than asked (rounding aside).
             expect(pieces.reduce((n, s) => n + s.estimatedRows, 0)).toBe(p.estimatedRows);
             // Ranges in order: open at both ends, each one starting where the previous stopped.

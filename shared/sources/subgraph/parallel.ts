@@ -19,7 +19,7 @@ export const ID_BOUNDARY_PATTERN = /^0x[0-9a-f]{1,64}$/;
 export const MAX_ID_PARTS = 256;
 
 /**
- * A shard cut for parallelism holds at least this many pages: each shard ends
+ * Shards cut for parallelism average at least this many pages: each shard ends
  * on a short page and costs a queue message and an invocation, so one of four
  * pages wastes at most an eighth of its requests on average.
  */
@@ -51,16 +51,19 @@ const share = (total: number, parts: number, i: number): number => Math.floor((t
 
 /**
  * Sizes a plan by the parallelism available as well as by rows: when the
- * row-sized shards are fewer than `minShardsFor(fetcherConcurrency)`, each is
- * cut by id range into pieces of about total / that many rows (never under
- * `minRowsPerShard`), so every fetcher has work and a fetcher that finishes
- * early takes the next piece. Pieces keep their parent's tokens and time
- * window and tile its ids exactly (see `idBoundaries`), so no fill is in two
- * pieces or in none. A shard that already has an id range is left whole.
+ * row-sized shards are fewer than `wanted = minShardsFor(fetcherConcurrency)`,
+ * they are cut by id range into `wanted` pieces in all, each cut going to the
+ * shard whose pieces are largest, so the pieces come out about equal (total /
+ * wanted rows) and the last wave of fetchers has no straggler. It stops early
+ * when pieces would average under `minRowsPerShard`. Pieces keep their
+ * parent's tokens and time window and tile its ids exactly (see
+ * `idBoundaries`), so no fill is in two pieces or in none; the plan is then
+ * ordered largest first, so the longest shards start first. A shard that
+ * already has an id range is left whole.
  *
  * When the rows allow (total ≥ wanted × minRowsPerShard) the result has at
- * least `wanted` shards: each shard becomes ⌈rows / size⌉ pieces with
- * size = total / wanted, and those add up to at least total / size.
+ * least `wanted` shards: every cut keeps total / pieces ≥ minRowsPerShard
+ * until there are `wanted` of them.
  */
 export function splitForParallelism<S extends IdRange>(
   shards: PlannedShard<S>[],
@@ -70,10 +73,19 @@ export function splitForParallelism<S extends IdRange>(
   const wanted = minShardsFor(fetcherConcurrency);
   if (shards.length >= wanted) return shards;
   const total = shards.reduce((n, s) => n + s.estimatedRows, 0);
-  const size = Math.max(minRowsPerShard, total / wanted, 1);
-  return shards.flatMap((shard) => {
-    if (shard.spec.idGt !== undefined || shard.spec.idLte !== undefined) return [shard];
-    const parts = Math.min(MAX_ID_PARTS, Math.max(1, Math.ceil(shard.estimatedRows / size)));
+  const pieces = shards.map(() => 1);
+  const cuttable = shards.map((s) => s.spec.idGt === undefined && s.spec.idLte === undefined);
+  for (let count = shards.length; count < wanted && total / (count + 1) >= Math.max(1, minRowsPerShard); count++) {
+    let best = -1;
+    for (let i = 0; i < shards.length; i++) {
+      if (!cuttable[i] || pieces[i]! >= MAX_ID_PARTS) continue;
+      if (best < 0 || shards[i]!.estimatedRows / pieces[i]! > shards[best]!.estimatedRows / pieces[best]!) best = i;
+    }
+    if (best < 0) break;
+    pieces[best]!++;
+  }
+  const out = shards.flatMap((shard, k) => {
+    const parts = pieces[k]!;
     if (parts === 1) return [shard];
     const bounds = idBoundaries(parts);
     return bounds.concat('').map((upper, i) => ({
@@ -82,4 +94,8 @@ export function splitForParallelism<S extends IdRange>(
       label: `${shard.label}, ids ${i + 1}/${parts}`,
     }));
   });
+  return out
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => b.s.estimatedRows - a.s.estimatedRows || a.i - b.i)
+    .map(({ s }) => s);
 }
