@@ -73,7 +73,8 @@ const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_(GET|VERIFY)|DEPTH_ZERO_S
 export function failureCause(f: ErrorFacts): FailureCause | undefined {
   const has = (...codes: string[]) => f.codes.some((c) => codes.includes(c));
   const said = (re: RegExp) => f.messages.some((m) => re.test(m));
-  if (has('ENOSPC') || said(/no space left on device/i)) return 'disk-full';
+  // SQLite (the local queues' store) words a write that found no space as SQLITE_FULL, "database or disk is full" (https://www.sqlite.org/rescode.html#full).
+  if (has('ENOSPC', 'SQLITE_FULL') || said(/no space left on device|database or disk is full/i)) return 'disk-full';
   if (has('516') || said(/Authentication failed|password is incorrect|AUTHENTICATION_FAILED/i)) return 'auth-failed';
   if (has('ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME') || said(/getaddrinfo (ENOTFOUND|EAI_AGAIN)/)) return 'dns';
   if (has('ECONNREFUSED') || said(/ECONNREFUSED/)) return 'refused';

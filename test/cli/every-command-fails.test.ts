@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LATEST_SCHEMA_VERSION } from '#adapters/clickhouse/migrations.ts';
-import { closedPort, FAILURE_BOUND_MS, startCli, type CliProcess, type CliRun } from './spawn-cli.ts';
+import { closedPort, FAILURE_BOUND_MS, simulatedFills, startCli, type CliProcess, type CliRun } from './spawn-cli.ts';
 
 /**
  * Every command besides sync and query (test/cli/failures.test.ts) meets a
@@ -130,6 +130,27 @@ describe('the data directory held by another polymarket-sync process', () => {
     const version = await runToEnd(['query', '--format', 'TSV', 'SELECT max(version) FROM polymarket.schema_migrations'], { SYNC_DATA_DIR: dir });
     expect(version.code, output(version)).toBe(0);
     expect(version.stdout.trim()).toBe(String(LATEST_SCHEMA_VERSION));
+  });
+});
+
+describe('a full disk under the data directory', () => {
+  it('sync: says the disk is full and where to point SYNC_DATA_DIR; with room again, a re-run finishes exact', { timeout: 300_000 }, async () => {
+    // A real ENOSPC without root or a mount: every write to /dev/full fails with it (the kernel's full(4) device), so the
+    // local queues' store, a file of the data directory, sits on a "disk" with no room. SQLite answers SQLITE_FULL.
+    const dir = dataDir();
+    const store = join(dir, 'fauxqs', 'fauxqs.db');
+    mkdirSync(join(dir, 'fauxqs'));
+    symlinkSync('/dev/full', store);
+    const full = await runToEnd(['sync', ...SMALL_WORLD], { SYNC_DATA_DIR: dir });
+    expectFatal(full, 'sync', 'the disk is full (no space left on device)');
+    expect(full.stderr).toContain('SYNC_DATA_DIR');
+
+    rmSync(store);
+    const again = await runToEnd(['sync', ...SMALL_WORLD], { SYNC_DATA_DIR: dir });
+    expect(again.code, output(again)).toBe(0);
+    expect(again.stdout).toContain('run complete');
+    const { expected, loaded } = simulatedFills(again);
+    expect(loaded).toBe(expected);
   });
 });
 
