@@ -39,6 +39,8 @@ export interface DensityRegion {
 }
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
+/** A probe that returns fewer logs is widened: below this a count says little about the density. */
+const MIN_PROBE_LOGS = 100;
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
 
 /**
@@ -47,7 +49,9 @@ const max = (a: bigint, b: bigint) => (a > b ? a : b);
  * `probeSpan` blocks of each says how dense that region is. Spreading the
  * probes keeps a long backfill from being sized by its newest blocks only
  * (trading volume moves a lot over weeks). A refused probe is halved until
- * it fits; a probe refused at one block counts as "at the provider's cap".
+ * it fits; a probe refused at one block counts as "at the provider's cap";
+ * a probe that sees fewer than MIN_PROBE_LOGS logs looks ten times wider
+ * (at most twice, within its region and the span cap).
  */
 export async function sampleDensity(rpc: ChainRpc, cfg: SizingConfig, from: bigint, to: bigint, signal?: AbortSignal): Promise<DensityRegion[]> {
   const total = to - from + 1n;
@@ -57,28 +61,35 @@ export async function sampleDensity(rpc: ChainRpc, cfg: SizingConfig, from: bigi
   let regions = BigInt(Math.max(1, cfg.densityProbes));
   // No region smaller than a probe, so probes never overlap.
   if (total / probe < regions) regions = max(1n, total / probe);
-  const out: DensityRegion[] = [];
-  for (let i = 0n; i < regions; i++) {
+  // One probe at a time: a provider's Retry-After then holds for the next one.
+  const probeRegion = async (i: bigint): Promise<DensityRegion> => {
     const rFrom = from + (total * i) / regions;
     const rTo = from + (total * (i + 1n)) / regions - 1n;
-    let len = min(probe, rTo - rFrom + 1n);
-    let density: number | undefined;
-    while (density === undefined) {
+    const regionLen = rTo - rFrom + 1n;
+    let len = min(probe, regionLen);
+    for (let widened = 0; ;) {
       const pFrom = rTo - len + 1n;
       const res = await rpc.getLogs(cfg.addresses, cfg.topics, pFrom, rTo, signal);
       if (res.ok) {
-        density = res.logs.length / Number(len);
-      } else if (len === 1n) {
-        density = res.failure.maxResults ?? cfg.targetLogsPerRequest * 4;
-      } else {
-        const sug = res.failure.suggested;
-        const sugLen = sug && sug.to >= sug.from ? sug.to - sug.from + 1n : 0n;
-        len = sugLen > 0n && sugLen < len ? sugLen : len / 2n;
-        if (res.failure.maxSpan !== undefined && BigInt(res.failure.maxSpan) < len) len = max(1n, BigInt(res.failure.maxSpan));
+        // Too few logs to tell the density (a sparse stretch, or bursts between
+        // empty blocks): look ten times wider, at most twice.
+        const wider = min(len * 10n, min(regionLen, BigInt(cfg.maxBlockSpan)));
+        if (res.logs.length < MIN_PROBE_LOGS && widened < 2 && wider > len) {
+          len = wider;
+          widened++;
+          continue;
+        }
+        return { from: rFrom, to: rTo, logsPerBlock: res.logs.length / Number(len) };
       }
+      if (len === 1n) return { from: rFrom, to: rTo, logsPerBlock: res.failure.maxResults ?? cfg.targetLogsPerRequest * 4 };
+      const sug = res.failure.suggested;
+      const sugLen = sug && sug.to >= sug.from ? sug.to - sug.from + 1n : 0n;
+      len = sugLen > 0n && sugLen < len ? sugLen : len / 2n;
+      if (res.failure.maxSpan !== undefined && BigInt(res.failure.maxSpan) < len) len = max(1n, BigInt(res.failure.maxSpan));
     }
-    out.push({ from: rFrom, to: rTo, logsPerBlock: density });
-  }
+  };
+  const out: DensityRegion[] = [];
+  for (let i = 0n; i < regions; i++) out.push(await probeRegion(i));
   return out;
 }
 
@@ -91,14 +102,22 @@ export function spanFor(cfg: SizingConfig, logsPerBlock: number): number {
 /**
  * Cuts each density region into shards of about `targetRowsPerShard` rows,
  * each a whole number of request spans (so the fetcher's request count is
- * predictable: ceil(blocks / span) when the estimate holds).
+ * predictable: ceil(blocks / span) when the estimate holds), and into at
+ * least `minShards` shards overall when the range has that many spans: each
+ * fetcher pages its shard one request after another, so a range cut into
+ * fewer shards than fetchers leaves some idle and the provider's allowance
+ * unused. Each region gets its share of `minShards` by blocks.
  */
-export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[]): PlannedShard<ChainShardSpec>[] {
+export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], minShards = 1): PlannedShard<ChainShardSpec>[] {
   const shards: PlannedShard<ChainShardSpec>[] = [];
+  const totalBlocks = regions.reduce((n, r) => n + Number(r.to - r.from + 1n), 0);
   for (const r of regions) {
     const span = spanFor(cfg, r.logsPerBlock);
+    const regionBlocks = Number(r.to - r.from + 1n);
     const byRows = r.logsPerBlock > 0 ? Math.floor(cfg.targetRowsPerShard / r.logsPerBlock) : cfg.maxShardBlocks;
-    let blocks = Math.min(cfg.maxShardBlocks, Math.max(span, byRows));
+    const wanted = Math.max(1, Math.ceil((minShards * regionBlocks) / Math.max(1, totalBlocks)));
+    const byParallelism = Math.ceil(regionBlocks / wanted);
+    let blocks = Math.min(cfg.maxShardBlocks, byParallelism, Math.max(span, byRows));
     blocks = Math.max(span, blocks - (blocks % span));
     for (let s = r.from; s <= r.to; s += BigInt(blocks)) {
       const e = min(r.to, s + BigInt(blocks) - 1n);

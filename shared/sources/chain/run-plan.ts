@@ -1,4 +1,4 @@
-import type { PlanInput, SourcePlan } from '#shared/sources/source.ts';
+import { minShardsFor, type PlanInput, type SourcePlan } from '#shared/sources/source.ts';
 import { toBlock } from './options.ts';
 import { cutShards, firstBlockAtOrAfter, sampleDensity, type ChainShardSpec, type SizingConfig } from './plan.ts';
 import type { ChainRpc } from './rpc.ts';
@@ -19,7 +19,8 @@ const max = (a: bigint, b: bigint) => (a > b ? a : b);
 
 /**
  * Plans a run: reads (watermark, safe head], narrowed by the run's window,
- * cut into shards sized by sampled log density. Target = the safe head when
+ * cut into shards sized by sampled log density and by the fetchers'
+ * concurrency (enough shards to keep every fetcher busy). Target = the safe head when
  * the range joins what is already loaded.
  */
 export function chainRunPlanner(parts: RunPlanParts): PlanChainRun {
@@ -55,6 +56,7 @@ export function chainRunPlanner(parts: RunPlanParts): PlanChainRun {
 
     const cfg = sizing();
     const regions = await sampleDensity(rpc, cfg, start, end, signal);
-    return { shards: cutShards(cfg, regions), target: targetValue };
+    // Shards sized by rows and by the fetchers' concurrency (the pipeline's figure; absent: by rows alone).
+    return { shards: cutShards(cfg, regions, minShardsFor(input.fetcherConcurrency)), target: targetValue };
   };
 }

@@ -1,4 +1,5 @@
 import type { RpcFailure } from './errors.ts';
+import { TARGET_SHARE_OF_RESULT_CAP } from './options.ts';
 
 export interface SpanLimits {
   /** The configured eth_getLogs block-span cap. */
@@ -32,7 +33,7 @@ export function spanLearner(limits: SpanLimits): SpanLearner {
   let learnedMaxLogs = limits.maxLogsPerRequest;
   // Largest span that came back without a refusal, for span caps a provider does not state.
   let maxOkSpan = 0;
-  const target = () => Math.max(1, Math.min(limits.targetLogsPerRequest, Math.floor(learnedMaxLogs / 3)));
+  const target = () => Math.max(1, Math.min(limits.targetLogsPerRequest, Math.floor(learnedMaxLogs * TARGET_SHARE_OF_RESULT_CAP)));
   const spanCap = () => Math.max(1, Math.min(limits.maxBlockSpan, learnedMaxSpan));
 
   function afterRefusal(failure: RpcFailure & { kind: 'range' }, start: bigint, len: bigint): bigint {
@@ -55,10 +56,16 @@ export function spanLearner(limits: SpanLimits): SpanLearner {
     return max(1n, min(next, BigInt(spanCap())));
   }
 
-  /** Proportional sizing: aim the next request at `target()` logs, at most doubling or quartering per step. */
+  /**
+   * Aims the next request at `target()` logs, at most doubling or quartering
+   * per step, going half the way (in ratio) towards the proportional span:
+   * one window's count is noisy (logs come in bursts), and following it fully
+   * turns every burst into an undersized next request and every lull into a
+   * refused one.
+   */
   function afterSuccess(len: number, logs: number): number {
     if (len > maxOkSpan) maxOkSpan = len;
-    const ideal = logs === 0 ? len * 2 : Math.floor((len * target()) / logs);
+    const ideal = logs === 0 ? len * 2 : Math.floor(len * Math.sqrt(target() / logs));
     const next = Math.min(len * 2, Math.max(Math.floor(len / 4), ideal));
     return Math.max(1, Math.min(spanCap(), next));
   }

@@ -1,0 +1,153 @@
+import type { Command } from 'commander';
+import { boundedInt, CLI_NUMBERS } from '#local/cli/numbers.ts';
+import { load } from '#bench/lib/machine.ts';
+import { measureProfile, profileLimit, type ProfileFigures } from './chain/measure.ts';
+import { PROFILES, type ProviderProfile } from './chain/profiles.ts';
+import { chainSection, SHARE_TARGET } from './chain/report.ts';
+import { v2Backfill, type V2Estimate } from './chain/v2-estimate.ts';
+import { startBenchWorld, type BenchWorldOptions } from './chain/world.ts';
+import type { BenchPart, PartReport } from './part.ts';
+
+export interface ChainBenchOptions extends BenchWorldOptions {
+  fetchers: number;
+  /** The paid profile's result cap is 10,000 divided by this (see the section). */
+  paidScale: number;
+  /** Profiles to run (default all). */
+  profiles: readonly ProviderProfile['name'][];
+  /** Run each profile with and without blockTimestamp (default both). */
+  timestamps: readonly boolean[];
+  execArgv?: string[];
+  /** Run the clients in this process rather than a child each (the smoke test: no figures are read). */
+  inProcess?: boolean;
+  /** Every profile's latency instead of its own (the smoke test). */
+  latencyMs?: number;
+  /**
+   * A profile whose limit at the world's density is above this many fills/s
+   * runs slowed down by limit / this: its calls/s divided, its latency
+   * multiplied (so the calls in flight it takes, rate x latency, stay the
+   * same), to keep the clients off the shared CPU's wall. Default: none.
+   */
+  maxLimit?: number;
+}
+
+export const CHAIN_DEFAULTS = { fills: 30_000, fillsPerTransaction: 10, maxEmptyBlocks: 200, fetchers: 8, paidScale: 50, maxLimit: 1_500 } as const;
+
+export function chainProfiles(o: Pick<ChainBenchOptions, 'paidScale' | 'profiles' | 'latencyMs'>): ProviderProfile[] {
+  return PROFILES.filter((p) => o.profiles.includes(p.name)).map((p) => ({
+    ...p,
+    ...(p.name === 'paid' && p.maxResults !== undefined ? { maxResults: Math.round(p.maxResults / o.paidScale) } : {}),
+    ...(o.latencyMs !== undefined ? { latencyMs: o.latencyMs } : {}),
+  }));
+}
+
+export interface ChainBenchRun {
+  world: { fills: number; logs: number; firstBlock: number; lastBlock: number; buildMs: number };
+  runs: ProfileFigures[];
+  /** Every client read exactly the world's fills and the source's coverage tiles the range. */
+  ok: boolean;
+}
+
+/** Builds the world, then runs the source and the scanner through each profile (the smoke test calls this at a small size). */
+export async function runChainBench(o: ChainBenchOptions, log: (line: string) => void): Promise<ChainBenchRun> {
+  log(
+    `building the simulated chain: ${o.fills.toLocaleString('en-US')} fills, ${o.fillsPerTransaction} per transaction, up to ${o.maxEmptyBlocks} empty blocks between`,
+  );
+  const w = await startBenchWorld(o);
+  try {
+    log(`world: ${w.logs.toLocaleString('en-US')} fills over blocks ${w.firstBlock}..${w.lastBlock}, built in ${(w.buildMs / 1000).toFixed(1)} s`);
+    const runs: ProfileFigures[] = [];
+    for (const real of chainProfiles(o)) {
+      const slowdown = o.maxLimit === undefined ? 1 : Math.max(1, profileLimit(real, w).limit / o.maxLimit);
+      const profile = slowed(real, slowdown);
+      for (const ts of o.timestamps) {
+        const f = await measureProfile(w, profile, ts, { fetchers: o.fetchers, seed: o.seed, execArgv: o.execArgv, inProcess: o.inProcess });
+        log(
+          `${profile.name} ${ts ? 'with' : 'without'} blockTimestamp: source ${f.source.seconds.toFixed(1)} s ` +
+            `(${(f.source.shareOfLimit * 100).toFixed(1)}% of the limit), scanner ${f.scanner.seconds.toFixed(1)} s, ${f.speedUp.toFixed(1)}x`,
+        );
+        runs.push({ ...f, slowdown });
+      }
+    }
+    const ok = runs.every((r) => r.source.exact && r.scanner.exact && r.source.coverageExact);
+    return { world: { fills: w.expected.size, logs: w.logs, firstBlock: w.firstBlock, lastBlock: w.lastBlock, buildMs: w.buildMs }, runs, ok };
+  } finally {
+    await w.world.close();
+  }
+}
+
+/** The profile at 1/`k` of its speed: calls/s ÷ k, latency × k (the calls in flight it needs are unchanged). */
+export const slowed = (p: ProviderProfile, k: number): ProviderProfile =>
+  k === 1 ? p : { ...p, callsPerSecond: p.callsPerSecond / k, latencyMs: p.latencyMs * k };
+
+/** V2 estimates from the share each profile reached with blockTimestamp (the real-volume figure the issue asks for). */
+export function v2Estimates(runs: readonly ProfileFigures[], fetchers: number, asOf: Date): V2Estimate[] {
+  return runs
+    .filter((r) => r.logTimestamps)
+    .map((r) => v2Backfill(PROFILES.find((p) => p.name === r.profile.name) ?? r.profile, r.source.shareOfLimit, fetchers, asOf));
+}
+
+const profileNames = (v: string): ProviderProfile['name'][] => {
+  const names = v.split(',').map((s) => s.trim());
+  for (const x of names) if (!PROFILES.some((p) => p.name === x)) throw new Error(`--chain-profiles: unknown profile ${x}`);
+  return names as ProviderProfile['name'][];
+};
+
+export const chainPart: BenchPart = {
+  name: 'chain',
+  addOptions(command: Command) {
+    return command
+      .option('--chain-fills <n>', 'chain part: fills on the simulated chain, both eras', CLI_NUMBERS.fills, CHAIN_DEFAULTS.fills)
+      .option('--chain-fills-per-tx <n>', 'chain part: fills per transaction-bearing block', boundedInt(1, 400), CHAIN_DEFAULTS.fillsPerTransaction)
+      .option(
+        '--chain-max-empty-blocks <n>',
+        'chain part: empty blocks between them, at most (sets the density)',
+        boundedInt(0, 100_000),
+        CHAIN_DEFAULTS.maxEmptyBlocks,
+      )
+      .option('--chain-fetchers <n>', 'chain part: fetchers (shards paged at once)', CLI_NUMBERS.benchWorkers, CHAIN_DEFAULTS.fetchers)
+      .option('--chain-paid-scale <n>', 'chain part: the paid profile result cap is 10,000 divided by this', boundedInt(1, 1_000), CHAIN_DEFAULTS.paidScale)
+      .option(
+        '--chain-max-limit <n>',
+        'chain part: slow a profile down until its limit is at most this many fills/s (0: never)',
+        boundedInt(0, 10_000_000),
+        CHAIN_DEFAULTS.maxLimit,
+      )
+      .option('--chain-profiles <list>', 'chain part: profiles to run (paid,span-capped,public)', profileNames, ['paid', 'span-capped', 'public']);
+  },
+  async run(ctx): Promise<PartReport> {
+    const f = ctx.flags;
+    const o: ChainBenchOptions = {
+      fills: Number(f.chainFills ?? CHAIN_DEFAULTS.fills),
+      fillsPerTransaction: Number(f.chainFillsPerTx ?? CHAIN_DEFAULTS.fillsPerTransaction),
+      maxEmptyBlocks: Number(f.chainMaxEmptyBlocks ?? CHAIN_DEFAULTS.maxEmptyBlocks),
+      fetchers: Number(f.chainFetchers ?? CHAIN_DEFAULTS.fetchers),
+      paidScale: Number(f.chainPaidScale ?? CHAIN_DEFAULTS.paidScale),
+      profiles: (f.chainProfiles as ProviderProfile['name'][] | undefined) ?? ['paid', 'span-capped', 'public'],
+      timestamps: [true, false],
+      maxLimit: Number(f.chainMaxLimit ?? CHAIN_DEFAULTS.maxLimit) || undefined,
+      seed: ctx.seed,
+      execArgv: ctx.childExecArgv,
+    };
+    const loadBefore = load();
+    const run = await runChainBench(o, ctx.log);
+    const estimates = v2Estimates(run.runs, o.fetchers, new Date());
+    const { section, targets } = chainSection({
+      world: { ...run.world, fills: run.world.fills, fillsPerTransaction: o.fillsPerTransaction, maxEmptyBlocks: o.maxEmptyBlocks },
+      runs: run.runs,
+      estimates,
+      fetchers: o.fetchers,
+      paidScale: o.paidScale,
+      machine: ctx.machine,
+      loadBefore,
+      loadAfter: load(),
+      command: ctx.command,
+    });
+    const summary = run.runs.map(
+      (r) =>
+        `chain ${r.profile.name}${r.logTimestamps ? '' : ' (no blockTimestamp)'}: ${(r.source.shareOfLimit * 100).toFixed(1)}% of the limit ` +
+        `(target ${SHARE_TARGET * 100}%), ${r.speedUp.toFixed(1)}x the scanner`,
+    );
+    if (!run.ok) summary.push("chain: a client did not read exactly the world's fills, or the coverage has a gap");
+    return { section, targets, ok: run.ok, summary };
+  },
+};

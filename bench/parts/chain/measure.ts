@@ -1,0 +1,152 @@
+import { runClient, runClientHere, type ClientRequest, type ClientResult } from './client.ts';
+import type { ProviderProfile } from './profiles.ts';
+import { startProviderProxy, type ProxyStats } from './proxy.ts';
+import type { SourceRun } from './run-source.ts';
+import type { ScanResult } from './scanner.ts';
+import type { BenchWorld } from './world.ts';
+
+/** One client's backfill through one profile, as the proxy and the client saw it. */
+export interface ClientFigures {
+  seconds: number;
+  cpuSeconds: number;
+  /** Fills read, and whether they are exactly the world's (none lost, none twice). */
+  fills: number;
+  exact: boolean;
+  proxy: ProxyStats;
+  /** HTTP requests answered per second (the profile's calls/s is on these). */
+  callsPerSecond: number;
+  /** Results per answered eth_getLogs. */
+  resultsPerCall: number;
+  /** Fills per second while fetching (the source's plan excluded: one round of probes, a fixed cost a long backfill amortises). */
+  resultsPerSecond: number;
+  /** resultsPerSecond / the profile's limit. */
+  shareOfLimit: number;
+  /** Fills per second over the whole backfill, plan included, / the limit. */
+  wholeShareOfLimit: number;
+}
+
+export interface ProfileFigures {
+  profile: ProviderProfile;
+  logTimestamps: boolean;
+  /** Results per second the profile allows at this world's density, and how. */
+  limit: number;
+  limitFormula: string;
+  source: ClientFigures & { shards: number; pages: number; planSeconds: number; coverageExact: boolean };
+  scanner: ClientFigures;
+  /** Scanner time / source time. */
+  speedUp: number;
+  /** The scanner's fixed span. */
+  scannerSpan: number;
+  /** The profile ran at 1/slowdown of its stated speed (see ChainBenchOptions.maxLimit); 1 when not. */
+  slowdown?: number;
+}
+
+/** What the profile allows, in results per second: calls/s x results per call, or calls/s x span x the world's logs per block. */
+export function profileLimit(p: ProviderProfile, w: Pick<BenchWorld, 'logs' | 'firstBlock' | 'lastBlock'>): { limit: number; formula: string } {
+  const density = w.logs / (w.lastBlock - w.firstBlock + 1);
+  if (p.maxResults !== undefined && (p.maxSpan === undefined || p.maxSpan * density > p.maxResults)) {
+    return { limit: p.callsPerSecond * p.maxResults, formula: `${p.callsPerSecond} calls/s × ${p.maxResults.toLocaleString('en-US')} results` };
+  }
+  const span = p.maxSpan ?? w.lastBlock - w.firstBlock + 1;
+  return {
+    limit: p.callsPerSecond * span * density,
+    formula: `${p.callsPerSecond} calls/s × ${span.toLocaleString('en-US')} blocks × ${density.toFixed(3)} logs/block`,
+  };
+}
+
+/**
+ * The scanner's fixed span: the profile's span cap, or on a plan without one
+ * the span that holds half the result cap at the world's mean density (what
+ * a script author picks so that most calls fit; a refused one is halved).
+ */
+export function scannerSpan(p: ProviderProfile, w: Pick<BenchWorld, 'logs' | 'firstBlock' | 'lastBlock'>): number {
+  if (p.maxSpan !== undefined || p.maxResults === undefined) return p.scannerSpan;
+  const density = w.logs / (w.lastBlock - w.firstBlock + 1);
+  return Math.max(1, Math.floor((0.5 * p.maxResults) / Math.max(density, 1e-9)));
+}
+
+/** Every fill exactly once: as many ids as the world has, each one of the world's. */
+function exactly(ids: readonly string[], expected: ReadonlySet<string>): boolean {
+  return ids.length === expected.size && new Set(ids).size === ids.length && ids.every((id) => expected.has(id));
+}
+
+/** The coverage rows tile [first, last] with no gap and no overlap. */
+export function coverageTiles(rows: readonly [number, number][], first: number, last: number): boolean {
+  const sorted = [...rows].sort((a, b) => a[0] - b[0]);
+  let next = first;
+  for (const [from, to] of sorted) {
+    if (from !== next || to < from) return false;
+    next = to + 1;
+  }
+  return next === last + 1;
+}
+
+function figures(proxy: ProxyStats, seconds: number, planSeconds: number, cpuMs: number, ids: readonly string[], w: BenchWorld, limit: number): ClientFigures {
+  const answeredLogs = proxy.getLogsCalls - proxy.refusedResults - proxy.refusedSpan;
+  const resultsPerSecond = ids.length / Math.max(1e-3, seconds - planSeconds);
+  return {
+    seconds,
+    cpuSeconds: cpuMs / 1000,
+    fills: ids.length,
+    exact: exactly(ids, w.expected),
+    proxy,
+    callsPerSecond: proxy.accepted / seconds,
+    resultsPerCall: answeredLogs > 0 ? proxy.results / answeredLogs : 0,
+    resultsPerSecond,
+    shareOfLimit: resultsPerSecond / limit,
+    wholeShareOfLimit: ids.length / seconds / limit,
+  };
+}
+
+/**
+ * The source, then the scanner, each through a fresh proxy of `profile` in
+ * front of the world's node, each in a child process of its own.
+ */
+export async function measureProfile(
+  w: BenchWorld,
+  profile: ProviderProfile,
+  logTimestamps: boolean,
+  opts: { fetchers: number; seed: number; execArgv?: string[] | undefined; inProcess?: boolean | undefined },
+): Promise<ProfileFigures> {
+  const { limit, formula } = profileLimit(profile, w);
+  let rng = opts.seed >>> 0 || 1;
+  // xorshift32: the public profile's random 429s are the same on every run with the same seed.
+  const random = () => {
+    rng ^= rng << 13;
+    rng ^= rng >>> 17;
+    rng ^= rng << 5;
+    return (rng >>> 0) / 2 ** 32;
+  };
+  const client = (req: ClientRequest): Promise<{ result: ClientResult; cpuMs: number }> =>
+    opts.inProcess ? runClientHere(req) : runClient(req, opts.execArgv);
+  const proxy = await startProviderProxy({ nodeUrl: w.world.rpcUrl, index: w.index, profile, logTimestamps, random });
+  try {
+    const s = await client({ kind: 'source', url: proxy.url, adapters: w.adapters, genesis: w.firstBlock, profile, fetchers: opts.fetchers });
+    const run = (s.result as { run: SourceRun }).run;
+    const sourceProxy = { ...proxy.stats };
+    proxy.resetStats();
+    const c = await client({ kind: 'scan', url: proxy.url, adapters: w.adapters, from: w.firstBlock, to: w.lastBlock, span: scannerSpan(profile, w) });
+    const scanRun = (c.result as { run: ScanResult }).run;
+    const scannerProxy = { ...proxy.stats };
+    const source = {
+      ...figures(sourceProxy, run.ms / 1000, run.planMs / 1000, s.cpuMs, run.fillIds, w, limit),
+      shards: run.shards,
+      pages: run.pages,
+      planSeconds: run.planMs / 1000,
+      coverageExact: coverageTiles(run.coverage, w.firstBlock, w.lastBlock),
+    };
+    const scanner = figures(scannerProxy, scanRun.ms / 1000, 0, c.cpuMs, scanRun.ids, w, limit);
+    return {
+      profile,
+      logTimestamps,
+      limit,
+      limitFormula: formula,
+      source,
+      scanner,
+      speedUp: scanner.seconds / source.seconds,
+      scannerSpan: scannerSpan(profile, w),
+    };
+  } finally {
+    await proxy.close();
+  }
+}
