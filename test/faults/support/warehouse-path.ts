@@ -36,6 +36,6 @@ export async function clientOnPath(path: WarehousePath, embedded: ClickHouseClie
 /** Inserts into `<database>.fills` the front answered, with the deduplication token each carried. */
 export function fillInsertsOverHttp(front: ClickHouseHttpFront, database: string): Array<{ token: string | undefined; status: number }> {
   return front.requests
-    .filter((r) => r.statement.startsWith(`INSERT INTO ${database}.fills FORMAT`))
+    .filter((r) => r.statement.startsWith(`INSERT INTO ${database}.fills FORMAT`) || r.statement.startsWith(`INSERT INTO ${database}.fills (`))
     .map((r) => ({ token: r.settings.insert_deduplication_token, status: r.status }));
 }
