@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { CLICKHOUSE_SETTINGS, readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
-import { parseOperatorWindow, WindowError } from '#shared/ops/window.ts';
+import { parseOperatorWindow, parseSince, WindowError } from '#shared/ops/window.ts';
 import type { CycleProgress, CycleResult } from '#local/runner.ts';
 import { holdDataDir } from '#local/data-dir-lock.ts';
 import { dataDirFrom, localWarehouse } from './warehouse.ts';
@@ -20,6 +20,7 @@ interface SyncFlags {
   seed: number;
   from?: string;
   to?: string;
+  since?: string;
   concurrency: number;
   logLevel: LogLevel;
 }
@@ -35,6 +36,7 @@ export const syncCommand = (): Command =>
     .option('--seed <n>', 'simulated dataset seed', CLI_NUMBERS.seed, 1)
     .option('--from <when>', 'backfill a window from this date (ISO) or block number')
     .option('--to <when>', 'backfill a window up to this date (ISO) or block number')
+    .option('--since <when>', 'a bounded first sync: start from this date (ISO) or this long ago (30d, 12h, 2w) instead of all history')
     .option('--concurrency <n>', 'fetchers at once (the SQS event source maxConcurrency)', CLI_NUMBERS.concurrency, 4)
     .addOption(logLevelOption())
     // A window it cannot plan is the operator's to fix: the message alone says what is wrong (as replay says it).
@@ -42,7 +44,8 @@ export const syncCommand = (): Command =>
 
 async function main(flags: SyncFlags): Promise<void> {
   // Refused before anything starts, by the rules and in the words replay uses (shared/ops/window.ts).
-  const window = parseOperatorWindow({ from: flags.from, to: flags.to }, { sources: enabledSources(flags) });
+  const window = parseOperatorWindow({ from: flags.from, to: flags.to, since: flags.since }, { sources: enabledSources(flags) });
+  const since = flags.since ? parseSince(flags.since, Date.now()) : undefined;
   // So is a wrong CLICKHOUSE_URL (plain http to another host), before the simulated world starts.
   readSettings(CLICKHOUSE_SETTINGS);
   const dataDir = dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data');
@@ -76,13 +79,25 @@ async function main(flags: SyncFlags): Promise<void> {
     closers.push(() => warehouse.client.close());
     console.error(`warehouse: ${warehouse.describe}\nstate: ${dataDir}`);
 
-    const { runCycle } = await import('#local/runner.ts');
+    const [{ runCycle, PlanningInterruptedError }, { startLocalAws }, { beforeCycle }] = await Promise.all([
+      import('#local/runner.ts'),
+      import('#local/emulators.ts'),
+      import('./first-sync.ts'),
+    ]);
+    const aws = await startLocalAws({ dataDir });
+    closers.push(() => aws.stop());
     console.error('planning: asking each source how far it reaches');
+    // A first sync prints what it will fetch; --since records where it starts and how to load the rest later.
+    await beforeCycle({ aws, env, since, window, log: (line) => console.error(line), signal: abort.signal }).catch((err: unknown) => {
+      // Ctrl-C while the sources plan the estimate: nothing was fetched or recorded but --since's starting points, which a re-run keeps.
+      if (abort.signal.aborted) throw new PlanningInterruptedError('interrupted while planning; nothing was fetched yet: run the command again to start over');
+      throw err;
+    });
     let result: CycleResult;
     try {
       result = await runCycle({
         warehouse,
-        dataDir,
+        aws,
         env,
         window,
         fetcherConcurrency: flags.concurrency,

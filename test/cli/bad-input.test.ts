@@ -14,7 +14,7 @@ function bin(args: string[], env: Record<string, string> = {}): Promise<{ code: 
       process.execPath,
       [join(ROOT, pkg.bin['polymarket-sync']!), ...args],
       // A data directory of its own: nothing here may start, but if it did it would not touch the developer's.
-      { cwd: ROOT, env: { ...process.env, SYNC_DATA_DIR: mkdtempSync(join(tmpdir(), 'pmsync-bad-')), ...env }, timeout: 60_000 },
+      { cwd: ROOT, env: { ...process.env, SYNC_DATA_DIR: mkdtempSync(join(tmpdir(), 'pmsync-bad-')), ...env }, timeout: 240_000 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

@@ -53,7 +53,7 @@ function expectFatal(r: CliRun, command: string, what: string): void {
 
 describe('ClickHouse refusing', () => {
   for (const [command, ...rest] of [['migrate'], ['check', '--no-state'], ['replay', ...SMALL_WORLD, '--from', '2026-05-01']] as const) {
-    it(`${command}: names ClickHouse and its host, not the password`, { timeout: 180_000 }, async () => {
+    it(`${command}: names ClickHouse and its host, not the password`, { timeout: 600_000 }, async () => {
       const port = await closedPort();
       const env = { SYNC_DATA_DIR: dataDir(), CLICKHOUSE_URL: `http://127.0.0.1:${port}`, CLICKHOUSE_PASSWORD: 'SECRET-PASSWORD' };
       const r = await runToEnd([command, ...rest], env);
@@ -64,7 +64,7 @@ describe('ClickHouse refusing', () => {
 });
 
 describe('a source refusing', () => {
-  it('replay: names the Polygon RPC provider and its host, not its key', { timeout: 180_000 }, async () => {
+  it('replay: names the Polygon RPC provider and its host, not its key', { timeout: 600_000 }, async () => {
     const port = await closedPort();
     const r = await runToEnd(['replay', '--from', '2026-05-01', '--to', '2026-05-02'], {
       SYNC_DATA_DIR: dataDir(),
@@ -76,7 +76,7 @@ describe('a source refusing', () => {
     expect(r.stderr).toContain('check POLYGON_RPC_URL');
   });
 
-  it('doctor: fails both the provider and ClickHouse, each by its host, not its key', { timeout: 180_000 }, async () => {
+  it('doctor: fails both the provider and ClickHouse, each by its host, not its key', { timeout: 600_000 }, async () => {
     const [rpcPort, chPort] = [await closedPort(), await closedPort()];
     const r = await runToEnd(['doctor'], {
       SYNC_DATA_DIR: dataDir(),
@@ -155,7 +155,7 @@ describe('a full disk under the data directory', () => {
 });
 
 describe('soak and bench', () => {
-  it('bench: a scratch directory it cannot create is named', { timeout: 180_000 }, async () => {
+  it('bench: a scratch directory it cannot create is named', { timeout: 600_000 }, async () => {
     const dir = dataDir();
     writeFileSync(join(dir, 'a-file'), '');
     const work = join(dir, 'a-file', 'work');
@@ -168,7 +168,7 @@ describe('soak and bench', () => {
     // Interrupted while its first child process loads 200,000 rows.
     ['bench', ['bench', '--fills', '200000', '--only', 'loader', '--loader-rows', '200000', '--no-write'], 'loader-1-object: running'],
   ] as const) {
-    it(`${name}: Ctrl-C while it runs ends it and everything it started`, { timeout: 180_000 }, async () => {
+    it(`${name}: Ctrl-C while it runs ends it and everything it started`, { timeout: 600_000 }, async () => {
       const cli = start([...args, ...(name === 'bench' ? ['--work-dir', join(dataDir(), 'work')] : [])], {});
       await cli.stderrShows(busy);
       // Ctrl-C in a terminal signals the whole foreground group.

@@ -26,7 +26,7 @@ function expectExact(run: CliRun): void {
 }
 
 describe('a source that cannot be reached', () => {
-  it('refusing: names the Polygon RPC provider and its host, not its key; a re-run offline finishes exact', { timeout: 180_000 }, async () => {
+  it('refusing: names the Polygon RPC provider and its host, not its key; a re-run offline finishes exact', { timeout: 600_000 }, async () => {
     const dir = dataDir();
     const port = await closedPort();
     const r = await runCli(['sync'], { SYNC_DATA_DIR: dir, ...QUICK_SOURCES, POLYGON_RPC_URL: `http://127.0.0.1:${port}/v2/SECRETKEY?api_key=SECRET` });
@@ -96,7 +96,7 @@ describe('ClickHouse that cannot be used', () => {
     }
   });
 
-  it('a wrong password: says authentication failed and which variables to check; the right one then syncs exact', { timeout: 180_000 }, async () => {
+  it('a wrong password: says authentication failed and which variables to check; the right one then syncs exact', { timeout: 600_000 }, async () => {
     const dir = dataDir();
     const host = new URL(front.url).host;
     const wrong = await runCli(['sync', ...SMALL_WORLD], { SYNC_DATA_DIR: dir, CLICKHOUSE_URL: front.url, CLICKHOUSE_PASSWORD: 'not-the-password' });
@@ -122,7 +122,7 @@ describe('Ctrl-C while planning, and a second process on the same data directory
     await new Promise<void>((resolve) => silent.close(() => resolve()));
   });
 
-  it('the second is refused with the holder named; Ctrl-C ends the first; a re-run finishes exact', { timeout: 180_000 }, async () => {
+  it('the second is refused with the holder named; Ctrl-C ends the first; a re-run finishes exact', { timeout: 600_000 }, async () => {
     const dir = dataDir();
     const first = startCli(['sync'], { SYNC_DATA_DIR: dir, POLYGON_RPC_URL: silentUrl, SOURCE_TIMEOUT_MS: '120000' });
     await first.stderrShows('planning:');

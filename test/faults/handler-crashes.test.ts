@@ -18,7 +18,9 @@ import { fillTotals, startHandlerWorld, type HandlerWorld, type Invoke } from '.
  * call inside an invocation, after which SQS delivers the whole batch again.
  * Every case must end with each fill loaded exactly once and the run closed.
  */
-const dataset = generateDataset({ seed: 23, markets: 20, fills: 2_500 });
+const dataset = generateDataset({ seed: 23, markets: 10, fills: 1_200 });
+/** Each crash point runs in a fresh world (emulators, a database, a planned run): a whole loop is minutes on a loaded machine, and the bound only catches a hang. */
+const LOOP_BOUND_MS = 1_200_000;
 const totals = datasetTotals(dataset);
 let sim: SimulatedSources;
 let client: ClickHouseClient;
@@ -161,7 +163,7 @@ describe('a process that dies inside a handler invocation', () => {
     // The one failure an invocation outlives: the positions refresh after the loads (it reads the watermarks first),
     // whose error is logged and retried by the next batch; every other point ends the invocation.
     expect(new Set(survived)).toEqual(new Set(['state.getWatermarks']));
-  });
+  }, LOOP_BOUND_MS);
 
   it('loader: a partial batch failure (one object unreadable once) fails only its record; the run closes when that record comes back', async () => {
     await withWorld(async (world) => {
@@ -194,32 +196,36 @@ describe('a process that dies inside a handler invocation', () => {
     });
   });
 
-  it('fetcher: dying at the first and last call of each port inside the invocation, then the shard message again, stages every page and loads each fill once', async () => {
-    const fetcherOn = (world: HandlerWorld, sw: CrashSwitch) =>
-      world.fetcher(({ state, blobs }) => ({ state: crashable(state, 'state', sw), blobs: crashable(blobs, 'blobs', sw) }));
-    let points: CrashPoint[] = [];
-    await withWorld(async (world) => {
-      const sw = new CrashSwitch();
-      await fetchAll(world, fetcherOn(world, sw));
-      points = firstAndLast(sw.calls, () => true);
-    });
-    expect(points.length).toBeGreaterThan(6);
-
-    for (const point of points) {
+  it(
+    'fetcher: dying at the first and last call of each port inside the invocation, then the shard message again, stages every page and loads each fill once',
+    async () => {
+      const fetcherOn = (world: HandlerWorld, sw: CrashSwitch) =>
+        world.fetcher(({ state, blobs }) => ({ state: crashable(state, 'state', sw), blobs: crashable(blobs, 'blobs', sw) }));
+      let points: CrashPoint[] = [];
       await withWorld(async (world) => {
-        const shards = await world.takeShardRecords();
-        const sw = new CrashSwitch(point);
-        const invoke = fetcherOn(world, sw);
-        for (const r of shards) await invoke({ Records: [r] }).catch(() => undefined);
-        expect(sw.fired, describePoint(point)).toBe(true);
-        // Every shard message comes back (the dead process deleted none), to a fresh environment.
-        const fresh = world.fetcher();
-        for (const r of shards) expect((await fresh({ Records: [r] })).batchItemFailures, describePoint(point)).toEqual([]);
-        await fetchAll(world, fresh);
-        await expectContiguousObjects(world);
-        expect((await world.loader()({ Records: await world.stagedRecords() })).batchItemFailures).toEqual([]);
-        await expectExactlyOnce(world, describePoint(point));
+        const sw = new CrashSwitch();
+        await fetchAll(world, fetcherOn(world, sw));
+        points = firstAndLast(sw.calls, () => true);
       });
-    }
-  });
+      expect(points.length).toBeGreaterThan(6);
+
+      for (const point of points) {
+        await withWorld(async (world) => {
+          const shards = await world.takeShardRecords();
+          const sw = new CrashSwitch(point);
+          const invoke = fetcherOn(world, sw);
+          for (const r of shards) await invoke({ Records: [r] }).catch(() => undefined);
+          expect(sw.fired, describePoint(point)).toBe(true);
+          // Every shard message comes back (the dead process deleted none), to a fresh environment.
+          const fresh = world.fetcher();
+          for (const r of shards) expect((await fresh({ Records: [r] })).batchItemFailures, describePoint(point)).toEqual([]);
+          await fetchAll(world, fresh);
+          await expectContiguousObjects(world);
+          expect((await world.loader()({ Records: await world.stagedRecords() })).batchItemFailures).toEqual([]);
+          await expectExactlyOnce(world, describePoint(point));
+        });
+      }
+    },
+    LOOP_BOUND_MS,
+  );
 });
