@@ -115,55 +115,59 @@ const firstAndLast = (calls: Map<string, number>, names: (name: string) => boole
     .flatMap(([at, n]) => [...new Set([1, n])].flatMap((k) => (['before', 'after'] as const).map((when) => ({ at, n: k, when }))));
 
 describe('a process that dies inside a handler invocation', () => {
-  it('loader: dying at the first and last call of each port (insert, loaded marker, heartbeat, run completion in finish()), with one object announced twice in the batch (the `seen` set), then the whole batch again, loads each fill once and closes the run', async () => {
-    const batch = async (world: HandlerWorld) => {
-      const records = await world.stagedRecords();
-      // The first object announced again at the end: `seen` skips it in the same invocation.
-      return [...records, { ...records[0]!, messageId: 'load-again' }];
-    };
-    const loaderOn = (world: HandlerWorld, sw: CrashSwitch) =>
-      world.loader(({ state, blobs, client: ch }) => ({
-        state: crashable(state, 'state', sw),
-        blobs: crashable(blobs, 'blobs', sw),
-        client: crashableClickHouse(ch, sw),
-      }));
+  it(
+    'loader: dying at the first and last call of each port (insert, loaded marker, heartbeat, run completion in finish()), with one object announced twice in the batch (the `seen` set), then the whole batch again, loads each fill once and closes the run',
+    async () => {
+      const batch = async (world: HandlerWorld) => {
+        const records = await world.stagedRecords();
+        // The first object announced again at the end: `seen` skips it in the same invocation.
+        return [...records, { ...records[0]!, messageId: 'load-again' }];
+      };
+      const loaderOn = (world: HandlerWorld, sw: CrashSwitch) =>
+        world.loader(({ state, blobs, client: ch }) => ({
+          state: crashable(state, 'state', sw),
+          blobs: crashable(blobs, 'blobs', sw),
+          client: crashableClickHouse(ch, sw),
+        }));
 
-    let points: CrashPoint[] = [];
-    await withWorld(async (world) => {
-      await fetchAll(world);
-      const sw = new CrashSwitch();
-      expect((await loaderOn(world, sw)({ Records: await batch(world) })).batchItemFailures).toEqual([]);
-      expect(sw.calls.get('clickhouse.exec')).toBe((await world.stagedKeys()).length);
-      points = firstAndLast(sw.calls, (name) => name === 'clickhouse.exec' || name.startsWith('state.'));
-    });
-    expect(points.length).toBeGreaterThan(8);
-
-    const fired: string[] = [];
-    const survived: string[] = [];
-    for (const point of points) {
+      let points: CrashPoint[] = [];
       await withWorld(async (world) => {
         await fetchAll(world);
-        const records = await batch(world);
-        const sw = new CrashSwitch(point);
-        const died = await loaderOn(
-          world,
-          sw,
-        )({ Records: records }).then(
-          (res) => res.batchItemFailures.length > 0,
-          () => true,
-        );
-        if (sw.fired) fired.push(describePoint(point));
-        if (sw.fired && !died) survived.push(point.at);
-        // Lambda saw the process die: the whole batch comes back, to a fresh environment.
-        expect((await world.loader()({ Records: records })).batchItemFailures, describePoint(point)).toEqual([]);
-        await expectExactlyOnce(world, describePoint(point));
+        const sw = new CrashSwitch();
+        expect((await loaderOn(world, sw)({ Records: await batch(world) })).batchItemFailures).toEqual([]);
+        expect(sw.calls.get('clickhouse.exec')).toBe((await world.stagedKeys()).length);
+        points = firstAndLast(sw.calls, (name) => name === 'clickhouse.exec' || name.startsWith('state.'));
       });
-    }
-    expect(fired).toEqual(points.map(describePoint));
-    // The one failure an invocation outlives: the positions refresh after the loads (it reads the watermarks first),
-    // whose error is logged and retried by the next batch; every other point ends the invocation.
-    expect(new Set(survived)).toEqual(new Set(['state.getWatermarks']));
-  }, LOOP_BOUND_MS);
+      expect(points.length).toBeGreaterThan(8);
+
+      const fired: string[] = [];
+      const survived: string[] = [];
+      for (const point of points) {
+        await withWorld(async (world) => {
+          await fetchAll(world);
+          const records = await batch(world);
+          const sw = new CrashSwitch(point);
+          const died = await loaderOn(
+            world,
+            sw,
+          )({ Records: records }).then(
+            (res) => res.batchItemFailures.length > 0,
+            () => true,
+          );
+          if (sw.fired) fired.push(describePoint(point));
+          if (sw.fired && !died) survived.push(point.at);
+          // Lambda saw the process die: the whole batch comes back, to a fresh environment.
+          expect((await world.loader()({ Records: records })).batchItemFailures, describePoint(point)).toEqual([]);
+          await expectExactlyOnce(world, describePoint(point));
+        });
+      }
+      expect(fired).toEqual(points.map(describePoint));
+      // The one failure an invocation outlives: the positions refresh after the loads (it reads the watermarks first),
+      // whose error is logged and retried by the next batch; every other point ends the invocation.
+      expect(new Set(survived)).toEqual(new Set(['state.getWatermarks']));
+    },
+    LOOP_BOUND_MS,
+  );
 
   it('loader: a partial batch failure (one object unreadable once) fails only its record; the run closes when that record comes back', async () => {
     await withWorld(async (world) => {
