@@ -44,6 +44,6 @@ describe('operator CLIs', () => {
     expect(r.stderr).toMatch(/--from 2025-02-01 is after --to 2025-01-01/);
     const mixed = await run('replay', ['--from', '2025-01-01', '--to', '84902353'], env);
     expect(mixed.code).toBe(1);
-    expect(mixed.stderr).toMatch(/both be dates or both be numbers/);
+    expect(mixed.stderr).toMatch(/both be dates or both be block numbers/);
   });
 });

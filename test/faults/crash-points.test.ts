@@ -157,12 +157,15 @@ describe.each(PATHS)('crash points ($path): the process dies at a state change, 
     expect(new Set(points.map((p) => p.at))).toEqual(new Set(WRITES.filter(covers)));
   });
 
-  it.runIf(path === 'http')('sends every insert over HTTP with its own deduplication token', () => {
-    const inserts = fillInsertsOverHttp(pathClient.front!, 'crash_http_1');
-    expect(inserts.length).toBeGreaterThan(0);
-    expect(inserts.every((i) => i.status === 200 && i.token?.startsWith(STAGING_PREFIX))).toBe(true);
-    expect(new Set(inserts.map((i) => i.token)).size).toBe(inserts.length);
-  });
+  // Only the HTTP path has a wire to look at: the embedded path has no such test (registered, never skipped).
+  if (path === 'http') {
+    it('sends every insert over HTTP with its own deduplication token', () => {
+      const inserts = fillInsertsOverHttp(pathClient.front!, 'crash_http_1');
+      expect(inserts.length).toBeGreaterThan(0);
+      expect(inserts.every((i) => i.status === 200 && i.token?.startsWith(STAGING_PREFIX))).toBe(true);
+      expect(new Set(inserts.map((i) => i.token)).size).toBe(inserts.length);
+    });
+  }
 
   async function crashAndRecover(point: CrashPoint | CrashPoint[]) {
     const label = [point].flat().map(describePoint).join(', then ');

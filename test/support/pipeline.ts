@@ -31,7 +31,7 @@ export async function startTestPipeline(env: Record<string, string>, database = 
     aws,
     cycle: (extra) =>
       // Handler logs below ERROR would drown the test report.
-      runCycle({ warehouse: { client, database }, aws, stallTimeoutMs: 60_000, logLevel: 'ERROR', ...extra, env: { ...env, ...(extra?.env ?? {}) } }),
+      runCycle({ warehouse: { client, database }, aws, logLevel: 'ERROR', ...extra, env: { ...env, ...(extra?.env ?? {}) } }),
     rows,
     one: async <T>(sql: string) => (await rows<T>(sql))[0]!,
     async close() {
