@@ -137,6 +137,7 @@ export const chainPart: BenchPart = {
       estimates,
       fetchers: o.fetchers,
       paidScale: o.paidScale,
+      maxLimit: o.maxLimit,
       machine: ctx.machine,
       loadBefore,
       loadAfter: load(),

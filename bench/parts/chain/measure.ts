@@ -41,16 +41,18 @@ export interface ProfileFigures {
   slowdown?: number;
 }
 
+const rate = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 2 });
+
 /** What the profile allows, in results per second: calls/s x results per call, or calls/s x span x the world's logs per block. */
 export function profileLimit(p: ProviderProfile, w: Pick<BenchWorld, 'logs' | 'firstBlock' | 'lastBlock'>): { limit: number; formula: string } {
   const density = w.logs / (w.lastBlock - w.firstBlock + 1);
   if (p.maxResults !== undefined && (p.maxSpan === undefined || p.maxSpan * density > p.maxResults)) {
-    return { limit: p.callsPerSecond * p.maxResults, formula: `${p.callsPerSecond} calls/s × ${p.maxResults.toLocaleString('en-US')} results` };
+    return { limit: p.callsPerSecond * p.maxResults, formula: `${rate(p.callsPerSecond)} calls/s × ${p.maxResults.toLocaleString('en-US')} results` };
   }
   const span = p.maxSpan ?? w.lastBlock - w.firstBlock + 1;
   return {
     limit: p.callsPerSecond * span * density,
-    formula: `${p.callsPerSecond} calls/s × ${span.toLocaleString('en-US')} blocks × ${density.toFixed(3)} logs/block`,
+    formula: `${rate(p.callsPerSecond)} calls/s × ${span.toLocaleString('en-US')} blocks × ${density.toFixed(3)} logs/block`,
   };
 }
 

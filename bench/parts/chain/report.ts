@@ -17,6 +17,8 @@ export interface ChainReportInput {
   estimates: V2Estimate[];
   fetchers: number;
   paidScale: number;
+  /** Profiles above this limit ran slowed down (ChainBenchOptions.maxLimit); undefined: none was. */
+  maxLimit?: number | undefined;
   machine: MachineInfo;
   loadBefore: string;
   loadAfter: string;
@@ -86,6 +88,13 @@ export function chainSection(r: ChainReportInput): { section: string; targets: T
       'public = 1,000 blocks, 10 calls/s, 5% of requests answered 429 at random; every HTTP request (a header batch too) draws on the calls/s, over it: 429. ' +
       `Latency 200 ms (public 250 ms) on every answer. The source runs as an operator would set it (CHAIN_REQUESTS_PER_SECOND = the profile's rate, its caps), ${r.fetchers} fetchers.`,
   );
+  if (r.maxLimit !== undefined) {
+    const ks = r.runs.filter((x) => x.logTimestamps).map((x) => `${x.profile.name} k = ${n(x.slowdown ?? 1, 2)}`);
+    lines.push(
+      `Each profile whose limit at this density is above ${n(r.maxLimit)} fills/s runs slowed down by k = limit ÷ ${n(r.maxLimit)} (calls/s ÷ k, latency × k: ` +
+        `the calls in flight it takes, rate × latency, stay the same), so that the clients stay off this shared CPU's wall: ${ks.join(', ')}.`,
+    );
+  }
   if (r.paidScale !== 1) {
     lines.push(
       `The paid cap is divided by ${r.paidScale}: at 10,000 results a call the limit is 250,000 results/s, which this world (built at about a thousand fills/s) ` +

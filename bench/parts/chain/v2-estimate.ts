@@ -6,7 +6,7 @@ import type { ProviderProfile } from './profiles.ts';
  * Database (Qin & Yang, arXiv:2606.04217, June 2026; dataset card
  * https://huggingface.co/datasets/TimeSeventeen/Polymarket-v1) holds
  * 1,201,580,990 OrderFilled rows of the V1 exchanges from 2022-11-21 to
- * 2026-04-28, the whole V1 era: 1,254 days, about 958,000 fills a day on
+ * 2026-04-28, the whole V1 era: 1,255 days counting both ends, about 957,000 fills a day on
  * average. One OrderFilled is one fill in this project's model. Trading grew
  * over the era, so V2 (since 2026-04-28) runs at least at this rate.
  */
