@@ -152,6 +152,8 @@ describe('SQL takes values as parameters and identifiers from a checked list', (
     'p.where': 'shared/ops/quality/ids.ts: the where clause of a fixed PROBES entry (literals and {params} only)',
     'p.value': 'shared/ops/quality/ids.ts: the value expression of a fixed PROBES entry',
     'p.table': 'shared/ops/quality/ids.ts: the table name of a fixed PROBES entry',
+    id: "local/soak/checks.ts: a column name, typed 'fill_id' | 'event_id'",
+    "format === 'v2' ? 'TabSeparated' : 'JSONEachRow'": 'adapters/clickhouse/load-staged.ts: one of two fixed format names',
   };
   // Statements are written in upper case here; prose ("log from ${x}") is not SQL.
   const SQL = /\b(SELECT|INSERT\s+INTO|CREATE\s+(TABLE|DATABASE|VIEW)|ALTER\s+TABLE|DROP\s+|OPTIMIZE\s+TABLE|DELETE\s+FROM|FROM\s+\$\{)/;
