@@ -1,3 +1,4 @@
+import { FILL_FIELDS } from '#shared/staging/fill-line.ts';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Migration, MigrationStep } from './migrations.ts';
 
@@ -33,33 +34,12 @@ import type { Migration, MigrationStep } from './migrations.ts';
 
 // SQL below spells its constants out: the security test admits no interpolation but the database's name.
 
-/** The stored columns of `fills` at version 4, in table order: what the copy moves. */
-export const FILLS_V4_COLUMNS = [
-  'fill_id',
-  'source',
-  'exchange',
-  'block_number',
-  'log_index',
-  'timestamp',
-  'transaction_hash',
-  'order_hash',
-  'maker',
-  'taker',
-  'maker_asset_id',
-  'taker_asset_id',
-  'maker_amount_filled',
-  'taker_amount_filled',
-  'fee',
-  'token_id',
-  'side',
-  'usdc_amount',
-  'token_amount',
-  'price',
-  'staged_object',
-  'ingested_at',
-  'is_taker_order',
-  'asset_namespace',
-] as const;
+/**
+ * The stored columns of `fills` at version 4, in table order: what the copy
+ * moves. It starts with the staged fill's fields, which staged format 2 fixes
+ * (another order would be another format), then the columns the loader adds.
+ */
+export const FILLS_V4_COLUMNS = [...FILL_FIELDS, 'staged_object', 'ingested_at', 'is_taker_order', 'asset_namespace'] as const;
 
 export const FILLS_SORTING_KEY = 'maker, timestamp, fill_id';
 /** Rows per copied chunk: one insert block each, so one deduplication token covers it. */
@@ -193,20 +173,14 @@ function once(key: string, step: (client: ClickHouseClient) => Promise<void>): M
   };
 }
 
+/** The columns of `trades` (and of `wallet_trades`, which returns the same rows for one wallet): f is fills, t market_tokens, m markets. */
+const TRADE_COLUMNS = `f.* REPLACE (f.token_id AS token_id), f.usdc AS usdc, f.shares AS shares,
+    t.condition_id AS condition_id, t.outcome_index AS outcome_index, t.outcome AS outcome, t.sources AS mapping_sources,
+    m.question AS question, m.slug AS market_slug, m.neg_risk AS neg_risk, t.condition_id != '' AS is_mapped`;
+
 /** Trades of one wallet: the columns of `trades`, joining only the wallet's tokens and their markets. */
 const walletTrades = (db: string) => `CREATE OR REPLACE VIEW ${db}.wallet_trades AS
-  SELECT
-    f.* REPLACE (f.token_id AS token_id),
-    f.usdc AS usdc,
-    f.shares AS shares,
-    t.condition_id AS condition_id,
-    t.outcome_index AS outcome_index,
-    t.outcome AS outcome,
-    t.sources AS mapping_sources,
-    m.question AS question,
-    m.slug AS market_slug,
-    m.neg_risk AS neg_risk,
-    t.condition_id != '' AS is_mapped
+  SELECT ${TRADE_COLUMNS}
   FROM ${db}.fills AS f FINAL
   LEFT JOIN
   (
@@ -257,18 +231,7 @@ export const MIGRATION_V5: Migration = {
   statements: (db) => [
     once(`${db}:fills`, moveFillsToSortedTable(db)),
     `CREATE OR REPLACE VIEW ${db}.trades AS
-      SELECT
-        f.* REPLACE (f.token_id AS token_id),
-        f.usdc AS usdc,
-        f.shares AS shares,
-        t.condition_id AS condition_id,
-        t.outcome_index AS outcome_index,
-        t.outcome AS outcome,
-        t.sources AS mapping_sources,
-        m.question AS question,
-        m.slug AS market_slug,
-        m.neg_risk AS neg_risk,
-        t.condition_id != '' AS is_mapped
+      SELECT ${TRADE_COLUMNS}
       FROM ${db}.fills AS f FINAL
       LEFT JOIN ${db}.market_tokens AS t ON f.token_id = t.token_id
       LEFT JOIN (SELECT condition_id, question, slug, neg_risk FROM ${db}.markets FINAL) AS m ON t.condition_id = m.condition_id`,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
-import { CONDITIONS, END, TOKENS, UNKNOWN_TOKEN, fillAt, insert, seedClean } from './support/fixture.ts';
+import { CONDITIONS, END, TOKENS, UNKNOWN_TOKEN, fillAt, insert, insertExampleWalletActivity, seedClean } from './support/fixture.ts';
 
 /**
  * Every example query of docs/DATA.md runs against a small warehouse that
@@ -18,7 +18,6 @@ const QUERIES = [...EXAMPLES.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]
 
 const WALLET = '0x1111111111111111111111111111111111111111';
 const OWNER = '0x2222222222222222222222222222222222222222';
-const ADAPTER = '0xada100874d00e3331d00f2007a9c336a65009718';
 const SLUG = 'will-it-rain-in-london-on-may-5';
 const db = 'polymarket';
 let client: ClickHouseClient;
@@ -68,37 +67,7 @@ beforeAll(async () => {
       version: 2,
     },
   ]);
-  await insert(client, `${db}.activity`, [
-    {
-      event_id: `0x${'a'.repeat(64)}_3`,
-      kind: 'split',
-      contract: '0x4d97dcd97ec945f40cf65f87097ace5ea0476045',
-      stakeholder: ADAPTER,
-      wallet: WALLET,
-      collateral: '0x2791bca1f2de4661ed88a30c99a7a9449aa84174',
-      condition_id: CONDITIONS[1],
-      index_sets: ['1', '2'],
-      amounts: [],
-      amount: '2000000',
-      payout: '0',
-      block_number: 101,
-      log_index: 3,
-      timestamp: END - 7_200,
-      transaction_hash: `0x${'a'.repeat(64)}`,
-      staged_object: 'staged/doc/activity',
-    },
-  ]);
-  await insert(client, `${db}.wallets`, [
-    {
-      proxy: WALLET,
-      owner: OWNER,
-      kind: 'safe',
-      factory: `0x${'f'.repeat(40)}`,
-      block_number: 90,
-      transaction_hash: `0x${'b'.repeat(64)}`,
-      staged_object: 'staged/doc/wallets',
-    },
-  ]);
+  await insertExampleWalletActivity(client, db, WALLET);
 });
 afterAll(() => client?.close());
 

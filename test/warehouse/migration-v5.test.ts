@@ -8,7 +8,7 @@ import { migrateUpTo } from '#adapters/clickhouse/migrations-at.ts';
 import { FILLS_SORTING_KEY, FILLS_V4_COLUMNS, moveFillsToSortedTable } from '#adapters/clickhouse/migrations-v5.ts';
 import { LATEST_SCHEMA_VERSION } from '#adapters/clickhouse/migrations.ts';
 import { migrate } from '#adapters/clickhouse/schema.ts';
-import { CONDITIONS, END, FILL_TIMES, TOKENS, UNKNOWN_TOKEN, fillAt, insert, tokenClaim } from '#test/ops/support/fixture.ts';
+import { CONDITIONS, END, FILL_TIMES, TOKENS, UNKNOWN_TOKEN, fillAt, insert, insertExampleWalletActivity, tokenClaim } from '#test/ops/support/fixture.ts';
 
 /**
  * A warehouse built by schema version 4 and populated (fills with copies not
@@ -112,37 +112,7 @@ async function populate(db: string): Promise<void> {
     version,
   });
   await insert(client, `${db}.positions`, [position(TOKENS[0]!, '0', '400000', '600000', 1), position(TOKENS[2]!, '2000000', '350000', '0', 2)]);
-  await insert(client, `${db}.activity`, [
-    {
-      event_id: `0x${'a'.repeat(64)}_3`,
-      kind: 'split',
-      contract: '0x4d97dcd97ec945f40cf65f87097ace5ea0476045',
-      stakeholder: '0xada100874d00e3331d00f2007a9c336a65009718',
-      wallet: WALLET,
-      collateral: '0x2791bca1f2de4661ed88a30c99a7a9449aa84174',
-      condition_id: CONDITIONS[1],
-      index_sets: ['1', '2'],
-      amounts: [],
-      amount: '2000000',
-      payout: '0',
-      block_number: 101,
-      log_index: 3,
-      timestamp: END - 7_200,
-      transaction_hash: `0x${'a'.repeat(64)}`,
-      staged_object: 'staged/doc/activity',
-    },
-  ]);
-  await insert(client, `${db}.wallets`, [
-    {
-      proxy: WALLET,
-      owner: `0x${'2'.repeat(40)}`,
-      kind: 'safe',
-      factory: `0x${'f'.repeat(40)}`,
-      block_number: 90,
-      transaction_hash: `0x${'b'.repeat(64)}`,
-      staged_object: 'staged/doc/wallets',
-    },
-  ]);
+  await insertExampleWalletActivity(client, db, WALLET);
   await insert(
     client,
     `${db}.rejects`,

@@ -175,3 +175,42 @@ export async function seedClean(client: ClickHouseClient, db: string): Promise<v
 export async function mutate(client: ClickHouseClient, sql: string): Promise<void> {
   await client.command({ query: sql, clickhouse_settings: { mutations_sync: '2' } });
 }
+
+/**
+ * The example wallet of docs/DATA.md's queries: a split routed through a V2
+ * collateral adapter (credited to the wallet on the other side), and the
+ * Safe it is, created by its owner.
+ */
+export async function insertExampleWalletActivity(client: ClickHouseClient, db: string, wallet: string): Promise<void> {
+  await insert(client, `${db}.activity`, [
+    {
+      event_id: `0x${'a'.repeat(64)}_3`,
+      kind: 'split',
+      contract: '0x4d97dcd97ec945f40cf65f87097ace5ea0476045',
+      stakeholder: '0xada100874d00e3331d00f2007a9c336a65009718',
+      wallet,
+      collateral: '0x2791bca1f2de4661ed88a30c99a7a9449aa84174',
+      condition_id: CONDITIONS[1],
+      index_sets: ['1', '2'],
+      amounts: [],
+      amount: '2000000',
+      payout: '0',
+      block_number: 101,
+      log_index: 3,
+      timestamp: END - 7_200,
+      transaction_hash: `0x${'a'.repeat(64)}`,
+      staged_object: 'staged/doc/activity',
+    },
+  ]);
+  await insert(client, `${db}.wallets`, [
+    {
+      proxy: wallet,
+      owner: `0x${'2'.repeat(40)}`,
+      kind: 'safe',
+      factory: `0x${'f'.repeat(40)}`,
+      block_number: 90,
+      transaction_hash: `0x${'b'.repeat(64)}`,
+      staged_object: 'staged/doc/wallets',
+    },
+  ]);
+}
