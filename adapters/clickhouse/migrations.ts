@@ -26,19 +26,28 @@ export type MigrationStep = string | ((client: ClickHouseClient) => Promise<void
  * finds the view and does nothing.
  */
 function moveMarketTokensIntoClaims(db: string): MigrationStep {
-  return async (client) => {
+  const stillATable = async (client: ClickHouseClient): Promise<boolean> => {
     const res = await client.query({
       query: 'SELECT engine FROM system.tables WHERE database = {db:String} AND name = {table:String}',
       query_params: { db, table: 'market_tokens' },
       format: 'JSONEachRow',
     });
     const [table] = (await res.json()) as { engine: string }[];
-    if (!table || table.engine === 'View') return;
-    await client.command({
-      query: `INSERT INTO ${db}.token_claims (token_id, source, condition_id, outcome_index, outcome, complement_id, winner, exchange, block_number, staged_object, refreshed_at)
+    return table !== undefined && table.engine !== 'View';
+  };
+  return async (client) => {
+    if (!(await stillATable(client))) return;
+    try {
+      await client.command({
+        query: `INSERT INTO ${db}.token_claims (token_id, source, condition_id, outcome_index, outcome, complement_id, winner, exchange, block_number, staged_object, refreshed_at)
         SELECT token_id, 'clob', condition_id, outcome_index, outcome, '', NULL, '', 0, staged_object, refreshed_at FROM ${db}.market_tokens FINAL`,
-      clickhouse_settings: { insert_deduplication_token: `${db}:migration-3:market_tokens`, insert_deduplicate: 1 },
-    });
+        clickhouse_settings: { insert_deduplication_token: `${db}:migration-3:market_tokens`, insert_deduplicate: 1 },
+      });
+    } catch (error) {
+      // Another process copied the rows and dropped the table between our look and our copy: its copy is the one.
+      if (!(await stillATable(client))) return;
+      throw error;
+    }
     await client.command({ query: `DROP VIEW IF EXISTS ${db}.trades` });
     await client.command({ query: `DROP TABLE IF EXISTS ${db}.market_tokens` });
   };

@@ -18,14 +18,27 @@ export type Pacer = (signal?: AbortSignal) => Promise<void>;
 
 /** Process-wide, so every client of a source in this process (all local fetchers) draws on one allowance. */
 const pacers = new Map<string, Pacer>();
+/** Turns each pacer has granted, so a test can tell that every request waited for one. */
+const granted = new Map<string, number>();
+
+const pacerKey = (pace: SourcePace) => `${pace.source}@${pace.requestsPerSecond}`;
+
+/** How many turns this process has granted at this pace: one per request sent, retries included. */
+export function turnsGranted(pace: SourcePace): number {
+  return granted.get(pacerKey(pace)) ?? 0;
+}
 
 /** The process-wide pacer of a source at a given rate. */
 export function sourcePacer(pace: SourcePace): Pacer {
   // Keyed by rate too: one process never configures two rates for a source, but tests may.
-  const key = `${pace.source}@${pace.requestsPerSecond}`;
+  const key = pacerKey(pace);
   let pacer = pacers.get(key);
   if (!pacer) {
-    pacer = evenlySpacedPacer(pace.requestsPerSecond);
+    const spaced = evenlySpacedPacer(pace.requestsPerSecond);
+    pacer = async (signal) => {
+      await spaced(signal);
+      granted.set(key, (granted.get(key) ?? 0) + 1);
+    };
     pacers.set(key, pacer);
   }
   return pacer;
