@@ -1,5 +1,6 @@
 import { readSettings } from '#shared/config.ts';
 import type { SourceName } from '#shared/sources/source.ts';
+import type { ChainWorldOptions } from '#simulator/world/index.ts';
 
 export interface SimulatedFlags {
   markets: number;
@@ -24,6 +25,25 @@ export function enabledSources(flags: { simulated?: boolean | undefined; subgrap
 }
 
 /**
+ * How `--markets/--fills/--chain-fills/--seed` shape the simulated chain: a
+ * third of the fills in V2 unless told, a fifteenth of an era's fills as
+ * activity, two thirds of the markets in V1, a quarter of an era's markets
+ * NegRisk. The soak sizes its world the same way.
+ */
+export function simulatedWorldShape(o: { seed: number; markets: number; fills: number; chainFills?: number | undefined }): ChainWorldOptions {
+  const v2Fills = o.chainFills ?? Math.max(1, Math.round(o.fills / 3));
+  const v1Fills = Math.max(1, o.fills - v2Fills);
+  const era = (fills: number, markets: number) => ({
+    fills,
+    activity: Math.max(10, Math.round(fills / 15)),
+    markets: Math.max(2, markets),
+    negRiskMarkets: Math.max(1, Math.round(markets / 4)),
+  });
+  const v1Markets = Math.max(2, Math.round((o.markets * 2) / 3));
+  return { seed: o.seed, v1: era(v1Fills, v1Markets), v2: era(v2Fills, o.markets - v1Markets) };
+}
+
+/**
  * A simulated Polygon (both exchange eras, the CTF, the NegRiskAdapter and
  * collateral adapters, with resolutions, splits, merges, redemptions and
  * conversions), and market lists over the same markets that miss some of
@@ -33,16 +53,7 @@ export function enabledSources(flags: { simulated?: boolean | undefined; subgrap
 export async function startSimulatedWorld(flags: SimulatedFlags) {
   const { startSimulatedSources } = await import('#simulator/index.ts');
   const { startChainWorld } = await import('#simulator/world/index.ts');
-  const v2Fills = flags.chainFills ?? Math.max(1, Math.round(flags.fills / 3));
-  const v1Fills = Math.max(1, flags.fills - v2Fills);
-  const era = (fills: number, markets: number) => ({
-    fills,
-    activity: Math.max(10, Math.round(fills / 15)),
-    markets: Math.max(2, markets),
-    negRiskMarkets: Math.max(1, Math.round(markets / 4)),
-  });
-  const v1Markets = Math.max(2, Math.round((flags.markets * 2) / 3));
-  const world = await startChainWorld({ seed: flags.seed, v1: era(v1Fills, v1Markets), v2: era(v2Fills, flags.markets - v1Markets) });
+  const world = await startChainWorld(simulatedWorldShape(flags));
   const dataset = world.subgraphDataset({ lists: { clobMissShare: 0.06 } });
   const sim = await startSimulatedSources({ dataset }).catch(async (err: unknown) => {
     await world.close();

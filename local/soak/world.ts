@@ -12,6 +12,7 @@ import { computePositions, type PositionRow } from '#shared/positions/method.ts'
 import { V1_EXCHANGES } from '#shared/sources/chain/events/addresses.ts';
 import type { Dataset } from '#simulator/index.ts';
 import { startChainWorld, type ChainWorld } from '#simulator/world/index.ts';
+import { simulatedWorldShape } from '#local/cli/simulated.ts';
 
 export interface SoakWorld {
   world: ChainWorld;
@@ -28,16 +29,7 @@ export interface SoakWorld {
 }
 
 export async function buildSoakWorld(o: { fills: number; markets: number; seed: number }): Promise<SoakWorld> {
-  // As local/cli/simulated.ts sizes `sync --simulated`: a third of the fills in V2, activity a fifteenth of the fills per era.
-  const v2Fills = Math.max(1, Math.round(o.fills / 3));
-  const era = (fills: number, markets: number) => ({
-    fills,
-    activity: Math.max(10, Math.round(fills / 15)),
-    markets: Math.max(2, markets),
-    negRiskMarkets: Math.max(1, Math.round(markets / 4)),
-  });
-  const v1Markets = Math.max(2, Math.round((o.markets * 2) / 3));
-  const world = await startChainWorld({ seed: o.seed, v1: era(Math.max(1, o.fills - v2Fills), v1Markets), v2: era(v2Fills, o.markets - v1Markets) });
+  const world = await startChainWorld(simulatedWorldShape(o));
   const dataset = world.subgraphDataset({ lists: { clobMissShare: 0.06 } });
   const v1 = new Set<string>(V1_EXCHANGES);
   const chainFills = world.expected.fills.filter((f) => !v1.has(f.exchange));

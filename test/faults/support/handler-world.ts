@@ -20,28 +20,14 @@ import { runPlanner } from '#shared/pipeline/planner.ts';
 import type { StateStore } from '#shared/ports/state.ts';
 import type { BlobStore } from '#shared/ports/index.ts';
 import { startLocalAws, type LocalAws } from '#local/emulators.ts';
+import { localLambdaContext } from '#local/event-source.ts';
 
 export type Invoke = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 const quiet = () => createObservability({ service: 'polymarket-sync', namespace: 'PolymarketSync', stage: 'test', logLevel: 'SILENT', publishMetrics: false });
 
-function context(functionName: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    // Far from the hand-back margin: these tests are about crashes and concurrency, not time.
-    getRemainingTimeInMillis: () => 600_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
+// Far from the hand-back margin: these tests are about crashes and concurrency, not time.
+const context = (functionName: string): Context => localLambdaContext(functionName, 600_000);
 
 export function sqsRecord(queue: 'shards' | 'loads', messageId: string, body: string, receiveCount = 1): SQSRecord {
   return {
