@@ -1,12 +1,24 @@
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { load } from '#bench/lib/machine.ts';
 import { boundedInt, boundedIntList, boundedNumber } from '#local/cli/numbers.ts';
 import type { BenchPart } from './part.ts';
 import type { AnalystSizeResult } from './analyst/measure.ts';
 import { analystSection, analystTargets } from './analyst/report.ts';
 import { runSizeInChild } from './analyst/spawn.ts';
+
+/** Bytes a fill takes on disk in one design, with room for merges (384 today, 402 new at 10 M). */
+const BYTES_PER_FILL_AND_DESIGN = 450;
+type Layout = 'both' | 'one-at-a-time';
+
+/** Both designs at once when the disk holds both, else one after the other. */
+function chooseLayout(asked: string, dir: string, fills: number): Layout {
+  if (asked === 'both' || asked === 'one-at-a-time') return asked;
+  mkdirSync(dir, { recursive: true });
+  const { bavail, bsize } = statfsSync(dir);
+  return bavail * bsize >= 2 * BYTES_PER_FILL_AND_DESIGN * fills ? 'both' : 'one-at-a-time';
+}
 
 const sizes = (v: unknown) =>
   String(v)
@@ -25,6 +37,14 @@ export const analystPart: BenchPart = {
     command
       .option('--analyst-fills <list>', 'analyst part: fills per size, comma-separated', boundedIntList(100, 1_000_000_000), [10_000_000, 100_000_000])
       .option('--analyst-runs <n>', 'analyst part: measured runs per query and design', boundedInt(3, 1_000), 7)
+      .addOption(
+        new Option(
+          '--analyst-layout <layout>',
+          'analyst part: both designs side by side (the new one by migration), one at a time (a disk that holds one), or auto',
+        )
+          .choices(['auto', 'both', 'one-at-a-time'])
+          .default('auto'),
+      )
       .option('--analyst-budget-s <seconds>', 'analyst part: a query stops repeating after this long in total (after 3 runs)', boundedNumber(1, 86_400), 90),
   async run(ctx) {
     const runs = Math.max(3, Math.round(Number(ctx.flags.analystRuns ?? 7)));
@@ -34,7 +54,9 @@ export const analystPart: BenchPart = {
     for (const fills of sizes(ctx.flags.analystFills ?? '10000000,100000000')) {
       const dir = join(ctx.workDir, `analyst-${fills}`);
       try {
-        results.push(await runSizeInChild({ dir, fills, seed: ctx.seed, runs, budgetMs }, ctx.childExecArgv, ctx.log));
+        const layout = chooseLayout(String(ctx.flags.analystLayout ?? 'auto'), dir, fills);
+        ctx.log(`analyst ${fills} fills: ${layout === 'both' ? 'both designs side by side' : 'one design at a time (the disk holds one)'}`);
+        results.push(await runSizeInChild({ dir, fills, seed: ctx.seed, runs, budgetMs, layout }, ctx.childExecArgv, ctx.log));
       } catch (err) {
         failures.push(`${fills} fills: ${(err as Error).message.split('\n')[0]}`);
         ctx.log(`FAILED at ${fills} fills: ${(err as Error).message.split('\n')[0]}`);

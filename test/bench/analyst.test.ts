@@ -46,3 +46,18 @@ describe('bench part analyst (smoke size)', () => {
     expect(analystTargets([result]).map((t) => t.met)).toEqual([null, null]);
   });
 });
+
+describe('bench part analyst, one design at a time (a disk that holds one)', () => {
+  it('builds the new design from the same seed with the same fills, and every query returns the same rows', async () => {
+    // chDB binds one data directory per process: this runs on the same engine, after the side-by-side run.
+    const r = await runAnalystSize(client, { fills: 10_000, seed: 3, runs: 1, budgetMs: 0, layout: 'one-at-a-time', log: () => undefined });
+    expect(r.reason).toBeUndefined();
+    expect(r.layout).toBe('one-at-a-time');
+    expect(r.integrity).toEqual({ todayFinal: 10_000, next: 10_000, nextFinal: 10_000, nextDistinct: 10_000 });
+    expect(r.disk.today.rows).toBe(10_000);
+    expect(r.queries.map((q) => q.name)).toEqual(ANALYST_QUERIES.map((q) => q.name));
+    expect(r.queries.every((q) => q.equal && q.rows > 0)).toBe(true);
+    const databases = await (await client.query({ query: 'SELECT name FROM system.databases', format: 'JSONEachRow' })).json<{ name: string }>();
+    expect(databases.map((d) => d.name)).not.toContain('analyst_today');
+  });
+});

@@ -12,6 +12,7 @@ export interface AnalystChildRequest {
   seed: number;
   runs: number;
   budgetMs: number;
+  layout: 'both' | 'one-at-a-time';
 }
 export type AnalystChildMessage = { type: 'log'; line: string } | { type: 'result'; result: AnalystSizeResult } | { type: 'error'; message: string };
 

@@ -9,7 +9,8 @@ import { ANALYST_QUERIES, type Subject } from './queries.ts';
  * one database, filled with synthetic fills; the same parts hard-linked into a
  * second database at version 4, which `migrate` then takes to the new design
  * (the migration users run, timed); both merged; then every query on both,
- * each result compared.
+ * each result compared. When the disk cannot hold both designs, they are
+ * built one after the other instead (`layout`).
  */
 export const TODAY_DB = 'analyst_today';
 export const NEXT_DB = 'analyst_next';
@@ -22,6 +23,15 @@ export interface AnalystRunOptions {
   runs: number;
   /** A query stops repeating once it has run this long in total (after at least 3 runs). */
   budgetMs: number;
+  /**
+   * `both`: the designs side by side, the new one reached by `migrate` from a
+   * hard-linked copy of today's (the migration is timed). `one-at-a-time`:
+   * for a disk that cannot hold both (100 M fills take about 40 GB a design):
+   * today's is generated, measured and dropped, then the new design is
+   * generated directly from the same seed, so the two hold the same fills;
+   * the migration is not run at this size.
+   */
+  layout?: 'both' | 'one-at-a-time';
   log(line: string): void;
 }
 
@@ -46,8 +56,10 @@ export interface DiskFigures {
 export interface AnalystSizeResult {
   spec: AnalystDataSpec;
   fills: number;
+  layout: 'both' | 'one-at-a-time';
   generateMs: number;
   mergeTodayMs: number;
+  /** `both`: the migration's time; `one-at-a-time`: generating the new design directly. */
   migrateMs: number;
   mergeNextMs: number;
   subject: Subject & { walletFills: number; marketFills: number };
@@ -99,23 +111,24 @@ async function disk(client: ClickHouseClient, db: string): Promise<DiskFigures> 
 }
 
 /** The 10th busiest wallet (as maker) and the market of the 10th busiest token: heavy but not the single heaviest. */
-async function pickSubject(client: ClickHouseClient, spec: AnalystDataSpec): Promise<AnalystSizeResult['subject']> {
+async function pickSubject(client: ClickHouseClient, db: string, spec: AnalystDataSpec): Promise<AnalystSizeResult['subject']> {
   const [w] = await rows<{ maker: string; n: string }>(
     client,
-    `SELECT maker, count() AS n FROM ${NEXT_DB}.fills GROUP BY maker ORDER BY n DESC, maker LIMIT 1 OFFSET 9`,
+    `SELECT maker, count() AS n FROM ${db}.fills GROUP BY maker ORDER BY n DESC, maker LIMIT 1 OFFSET 9`,
   );
   const [m] = await rows<{ slug: string; n: string }>(
     client,
     `SELECT m.slug AS slug, sum(f.n) AS n
-     FROM (SELECT token_id, count() AS n FROM ${NEXT_DB}.fills GROUP BY token_id) AS f
-     INNER JOIN ${NEXT_DB}.market_tokens AS t ON t.token_id = f.token_id
-     INNER JOIN (SELECT condition_id, slug FROM ${NEXT_DB}.markets FINAL) AS m ON m.condition_id = t.condition_id
+     FROM (SELECT token_id, count() AS n FROM ${db}.fills GROUP BY token_id) AS f
+     INNER JOIN ${db}.market_tokens AS t ON t.token_id = f.token_id
+     INNER JOIN (SELECT condition_id, slug FROM ${db}.markets FINAL) AS m ON m.condition_id = t.condition_id
      GROUP BY slug ORDER BY n DESC, slug LIMIT 1 OFFSET 9`,
   );
   return { wallet: w!.maker, walletFills: Number(w!.n), slug: m!.slug, marketFills: Number(m!.n), ...lastWholeMonth(spec) };
 }
 
 export async function runAnalystSize(client: ClickHouseClient, o: AnalystRunOptions): Promise<AnalystSizeResult> {
+  const layout = o.layout ?? 'both';
   const spec = analystDataSpec(o.fills, o.seed);
   const n = (x: number) => x.toLocaleString('en-US');
   for (const db of [TODAY_DB, NEXT_DB]) await client.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
@@ -125,7 +138,75 @@ export async function runAnalystSize(client: ClickHouseClient, o: AnalystRunOpti
   const [, mergeTodayMs] = await timed(() => client.command({ query: `OPTIMIZE TABLE ${TODAY_DB}.fills FINAL` }));
   o.log(`generated in ${(generateMs / 1000).toFixed(1)} s, merged in ${(mergeTodayMs / 1000).toFixed(1)} s`);
 
-  // The second warehouse starts as a copy of the first at today's schema: the same parts, hard-linked.
+  let migrateMs = 0;
+  let mergeNextMs = 0;
+  if (layout === 'both') [migrateMs, mergeNextMs] = await migrateHardLinkedCopy(client, o);
+  const todayFinal = await num(client, `SELECT count() FROM ${TODAY_DB}.fills FINAL`);
+  const subject = await pickSubject(client, layout === 'both' ? NEXT_DB : TODAY_DB, spec);
+  o.log(`wallet ${subject.wallet} (${n(subject.walletFills)} fills), market ${subject.slug} (${n(subject.marketFills)} fills)`);
+
+  const todayRuns: Awaited<ReturnType<typeof repeat>>[] = [];
+  const nextRuns: Awaited<ReturnType<typeof repeat>>[] = [];
+  let todayDisk: DiskFigures;
+  if (layout === 'both') {
+    for (const q of ANALYST_QUERIES) {
+      todayRuns.push(await repeat(client, q.today(TODAY_DB, subject), o));
+      nextRuns.push(await repeat(client, q.next(NEXT_DB, subject), o));
+    }
+    todayDisk = await disk(client, TODAY_DB);
+  } else {
+    for (const q of ANALYST_QUERIES) {
+      todayRuns.push(await repeat(client, q.today(TODAY_DB, subject), o));
+      o.log(`${q.name}: today p50 ${todayRuns.at(-1)!.timing.p50.toFixed(0)} ms`);
+    }
+    todayDisk = await disk(client, TODAY_DB);
+    await client.command({ query: `DROP DATABASE ${TODAY_DB} SYNC` });
+    await migrate(client, NEXT_DB);
+    o.log(`today's schema measured and dropped; generating the same fills into the new design`);
+    [, migrateMs] = await timed(() => generate(client, NEXT_DB, spec, o.log));
+    [, mergeNextMs] = await timed(() => client.command({ query: `OPTIMIZE TABLE ${NEXT_DB}.fills FINAL` }));
+    for (const q of ANALYST_QUERIES) nextRuns.push(await repeat(client, q.next(NEXT_DB, subject), o));
+  }
+
+  const integrity = {
+    todayFinal,
+    next: await num(client, `SELECT count() FROM ${NEXT_DB}.fills`),
+    nextFinal: await num(client, `SELECT count() FROM ${NEXT_DB}.fills FINAL`),
+    nextDistinct: await num(client, `SELECT uniqExact(fill_id) FROM ${NEXT_DB}.fills`),
+  };
+  const result: AnalystSizeResult = {
+    spec,
+    layout,
+    fills: integrity.todayFinal,
+    generateMs,
+    mergeTodayMs,
+    migrateMs,
+    mergeNextMs,
+    subject,
+    integrity,
+    disk: { today: todayDisk, next: await disk(client, NEXT_DB) },
+    queries: [],
+    ok: true,
+  };
+  const fail = (reason: string) => Object.assign(result, { ok: false, reason: result.reason ? `${result.reason}; ${reason}` : reason });
+  const { next, nextFinal, nextDistinct } = integrity;
+  if (!(todayFinal === next && next === nextFinal && nextFinal === nextDistinct))
+    fail(`fills: ${todayFinal} in today's schema, ${next} rows, ${nextFinal} FINAL, ${nextDistinct} distinct in the new design`);
+
+  ANALYST_QUERIES.forEach((q, k) => {
+    const today = todayRuns[k]!;
+    const nextRun = nextRuns[k]!;
+    const equal = JSON.stringify(today.result) === JSON.stringify(nextRun.result);
+    if (!equal) fail(`${q.name}: the designs return different rows`);
+    if (today.result.length === 0) fail(`${q.name}: no rows`);
+    result.queries.push({ name: q.name, title: q.title, rows: today.result.length, equal, today: today.timing, next: nextRun.timing });
+    o.log(`${q.name}: today p50 ${today.timing.p50.toFixed(0)} ms, new p50 ${nextRun.timing.p50.toFixed(1)} ms, ${today.result.length} rows, equal ${equal}`);
+  });
+  return result;
+}
+
+/** The new design as users reach it: a hard-linked copy of today's warehouse taken through `migrate`, then merged. */
+async function migrateHardLinkedCopy(client: ClickHouseClient, o: AnalystRunOptions): Promise<[number, number]> {
   await migrateUpTo(client, NEXT_DB, TODAY_VERSION);
   const partitions = await rows<{ p: string }>(
     client,
@@ -136,41 +217,5 @@ export async function runAnalystSize(client: ClickHouseClient, o: AnalystRunOpti
   const [, migrateMs] = await timed(() => migrate(client, NEXT_DB));
   const [, mergeNextMs] = await timed(() => client.command({ query: `OPTIMIZE TABLE ${NEXT_DB}.fills FINAL` }));
   o.log(`migrated to the new design in ${(migrateMs / 1000).toFixed(1)} s, merged in ${(mergeNextMs / 1000).toFixed(1)} s`);
-
-  const integrity = {
-    todayFinal: await num(client, `SELECT count() FROM ${TODAY_DB}.fills FINAL`),
-    next: await num(client, `SELECT count() FROM ${NEXT_DB}.fills`),
-    nextFinal: await num(client, `SELECT count() FROM ${NEXT_DB}.fills FINAL`),
-    nextDistinct: await num(client, `SELECT uniqExact(fill_id) FROM ${NEXT_DB}.fills`),
-  };
-  const subject = await pickSubject(client, spec);
-  o.log(`wallet ${subject.wallet} (${n(subject.walletFills)} fills), market ${subject.slug} (${n(subject.marketFills)} fills)`);
-  const result: AnalystSizeResult = {
-    spec,
-    fills: integrity.todayFinal,
-    generateMs,
-    mergeTodayMs,
-    migrateMs,
-    mergeNextMs,
-    subject,
-    integrity,
-    disk: { today: await disk(client, TODAY_DB), next: await disk(client, NEXT_DB) },
-    queries: [],
-    ok: true,
-  };
-  const fail = (reason: string) => Object.assign(result, { ok: false, reason: result.reason ? `${result.reason}; ${reason}` : reason });
-  const { todayFinal, next, nextFinal, nextDistinct } = integrity;
-  if (!(todayFinal === next && next === nextFinal && nextFinal === nextDistinct))
-    fail(`fills: ${todayFinal} before, ${next} rows, ${nextFinal} FINAL, ${nextDistinct} distinct after the migration`);
-
-  for (const q of ANALYST_QUERIES) {
-    const today = await repeat(client, q.today(TODAY_DB, subject), o);
-    const nextRun = await repeat(client, q.next(NEXT_DB, subject), o);
-    const equal = JSON.stringify(today.result) === JSON.stringify(nextRun.result);
-    if (!equal) fail(`${q.name}: the designs return different rows`);
-    if (today.result.length === 0) fail(`${q.name}: no rows`);
-    result.queries.push({ name: q.name, title: q.title, rows: today.result.length, equal, today: today.timing, next: nextRun.timing });
-    o.log(`${q.name}: today p50 ${today.timing.p50.toFixed(0)} ms, new p50 ${nextRun.timing.p50.toFixed(1)} ms, ${today.result.length} rows, equal ${equal}`);
-  }
-  return result;
+  return [migrateMs, mergeNextMs];
 }

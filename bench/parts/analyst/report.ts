@@ -48,8 +48,11 @@ function sizeBlock(r: AnalystSizeResult): string[] {
     `#### ${size(r.spec.fills)} fills`,
     '',
     `${n(r.fills)} fills (half of them taker-order legs) over ${n(r.spec.markets)} markets and ${n(r.spec.wallets)} wallets, ${r.spec.months} monthly partitions, seed ${r.spec.seed}; generated in the engine in ${n(r.generateMs / 1000, 1)} s, merged in ${n(r.mergeTodayMs / 1000, 1)} s. ` +
-      `\`migrate\` took the copy at today's schema to the new one in ${n(r.migrateMs / 1000, 1)} s (merged after in ${n(r.mergeNextMs / 1000, 1)} s): ` +
-      `${n(i.todayFinal)} fills FINAL before; ${n(i.next)} rows, ${n(i.nextFinal)} FINAL, ${n(i.nextDistinct)} distinct after.`,
+      (r.layout === 'both'
+        ? `\`migrate\` took the copy at today's schema to the new one in ${n(r.migrateMs / 1000, 1)} s (merged after in ${n(r.mergeNextMs / 1000, 1)} s): ` +
+          `${n(i.todayFinal)} fills FINAL before; ${n(i.next)} rows, ${n(i.nextFinal)} FINAL, ${n(i.nextDistinct)} distinct after.`
+        : `The disk could not hold both designs, so they were built one at a time: today's was measured and dropped, then the same fills (same seed) were generated straight into the new design in ${n(r.migrateMs / 1000, 1)} s (merged in ${n(r.mergeNextMs / 1000, 1)} s); the migration was not run at this size. ` +
+          `${n(i.todayFinal)} fills FINAL in today's; ${n(i.next)} rows, ${n(i.nextFinal)} FINAL, ${n(i.nextDistinct)} distinct in the new design.`),
     '',
     `Subjects: wallet \`${r.subject.wallet}\` (the 10th busiest, ${n(r.subject.walletFills)} fills), market \`${r.subject.slug}\` (the 10th busiest, ${n(r.subject.marketFills)} fills), month ${new Date(r.subject.from * 1000).toISOString().slice(0, 7)}.`,
     '',
