@@ -91,6 +91,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const log = o.log ?? (() => undefined);
   const started = Date.now();
   const dir = o.client ? null : mkdtempSync(join(tmpdir(), 'pmsync-soak-'));
+  const forgetDir = dir ? removeOnInterrupt(dir) : () => undefined;
   const client = o.client ?? embeddedClient(dir!);
   const database = o.database ?? 'soak';
   const random = faultDraws(o.seed);
@@ -240,5 +241,23 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       await client.close();
       rmSync(dir, { recursive: true, force: true });
     }
+    forgetDir();
   }
+}
+
+/**
+ * Ctrl-C (or a kill) ends the process without running `finally`: the soak's
+ * scratch engine directory, gigabytes on a large world, goes first, then the
+ * signal takes its default course. Returns what stops listening.
+ */
+function removeOnInterrupt(dir: string): () => void {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const onSignal = (signal: NodeJS.Signals) => {
+    forget();
+    rmSync(dir, { recursive: true, force: true });
+    process.kill(process.pid, signal);
+  };
+  const forget = () => signals.forEach((s) => process.off(s, onSignal));
+  signals.forEach((s) => process.on(s, onSignal));
+  return forget;
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,14 +168,17 @@ describe('soak and bench', () => {
     // Interrupted while its first child process loads 200,000 rows.
     ['bench', ['bench', '--fills', '200000', '--only', 'loader', '--loader-rows', '200000', '--no-write'], 'loader-1-object: running'],
   ] as const) {
-    it(`${name}: Ctrl-C while it runs ends it and everything it started`, { timeout: 600_000 }, async () => {
-      const cli = start([...args, ...(name === 'bench' ? ['--work-dir', join(dataDir(), 'work')] : [])], {});
+    it(`${name}: Ctrl-C while it runs ends it and everything it started, and leaves no scratch directory`, { timeout: 600_000 }, async () => {
+      const scratch = dataDir();
+      const work = join(scratch, 'work');
+      const cli = start([...args, ...(name === 'bench' ? ['--work-dir', work] : [])], { TMPDIR: scratch });
       await cli.stderrShows(busy);
       // Ctrl-C in a terminal signals the whole foreground group.
       process.kill(-cli.child.pid!, 'SIGINT');
       const r = await ended(cli);
       expect(r.code === 0 && r.signal === null, output(r)).toBe(false);
       expect(r.stderr).not.toMatch(/^\s+at /m);
+      if (name === 'soak') expect(readdirSync(scratch).filter((f) => f.startsWith('pmsync-soak-'))).toEqual([]);
     });
   }
 });
