@@ -4,21 +4,26 @@ import { Option, type Command } from 'commander';
 import { load } from '#bench/lib/machine.ts';
 import { boundedInt, boundedIntList, boundedNumber } from '#local/cli/numbers.ts';
 import type { BenchPart } from './part.ts';
-import type { AnalystSizeResult } from './analyst/measure.ts';
+import type { AnalystLayout, AnalystSizeResult } from './analyst/measure.ts';
 import { analystSection, analystTargets } from './analyst/report.ts';
 import { runSizeInChild } from './analyst/spawn.ts';
 
 /** Bytes a fill takes on disk in one design, with room for merges (384 today, 402 new at 10 M). */
 const BYTES_PER_FILL_AND_DESIGN = 450;
-type Layout = 'both' | 'one-at-a-time';
 
 /** Both designs at once when the disk holds both, else one after the other. */
-function chooseLayout(asked: string, dir: string, fills: number): Layout {
-  if (asked === 'both' || asked === 'one-at-a-time') return asked;
+function chooseLayout(asked: string, dir: string, fills: number): AnalystLayout {
+  if (asked === 'both' || asked === 'one-at-a-time' || asked === 'new-only') return asked;
   mkdirSync(dir, { recursive: true });
   const { bavail, bsize } = statfsSync(dir);
   return bavail * bsize >= 2 * BYTES_PER_FILL_AND_DESIGN * fills ? 'both' : 'one-at-a-time';
 }
+
+const LAYOUT_NAMES: Record<AnalystLayout, string> = {
+  both: 'both designs side by side',
+  'one-at-a-time': 'one design at a time (the disk holds one)',
+  'new-only': 'the new design alone',
+};
 
 const sizes = (v: unknown) =>
   String(v)
@@ -40,9 +45,9 @@ export const analystPart: BenchPart = {
       .addOption(
         new Option(
           '--analyst-layout <layout>',
-          'analyst part: both designs side by side (the new one by migration), one at a time (a disk that holds one), or auto',
+          'analyst part: both designs side by side (the new one by migration), one-at-a-time (a disk that holds one), new-only (the new design alone), or auto (both or one-at-a-time by free disk)',
         )
-          .choices(['auto', 'both', 'one-at-a-time'])
+          .choices(['auto', 'both', 'one-at-a-time', 'new-only'])
           .default('auto'),
       )
       .option('--analyst-budget-s <seconds>', 'analyst part: a query stops repeating after this long in total (after 3 runs)', boundedNumber(1, 86_400), 90),
@@ -55,7 +60,7 @@ export const analystPart: BenchPart = {
       const dir = join(ctx.workDir, `analyst-${fills}`);
       try {
         const layout = chooseLayout(String(ctx.flags.analystLayout ?? 'auto'), dir, fills);
-        ctx.log(`analyst ${fills} fills: ${layout === 'both' ? 'both designs side by side' : 'one design at a time (the disk holds one)'}`);
+        ctx.log(`analyst ${fills} fills: ${LAYOUT_NAMES[layout]}`);
         results.push(await runSizeInChild({ dir, fills, seed: ctx.seed, runs, budgetMs, layout }, ctx.childExecArgv, ctx.log));
       } catch (err) {
         failures.push(`${fills} fills: ${(err as Error).message.split('\n')[0]}`);
@@ -74,7 +79,7 @@ export const analystPart: BenchPart = {
       summary: results.map(
         (r) =>
           `analyst ${r.spec.fills}: ` +
-          r.queries.map((q) => `${q.name} ${q.today.p50.toFixed(0)}→${q.next.p50.toFixed(1)} ms`).join(', ') +
+          r.queries.map((q) => `${q.name} ${q.today ? q.today.p50.toFixed(0) : '–'}→${q.next.p50.toFixed(1)} ms`).join(', ') +
           (r.ok ? '' : ` FAILED ${r.reason}`),
       ),
     };

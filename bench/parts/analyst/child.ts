@@ -4,7 +4,7 @@
  * not carry over to the next. Driven over IPC by bench/parts/analyst/spawn.ts.
  */
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
-import { runAnalystSize, type AnalystSizeResult } from './measure.ts';
+import { runAnalystSize, type AnalystLayout, type AnalystSizeResult } from './measure.ts';
 
 export interface AnalystChildRequest {
   dir: string;
@@ -12,7 +12,7 @@ export interface AnalystChildRequest {
   seed: number;
   runs: number;
   budgetMs: number;
-  layout: 'both' | 'one-at-a-time';
+  layout: AnalystLayout;
 }
 export type AnalystChildMessage = { type: 'log'; line: string } | { type: 'result'; result: AnalystSizeResult } | { type: 'error'; message: string };
 

@@ -45,6 +45,8 @@ const NEG_RISK_EXCHANGE = '0xc5d563a36ae78145c45a50134d48a1215220f80a';
 const PAIRS_PER_INSERT = 2_500_000;
 
 const pairsOf = (spec: AnalystDataSpec) => Math.ceil(spec.fills / 2);
+/** The fills `generate` inserts: the spec's, rounded up to whole matches. */
+export const generatedFills = (spec: AnalystDataSpec) => 2 * pairsOf(spec);
 const hash = (spec: AnalystDataSpec, tag: string, x: string) => `SHA256(concat('${Math.trunc(spec.seed)}:${tag}:', toString(${x})))`;
 const hex32 = (spec: AnalystDataSpec, tag: string, x: string) => `concat('0x', lower(hex(${hash(spec, tag, x)})))`;
 const address = (spec: AnalystDataSpec, x: string) => `concat('0x', substring(lower(hex(${hash(spec, 'wallet', x)})), 1, 40))`;

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { migrateUpTo } from '#adapters/clickhouse/migrations-at.ts';
 import { migrate } from '#adapters/clickhouse/schema.ts';
-import { analystDataSpec, generate, lastWholeMonth, type AnalystDataSpec } from './data.ts';
+import { analystDataSpec, generate, generatedFills, lastWholeMonth, type AnalystDataSpec } from './data.ts';
 import { ANALYST_QUERIES, type Subject } from './queries.ts';
 
 /**
@@ -29,11 +29,15 @@ export interface AnalystRunOptions {
    * for a disk that cannot hold both (100 M fills take about 40 GB a design):
    * today's is generated, measured and dropped, then the new design is
    * generated directly from the same seed, so the two hold the same fills;
-   * the migration is not run at this size.
+   * the migration is not run at this size. `new-only`: only the new design is
+   * generated and measured (today's queries read every fill, so at 100 M they
+   * take minutes each); the rows are not compared at this size.
    */
-  layout?: 'both' | 'one-at-a-time';
+  layout?: AnalystLayout;
   log(line: string): void;
 }
+
+export type AnalystLayout = 'both' | 'one-at-a-time' | 'new-only';
 
 export interface Timing {
   runs: number;
@@ -44,8 +48,9 @@ export interface QueryFigures {
   name: string;
   title: string;
   rows: number;
-  equal: boolean;
-  today: Timing;
+  /** Null when today's schema was not measured (`new-only`). */
+  equal: boolean | null;
+  today: Timing | null;
   next: Timing;
 }
 export interface DiskFigures {
@@ -56,15 +61,17 @@ export interface DiskFigures {
 export interface AnalystSizeResult {
   spec: AnalystDataSpec;
   fills: number;
-  layout: 'both' | 'one-at-a-time';
+  layout: AnalystLayout;
+  /** Today's schema (0 when `new-only`). */
   generateMs: number;
   mergeTodayMs: number;
   /** `both`: the migration's time; `one-at-a-time`: generating the new design directly. */
   migrateMs: number;
   mergeNextMs: number;
   subject: Subject & { walletFills: number; marketFills: number };
+  /** `todayFinal` is the generated count when today's schema was not built. */
   integrity: { todayFinal: number; next: number; nextFinal: number; nextDistinct: number };
-  disk: { today: DiskFigures; next: DiskFigures };
+  disk: { today: DiskFigures | null; next: DiskFigures };
   queries: QueryFigures[];
   ok: boolean;
   reason?: string;
@@ -129,6 +136,7 @@ async function pickSubject(client: ClickHouseClient, db: string, spec: AnalystDa
 
 export async function runAnalystSize(client: ClickHouseClient, o: AnalystRunOptions): Promise<AnalystSizeResult> {
   const layout = o.layout ?? 'both';
+  if (layout === 'new-only') return runNewDesignOnly(client, o);
   const spec = analystDataSpec(o.fills, o.seed);
   const n = (x: number) => x.toLocaleString('en-US');
   for (const db of [TODAY_DB, NEXT_DB]) await client.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
@@ -218,4 +226,47 @@ async function migrateHardLinkedCopy(client: ClickHouseClient, o: AnalystRunOpti
   const [, mergeNextMs] = await timed(() => client.command({ query: `OPTIMIZE TABLE ${NEXT_DB}.fills FINAL` }));
   o.log(`migrated to the new design in ${(migrateMs / 1000).toFixed(1)} s, merged in ${(mergeNextMs / 1000).toFixed(1)} s`);
   return [migrateMs, mergeNextMs];
+}
+
+/** The new design alone, generated directly: its figures at a size where today's schema would take hours. */
+async function runNewDesignOnly(client: ClickHouseClient, o: AnalystRunOptions): Promise<AnalystSizeResult> {
+  const spec = analystDataSpec(o.fills, o.seed);
+  const n = (x: number) => x.toLocaleString('en-US');
+  for (const db of [TODAY_DB, NEXT_DB]) await client.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
+  await migrate(client, NEXT_DB);
+  o.log(`generating ${n(spec.fills)} fills over ${n(spec.markets)} markets and ${n(spec.wallets)} wallets straight into the new design`);
+  const [, generateNextMs] = await timed(() => generate(client, NEXT_DB, spec, o.log));
+  const [, mergeNextMs] = await timed(() => client.command({ query: `OPTIMIZE TABLE ${NEXT_DB}.fills FINAL` }));
+  o.log(`generated in ${(generateNextMs / 1000).toFixed(1)} s, merged in ${(mergeNextMs / 1000).toFixed(1)} s`);
+  const subject = await pickSubject(client, NEXT_DB, spec);
+  o.log(`wallet ${subject.wallet} (${n(subject.walletFills)} fills), market ${subject.slug} (${n(subject.marketFills)} fills)`);
+  const result: AnalystSizeResult = {
+    spec,
+    layout: 'new-only',
+    fills: generatedFills(spec),
+    generateMs: 0,
+    mergeTodayMs: 0,
+    migrateMs: generateNextMs,
+    mergeNextMs,
+    subject,
+    integrity: {
+      todayFinal: generatedFills(spec),
+      next: await num(client, `SELECT count() FROM ${NEXT_DB}.fills`),
+      nextFinal: await num(client, `SELECT count() FROM ${NEXT_DB}.fills FINAL`),
+      nextDistinct: await num(client, `SELECT uniqExact(fill_id) FROM ${NEXT_DB}.fills`),
+    },
+    disk: { today: null, next: await disk(client, NEXT_DB) },
+    queries: [],
+    ok: true,
+  };
+  const { todayFinal, next, nextFinal, nextDistinct } = result.integrity;
+  if (!(todayFinal === next && next === nextFinal && nextFinal === nextDistinct))
+    Object.assign(result, { ok: false, reason: `fills: ${todayFinal} generated, ${next} rows, ${nextFinal} FINAL, ${nextDistinct} distinct` });
+  for (const q of ANALYST_QUERIES) {
+    const run = await repeat(client, q.next(NEXT_DB, subject), o);
+    if (run.result.length === 0) Object.assign(result, { ok: false, reason: `${result.reason ? `${result.reason}; ` : ''}${q.name}: no rows` });
+    result.queries.push({ name: q.name, title: q.title, rows: run.result.length, equal: null, today: null, next: run.timing });
+    o.log(`${q.name}: new p50 ${run.timing.p50.toFixed(1)} ms, ${run.result.length} rows`);
+  }
+  return result;
 }
