@@ -95,10 +95,10 @@ function sizeBlock(r: AnalystSizeResult): string[] {
 export function analystSection(ctx: PartContext, results: AnalystSizeResult[], runs: number, failures: string[], loadAverage: string): string {
   const m = ctx.machine;
   return [
-    "### Analyst queries: today's schema (v4) and the new design (v5) side by side",
+    "### Analyst queries: today's schema (v4) and the new design (v5)",
     '',
     `Run ${new Date().toISOString()} with \`${ctx.command}\` on ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, shared with other engineers' work (load average at the end: ${loadAverage}). ` +
-      `Both designs live in one embedded engine (chDB) in one fresh process per size; each query runs once unmeasured (its rows compared between the designs), then up to ${runs} measured times (fewer when a query has used its time budget, never fewer than 3); p95 of so few runs is close to the slowest.`,
+      `Each size runs in one fresh process on one embedded engine (chDB), both designs side by side unless its paragraph says otherwise; each query runs once unmeasured (its rows compared between the designs where both exist), then up to ${runs} measured times (fewer when a query has used its time budget, never fewer than 3); p95 of so few runs is close to the slowest.`,
     '',
     ...results.flatMap(sizeBlock),
     ...failures.map((f) => `**FAILED:** ${f}`),
