@@ -46,5 +46,5 @@ describe('npm run bench harness', () => {
     expect(text).toContain(END);
     expect(text).toContain(report.machine.cpuModel);
     expect(consoleSummary(report)).toContain('(a) our pipeline');
-  }, 60_000);
+  });
 });

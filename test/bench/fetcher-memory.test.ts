@@ -52,5 +52,5 @@ describe('fetcher memory as deployed', () => {
     }
     const subgraph = runs.find((m) => m.result.extra.source === 'subgraph')!;
     expect(Number(subgraph.result.extra.objects)).toBeGreaterThanOrEqual(2);
-  }, 120_000);
+  });
 });

@@ -77,7 +77,7 @@ describe('npm run bench positions part', () => {
       count(`SELECT count() AS n FROM (SELECT ${POSITION} FROM ${x}.positions FINAL EXCEPT SELECT ${POSITION} FROM ${y}.positions FINAL)`);
     expect(await differ('pos_a', 'pos_b')).toBe(0);
     expect(await differ('pos_b', 'pos_a')).toBe(0);
-  }, 120_000);
+  });
 
   it('runs as a part of npm run bench in its own processes and rewrites only its section of the document', async () => {
     const report = await runBench({
@@ -113,5 +113,5 @@ describe('npm run bench positions part', () => {
     expect(text.indexOf(POSITIONS_END)).toBeLessThan(text.indexOf(END));
     expect(text).toContain('other parts');
     expect(text).toContain('more by hand');
-  }, 180_000);
+  });
 });

@@ -64,7 +64,7 @@ describe('the deployed bundles, one cycle', () => {
     resolver = local.resolver;
     const secretValue = JSON.stringify({ url: clickhouse.url, username: CLICKHOUSE_USER, password: CLICKHOUSE_PASSWORD });
     secrets = await startSecretsManagerStandIn(Object.values(local.secretArns).map((arn) => ({ arn, value: secretValue })));
-  }, 180_000);
+  }, 600_000);
 
   afterAll(async () => {
     for (const f of running) await f.stop().catch(() => undefined);

@@ -12,7 +12,7 @@ function run(command: string, args: string[], env: Record<string, string>): Prom
     execFile(
       process.execPath,
       [join(ROOT, 'bin/polymarket-sync.js'), command, ...args],
-      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 },
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 240_000 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

@@ -18,7 +18,7 @@ function run(entry: string, args: string[], env: Record<string, string>): Promis
     const clean = { ...process.env };
     for (const k of ['CLICKHOUSE_URL', 'CLICKHOUSE_SECRET_ARN', 'CLICKHOUSE_DATABASE', 'CHAIN_GENESIS_BLOCK', 'CHAIN_V1_FILLS', 'CHAIN_EXCHANGES'])
       delete clean[k];
-    execFile(process.execPath, [entry, ...args], { cwd: ROOT, env: { ...clean, ...env }, timeout: 120_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [entry, ...args], { cwd: ROOT, env: { ...clean, ...env }, timeout: 240_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

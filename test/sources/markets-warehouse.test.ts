@@ -59,7 +59,7 @@ describe('market lists in the warehouse', () => {
       const etag = createHash('md5').update(body).digest('hex');
       await loadStagedObject(client, db, { key: `staged/markets/${i}`, etag, body: Readable.from([body]) });
     }
-  }, 60_000);
+  });
   afterAll(async () => {
     await client?.close();
     await Promise.all(servers?.map((s) => s.close()) ?? []);
