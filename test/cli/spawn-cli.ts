@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -27,7 +28,8 @@ export interface CliProcess {
 /** `detached`: the CLI leads a process group of its own, as a shell's foreground job does (a test can then tell whether anything it started outlived it). */
 export function startCli(args: string[], env: Record<string, string>, boundMs = FAILURE_BOUND_MS, { detached = false } = {}): CliProcess {
   // Only what the case sets, on top of a clean base: no CLICKHOUSE_URL or source URL leaks in from the caller.
-  const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', POWERTOOLS_LOG_LEVEL: 'ERROR' };
+  // TMPDIR is the test run's scratch directory (vitest.config.ts), so what the CLI makes there goes with the run.
+  const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: tmpdir(), POWERTOOLS_LOG_LEVEL: 'ERROR' };
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached });
   let stdout = '';
   let stderr = '';

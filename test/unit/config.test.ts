@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigError, readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 
@@ -41,7 +44,7 @@ describe('configuration', () => {
 
   it('makes `npm run sync` fail at start with a message naming the setting', async () => {
     const err = await run(process.execPath, ['bin/polymarket-sync.js', 'sync'], {
-      env: { ...process.env, POLYMARKET_SUBGRAPH_URL: 'ftp://nowhere', SYNC_DATA_DIR: '/tmp/pmsync-config-test' },
+      env: { ...process.env, POLYMARKET_SUBGRAPH_URL: 'ftp://nowhere', SYNC_DATA_DIR: mkdtempSync(join(tmpdir(), 'pmsync-config-')) },
     }).then(
       () => null,
       (e: { code: number; stderr: string }) => e,

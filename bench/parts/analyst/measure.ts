@@ -77,6 +77,8 @@ export interface AnalystSizeResult {
   reason?: string;
 }
 
+const n = (x: number) => x.toLocaleString('en-US');
+
 async function rows<T = Record<string, unknown>>(client: ClickHouseClient, query: string): Promise<T[]> {
   return (await (await client.query({ query, format: 'JSONEachRow' })).json()) as T[];
 }
@@ -117,6 +119,29 @@ async function disk(client: ClickHouseClient, db: string): Promise<DiskFigures> 
   return { rows: Number(t!.rows), bytes: Number(t!.bytes), projections: Object.fromEntries(p.map((x) => [x.name, Number(x.bytes)])) };
 }
 
+/** The new design's fills: stored rows, `FINAL` and distinct ids (all three equal when each fill is there once). */
+async function newDesignCounts(client: ClickHouseClient): Promise<{ next: number; nextFinal: number; nextDistinct: number }> {
+  return {
+    next: await num(client, `SELECT count() FROM ${NEXT_DB}.fills`),
+    nextFinal: await num(client, `SELECT count() FROM ${NEXT_DB}.fills FINAL`),
+    nextDistinct: await num(client, `SELECT uniqExact(fill_id) FROM ${NEXT_DB}.fills`),
+  };
+}
+
+/** The new design built directly (no migration): the spec's fills generated into it, then merged. Returns [generate, merge] ms. */
+async function generateNewDesign(client: ClickHouseClient, spec: AnalystDataSpec, o: AnalystRunOptions): Promise<[number, number]> {
+  await migrate(client, NEXT_DB);
+  const [, generateMs] = await timed(() => generate(client, NEXT_DB, spec, o.log));
+  const [, mergeMs] = await timed(() => client.command({ query: `OPTIMIZE TABLE ${NEXT_DB}.fills FINAL` }));
+  o.log(`generated into the new design in ${(generateMs / 1000).toFixed(1)} s, merged in ${(mergeMs / 1000).toFixed(1)} s`);
+  return [generateMs, mergeMs];
+}
+
+/** Marks the result failed, keeping the reasons found before. */
+function addFailure(result: AnalystSizeResult, reason: string): void {
+  Object.assign(result, { ok: false, reason: result.reason ? `${result.reason}; ${reason}` : reason });
+}
+
 /** The 10th busiest wallet (as maker) and the market of the 10th busiest token: heavy but not the single heaviest. */
 async function pickSubject(client: ClickHouseClient, db: string, spec: AnalystDataSpec): Promise<AnalystSizeResult['subject']> {
   const [w] = await rows<{ maker: string; n: string }>(
@@ -138,7 +163,6 @@ export async function runAnalystSize(client: ClickHouseClient, o: AnalystRunOpti
   const layout = o.layout ?? 'both';
   if (layout === 'new-only') return runNewDesignOnly(client, o);
   const spec = analystDataSpec(o.fills, o.seed);
-  const n = (x: number) => x.toLocaleString('en-US');
   for (const db of [TODAY_DB, NEXT_DB]) await client.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
   await migrateUpTo(client, TODAY_DB, TODAY_VERSION);
   o.log(`generating ${n(spec.fills)} fills over ${n(spec.markets)} markets and ${n(spec.wallets)} wallets in the engine`);
@@ -169,19 +193,12 @@ export async function runAnalystSize(client: ClickHouseClient, o: AnalystRunOpti
     }
     todayDisk = await disk(client, TODAY_DB);
     await client.command({ query: `DROP DATABASE ${TODAY_DB} SYNC` });
-    await migrate(client, NEXT_DB);
     o.log(`today's schema measured and dropped; generating the same fills into the new design`);
-    [, migrateMs] = await timed(() => generate(client, NEXT_DB, spec, o.log));
-    [, mergeNextMs] = await timed(() => client.command({ query: `OPTIMIZE TABLE ${NEXT_DB}.fills FINAL` }));
+    [migrateMs, mergeNextMs] = await generateNewDesign(client, spec, o);
     for (const q of ANALYST_QUERIES) nextRuns.push(await repeat(client, q.next(NEXT_DB, subject), o));
   }
 
-  const integrity = {
-    todayFinal,
-    next: await num(client, `SELECT count() FROM ${NEXT_DB}.fills`),
-    nextFinal: await num(client, `SELECT count() FROM ${NEXT_DB}.fills FINAL`),
-    nextDistinct: await num(client, `SELECT uniqExact(fill_id) FROM ${NEXT_DB}.fills`),
-  };
+  const integrity = { todayFinal, ...(await newDesignCounts(client)) };
   const result: AnalystSizeResult = {
     spec,
     layout,
@@ -196,7 +213,7 @@ export async function runAnalystSize(client: ClickHouseClient, o: AnalystRunOpti
     queries: [],
     ok: true,
   };
-  const fail = (reason: string) => Object.assign(result, { ok: false, reason: result.reason ? `${result.reason}; ${reason}` : reason });
+  const fail = (reason: string) => addFailure(result, reason);
   const { next, nextFinal, nextDistinct } = integrity;
   if (!(todayFinal === next && next === nextFinal && nextFinal === nextDistinct))
     fail(`fills: ${todayFinal} in today's schema, ${next} rows, ${nextFinal} FINAL, ${nextDistinct} distinct in the new design`);
@@ -231,13 +248,9 @@ async function migrateHardLinkedCopy(client: ClickHouseClient, o: AnalystRunOpti
 /** The new design alone, generated directly: its figures at a size where today's schema would take hours. */
 async function runNewDesignOnly(client: ClickHouseClient, o: AnalystRunOptions): Promise<AnalystSizeResult> {
   const spec = analystDataSpec(o.fills, o.seed);
-  const n = (x: number) => x.toLocaleString('en-US');
   for (const db of [TODAY_DB, NEXT_DB]) await client.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
-  await migrate(client, NEXT_DB);
   o.log(`generating ${n(spec.fills)} fills over ${n(spec.markets)} markets and ${n(spec.wallets)} wallets straight into the new design`);
-  const [, generateNextMs] = await timed(() => generate(client, NEXT_DB, spec, o.log));
-  const [, mergeNextMs] = await timed(() => client.command({ query: `OPTIMIZE TABLE ${NEXT_DB}.fills FINAL` }));
-  o.log(`generated in ${(generateNextMs / 1000).toFixed(1)} s, merged in ${(mergeNextMs / 1000).toFixed(1)} s`);
+  const [generateNextMs, mergeNextMs] = await generateNewDesign(client, spec, o);
   const subject = await pickSubject(client, NEXT_DB, spec);
   o.log(`wallet ${subject.wallet} (${n(subject.walletFills)} fills), market ${subject.slug} (${n(subject.marketFills)} fills)`);
   const result: AnalystSizeResult = {
@@ -249,22 +262,17 @@ async function runNewDesignOnly(client: ClickHouseClient, o: AnalystRunOptions):
     migrateMs: generateNextMs,
     mergeNextMs,
     subject,
-    integrity: {
-      todayFinal: generatedFills(spec),
-      next: await num(client, `SELECT count() FROM ${NEXT_DB}.fills`),
-      nextFinal: await num(client, `SELECT count() FROM ${NEXT_DB}.fills FINAL`),
-      nextDistinct: await num(client, `SELECT uniqExact(fill_id) FROM ${NEXT_DB}.fills`),
-    },
+    integrity: { todayFinal: generatedFills(spec), ...(await newDesignCounts(client)) },
     disk: { today: null, next: await disk(client, NEXT_DB) },
     queries: [],
     ok: true,
   };
   const { todayFinal, next, nextFinal, nextDistinct } = result.integrity;
   if (!(todayFinal === next && next === nextFinal && nextFinal === nextDistinct))
-    Object.assign(result, { ok: false, reason: `fills: ${todayFinal} generated, ${next} rows, ${nextFinal} FINAL, ${nextDistinct} distinct` });
+    addFailure(result, `fills: ${todayFinal} generated, ${next} rows, ${nextFinal} FINAL, ${nextDistinct} distinct`);
   for (const q of ANALYST_QUERIES) {
     const run = await repeat(client, q.next(NEXT_DB, subject), o);
-    if (run.result.length === 0) Object.assign(result, { ok: false, reason: `${result.reason ? `${result.reason}; ` : ''}${q.name}: no rows` });
+    if (run.result.length === 0) addFailure(result, `${q.name}: no rows`);
     result.queries.push({ name: q.name, title: q.title, rows: run.result.length, equal: null, today: null, next: run.timing });
     o.log(`${q.name}: new p50 ${run.timing.p50.toFixed(1)} ms, ${run.result.length} rows`);
   }
