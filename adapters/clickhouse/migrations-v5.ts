@@ -1,5 +1,6 @@
 import { FILL_FIELDS } from '#shared/staging/fill-line.ts';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { withMigrationLock } from './migration-lock.ts';
 import type { Migration, MigrationStep } from './migrations.ts';
 
 /**
@@ -29,7 +30,8 @@ import type { Migration, MigrationStep } from './migrations.ts';
  *
  * The rows move to a new table, copied partition by partition in chunks that
  * each carry their own deduplication token (a second process copying at the
- * same time inserts nothing twice), then the names are swapped in one RENAME.
+ * same time inserts nothing twice), then the names are swapped in one
+ * EXCHANGE under a lock (see moveFillsToSortedTable).
  */
 
 // SQL below spells its constants out: the security test admits no interpolation but the database's name.
@@ -137,12 +139,21 @@ async function copyFills(client: ClickHouseClient, db: string): Promise<boolean>
   return c!.old === c!.copied;
 }
 
+/** Test seams: what the copier does between its verified copy and the swap. */
+export interface MoveFillsHooks {
+  beforeSwap?: () => Promise<void>;
+}
+
 /**
  * Moves the fills into the new layout. Done when `fills` already has the new
- * key (a second process, or a re-run). A process that loses the race to the
- * RENAME finds the new table in place and stops there.
+ * key (a second process, or a re-run). The copy is shared: a second process
+ * copying at the same time inserts nothing twice, and a re-run continues a
+ * copy a crash interrupted. The swap is one `EXCHANGE TABLES` under the
+ * migration lock, taken only while `fills` still has the old key; whoever
+ * holds the lock then drops what `fills_v5` names: the old table after a swap,
+ * or a late copy once another process has swapped.
  */
-export function moveFillsToSortedTable(db: string): (client: ClickHouseClient) => Promise<void> {
+export function moveFillsToSortedTable(db: string, hooks: MoveFillsHooks = {}): (client: ClickHouseClient) => Promise<void> {
   return async (client) => {
     if (await isSorted(client, db)) return;
     try {
@@ -152,16 +163,20 @@ export function moveFillsToSortedTable(db: string): (client: ClickHouseClient) =
         await client.command({ query: `OPTIMIZE TABLE ${db}.fills_v5 FINAL` });
         if (!(await copyFills(client, db))) throw new Error('migration 5: the copy of fills does not match the table it copies');
       }
-      await client.command({ query: `RENAME TABLE ${db}.fills TO ${db}.fills_v4, ${db}.fills_v5 TO ${db}.fills` });
     } catch (err) {
+      // Another process swapped while this one copied: its copy is in place, and the lock's holder removes this one.
       if (await isSorted(client, db)) return;
       throw err;
     }
-    await client.command({ query: `DROP TABLE IF EXISTS ${db}.fills_v4` });
+    await hooks.beforeSwap?.();
+    await withMigrationLock(client, db, async () => {
+      if (!(await isSorted(client, db))) await client.command({ query: `EXCHANGE TABLES ${db}.fills AND ${db}.fills_v5` });
+      await client.command({ query: `DROP TABLE IF EXISTS ${db}.fills_v5` });
+    });
   };
 }
 
-/** One process migrating at a time per client and database; other processes are handled by the tokens and the RENAME. */
+/** One process migrating at a time per client and database; other processes are handled by the tokens and the migration lock. */
 const running = new Map<string, Promise<void>>();
 function once(key: string, step: (client: ClickHouseClient) => Promise<void>): MigrationStep {
   return async (client) => {

@@ -161,16 +161,41 @@ describe('migrating a populated version-4 warehouse to the analysts’ layout (v
     expect((await snapshot(db)).fills).toEqual(was.fills);
   });
 
-  it('copies each fill once when two copies race with no lock between them (as two processes on one server do)', async () => {
+  /** Each fill once, the new key on `fills`, and no copy or lock left behind. */
+  async function expectMovedOnce(db: string, distinct: string) {
+    expect(await counts(db)).toEqual({ n: distinct, final: distinct, distinct });
+    const table = await one(`SELECT sorting_key FROM system.tables WHERE database = '${db}' AND name = 'fills'`);
+    expect(table.sorting_key).toBe(FILLS_SORTING_KEY);
+    expect(await rows(`SELECT name FROM system.tables WHERE database = '${db}' AND (name LIKE 'fills\\_v%' OR name LIKE '%lock%')`)).toEqual([]);
+  }
+
+  it('copies each fill once when three copies race with only the swap locked (as processes on one server do)', async () => {
     const db = 'race_v4';
     await migrateUpTo(client, db, 4);
     await populate(db);
     const before = await counts(db);
     const move = moveFillsToSortedTable(db);
-    await Promise.all([move(client), move(client)]);
-    expect(await counts(db)).toEqual({ n: before.distinct, final: before.distinct, distinct: before.distinct });
-    const table = await one(`SELECT sorting_key FROM system.tables WHERE database = '${db}' AND name = 'fills'`);
-    expect(table.sorting_key).toBe(FILLS_SORTING_KEY);
+    await Promise.all([move(client), move(client), move(client)]);
+    await expectMovedOnce(db, before.distinct);
+  });
+
+  it('leaves the swap in place when a second copy, verified before it, reaches the swap after it', async () => {
+    // The order that once lost `fills`: a multi-table RENAME is not atomic, and the late copier renamed the new table away.
+    const db = 'late_swap_v4';
+    await migrateUpTo(client, db, 4);
+    await populate(db);
+    const before = await counts(db);
+    let copied!: () => void;
+    const bothCopied = new Promise<void>((resolve) => (copied = resolve));
+    const firstSwapped = moveFillsToSortedTable(db, { beforeSwap: () => bothCopied })(client);
+    const late = moveFillsToSortedTable(db, {
+      beforeSwap: async () => {
+        copied();
+        await firstSwapped;
+      },
+    });
+    await Promise.all([firstSwapped, late(client)]);
+    await expectMovedOnce(db, before.distinct);
   });
 
   it('answers for one wallet and one market as trades does, with exact decimal amounts', async () => {
