@@ -83,7 +83,20 @@ export async function loadStagedObject(
     if (!lines?.length) continue;
     await insertRaw(client, `${db}.${table}`, Readable.from([lines.map((l) => l.slice(0, -1) + lineage).join('')]), token(table));
   }
+  if (small.markets?.length || small.token_claims?.length) await reloadTokenMarkets(client, db);
   return { rows, fillsAlreadyLoaded, supersededTransactions: v1ChainTransactions.size, newestFillTimestamp: newest };
+}
+
+/** The mapping dictionary (schema version 6) follows the rows just loaded, so queries through it are exact once the load is done. */
+async function reloadTokenMarkets(client: ClickHouseClient, db: string): Promise<void> {
+  try {
+    await client.command({ query: `SYSTEM RELOAD DICTIONARY ${db}.token_markets` });
+  } catch (err) {
+    throw new Error(
+      `the market rows are loaded, but the dictionary ${db}.token_markets could not be reloaded (the ClickHouse user needs SYSTEM RELOAD DICTIONARY): ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
 }
 
 interface ReadResult {

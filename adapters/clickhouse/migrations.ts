@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { MIGRATION_V5 } from './migrations-v5.ts';
+import { MIGRATION_V6 } from './migrations-v6.ts';
 
 /**
  * The ClickHouse schema as an ordered list of migrations. A migration is
@@ -370,6 +371,7 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   MIGRATION_V5,
+  MIGRATION_V6,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
