@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, statfsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { load } from '#bench/lib/machine.ts';
 import { boundedInt, boundedIntList, boundedNumber } from '#local/cli/numbers.ts';
@@ -50,23 +50,31 @@ export const analystPart: BenchPart = {
           .choices(['auto', 'both', 'one-at-a-time', 'new-only'])
           .default('auto'),
       )
+      .option(
+        '--analyst-data <dir>',
+        'analyst part, new-only layout: keep the generated fills in this directory and reuse them on a later run with the same size and seed (100 M fills take over an hour to generate)',
+      )
       .option('--analyst-budget-s <seconds>', 'analyst part: a query stops repeating after this long in total (after 3 runs)', boundedNumber(1, 86_400), 90),
   async run(ctx) {
     const runs = Math.max(3, Math.round(Number(ctx.flags.analystRuns ?? 7)));
     const budgetMs = Number(ctx.flags.analystBudgetS ?? 90) * 1000;
     const results: AnalystSizeResult[] = [];
     const failures: string[] = [];
+    const dataDir = ctx.flags.analystData === undefined ? null : resolve(String(ctx.flags.analystData));
+    const asked = String(ctx.flags.analystLayout ?? 'auto');
+    if (dataDir && asked !== 'new-only')
+      throw new Error(`--analyst-data keeps the new design's data only: use it with --analyst-layout new-only, not ${asked}`);
     for (const fills of sizes(ctx.flags.analystFills ?? '10000000,100000000')) {
-      const dir = join(ctx.workDir, `analyst-${fills}`);
+      const dir = join(dataDir ?? ctx.workDir, `analyst-${fills}-seed-${ctx.seed}`);
       try {
-        const layout = chooseLayout(String(ctx.flags.analystLayout ?? 'auto'), dir, fills);
-        ctx.log(`analyst ${fills} fills: ${LAYOUT_NAMES[layout]}`);
-        results.push(await runSizeInChild({ dir, fills, seed: ctx.seed, runs, budgetMs, layout }, ctx.childExecArgv, ctx.log));
+        const layout = chooseLayout(asked, dir, fills);
+        ctx.log(`analyst ${fills} fills: ${LAYOUT_NAMES[layout]}${dataDir ? `, data kept in ${dir}` : ''}`);
+        results.push(await runSizeInChild({ dir, fills, seed: ctx.seed, runs, budgetMs, layout, reuseData: dataDir !== null }, ctx.childExecArgv, ctx.log));
       } catch (err) {
         failures.push(`${fills} fills: ${(err as Error).message.split('\n')[0]}`);
         ctx.log(`FAILED at ${fills} fills: ${(err as Error).message.split('\n')[0]}`);
       } finally {
-        if (!ctx.keep) rmSync(dir, { recursive: true, force: true });
+        if (!ctx.keep && !dataDir) rmSync(dir, { recursive: true, force: true });
       }
     }
     const loadAverage = load();

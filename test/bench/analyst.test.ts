@@ -74,4 +74,21 @@ describe('bench part analyst, the new design alone', () => {
     for (const t of targets) expect(t.measured).toContain("today's schema not measured");
     expect(targets.every((t) => t.met !== true)).toBe(true);
   });
+
+  it('reuses data it kept for the same spec, regenerates for another, and measures the same fills either way (--analyst-data)', async () => {
+    const logs: string[] = [];
+    const run = (fills: number) =>
+      runAnalystSize(client, { fills, seed: 7, runs: 1, budgetMs: 0, layout: 'new-only', reuseData: true, log: (l) => logs.push(l) });
+    const first = await run(8_000);
+    const again = await run(8_000);
+    expect([first.reused, again.reused]).toEqual([false, true]);
+    expect(again.integrity).toEqual(first.integrity);
+    expect([again.migrateMs, again.mergeNextMs]).toEqual([Math.round(first.migrateMs), Math.round(first.mergeNextMs)]);
+    expect(again.subject).toEqual(first.subject);
+    expect(again.queries.map((q) => q.rows)).toEqual(first.queries.map((q) => q.rows));
+    expect(logs.filter((l) => l.startsWith('reusing'))).toHaveLength(1);
+    const other = await run(6_000);
+    expect(other.reused).toBe(false);
+    expect(other.integrity).toEqual({ todayFinal: 6_000, next: 6_000, nextFinal: 6_000, nextDistinct: 6_000 });
+  });
 });

@@ -13,6 +13,7 @@ export interface AnalystChildRequest {
   runs: number;
   budgetMs: number;
   layout: AnalystLayout;
+  reuseData: boolean;
 }
 export type AnalystChildMessage = { type: 'log'; line: string } | { type: 'result'; result: AnalystSizeResult } | { type: 'error'; message: string };
 

@@ -62,7 +62,10 @@ export const ANALYST_QUERIES: readonly AnalystQuery[] = [
     title: 'the 1,000 newest trades, with their market',
     today: (db) => `SELECT ${NEWEST_COLUMNS} FROM ${db}.trades ${NEWEST_ORDER}`,
     // The 1,000th newest stored row (copies included) bounds the window: the partitions before it are never read.
-    next: (db) => `SELECT ${NEWEST_COLUMNS} FROM ${db}.trades
+    // Each row's market comes from the token_markets dictionary (version 6) rather than trades' joins of the whole mapping.
+    next: (db) => `SELECT fill_id, timestamp, maker, dictGet('${db}.token_markets', 'market_slug', token_id) AS market_slug,
+        dictGet('${db}.token_markets', 'outcome', token_id) AS outcome, side, price, usdc_amount
+      FROM ${db}.fills FINAL
       WHERE timestamp >= (SELECT min(timestamp) FROM (SELECT timestamp FROM ${db}.fills ORDER BY timestamp DESC LIMIT 1000))
       ${NEWEST_ORDER}`,
   },

@@ -60,7 +60,9 @@ const LAYOUT_TEXT: Record<AnalystSizeResult['layout'], (r: AnalystSizeResult) =>
     `${n(r.integrity.todayFinal)} fills FINAL in today's; ${n(r.integrity.next)} rows, ${n(r.integrity.nextFinal)} FINAL, ${n(r.integrity.nextDistinct)} distinct in the new design.`,
   'new-only': (r) =>
     `${generated(r)}, ` +
-    `generated straight into the new design alone (\`--analyst-layout new-only\`) in ${n(r.migrateMs / 1000, 1)} s, merged in ${n(r.mergeNextMs / 1000, 1)} s: ` +
+    `generated straight into the new design alone (\`--analyst-layout new-only\`) in ${n(r.migrateMs / 1000, 1)} s, merged in ${n(r.mergeNextMs / 1000, 1)} s` +
+    (r.reused ? ' by an earlier run whose data this one reused (`--analyst-data`; `migrate` brought its schema up to date)' : '') +
+    ': ' +
     `${n(r.integrity.next)} rows, ${n(r.integrity.nextFinal)} FINAL, ${n(r.integrity.nextDistinct)} distinct. Today's schema was not built at this size, so there is no speed-up or row comparison here.`,
 };
 
