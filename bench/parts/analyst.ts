@@ -54,7 +54,12 @@ export const analystPart: BenchPart = {
         '--analyst-data <dir>',
         'analyst part, new-only layout: keep the generated fills in this directory and reuse them on a later run with the same size and seed (100 M fills take over an hour to generate)',
       )
-      .option('--analyst-budget-s <seconds>', 'analyst part: a query stops repeating after this long in total (after 3 runs)', boundedNumber(1, 86_400), 90),
+      .option('--analyst-budget-s <seconds>', 'analyst part: a query stops repeating after this long in total (after 3 runs)', boundedNumber(1, 86_400), 90)
+      .hook('preAction', (command) => {
+        const { analystData, analystLayout } = command.opts<{ analystData?: string; analystLayout?: string }>();
+        if (analystData !== undefined && analystLayout !== 'new-only')
+          command.error(`error: --analyst-data keeps the new design's data only: use it with --analyst-layout new-only, not ${analystLayout}`);
+      }),
   async run(ctx) {
     const runs = Math.max(3, Math.round(Number(ctx.flags.analystRuns ?? 7)));
     const budgetMs = Number(ctx.flags.analystBudgetS ?? 90) * 1000;
@@ -62,8 +67,6 @@ export const analystPart: BenchPart = {
     const failures: string[] = [];
     const dataDir = ctx.flags.analystData === undefined ? null : resolve(String(ctx.flags.analystData));
     const asked = String(ctx.flags.analystLayout ?? 'auto');
-    if (dataDir && asked !== 'new-only')
-      throw new Error(`--analyst-data keeps the new design's data only: use it with --analyst-layout new-only, not ${asked}`);
     for (const fills of sizes(ctx.flags.analystFills ?? '10000000,100000000')) {
       const dir = join(dataDir ?? ctx.workDir, `analyst-${fills}-seed-${ctx.seed}`);
       try {

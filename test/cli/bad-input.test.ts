@@ -76,6 +76,14 @@ describe('numbers out of range', () => {
   });
 });
 
+it('bench --analyst-data without the new-only layout is refused before anything runs', async () => {
+  const r = await expectRefused(
+    ['bench', '--only', 'analyst', '--analyst-data', 'kept'],
+    /--analyst-data keeps the new design's data only: use it with --analyst-layout new-only, not auto/,
+  );
+  expect(r.stdout + r.stderr).not.toMatch(/part analyst: starting/);
+});
+
 describe('a ClickHouse server over plain http to another host', () => {
   const PLAIN = { CLICKHOUSE_URL: 'http://ch.example.com:8123' };
   // Sources that answer nothing and reach no network: the refusal must come from CLICKHOUSE_URL alone.
