@@ -13,10 +13,10 @@ import type { StagedRecord } from '#shared/model/staged.ts';
 import { CONDITIONS, TOKENS, fillAt, insert } from '#test/ops/support/fixture.ts';
 
 /**
- * `wallet_trades` and `market_fills` read the market of each fill from the
- * `token_markets` dictionary (schema version 6). It must answer as `trades`'
- * joins do, and follow every load of market rows at once, even when a query
- * loaded the dictionary before those rows arrived.
+ * `trades`, `wallet_trades` and `market_fills` read the market of each fill
+ * from the `token_markets` dictionary (schema version 6). They must answer as
+ * the joins of `trades` before it did, and follow every load of market rows
+ * at once, even when a query loaded the dictionary before those rows arrived.
  */
 const WALLET = '0x1111111111111111111111111111111111111111';
 const SLUG = 'will-the-dictionary-keep-up';
@@ -66,8 +66,17 @@ const claims = (source: 'clob' | 'registry'): StagedRecord[] =>
     },
   }));
 
+/** What `trades` was until version 6, and what the dictionary must give: fills joined to market_tokens and markets. */
+const joined = (db: string) => `SELECT f.fill_id AS fill_id, f.timestamp AS timestamp, t.condition_id AS condition_id, t.outcome_index AS outcome_index,
+    t.outcome AS outcome, t.sources AS mapping_sources, m.question AS question, m.slug AS market_slug, m.neg_risk AS neg_risk,
+    t.condition_id != '' AS is_mapped, f.usdc AS usdc, f.shares AS shares, f.maker AS maker
+  FROM ${db}.fills AS f FINAL
+  LEFT JOIN ${db}.market_tokens AS t ON f.token_id = t.token_id
+  LEFT JOIN (SELECT condition_id, question, slug, neg_risk FROM ${db}.markets FINAL) AS m ON t.condition_id = m.condition_id`;
+
 async function expectViewsMatchTrades(db: string) {
   const viaTrades = await rows(`SELECT ${COLUMNS} FROM ${db}.trades WHERE maker = '${WALLET}' ORDER BY fill_id`);
+  expect(viaTrades).toEqual(await rows(`SELECT ${COLUMNS} FROM (${joined(db)}) WHERE maker = '${WALLET}' ORDER BY fill_id`));
   expect(await rows(`SELECT ${COLUMNS} FROM ${db}.wallet_trades(wallet = '${WALLET}') ORDER BY fill_id`)).toEqual(viaTrades);
   const marketColumns = COLUMNS.replace('mapping_sources, ', '').replace(', is_mapped', '');
   expect(await rows(`SELECT ${marketColumns} FROM ${db}.market_fills(slug = '${SLUG}') ORDER BY fill_id`)).toEqual(

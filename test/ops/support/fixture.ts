@@ -85,6 +85,12 @@ export function fillAt(k: number, over: { t?: number; token?: string; staged?: s
 
 export async function insert(client: ClickHouseClient, table: string, values: object[]): Promise<void> {
   await client.insert({ table, values, format: 'JSONEachRow' });
+  // As the loader does after market rows (schema version 6), so the views read what was just written.
+  const [db, name] = table.split('.');
+  if (name === 'markets' || name === 'token_claims') {
+    const exists = await client.query({ query: `EXISTS DICTIONARY ${db}.token_markets`, format: 'JSONEachRow' });
+    if (((await exists.json()) as { result: number }[])[0]?.result) await client.command({ query: `SYSTEM RELOAD DICTIONARY ${db}.token_markets` });
+  }
 }
 
 export function tokenClaim(token: string, source: string, condition: string, outcome: number | null, winner: boolean | null = null) {
