@@ -33,7 +33,7 @@ const sizes = (v: unknown) =>
 
 /**
  * Issue 12 point 4: the analysts' queries on today's schema and on the new
- * design (schema version 5), side by side on synthetic fills of Polymarket's
+ * design (schema version 5 and later), side by side on synthetic fills of Polymarket's
  * shape, at each size of --analyst-fills.
  */
 export const analystPart: BenchPart = {

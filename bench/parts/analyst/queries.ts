@@ -1,7 +1,8 @@
 /**
  * The analysts' queries, each as it is written against today's schema
- * (version 4: `trades` and `fills FINAL`) and against the new one (version 5:
- * `wallet_trades`, `market_fills`, the same `fills FINAL` on the new layout).
+ * (version 4: `trades` and `fills FINAL`) and against the new design (the
+ * layout of version 5, the `token_markets` dictionary of version 6:
+ * `wallet_trades`, `market_fills`, `fills FINAL` with `dictGet`).
  * Both forms must return the same rows; every ORDER BY is total, so the
  * comparison is exact.
  */

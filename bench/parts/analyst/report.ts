@@ -1,5 +1,6 @@
 import type { TargetCheck } from '#bench/lib/markdown.ts';
 import { targetLine, type PartContext } from '#bench/parts/part.ts';
+import { LATEST_SCHEMA_VERSION } from '#adapters/clickhouse/migrations.ts';
 import type { AnalystSizeResult } from './measure.ts';
 
 /** The issue's targets at 100 M fills. */
@@ -97,7 +98,7 @@ function sizeBlock(r: AnalystSizeResult): string[] {
 export function analystSection(ctx: PartContext, results: AnalystSizeResult[], runs: number, failures: string[], loadAverage: string): string {
   const m = ctx.machine;
   return [
-    "### Analyst queries: today's schema (v4) and the new design (v5)",
+    `### Analyst queries: today's schema (v4) and the new design (v${LATEST_SCHEMA_VERSION})`,
     '',
     `Run ${new Date().toISOString()} with \`${ctx.command}\` on ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, shared with other engineers' work (load average at the end: ${loadAverage}). ` +
       `Each size runs in one fresh process on one embedded engine (chDB), both designs side by side unless its paragraph says otherwise; each query runs once unmeasured (its rows compared between the designs where both exist), then up to ${runs} measured times (fewer when a query has used its time budget, never fewer than 3); p95 of so few runs is close to the slowest.`,
