@@ -8,6 +8,7 @@ import { createSubgraphSource } from '#shared/sources/subgraph/index.ts';
 import { createMarketsSource } from '#shared/sources/markets/index.ts';
 import type { AnySource } from '#shared/sources/source.ts';
 import { migrate } from '#adapters/clickhouse/schema.ts';
+import { copyMigratedSchema } from '#test/support/schema-copy.ts';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { startLocalAws } from '#local/emulators.ts';
 import { describePoint, type CrashPoint } from './support/crash.ts';
@@ -24,6 +25,14 @@ const FILLS = 1_500;
 /** Test slots; the crash points (computed in beforeAll) fill them in order. */
 const SLOTS = 64;
 const MARKETS = 12;
+/**
+ * Four months of fills: every insert still spans several monthly partitions
+ * (one deduplication token over many parts), without the ~30 parts per insert
+ * of the generator's three-year default, each written with its projections,
+ * which was most of this file's time.
+ */
+const FIRST_FILL = Date.UTC(2022, 10, 21) / 1000;
+const LAST_FILL = Date.UTC(2023, 2, 1) / 1000;
 
 /** Methods that change durable state, or acknowledge work, or sit between two pages. */
 const WRITES = [
@@ -82,6 +91,8 @@ describe.each(PATHS)('crash points ($path): the process dies at a state change, 
   let dataset: Dataset;
   let sim: SimulatedSources;
   let dbSeq = 0;
+  /** Migrated once; each world's database is a copy of it. */
+  const template = `crash_${path}_template`;
   const points: CrashPoint[] = [];
 
   const sources = () => ({
@@ -91,7 +102,7 @@ describe.each(PATHS)('crash points ($path): the process dies at a state change, 
 
   async function world() {
     const database = `crash_${path}_${++dbSeq}`;
-    await migrate(client, database);
+    await copyMigratedSchema(client, template, database);
     const aws = await startLocalAws({});
     const scheduler = new Scheduler({ aws, client, database, sources, pagesPerObject: 2 });
     return { database, aws, scheduler };
@@ -120,8 +131,9 @@ describe.each(PATHS)('crash points ($path): the process dies at a state change, 
   beforeAll(async () => {
     pathClient = await clientOnPath(path, embedded);
     client = pathClient.client;
-    dataset = generateDataset({ seed: 5, markets: MARKETS, fills: FILLS, burst: { size: 300 } });
+    dataset = generateDataset({ seed: 5, markets: MARKETS, fills: FILLS, burst: { size: 300 }, startTime: FIRST_FILL, endTime: LAST_FILL });
     sim = await startSimulatedSources({ dataset });
+    await migrate(client, template);
 
     // A clean schedule counts how often each method runs; the crash points are its first, middle and last calls.
     const w = await world();
