@@ -21,6 +21,7 @@ import type { StateStore } from '#shared/ports/state.ts';
 import type { BlobStore } from '#shared/ports/index.ts';
 import { startLocalAws, type LocalAws } from '#local/emulators.ts';
 import { localLambdaContext } from '#local/event-source.ts';
+import { copyMigratedSchema } from '#test/support/schema-copy.ts';
 
 export type Invoke = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
@@ -64,13 +65,23 @@ export interface HandlerWorld {
   stop(): Promise<void>;
 }
 
-/** A fresh set of emulators and database, and a run planned over `sourceEnv`'s subgraph. */
-export async function startHandlerWorld(opts: { client: ClickHouseClient; database: string; sourceEnv: NodeJS.ProcessEnv }): Promise<HandlerWorld> {
+/**
+ * A fresh set of emulators and database, and a run planned over `sourceEnv`'s
+ * subgraph. The database is migrated, or copied from `schemaFrom`, a database
+ * migrated before (see copyMigratedSchema).
+ */
+export async function startHandlerWorld(opts: {
+  client: ClickHouseClient;
+  database: string;
+  sourceEnv: NodeJS.ProcessEnv;
+  schemaFrom?: string;
+}): Promise<HandlerWorld> {
   const aws = await startLocalAws({});
   const env = { ...aws.env, PAGES_PER_OBJECT: '1' };
   const base = pipelineFromEnvironment(env);
   const sourceEnv = { ...opts.sourceEnv, SYNC_SOURCES: 'subgraph' };
-  await migrate(opts.client, opts.database);
+  if (opts.schemaFrom) await copyMigratedSchema(opts.client, opts.schemaFrom, opts.database);
+  else await migrate(opts.client, opts.database);
   const planned = await runPlanner({ ...base, sources: sourcesFromEnvironment(sourceEnv) }, { owner: randomUUID(), resumeAfterMs: 0 });
   if (!('runId' in planned) || typeof planned.runId !== 'string') throw new Error(`the planner planned no run: ${JSON.stringify(planned)}`);
   const runId = planned.runId;
