@@ -9,7 +9,19 @@ import { cliProgram } from '#local/cli/program.ts';
  */
 const BOUNDED_COMMANDS = ['sync', 'replay', 'doctor', 'soak', 'bench'];
 /** Flags that take text, not a number. */
-const TEXT_FLAGS = new Set(['--from', '--to', '--since', '--stage', '--only', '--skip', '--out', '--work-dir', '--log-level', '--chain-profiles', '--analyst-data']);
+const TEXT_FLAGS = new Set([
+  '--from',
+  '--to',
+  '--since',
+  '--stage',
+  '--only',
+  '--skip',
+  '--out',
+  '--work-dir',
+  '--log-level',
+  '--chain-profiles',
+  '--analyst-data',
+]);
 
 const command = (name: string): Command => {
   const found = cliProgram().commands.find((c) => c.name() === name);
