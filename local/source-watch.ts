@@ -27,7 +27,13 @@ export function watchSources(sources: SourceRegistry): { sources: SourceRegistry
     watched[name] = Object.assign(Object.create(source) as AnySource, {
       plan: (input) => source.plan(input).catch((err: unknown) => Promise.reject(remember(name, err) as Error)),
       fetchPage: (spec, cursor, signal) => source.fetchPage(spec, cursor, signal).catch((err: unknown) => Promise.reject(remember(name, err) as Error)),
-    } satisfies Pick<AnySource, 'plan' | 'fetchPage'>);
+      fetchBatch: source.fetchBatch
+        ? (spec, cursor, maxPages, signal) =>
+            (source.fetchBatch as NonNullable<AnySource['fetchBatch']>)
+              .call(source, spec, cursor, maxPages, signal)
+              .catch((err: unknown) => Promise.reject(remember(name, err) as Error))
+        : undefined,
+    } satisfies Pick<AnySource, 'plan' | 'fetchPage' | 'fetchBatch'>);
   }
   return { sources: watched, lastError: () => last };
 }

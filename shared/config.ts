@@ -10,6 +10,8 @@ export const DEFAULT_SUBGRAPH_URL = 'https://api.goldsky.com/api/public/project_
 export const DEFAULT_MARKETS_URL = 'https://clob.polymarket.com';
 export const DEFAULT_POLYGON_RPC_URL = 'https://polygon-rpc.com';
 export const DEFAULT_GAMMA_URL = 'https://gamma-api.polymarket.com';
+/** Source pages a fetcher gathers into one staged object (PAGES_PER_OBJECT). */
+export const DEFAULT_PAGES_PER_OBJECT = 20;
 export const MARKET_LIST_NAMES = ['clob', 'gamma', 'subgraph'] as const;
 
 /**
@@ -101,7 +103,7 @@ const settings = {
    * SHARDS_PER_FETCHER shards per fetcher. Unset or 0: shards sized by rows alone.
    */
   FETCHER_CONCURRENCY: z.coerce.number().int().min(0).max(1000).optional(),
-  PAGES_PER_OBJECT: positiveInt(1000).default(20),
+  PAGES_PER_OBJECT: positiveInt(1000).default(DEFAULT_PAGES_PER_OBJECT),
   CHAIN_CONFIRMATIONS: z.coerce.number().int().min(0).max(10_000).default(0),
   CHAIN_USE_FINALIZED: z
     .enum(['true', 'false'])

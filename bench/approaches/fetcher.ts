@@ -1,3 +1,4 @@
+import { DEFAULT_PAGES_PER_OBJECT } from '#shared/config.ts';
 import { createSubgraphSource } from '#shared/sources/subgraph/index.ts';
 import { createMarketsSource } from '#shared/sources/markets/index.ts';
 import type { AnySource } from '#shared/sources/source.ts';
@@ -63,7 +64,7 @@ export async function fetcherOnly(req: ApproachRequest, onBaseline: () => void):
   const before = snapshot();
   const started = Date.now();
   const outcome = await fetchShard(
-    { state, blobs, shardQueue: { send: async () => undefined }, sources: { [name]: source }, pagesPerObject: req.pagesPerObject ?? 20 },
+    { state, blobs, shardQueue: { send: async () => undefined }, sources: { [name]: source }, pagesPerObject: req.pagesPerObject ?? DEFAULT_PAGES_PER_OBJECT },
     { runId: shard.runId, shardId: shard.shardId, source: name, spec: largest.spec },
     () => 900_000,
   );
@@ -80,6 +81,13 @@ export async function fetcherOnly(req: ApproachRequest, onBaseline: () => void):
     clickhouseInserts: 0,
     clientRequests: c.SourceRequests,
     clientThrottled: c.SourceThrottled,
-    extra: { source: name, shardLabel: largest.label, estimatedRows: largest.estimatedRows, objects, stagedBytes, pagesPerObject: req.pagesPerObject ?? 20 },
+    extra: {
+      source: name,
+      shardLabel: largest.label,
+      estimatedRows: largest.estimatedRows,
+      objects,
+      stagedBytes,
+      pagesPerObject: req.pagesPerObject ?? DEFAULT_PAGES_PER_OBJECT,
+    },
   };
 }

@@ -70,6 +70,12 @@ export interface SourcePage<Cursor> {
   next: Cursor | null;
 }
 
+/** Up to a number of pages read as one (what one staged object holds). */
+export interface SourceBatch<Cursor> extends SourcePage<Cursor> {
+  /** Pages the batch covers (at least 1). */
+  pages: number;
+}
+
 /**
  * A place fills or markets come from. The planner, fetcher and loader only
  * see this interface: a new source plugs in by implementing it and being
@@ -83,6 +89,12 @@ export interface SourcePage<Cursor> {
  *   come back as `rejects` records with their reason, never thrown away.
  * - Transient failures are retried inside the source; what escapes is final
  *   for this attempt, and the shard will be retried from its last cursor.
+ * - fetchBatch(spec, cursor, maxPages), where a source has it, reads up to
+ *   maxPages pages as one: the same records as those pages one by one, with
+ *   the work they share done once (the chain reads the block headers of the
+ *   whole batch in one go). It may stop before maxPages (to bound memory),
+ *   but as deterministically as fetchPage. Callers go through `fetchBatch` in
+ *   sources/batch.ts, which pages one by one for a source without it.
  */
 export interface Source<Spec = unknown, Cursor = unknown> {
   readonly name: SourceName;
@@ -90,6 +102,7 @@ export interface Source<Spec = unknown, Cursor = unknown> {
   readonly cursorSchema: z.ZodType<Cursor>;
   plan(input: PlanInput): Promise<SourcePlan<Spec>>;
   fetchPage(spec: Spec, cursor: Cursor | null, signal?: AbortSignal): Promise<SourcePage<Cursor>>;
+  fetchBatch?(spec: Spec, cursor: Cursor | null, maxPages: number, signal?: AbortSignal): Promise<SourceBatch<Cursor>>;
 }
 
 export type AnySource = Source<unknown, unknown>;

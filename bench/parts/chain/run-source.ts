@@ -1,5 +1,8 @@
+import { DEFAULT_PAGES_PER_OBJECT } from '#shared/config.ts';
 import type { StagedRecord } from '#shared/model/staged.ts';
-import { createChainSource, type ChainSourceStats, type LogCatalogue } from '#shared/sources/chain/index.ts';
+import { fetchBatch } from '#shared/sources/batch.ts';
+import type { SourceBatch } from '#shared/sources/source.ts';
+import { createChainSource, type ChainCursor, type ChainSourceStats, type LogCatalogue } from '#shared/sources/chain/index.ts';
 import type { ProviderProfile } from './profiles.ts';
 
 export interface SourceRun {
@@ -18,7 +21,8 @@ export interface SourceRun {
 /**
  * A backfill as the pipeline runs it, without the staging around it: the
  * source plans (with the fetchers' concurrency), then `fetchers` workers take
- * shards in order and page each one sequentially, as the fetcher functions do.
+ * shards in order and page each one sequentially, a staged object's worth of
+ * pages (PAGES_PER_OBJECT) at a time, as the fetcher functions do.
  * The source is configured as an operator would for the profile: its span
  * cap (or none), its result cap, its rate as CHAIN_REQUESTS_PER_SECOND.
  */
@@ -63,12 +67,12 @@ export async function backfillWithSource(opts: {
     for (let i = nextShard++; i < plan.shards.length; i = nextShard++) {
       const shard = plan.shards[i];
       if (!shard) break;
-      let cursor = null;
+      let cursor: ChainCursor | null = null;
       do {
-        const page = await source.fetchPage(shard.spec, cursor);
-        pages++;
-        take(page.records, fillIds[i] as string[]);
-        cursor = page.next;
+        const batch: SourceBatch<ChainCursor> = await fetchBatch(source, shard.spec, cursor, DEFAULT_PAGES_PER_OBJECT);
+        pages += batch.pages;
+        take(batch.records, fillIds[i] as string[]);
+        cursor = batch.next;
       } while (cursor !== null);
     }
   };

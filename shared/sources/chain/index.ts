@@ -59,6 +59,6 @@ export function createChainSource(options: ChainSourceOptions): ChainSource {
       safeHead,
       sizing: () => shardSizing(options, catalogue, { spanCap: spans.spanCap(), target: spans.target() }),
     }),
-    fetchPage: chainPager({ rpc, catalogue, stats, safeHead, spans, maxRecordsPerPage: resolved.maxRecordsPerPage, onEvent: options.onEvent }),
+    ...chainPager({ rpc, catalogue, stats, safeHead, spans, maxRecordsPerPage: resolved.maxRecordsPerPage, onEvent: options.onEvent }),
   };
 }

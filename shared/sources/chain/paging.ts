@@ -1,4 +1,4 @@
-import type { SourcePage } from '#shared/sources/source.ts';
+import type { SourceBatch, SourcePage } from '#shared/sources/source.ts';
 import type { LogCatalogue } from './catalogue.ts';
 import type { ChainCursor } from './cursor.ts';
 import type { RpcLog } from './decode.ts';
@@ -20,22 +20,35 @@ export interface PagingParts {
 }
 
 export type FetchChainPage = (spec: ChainShardSpec, cursor: ChainCursor | null, signal?: AbortSignal) => Promise<SourcePage<ChainCursor>>;
+export type FetchChainBatch = (spec: ChainShardSpec, cursor: ChainCursor | null, maxPages: number, signal?: AbortSignal) => Promise<SourceBatch<ChainCursor>>;
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
+
+/** One page's logs, not yet decoded, and the blocks it proves were read in full. */
+interface LogPage {
+  logs: RpcLog[];
+  /** [first, last] block read in full; null for a page past the shard's end. */
+  covered: [bigint, bigint] | null;
+  next: ChainCursor | null;
+}
 
 /**
  * Reads a shard page by page: one page = [cursor.nextBlock, +span), never
  * above the safe head, split into smaller eth_getLogs requests only when the
- * provider refuses one.
+ * provider refuses one. A batch of pages decodes its logs together, so the
+ * block headers it needs for timestamps (logs without `blockTimestamp`) are
+ * read once per batch, in as few JSON-RPC batches as `blockBatchSize` allows,
+ * instead of once per page: on a plan that counts calls, page-by-page header
+ * reads took half of them.
  */
-export function chainPager(parts: PagingParts): FetchChainPage {
+export function chainPager(parts: PagingParts): { fetchPage: FetchChainPage; fetchBatch: FetchChainBatch } {
   const { rpc, catalogue, stats, safeHead, spans, maxRecordsPerPage, onEvent } = parts;
 
-  return async function fetchPage(spec, cursor, signal) {
+  async function readPage(spec: ChainShardSpec, cursor: ChainCursor | null, signal?: AbortSignal): Promise<LogPage> {
     const shardFrom = BigInt(spec.fromBlock);
     const shardTo = BigInt(spec.toBlock);
     const pos = cursor ? BigInt(cursor.nextBlock) : shardFrom;
-    if (pos > shardTo) return { records: [], next: null };
+    if (pos > shardTo) return { logs: [], covered: null, next: null };
     const span = Math.max(1, Math.min(spans.spanCap(), cursor?.span ?? spec.span));
     const pageEnd = min(shardTo, pos + BigInt(span) - 1n);
     await safeHead.ensureReadable(pageEnd, signal);
@@ -65,11 +78,35 @@ export function chainPager(parts: PagingParts): FetchChainPage {
       onEvent?.({ type: 'span', span: next, logs: res.logs.length, blocks: Number(len) });
       subSpan = BigInt(next);
     }
+    const next = covered >= shardTo ? null : { nextBlock: (covered + 1n).toString(), span: Number(subSpan) };
+    return { logs, covered: covered >= pos ? [pos, covered] : null, next };
+  }
+
+  /** Pages until maxPages, the shard's end, or maxRecordsPerPage logs held (the batch's memory bound). */
+  async function fetchBatch(spec: ChainShardSpec, cursor: ChainCursor | null, maxPages: number, signal?: AbortSignal): Promise<SourceBatch<ChainCursor>> {
+    const logs: RpcLog[] = [];
+    const coverage: [bigint, bigint][] = [];
+    let next = cursor;
+    let pages = 0;
+    do {
+      const page = await readPage(spec, next, signal);
+      for (const l of page.logs) logs.push(l);
+      if (page.covered) coverage.push(page.covered);
+      next = page.next;
+      pages++;
+    } while (next !== null && pages < maxPages && logs.length < maxRecordsPerPage);
 
     const records = await logsToRecords(rpc, catalogue, stats, logs, signal);
-    // What this page proves was read in full, so `check` can tell a skipped range from an empty one.
-    if (covered >= pos) records.push({ table: 'chain_coverage', row: { from_block: Number(pos), to_block: Number(covered) } });
-    const next = covered >= shardTo ? null : { nextBlock: (covered + 1n).toString(), span: Number(subSpan) };
-    return { records, next };
+    // What each page proves was read in full, so `check` can tell a skipped range from an empty one.
+    for (const [from, to] of coverage) records.push({ table: 'chain_coverage', row: { from_block: Number(from), to_block: Number(to) } });
+    return { records, next, pages };
+  }
+
+  return {
+    fetchBatch,
+    fetchPage: async (spec, cursor, signal) => {
+      const { records, next } = await fetchBatch(spec, cursor, 1, signal);
+      return { records, next };
+    },
   };
 }

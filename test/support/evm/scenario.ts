@@ -3,6 +3,7 @@ import type { FillRow } from '#shared/model/fill.ts';
 import { CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, ORDER_FILLED_TOPIC } from '#shared/sources/chain/index.ts';
 import type { StagedRecord } from '#shared/model/staged.ts';
 import type { ChainCursor, ChainShardSpec, ChainSource } from '#shared/sources/chain/index.ts';
+import { fetchBatch } from '#shared/sources/batch.ts';
 import type { PlanInput, SourcePlan } from '#shared/sources/source.ts';
 import { ExchangeScript, randomFill, rng, type FillInput } from '#simulator/chain/exchange.ts';
 import { startEvmNode, type EvmNode } from '#simulator/chain/node.ts';
@@ -122,11 +123,12 @@ export interface RunResult {
 }
 
 /**
- * Plans and fetches every shard page by page, passing specs and cursors
+ * Plans and fetches every shard page by page (or `pagesPerBatch` pages at a
+ * time, as the fetcher does for a staged object), passing specs and cursors
  * through JSON and the source's zod schemas as the queue and the checkpoint
  * store would.
  */
-export async function runSource(source: ChainSource, input: PlanInput): Promise<RunResult> {
+export async function runSource(source: ChainSource, input: PlanInput, pagesPerBatch = 1): Promise<RunResult> {
   const t0 = Date.now();
   const plan = await source.plan(input);
   const t1 = Date.now();
@@ -140,8 +142,8 @@ export async function runSource(source: ChainSource, input: PlanInput): Promise<
     predictedGetLogs += Math.ceil(Number(BigInt(spec.toBlock) - BigInt(spec.fromBlock) + 1n) / spec.span);
     let cursor: ChainCursor | null = null;
     do {
-      const page = await source.fetchPage(spec, cursor);
-      pages++;
+      const page = pagesPerBatch === 1 ? { ...(await source.fetchPage(spec, cursor)), pages: 1 } : await fetchBatch(source, spec, cursor, pagesPerBatch);
+      pages += page.pages;
       for (const rec of page.records) {
         if (rec.table === 'fills') fills.push(rec.row);
         else if (rec.table === 'chain_coverage') coverage.push([rec.row.from_block, rec.row.to_block]);

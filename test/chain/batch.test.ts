@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChainSource, V2_GENESIS_BLOCK, type ChainSource, type ChainSourceOptions } from '#shared/sources/chain/index.ts';
+import { fetchBatch } from '#shared/sources/batch.ts';
+import { startRpcFront, type RpcFront } from '#simulator/chain/rpc-front.ts';
+import { buildScenario, runSource, type Scenario } from '#test/support/evm/scenario.ts';
+
+// A batch of pages (what one staged object holds) reads the block headers its
+// logs need once, not once per page: without blockTimestamp in the logs the
+// header reads took half of a rate-limited plan's calls.
+
+const GENESIS = V2_GENESIS_BLOCK;
+let sc: Scenario;
+let front: RpcFront;
+
+beforeAll(async () => {
+  sc = await buildScenario({ seed: 23, genesis: GENESIS, maxBurst: 6, regions: [{ blocks: 3_000, fillsPerBlock: 0.3 }] });
+  front = await startRpcFront(sc.node.url, { profile: 'alchemy', maxBlockSpan: 100 });
+});
+
+afterAll(async () => {
+  await front?.close();
+  await sc?.node.close();
+});
+
+const options = (): ChainSourceOptions => ({
+  rpcUrl: front.url,
+  genesisBlock: GENESIS,
+  maxBlockSpan: 50,
+  probeSpan: 50,
+  logsPerBlock: 0.3,
+  retryBaseDelayMs: 20,
+  blockBatchSize: 2_000,
+});
+
+/** HTTP requests that were not eth_getLogs: the head lookups and the header batches. */
+const otherRequests = (s: ChainSource) => s.stats.httpRequests - s.stats.getLogsCalls;
+
+const merged = (coverage: [number, number][]) => {
+  const out: [number, number][] = [];
+  for (const [from, to] of [...coverage].sort((a, b) => a[0] - b[0])) {
+    const last = out.at(-1);
+    if (last && last[1] + 1 === from) last[1] = to;
+    else out.push([from, to]);
+  }
+  return out;
+};
+
+describe('chain source: a batch of pages', () => {
+  it('returns the records of its pages one by one, reading their headers in one request per batch', async () => {
+    const planOnly = createChainSource(options());
+    await planOnly.plan({ watermark: null });
+    const planRequests = otherRequests(planOnly);
+
+    const byPage = createChainSource(options());
+    const one = await runSource(byPage, { watermark: null });
+    const batched = createChainSource(options());
+    const twenty = await runSource(batched, { watermark: null }, 20);
+
+    expect(one.pages / one.plan.shards.length).toBeGreaterThan(20);
+    expect(twenty.pages).toBe(one.pages);
+    // Same fills, timestamps included, in the same order; the same blocks proven read.
+    expect(twenty.fills).toEqual(one.fills);
+    expect(twenty.fills).toHaveLength(sc.expected.length);
+    expect(twenty.rejects).toEqual(one.rejects);
+    expect(merged(twenty.coverage)).toEqual(merged(one.coverage));
+    expect(merged(twenty.coverage)).toEqual([[Number(sc.genesis), Number(sc.head)]]);
+    expect(batched.stats.timestampsFromLogs).toBe(0);
+    expect(batched.stats.blocksFetched).toBe(byPage.stats.blocksFetched);
+
+    // A shard of p pages is ⌈p / 20⌉ batches, so all shards together at most this many.
+    const batches = twenty.plan.shards.length + Math.ceil(one.pages / 20);
+    const headerRequestsByPage = otherRequests(byPage) - planRequests;
+    const headerRequestsBatched = otherRequests(batched) - planRequests;
+    expect(headerRequestsByPage).toBeGreaterThanOrEqual(one.pages - one.plan.shards.length * 2);
+    expect(headerRequestsBatched).toBeLessThanOrEqual(batches);
+    console.log(
+      `batch: ${one.plan.shards.length} shard(s), ${one.pages} pages, ${sc.expected.length} fills; header requests page by page ${headerRequestsByPage}, in batches of 20 pages ${headerRequestsBatched}`,
+    );
+  });
+
+  it('stops before maxPages once it holds maxRecordsPerPage logs, and goes on from there', async () => {
+    const source = createChainSource({ ...options(), maxRecordsPerPage: 25 });
+    const plan = await source.plan({ watermark: null });
+    const spec = plan.shards[0]?.spec;
+    if (!spec) throw new Error('no shard');
+    const first = await fetchBatch(source, spec, null, 1_000);
+    const fills = first.records.filter((r) => r.table === 'fills').length;
+    expect(first.next).not.toBeNull();
+    expect(first.pages).toBeLessThan(1_000);
+    expect(fills).toBeGreaterThanOrEqual(25);
+    const second = await fetchBatch(source, spec, first.next, 1_000);
+    expect(second.pages).toBeGreaterThan(0);
+    const firstCovered = first.records.filter((r) => r.table === 'chain_coverage').map((r) => r.row as { from_block: number; to_block: number });
+    const secondCovered = second.records.filter((r) => r.table === 'chain_coverage').map((r) => r.row as { from_block: number; to_block: number });
+    expect(secondCovered[0]?.from_block).toBe((firstCovered.at(-1)?.to_block ?? NaN) + 1);
+  });
+
+  it('refuses a batch of no pages', async () => {
+    const source = createChainSource(options());
+    await expect(fetchBatch(source, { fromBlock: '1', toBlock: '2', span: 1 }, null, 0)).rejects.toThrow(/maxPages must be a positive integer/);
+  });
+});
