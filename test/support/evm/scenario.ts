@@ -4,7 +4,7 @@ import { CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, ORDER_FILLED_TOPIC } from '#shar
 import type { StagedRecord } from '#shared/model/staged.ts';
 import type { ChainCursor, ChainShardSpec, ChainSource } from '#shared/sources/chain/index.ts';
 import { fetchBatch } from '#shared/sources/batch.ts';
-import type { PlanInput, SourcePlan } from '#shared/sources/source.ts';
+import type { PlanInput, SourceBatch, SourcePlan } from '#shared/sources/source.ts';
 import { ExchangeScript, randomFill, rng, type FillInput } from '#simulator/chain/exchange.ts';
 import { startEvmNode, type EvmNode } from '#simulator/chain/node.ts';
 
@@ -142,7 +142,8 @@ export async function runSource(source: ChainSource, input: PlanInput, pagesPerB
     predictedGetLogs += Math.ceil(Number(BigInt(spec.toBlock) - BigInt(spec.fromBlock) + 1n) / spec.span);
     let cursor: ChainCursor | null = null;
     do {
-      const page = pagesPerBatch === 1 ? { ...(await source.fetchPage(spec, cursor)), pages: 1 } : await fetchBatch(source, spec, cursor, pagesPerBatch);
+      const page: SourceBatch<ChainCursor> =
+        pagesPerBatch === 1 ? { ...(await source.fetchPage(spec, cursor)), pages: 1 } : await fetchBatch(source, spec, cursor, pagesPerBatch);
       pages += page.pages;
       for (const rec of page.records) {
         if (rec.table === 'fills') fills.push(rec.row);
