@@ -57,5 +57,14 @@ describe('npm run bench sharding part', () => {
     expect(section).toContain('### Sharding for parallelism');
     expect(section).toContain('| 2 | rows (before) | 1 |');
     expect(section.match(/^- (✅ met|❌ missed): /gm)).toHaveLength(3);
+    expect(section).not.toContain('slowed down');
+    // Slowed down 8x, the section states the limit as the run met it and as stated.
+    const slowed = shardingSection(
+      { ...figures, options: { ...options, rate: 5, latencyMs: 1_600, slowdown: 8 } },
+      { machine: machineInfo(), command: 'npm run bench -- --only sharding' },
+    );
+    expect(slowed).toContain('limited to 5 requests/s');
+    expect(slowed).toContain('the stated 40 requests/s and 200 ms slowed down 8x');
+    expect(slowed).toContain('rate × latency = 8.0, are the same');
   });
 });
