@@ -100,3 +100,55 @@ describe('chain source: a batch of pages', () => {
     await expect(fetchBatch(source, { fromBlock: '1', toBlock: '2', span: 1 }, null, 0)).rejects.toThrow(/maxPages must be a positive integer/);
   });
 });
+
+describe('chain source: a refused page', () => {
+  it('ends with the first request that fits, and the next page goes on from there', async () => {
+    const capped = await startRpcFront(sc.node.url, { profile: 'alchemy', maxResults: 40 });
+    try {
+      // Not told the cap: the first request of 3,000 blocks is refused with a suggested range.
+      const source = createChainSource({ ...options(), rpcUrl: capped.url, maxBlockSpan: 3_000 });
+      const spec = { fromBlock: GENESIS.toString(), toBlock: sc.head.toString(), span: 3_000 };
+      const first = await source.fetchPage(spec, null);
+      expect(capped.stats.getLogsRefused).toBe(1);
+      expect(capped.stats.getLogs).toBe(2);
+      const covered = first.records.filter((r) => r.table === 'chain_coverage').map((r) => r.row as { from_block: number; to_block: number });
+      expect(covered).toHaveLength(1);
+      expect(covered[0]!.from_block).toBe(Number(GENESIS));
+      expect(covered[0]!.to_block).toBeLessThan(Number(GENESIS) + 2_999);
+      expect(first.next?.nextBlock).toBe(String(covered[0]!.to_block + 1));
+      const fills = first.records.filter((r) => r.table === 'fills').length;
+      expect(fills).toBeGreaterThan(0);
+      expect(fills).toBeLessThanOrEqual(40);
+
+      // The rest of the shard, page by page: every fill once.
+      let cursor = first.next;
+      let total = fills;
+      while (cursor !== null) {
+        const page = await source.fetchPage(spec, cursor);
+        total += page.records.filter((r) => r.table === 'fills').length;
+        cursor = page.next;
+      }
+      expect(total).toBe(sc.expected.length);
+    } finally {
+      await capped.close();
+    }
+  });
+});
+
+describe('chain source: density probes', () => {
+  it('start at the length the probe before settled on, so a sparse range widens once, not once per probe', async () => {
+    const open = await startRpcFront(sc.node.url, { profile: 'alchemy' });
+    try {
+      const source = createChainSource({ rpcUrl: open.url, genesisBlock: GENESIS, useFinalized: false, maxBlockSpan: 2_000, densityProbes: 8, probeSpan: 20 });
+      const plan = await source.plan({ watermark: null });
+      expect(plan.shards.length).toBeGreaterThan(0);
+      // 0.3 fills a block: the first probe of 20 blocks sees a handful and widens twice (to its region, 1/8 of the range);
+      // the other seven start there (a region a block longer than the first may widen by that block once more).
+      // Each probe widening on its own took 8 × 3 = 24 calls.
+      expect(source.stats.getLogsCalls).toBeLessThanOrEqual(12);
+      expect(open.stats.getLogsRefused).toBe(0);
+    } finally {
+      await open.close();
+    }
+  });
+});

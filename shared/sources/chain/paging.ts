@@ -34,8 +34,9 @@ interface LogPage {
 
 /**
  * Reads a shard page by page: one page = [cursor.nextBlock, +span), never
- * above the safe head, split into smaller eth_getLogs requests only when the
- * provider refuses one. A batch of pages decodes its logs together, so the
+ * above the safe head, shorter when the provider refuses it (the page then
+ * ends with the first request that fits). The same cursor yields the same
+ * records from the same provider. A batch of pages decodes its logs together, so the
  * block headers it needs for timestamps (logs without `blockTimestamp`) are
  * read once per batch, in as few JSON-RPC batches as `blockBatchSize` allows,
  * instead of once per page: on a plan that counts calls, page-by-page header
@@ -53,12 +54,16 @@ export function chainPager(parts: PagingParts): { fetchPage: FetchChainPage; fet
     const pageEnd = min(shardTo, pos + BigInt(span) - 1n);
     await safeHead.ensureReadable(pageEnd, signal);
 
-    // The page is [pos, pageEnd] however the provider makes us cut it, so the
-    // same cursor yields the same records; only a refused request is split.
+    // The page is [pos, pageEnd], unless the provider refuses it: then it ends
+    // where the first request that fits ends (the provider's suggested range,
+    // or a halving), and the next page goes on from there with the learned
+    // span. Fetching the rest of [pos, pageEnd] instead cost a call with a
+    // small remainder of results after every refusal.
     const logs: RpcLog[] = [];
     let subStart = pos;
     let subSpan = BigInt(span);
     let covered = pos - 1n;
+    let refused = false;
     while (subStart <= pageEnd && logs.length < maxRecordsPerPage) {
       const subEnd = min(pageEnd, subStart + subSpan - 1n);
       const len = subEnd - subStart + 1n;
@@ -68,6 +73,7 @@ export function chainPager(parts: PagingParts): { fetchPage: FetchChainPage; fet
           throw new RpcCallError(`chain source: eth_getLogs refused block ${subStart} alone: ${res.failure.reason}`, res.failure);
         }
         subSpan = spans.afterRefusal(res.failure, subStart, len);
+        refused = true;
         onEvent?.({ type: 'range-refused', fromBlock: subStart, toBlock: subEnd, failure: res.failure, nextSpan: Number(subSpan) });
         continue;
       }
@@ -77,6 +83,7 @@ export function chainPager(parts: PagingParts): { fetchPage: FetchChainPage; fet
       const next = spans.afterSuccess(Number(len), res.logs.length);
       onEvent?.({ type: 'span', span: next, logs: res.logs.length, blocks: Number(len) });
       subSpan = BigInt(next);
+      if (refused) break;
     }
     const next = covered >= shardTo ? null : { nextBlock: (covered + 1n).toString(), span: Number(subSpan) };
     return { logs, covered: covered >= pos ? [pos, covered] : null, next };

@@ -51,7 +51,8 @@ const max = (a: bigint, b: bigint) => (a > b ? a : b);
  * (trading volume moves a lot over weeks). A refused probe is halved until
  * it fits; a probe refused at one block counts as "at the provider's cap";
  * a probe that sees fewer than MIN_PROBE_LOGS logs looks ten times wider
- * (at most twice, within its region and the span cap).
+ * (at most twice, within its region and the span cap); the next probe starts
+ * at the length this one settled on.
  */
 export async function sampleDensity(rpc: ChainRpc, cfg: SizingConfig, from: bigint, to: bigint, signal?: AbortSignal): Promise<DensityRegion[]> {
   const total = to - from + 1n;
@@ -62,11 +63,15 @@ export async function sampleDensity(rpc: ChainRpc, cfg: SizingConfig, from: bigi
   // No region smaller than a probe, so probes never overlap.
   if (total / probe < regions) regions = max(1n, total / probe);
   // One probe at a time: a provider's Retry-After then holds for the next one.
+  // Each probe starts at the length the one before settled on (neighbouring
+  // regions have similar densities): in a sparse range the first probe widens
+  // and the rest start wide instead of widening again, a call or two each.
+  let startLen = probe;
   const probeRegion = async (i: bigint): Promise<DensityRegion> => {
     const rFrom = from + (total * i) / regions;
     const rTo = from + (total * (i + 1n)) / regions - 1n;
     const regionLen = rTo - rFrom + 1n;
-    let len = min(probe, regionLen);
+    let len = min(startLen, regionLen);
     for (let widened = 0; ;) {
       const pFrom = rTo - len + 1n;
       const res = await rpc.getLogs(cfg.addresses, cfg.topics, pFrom, rTo, signal);
@@ -79,6 +84,7 @@ export async function sampleDensity(rpc: ChainRpc, cfg: SizingConfig, from: bigi
           widened++;
           continue;
         }
+        startLen = len;
         return { from: rFrom, to: rTo, logsPerBlock: res.logs.length / Number(len) };
       }
       if (len === 1n) return { from: rFrom, to: rTo, logsPerBlock: res.failure.maxResults ?? cfg.targetLogsPerRequest * 4 };
