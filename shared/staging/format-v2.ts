@@ -108,17 +108,16 @@ export interface ReadV2Options {
 export async function* readStagedV2(body: Readable, opts: ReadV2Options): AsyncGenerator<StagedItem> {
   const input = body.pipe(createZstdDecompress({ chunkSize: 256 * 1024 }));
   body.once('error', (err) => input.destroy(err));
-  let carry = Buffer.alloc(0);
+  let carry: Buffer | null = null;
   let lineNumber = 0;
   let mode: 'header' | 'records' | 'fills' = 'header';
   let fillRows = 0;
-  for await (const chunk of input as AsyncIterable<Buffer>) {
-    const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-    let start = 0;
+  /** Reads the whole lines of `buf` from `start`; returns where the first incomplete line starts. */
+  function* wholeLines(buf: Buffer, start: number): Generator<StagedItem, number> {
     for (;;) {
       if (mode !== 'fills') {
         const nl = buf.indexOf(10, start);
-        if (nl < 0) break;
+        if (nl < 0) return start;
         const line = buf.toString('utf8', start, nl);
         start = nl + 1;
         lineNumber++;
@@ -134,7 +133,7 @@ export async function* readStagedV2(body: Readable, opts: ReadV2Options): AsyncG
         continue;
       }
       const end = buf.lastIndexOf(10) + 1;
-      if (end <= start) break;
+      if (end <= start) return start;
       let block;
       try {
         // A block ends where the row count reaches a multiple of cutEvery.
@@ -150,8 +149,24 @@ export async function* readStagedV2(body: Readable, opts: ReadV2Options): AsyncG
       // The marker line is read next, in records mode, which turns back to fills at a fill section.
       if (block.stopped) mode = 'records';
     }
-    carry = Buffer.from(buf.subarray(start));
+  }
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    let start = 0;
+    if (carry) {
+      // The line cut at the end of the last chunk is completed alone, so no chunk is copied whole.
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        carry = Buffer.concat([carry, chunk]);
+        continue;
+      }
+      const head = Buffer.concat([carry, chunk.subarray(0, nl + 1)]);
+      carry = null;
+      if ((yield* wholeLines(head, 0)) !== head.length) throw new Error('a whole line was left unread');
+      start = nl + 1;
+    }
+    start = yield* wholeLines(chunk, start);
+    if (start < chunk.length) carry = Buffer.from(chunk.subarray(start));
   }
   if (mode === 'header') throw new StagedFormatError('the object holds no format-2 marker');
-  if (carry.length > 0) throw new StagedFormatError(`line ${lineNumber + 1} has no line feed: ${carry.toString('utf8', 0, 120)}`);
+  if (carry) throw new StagedFormatError(`line ${lineNumber + 1} has no line feed: ${carry.toString('utf8', 0, 120)}`);
 }
