@@ -32,7 +32,7 @@ export interface ChainSourceOptions {
   maxBlockSpan?: number | undefined;
   /** The provider's eth_getLogs result cap; default 10 000 (Alchemy, Infura). */
   maxLogsPerRequest?: number | undefined;
-  /** Logs one request aims at; default TARGET_SHARE_OF_RESULT_CAP of maxLogsPerRequest. */
+  /** Logs one request aims at; default: a share of the result cap that the source adapts to how evenly logs fall (`spanLearner`). */
   targetLogsPerRequest?: number | undefined;
   /** Rows one shard aims at; default 100 000. */
   targetRowsPerShard?: number | undefined;
@@ -67,18 +67,24 @@ export interface ResolvedChainOptions {
   useFinalized: boolean;
   maxLogsPerRequest: number;
   maxBlockSpan: number;
-  targetLogsPerRequest: number;
+  /** Set only when the operator fixed it; otherwise the source adapts it. */
+  targetLogsPerRequest: number | undefined;
   maxRecordsPerPage: number;
 }
 
 /**
- * The share of the provider's result cap a request aims at. A refused request
- * costs a call (and the provider's suggested range makes the retry fit), so
- * aiming near the cap wastes few calls while the density varies by less than
- * the margin; the bench (`npm run bench -- --only chain`) measures the share
- * of the cap a backfill reaches with it.
+ * The share of the provider's result cap a request aims at until the source
+ * has seen how evenly logs fall, and whenever they fall unevenly. A refused
+ * request costs a call (and the provider's suggested range makes the retry
+ * fit), so aiming near the cap wastes few calls while the density varies by
+ * less than the margin; `spanLearner` aims closer (up to
+ * MAX_SHARE_OF_RESULT_CAP) when the counts it sees vary little. The bench
+ * (`npm run bench -- --only chain`) measures the share of the cap a backfill
+ * reaches.
  */
 export const TARGET_SHARE_OF_RESULT_CAP = 0.8;
+/** The closest to the result cap a request aims, however evenly logs fall. */
+export const MAX_SHARE_OF_RESULT_CAP = 0.95;
 
 export function positive(name: string, v: number | undefined, dflt: number): number {
   const x = v ?? dflt;
@@ -102,9 +108,8 @@ export function resolveChainOptions(options: ChainSourceOptions): ResolvedChainO
   const useFinalized = options.useFinalized ?? true;
   const maxLogsPerRequest = positive('maxLogsPerRequest', options.maxLogsPerRequest, 10_000);
   const maxBlockSpan = Math.floor(positive('maxBlockSpan', options.maxBlockSpan, 2_000));
-  const targetLogsPerRequest = Math.floor(
-    positive('targetLogsPerRequest', options.targetLogsPerRequest, Math.max(1, Math.floor(maxLogsPerRequest * TARGET_SHARE_OF_RESULT_CAP))),
-  );
+  const targetLogsPerRequest =
+    options.targetLogsPerRequest === undefined ? undefined : Math.floor(positive('targetLogsPerRequest', options.targetLogsPerRequest, 1));
   const maxRecordsPerPage = Math.floor(positive('maxRecordsPerPage', options.maxRecordsPerPage, maxLogsPerRequest * 2));
   return { catalogue, genesis, confirmations, useFinalized, maxLogsPerRequest, maxBlockSpan, targetLogsPerRequest, maxRecordsPerPage };
 }

@@ -1,14 +1,31 @@
 import type { RpcFailure } from './errors.ts';
-import { TARGET_SHARE_OF_RESULT_CAP } from './options.ts';
+import { MAX_SHARE_OF_RESULT_CAP, TARGET_SHARE_OF_RESULT_CAP } from './options.ts';
 
 export interface SpanLimits {
   /** The configured eth_getLogs block-span cap. */
   maxBlockSpan: number;
   /** The configured eth_getLogs result cap. */
   maxLogsPerRequest: number;
-  /** The configured logs per request to aim at. */
-  targetLogsPerRequest: number;
+  /** Logs per request to aim at, when the operator fixed it; undefined: adapted (see `shareOfCap`). */
+  targetLogsPerRequest?: number | undefined;
 }
+
+/** Successful requests whose count is compared with the prediction before the aim may move off the default share. */
+const MIN_SPREAD_SAMPLES = 8;
+/** A request predicted to hold fewer logs says little about the spread (its count is mostly chance). */
+const MIN_PREDICTED_LOGS = 20;
+/** Weight of the newest request in the running density and spread. */
+const DENSITY_WEIGHT = 0.3;
+const SPREAD_WEIGHT = 0.1;
+/**
+ * How many relative standard deviations the aim keeps below the cap. With a
+ * suggested range a refusal costs one call, and a simple model of that trade
+ * (counts spread normally around the aim) puts the best aim about 1.7
+ * deviations below the cap when counts vary by a few percent, and
+ * TARGET_SHARE_OF_RESULT_CAP, where the result is flat, when they vary by a
+ * quarter.
+ */
+const SPREAD_MARGIN = 1.7;
 
 /**
  * What one source instance learns about its provider's eth_getLogs caps
@@ -33,7 +50,43 @@ export function spanLearner(limits: SpanLimits): SpanLearner {
   let learnedMaxLogs = limits.maxLogsPerRequest;
   // Largest span that came back without a refusal, for span caps a provider does not state.
   let maxOkSpan = 0;
-  const target = () => Math.max(1, Math.min(limits.targetLogsPerRequest, Math.floor(learnedMaxLogs * TARGET_SHARE_OF_RESULT_CAP)));
+  // Running logs per block, and the running mean square of (count / predicted - 1): how far a request's count strays.
+  let density: number | undefined;
+  let spread2 = 0;
+  let spreadSamples = 0;
+
+  /**
+   * The share of the result cap to aim at: the default until enough requests
+   * were compared, then as close to the cap as the counts' spread allows
+   * (never below the default, never above MAX_SHARE_OF_RESULT_CAP).
+   */
+  const shareOfCap = () => {
+    if (spreadSamples < MIN_SPREAD_SAMPLES) return TARGET_SHARE_OF_RESULT_CAP;
+    const share = 1 - SPREAD_MARGIN * Math.sqrt(spread2);
+    return Math.min(MAX_SHARE_OF_RESULT_CAP, Math.max(TARGET_SHARE_OF_RESULT_CAP, share));
+  };
+  const target = () => {
+    const adapted = Math.floor(learnedMaxLogs * shareOfCap());
+    return Math.max(
+      1,
+      limits.targetLogsPerRequest === undefined ? adapted : Math.min(limits.targetLogsPerRequest, Math.floor(learnedMaxLogs * TARGET_SHARE_OF_RESULT_CAP)),
+    );
+  };
+
+  function noteStray(stray: number): void {
+    spread2 = spreadSamples === 0 ? stray * stray : (1 - SPREAD_WEIGHT) * spread2 + SPREAD_WEIGHT * stray * stray;
+    spreadSamples++;
+  }
+
+  /** Compares a request's count with what the running density predicted, then moves the density. */
+  function observe(len: number, logs: number): void {
+    if (density !== undefined) {
+      const predicted = density * len;
+      if (predicted >= MIN_PREDICTED_LOGS) noteStray(logs / predicted - 1);
+    }
+    const seen = logs / len;
+    density = density === undefined ? seen : (1 - DENSITY_WEIGHT) * density + DENSITY_WEIGHT * seen;
+  }
   const spanCap = () => Math.max(1, Math.min(limits.maxBlockSpan, learnedMaxSpan));
 
   function afterRefusal(failure: RpcFailure & { kind: 'range' }, start: bigint, len: bigint): bigint {
@@ -45,6 +98,8 @@ export function spanLearner(limits: SpanLimits): SpanLearner {
       learnedMaxSpan = Math.max(1, Math.min(learnedMaxSpan, known));
     }
     if (failure.maxResults !== undefined) learnedMaxLogs = Math.min(learnedMaxLogs, failure.maxResults);
+    // Refused for its results: aimed at target(), the count was over the cap, so it strayed at least that far.
+    if (failure.limit === 'results' || failure.limit === 'size') noteStray(learnedMaxLogs / target() - 1);
     let next = len / 2n;
     const sug = failure.suggested;
     if (sug && sug.to >= sug.from) {
@@ -65,6 +120,7 @@ export function spanLearner(limits: SpanLimits): SpanLearner {
    */
   function afterSuccess(len: number, logs: number): number {
     if (len > maxOkSpan) maxOkSpan = len;
+    observe(len, logs);
     const ideal = logs === 0 ? len * 2 : Math.floor(len * Math.sqrt(target() / logs));
     const next = Math.min(len * 2, Math.max(Math.floor(len / 4), ideal));
     return Math.max(1, Math.min(spanCap(), next));

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { spanLearner } from '#shared/sources/chain/span-learning.ts';
+import { MAX_SHARE_OF_RESULT_CAP, TARGET_SHARE_OF_RESULT_CAP } from '#shared/sources/chain/options.ts';
+
+const CAP = 10_000;
+const limits = { maxBlockSpan: 1_000_000, maxLogsPerRequest: CAP };
+
+/** Requests of `len` blocks at 20 logs a block, each count scaled by the next factor. */
+function feed(learner: ReturnType<typeof spanLearner>, factors: number[], len = 400) {
+  for (const f of factors) learner.afterSuccess(len, Math.round(20 * len * f));
+}
+
+describe('span learner: how close to the result cap a request aims', () => {
+  it('aims at the default share until it has compared enough requests', () => {
+    const learner = spanLearner(limits);
+    expect(learner.target()).toBe(CAP * TARGET_SHARE_OF_RESULT_CAP);
+    feed(learner, [1, 1, 1, 1, 1, 1, 1, 1]); // the first sets the density; 7 compared
+    expect(learner.target()).toBe(CAP * TARGET_SHARE_OF_RESULT_CAP);
+  });
+
+  it('aims close to the cap when counts fall evenly, as on a chain with fills in every block', () => {
+    const learner = spanLearner(limits);
+    feed(learner, Array(12).fill(1));
+    expect(learner.target()).toBe(Math.floor(CAP * MAX_SHARE_OF_RESULT_CAP));
+  });
+
+  it('keeps about 1.7 deviations below the cap when counts stray by a few percent', () => {
+    const learner = spanLearner(limits);
+    feed(
+      learner,
+      Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? 1.05 : 0.95)),
+    );
+    const share = learner.target() / CAP;
+    expect(share).toBeGreaterThan(0.88);
+    expect(share).toBeLessThan(0.93);
+  });
+
+  it('stays at the default share when counts come in bursts', () => {
+    const learner = spanLearner(limits);
+    feed(
+      learner,
+      Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? 1.3 : 0.7)),
+    );
+    expect(learner.target()).toBe(CAP * TARGET_SHARE_OF_RESULT_CAP);
+  });
+
+  it('counts a refusal for results as a count over the cap, and moves back down', () => {
+    const learner = spanLearner(limits);
+    feed(learner, Array(12).fill(1));
+    expect(learner.target()).toBe(Math.floor(CAP * MAX_SHARE_OF_RESULT_CAP));
+    for (let i = 0; i < 10; i++) {
+      learner.afterRefusal({ kind: 'range', limit: 'results', reason: 'too many logs', maxResults: CAP }, 0n, 475n);
+    }
+    expect(learner.target()).toBeLessThan(Math.floor(CAP * MAX_SHARE_OF_RESULT_CAP));
+  });
+
+  it('keeps a target the operator fixed', () => {
+    const learner = spanLearner({ ...limits, targetLogsPerRequest: 3_000 });
+    feed(learner, Array(12).fill(1));
+    expect(learner.target()).toBe(3_000);
+  });
+});
