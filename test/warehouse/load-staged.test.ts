@@ -8,6 +8,7 @@ import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { migrate } from '#adapters/clickhouse/schema.ts';
 import { loadStagedObject } from '#adapters/clickhouse/load-staged.ts';
 import { encodeStaged } from '#shared/staging/codec.ts';
+import { encodeStagedV2 } from '#shared/staging/format-v2.ts';
 import { sampleFill } from '#test/support/fills.ts';
 
 const fill = sampleFill;
@@ -53,6 +54,23 @@ describe('loading a staged object', () => {
     const retried = await loadStagedObject(client, db, replayed(), { maxRowsPerInsert: 250, skipLoadedFills: true });
     expect(retried.fillsAlreadyLoaded).toBe(600);
     expect(await count()).toBe(before + 400);
+  });
+
+  it('leaves a fill one object holds twice to the merge: one row under FINAL and after the merge, and a retried load adds nothing', async () => {
+    // Fill inserts run with optimize_on_insert = 0; sources never stage a fill twice, but if one did, nothing is lost or counted twice.
+    const twice = 'staged_twice';
+    await migrate(client, twice);
+    const n = async (query: string) => Number(((await (await client.query({ query, format: 'JSONEachRow' })).json()) as [{ n: string }])[0].n);
+    for (const [i, encode] of [encodeStaged, encodeStagedV2].entries()) {
+      const rows = [fill(70_000 + 10 * i), fill(70_001 + 10 * i), fill(70_000 + 10 * i)].map((row) => ({ table: 'fills' as const, row }));
+      const object = () => ({ key: `staged/twice-${i}`, etag: 't', body: Readable.from([encode(rows)]) });
+      expect((await loadStagedObject(client, twice, object())).rows.fills).toBe(3);
+      await loadStagedObject(client, twice, object());
+      expect(await n(`SELECT count() AS n FROM ${twice}.fills FINAL WHERE staged_object = 'staged/twice-${i}'`)).toBe(2);
+      expect(await n(`SELECT count() AS n FROM ${twice}.fills WHERE staged_object = 'staged/twice-${i}'`)).toBeLessThanOrEqual(3);
+    }
+    await client.command({ query: `OPTIMIZE TABLE ${twice}.fills FINAL` });
+    expect(await n(`SELECT count() AS n FROM ${twice}.fills`)).toBe(4);
   });
 
   it('takes a streamed insert of nothing as a no-op on the embedded engine', async () => {
