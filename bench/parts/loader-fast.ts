@@ -146,9 +146,10 @@ export function loaderFastTargets(f: LoaderFastFigures, cores: number): TargetCh
     `${n(idleRps(r, cores))} rows/s, and this machine was shared (load averages in the table); ` +
     (loaderShare === null
       ? ''
-      : `the loader's own share (zstd, the line check, sending) is ${n(loaderShare, 1)} µs a row (its process on the server path), the engine's the rest (parsing, sorting by fill_id, a part per month, the by_block projection); `) +
-    `what would close it: ${n(T)} rows/s needs ≤ ${n(budget, 1)} µs a row on ${cores} cores: an engine on cores of its own (a server: then the loader's share alone bounds it), ` +
-    'inserts of more rows (fewer parts per month; `--loader-fast-part-rows`), or the check moved into the engine (`INSERT … SELECT … FROM input()` with `throwIf`)';
+      : `the loader's own share (zstd, the line check, sending) is ${n(loaderShare, 1)} µs a row (its process on the server path), the engine's the rest ` +
+        '(parsing, sorting by the key, a part per month, compression, the by_block and by_token projections, the fill_id bloom index); ') +
+    `what would close it: ${n(T)} rows/s needs ≤ ${n(budget, 1)} µs a row on ${cores} cores: an engine on cores of its own ` +
+    "(a server: then the loader's share alone bounds it), or less work a row in the engine (the table's projections, index and compressed columns)";
   if (emb) {
     const x = rps(emb);
     out.push({
