@@ -152,3 +152,24 @@ describe('chain source: density probes', () => {
     }
   });
 });
+
+describe('chain source: a shard whose plan knows its density', () => {
+  it("sizes its first request from that density and the source's aim, not from the plan's span", async () => {
+    const open = await startRpcFront(sc.node.url, { profile: 'alchemy' });
+    try {
+      const source = createChainSource({ rpcUrl: open.url, genesisBlock: GENESIS, useFinalized: false, maxBlockSpan: 2_000, maxLogsPerRequest: 100 });
+      const spec = { fromBlock: GENESIS.toString(), toBlock: sc.head.toString(), span: 10, logsPerBlock: 0.3 };
+      const page = await source.fetchPage(spec, null);
+      const covered = page.records.filter((r) => r.table === 'chain_coverage').map((r) => r.row as { from_block: number; to_block: number });
+      // Aiming at 80 logs (80% of the cap of 100) at 0.3 logs a block: 266 blocks.
+      expect(covered).toEqual([{ from_block: Number(GENESIS), to_block: Number(GENESIS) + 265 }]);
+      // A spec without the density (planned before it was recorded) keeps its span.
+      const old = await source.fetchPage({ fromBlock: spec.fromBlock, toBlock: spec.toBlock, span: 10 }, null);
+      expect(old.records.filter((r) => r.table === 'chain_coverage').map((r) => r.row)).toEqual([
+        { from_block: Number(GENESIS), to_block: Number(GENESIS) + 9 },
+      ]);
+    } finally {
+      await open.close();
+    }
+  });
+});

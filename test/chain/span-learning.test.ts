@@ -59,4 +59,18 @@ describe('span learner: how close to the result cap a request aims', () => {
     feed(learner, Array(12).fill(1));
     expect(learner.target()).toBe(3_000);
   });
+
+  it('sizes the next request on the last one alone once counts are steady, and half the way while they stray', () => {
+    const steady = spanLearner(limits);
+    feed(steady, Array(12).fill(1));
+    // 9,500 aimed at, 8,000 seen in 400 blocks: 475 blocks next.
+    expect(steady.afterSuccess(400, 8_000)).toBe(475);
+    const bursty = spanLearner(limits);
+    feed(
+      bursty,
+      Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? 1.3 : 0.7)),
+    );
+    // 8,000 aimed at, 10,000 seen in 400 blocks: half the way (in ratio) to 320.
+    expect(bursty.afterSuccess(400, 10_000)).toBe(Math.floor(400 * Math.sqrt(0.8)));
+  });
 });

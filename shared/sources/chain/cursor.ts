@@ -3,7 +3,7 @@ import { z } from 'zod';
 const blockString = z.string().regex(/^(0|[1-9][0-9]{0,19})$/, 'must be a decimal block number');
 
 export const chainShardSpecSchema = z
-  .object({ fromBlock: blockString, toBlock: blockString, span: z.number().int().positive() })
+  .object({ fromBlock: blockString, toBlock: blockString, span: z.number().int().positive(), logsPerBlock: z.number().positive().optional() })
   .refine((s) => BigInt(s.fromBlock) <= BigInt(s.toBlock), 'fromBlock must not be after toBlock');
 
 export interface ChainCursor {

@@ -45,12 +45,17 @@ interface LogPage {
 export function chainPager(parts: PagingParts): { fetchPage: FetchChainPage; fetchBatch: FetchChainBatch } {
   const { rpc, catalogue, stats, safeHead, spans, maxRecordsPerPage, onEvent } = parts;
 
+  /** A shard's first request: the plan's density at today's aim, else the plan's span. */
+  function firstSpan(spec: ChainShardSpec): number {
+    return spec.logsPerBlock ? Math.floor(spans.target() / spec.logsPerBlock) : spec.span;
+  }
+
   async function readPage(spec: ChainShardSpec, cursor: ChainCursor | null, signal?: AbortSignal): Promise<LogPage> {
     const shardFrom = BigInt(spec.fromBlock);
     const shardTo = BigInt(spec.toBlock);
     const pos = cursor ? BigInt(cursor.nextBlock) : shardFrom;
     if (pos > shardTo) return { logs: [], covered: null, next: null };
-    const span = Math.max(1, Math.min(spans.spanCap(), cursor?.span ?? spec.span));
+    const span = Math.max(1, Math.min(spans.spanCap(), cursor?.span ?? firstSpan(spec)));
     const pageEnd = min(shardTo, pos + BigInt(span) - 1n);
     await safeHead.ensureReadable(pageEnd, signal);
 

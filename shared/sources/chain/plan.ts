@@ -9,6 +9,12 @@ export interface ChainShardSpec {
   toBlock: string;
   /** Blocks per eth_getLogs request the planner expects to fit the provider's caps. */
   span: number;
+  /**
+   * The planner's estimate of the shard's logs per block, when it has one: the
+   * first page sizes its request from it and the fetcher's own aim (which may
+   * have moved closer to the result cap since the plan), not from `span`.
+   */
+  logsPerBlock?: number;
 }
 
 export interface SizingConfig {
@@ -129,7 +135,7 @@ export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], 
       const e = min(r.to, s + BigInt(blocks) - 1n);
       const n = Number(e - s + 1n);
       shards.push({
-        spec: { fromBlock: s.toString(), toBlock: e.toString(), span: Math.min(span, n) },
+        spec: { fromBlock: s.toString(), toBlock: e.toString(), span: Math.min(span, n), ...(r.logsPerBlock > 0 ? { logsPerBlock: r.logsPerBlock } : {}) },
         estimatedRows: Math.round(n * r.logsPerBlock),
         label: `blocks ${s}..${e}`,
       });

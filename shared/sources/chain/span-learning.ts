@@ -26,6 +26,8 @@ const SPREAD_WEIGHT = 0.1;
  * quarter.
  */
 const SPREAD_MARGIN = 1.7;
+/** Counts that stray by less than this (relative deviation) are steady enough to size the next request on the last one alone. */
+const STEADY_SPREAD = 0.1;
 
 /**
  * What one source instance learns about its provider's eth_getLogs caps
@@ -113,15 +115,18 @@ export function spanLearner(limits: SpanLimits): SpanLearner {
 
   /**
    * Aims the next request at `target()` logs, at most doubling or quartering
-   * per step, going half the way (in ratio) towards the proportional span:
-   * one window's count is noisy (logs come in bursts), and following it fully
-   * turns every burst into an undersized next request and every lull into a
-   * refused one.
+   * per step, going half the way (in ratio) towards the proportional span
+   * unless counts have been steady: one window's count is noisy where logs
+   * come in bursts, and following it fully turns every burst into an
+   * undersized next request and every lull into a refused one.
    */
   function afterSuccess(len: number, logs: number): number {
     if (len > maxOkSpan) maxOkSpan = len;
     observe(len, logs);
-    const ideal = logs === 0 ? len * 2 : Math.floor(len * Math.sqrt(target() / logs));
+    // Where counts vary little, one window predicts the next: go all the way.
+    const steady = spreadSamples >= MIN_SPREAD_SAMPLES && spread2 < STEADY_SPREAD * STEADY_SPREAD;
+    const ratio = logs === 0 ? 0 : target() / logs;
+    const ideal = logs === 0 ? len * 2 : Math.floor(len * (steady ? ratio : Math.sqrt(ratio)));
     const next = Math.min(len * 2, Math.max(Math.floor(len / 4), ideal));
     return Math.max(1, Math.min(spanCap(), next));
   }
