@@ -2,7 +2,7 @@ import { encodeAbiParameters, encodeEventTopics, getAddress, type Hex } from 'vi
 import { describe, expect, it } from 'vitest';
 import { HttpRequestError, RpcRequestError, TimeoutError } from 'viem';
 import { classifyRpcError, decodeOrderFilledLog, ORDER_FILLED_EVENT, ORDER_FILLED_TOPIC, parseRetryAfter, type RpcLog } from '#shared/sources/chain/index.ts';
-import { cutShards, spanFor, type SizingConfig } from '#shared/sources/chain/plan.ts';
+import { cutShards, MIN_SPANS_PER_PARALLEL_SHARD, spanFor, type SizingConfig } from '#shared/sources/chain/plan.ts';
 
 const TX = '0xAB00000000000000000000000000000000000000000000000000000000000001';
 const EXCHANGE = '0xE111180000d2663C0091e4f400237545B87B996B';
@@ -267,5 +267,22 @@ describe('shard sizing', () => {
         .filter((s) => BigInt(s.spec.fromBlock) >= 10_100n && BigInt(s.spec.toBlock) <= 250_000n)
         .every((s) => Number(BigInt(s.spec.toBlock) - BigInt(s.spec.fromBlock)) < 100_000),
     ).toBe(true);
+  });
+
+  it('cuts a small range into the shards the fetchers need, but never shards of fewer than 8 spans', () => {
+    // 25 logs a block: 120-block spans. 9,600 blocks = 80 spans.
+    const region = [{ from: 0n, to: 9_599n, logsPerBlock: 25 }];
+    expect(cutShards(cfg, region)).toHaveLength(3); // by rows: 90,000 rows = 30 spans a shard
+    const forFour = cutShards(cfg, region, 8);
+    expect(forFour).toHaveLength(8); // 10 spans each
+    const forEight = cutShards(cfg, region, 32);
+    expect(forEight).toHaveLength(80 / MIN_SPANS_PER_PARALLEL_SHARD);
+    for (const shard of [...forFour, ...forEight]) {
+      expect(Number(BigInt(shard.spec.toBlock) - BigInt(shard.spec.fromBlock) + 1n) / 120).toBeGreaterThanOrEqual(MIN_SPANS_PER_PARALLEL_SHARD);
+      expect(shard.spec.logsPerBlock).toBe(25);
+    }
+    // The pieces tile the range.
+    expect(forEight[0]!.spec.fromBlock).toBe('0');
+    expect(forEight.at(-1)!.spec.toBlock).toBe('9599');
   });
 });

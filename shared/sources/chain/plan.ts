@@ -112,13 +112,23 @@ export function spanFor(cfg: SizingConfig, logsPerBlock: number): number {
 }
 
 /**
+ * Shards cut for parallelism hold at least this many request spans: each
+ * shard ends on a short request (half a span's results on average), so one of
+ * eight wastes about a sixteenth of its calls. With four, a small backfill on
+ * a result-capped plan lost an eighth of its calls to shard ends
+ * (`npm run bench -- --only chain`).
+ */
+export const MIN_SPANS_PER_PARALLEL_SHARD = 8;
+
+/**
  * Cuts each density region into shards of about `targetRowsPerShard` rows,
  * each a whole number of request spans (so the fetcher's request count is
  * predictable: ceil(blocks / span) when the estimate holds), and into at
  * least `minShards` shards overall when the range has that many spans: each
  * fetcher pages its shard one request after another, so a range cut into
  * fewer shards than fetchers leaves some idle and the provider's allowance
- * unused. Each region gets its share of `minShards` by blocks.
+ * unused. Each region gets its share of `minShards` by blocks, as long as its
+ * shards keep MIN_SPANS_PER_PARALLEL_SHARD spans each.
  */
 export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], minShards = 1): PlannedShard<ChainShardSpec>[] {
   const shards: PlannedShard<ChainShardSpec>[] = [];
@@ -127,7 +137,10 @@ export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], 
     const span = spanFor(cfg, r.logsPerBlock);
     const regionBlocks = Number(r.to - r.from + 1n);
     const byRows = r.logsPerBlock > 0 ? Math.floor(cfg.targetRowsPerShard / r.logsPerBlock) : cfg.maxShardBlocks;
-    const wanted = Math.max(1, Math.ceil((minShards * regionBlocks) / Math.max(1, totalBlocks)));
+    const wanted = Math.max(
+      1,
+      Math.min(Math.ceil((minShards * regionBlocks) / Math.max(1, totalBlocks)), Math.floor(regionBlocks / (span * MIN_SPANS_PER_PARALLEL_SHARD))),
+    );
     const byParallelism = Math.ceil(regionBlocks / wanted);
     let blocks = Math.min(cfg.maxShardBlocks, byParallelism, Math.max(span, byRows));
     blocks = Math.max(span, blocks - (blocks % span));
