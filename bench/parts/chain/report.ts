@@ -2,7 +2,7 @@ import type { MachineInfo } from '#bench/lib/machine.ts';
 import type { TargetCheck } from '#bench/lib/markdown.ts';
 import { targetLine } from '#bench/parts/part.ts';
 import type { ClientFigures, ProfileFigures } from './measure.ts';
-import { FILLS_PER_DAY, POLYMARKET_FILLS, V1_DAYS, type V2Estimate } from './v2-estimate.ts';
+import { FILLS_PER_DAY, LOADER_ROWS_PER_SECOND, POLYMARKET_FILLS, V1_DAYS, type V2Estimate } from './v2-estimate.ts';
 import type { BenchWorld } from './world.ts';
 
 export const SHARE_TARGET = 0.85;
@@ -133,7 +133,7 @@ export function chainSection(r: ChainReportInput): { section: string; targets: T
     `Polymarket's fills per day: ${n(POLYMARKET_FILLS.v1OrderFilled)} OrderFilled over the V1 era (${POLYMARKET_FILLS.from} to ${POLYMARKET_FILLS.to}, ${n(V1_DAYS)} days) = ` +
       `about ${n(FILLS_PER_DAY)} a day (${POLYMARKET_FILLS.source}); V2 runs at least at that average since trading grew over V1. ` +
       "Time = fills ÷ (the profile's limit at Polygon's density, 43,200 blocks a day, × the share measured above with blockTimestamp), plus the header batches without it. " +
-      "Cost = the fetchers waiting that long at 1 GB, the loader at today's 20,000 rows/s, and one S3 object, three SQS requests and two invocations per call (us-east-1 list prices, bench/lib/cost.ts).",
+      `Cost = the fetchers waiting that long at 1 GB, the loader at ${n(LOADER_ROWS_PER_SECOND)} rows/s (its server path as the loader-fast part measured it), and one S3 object, three SQS requests and two invocations per call (us-east-1 list prices, bench/lib/cost.ts).`,
   );
   lines.push('');
   lines.push('| profile | V2 days | fills | fills/s | backfill | + headers without blockTimestamp | AWS cost | basis |');
