@@ -200,7 +200,7 @@ export function shardingTargets(f: ShardingFigures): TargetCheck[] {
       why =
         a.ceiling < SHARDING_TARGET_SHARE
           ? `; missed by ${n((SHARDING_TARGET_SHARE - a.fillShare) * 100, 1)} points: ${fetchers} fetchers each with one request in flight at ${o.latencyMs} ms ask at most ${n(fetchers / (o.latencyMs / 1000), 1)} of ${o.rate} requests/s, a ceiling of ${pct(a.ceiling)}; what would close it: maxConcurrency ≥ rate × latency = ${Math.ceil((SHARDING_TARGET_SHARE * o.rate * o.latencyMs) / 1000)} fetchers, or a fetcher that pages two shards at once`
-          : `; missed by ${n((SHARDING_TARGET_SHARE - a.fillShare) * 100, 1)} points: the ceiling is ${pct(a.ceiling)}, the rest is CPU (2 cores shared by the subgraph simulator, the fetchers, the embedded engine loading the same fills and other engineers' tests: load ${after.loadBefore} → ${after.loadAfter}) and the last shard's tail`;
+          : `; missed by ${n((SHARDING_TARGET_SHARE - a.fillShare) * 100, 1)} points: the ceiling is ${pct(a.ceiling)} and the plan allows ${pct(a.modelled)}; the rest is the work between a response and the fetcher's next request (parsing, staging, checkpoints), all of it lost when the fetchers are no more than rate × latency (${n((o.rate * o.latencyMs) / 1000, 1)}), on 2 cores shared by the subgraph simulator, the fetchers, the embedded engine loading the same fills and other work (load ${after.loadBefore} → ${after.loadAfter}); what would close it: a fetcher or two more than rate × latency, or fetchers on cores of their own as in AWS`;
     }
     out.push({
       target: `fetch phase ≥ ${pct(SHARDING_TARGET_SHARE)} of the source limit with ${fetchers} fetchers, shards sized by parallelism (measured)`,
