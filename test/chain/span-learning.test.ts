@@ -73,17 +73,4 @@ describe('span learner: how close to the result cap a request aims', () => {
     // 8,000 aimed at, 10,000 seen in 400 blocks: half the way (in ratio) to 320.
     expect(bursty.afterSuccess(400, 10_000)).toBe(Math.floor(400 * Math.sqrt(0.8)));
   });
-
-  it("judges a count against its own shard's prediction, so shards of different densities paged at once do not look uneven", () => {
-    // Two shards interleaved: 10 and 30 logs a block, each steady in itself.
-    const mixed = spanLearner(limits);
-    const shared = spanLearner(limits);
-    for (let i = 0; i < 40; i++) {
-      const perBlock = i % 2 === 0 ? 10 : 30;
-      mixed.afterSuccess(300, perBlock * 300);
-      shared.afterSuccess(300, perBlock * 300, perBlock * 300);
-    }
-    expect(mixed.target()).toBe(CAP * TARGET_SHARE_OF_RESULT_CAP);
-    expect(shared.target()).toBe(Math.floor(CAP * MAX_SHARE_OF_RESULT_CAP));
-  });
 });

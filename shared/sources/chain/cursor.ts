@@ -11,7 +11,5 @@ export interface ChainCursor {
   nextBlock: string;
   /** Blocks the next eth_getLogs request covers (adapted page by page). */
   span: number;
-  /** Logs per block the shard's last request found: what the next one's count is compared with. */
-  logsPerBlock?: number;
 }
-export const chainCursorSchema = z.object({ nextBlock: blockString, span: z.number().int().positive(), logsPerBlock: z.number().nonnegative().optional() });
+export const chainCursorSchema = z.object({ nextBlock: blockString, span: z.number().int().positive() });

@@ -69,8 +69,6 @@ export function chainPager(parts: PagingParts): { fetchPage: FetchChainPage; fet
     let subSpan = BigInt(span);
     let covered = pos - 1n;
     let refused = false;
-    // This shard's own density, so a request's count is judged against its own stretch of the chain, not others'.
-    let density = cursor ? cursor.logsPerBlock : spec.logsPerBlock;
     while (subStart <= pageEnd && logs.length < maxRecordsPerPage) {
       const subEnd = min(pageEnd, subStart + subSpan - 1n);
       const len = subEnd - subStart + 1n;
@@ -87,14 +85,12 @@ export function chainPager(parts: PagingParts): { fetchPage: FetchChainPage; fet
       for (const l of res.logs) logs.push(l);
       covered = subEnd;
       subStart = subEnd + 1n;
-      const next = spans.afterSuccess(Number(len), res.logs.length, density === undefined ? undefined : density * Number(len));
-      density = res.logs.length / Number(len);
+      const next = spans.afterSuccess(Number(len), res.logs.length);
       onEvent?.({ type: 'span', span: next, logs: res.logs.length, blocks: Number(len) });
       subSpan = BigInt(next);
       if (refused) break;
     }
-    const next =
-      covered >= shardTo ? null : { nextBlock: (covered + 1n).toString(), span: Number(subSpan), ...(density === undefined ? {} : { logsPerBlock: density }) };
+    const next = covered >= shardTo ? null : { nextBlock: (covered + 1n).toString(), span: Number(subSpan) };
     return { logs, covered: covered >= pos ? [pos, covered] : null, next };
   }
 

@@ -40,12 +40,8 @@ export interface SpanLearner {
   spanCap(): number;
   /** The span to retry with after a refused range of `len` blocks from `start`. */
   afterRefusal(failure: RpcFailure & { kind: 'range' }, start: bigint, len: bigint): bigint;
-  /**
-   * The span of the next request after `len` blocks came back with `logs`
-   * logs; `predicted`: what the caller expected from that stretch (its shard's
-   * last density), else the instance's running density is the prediction.
-   */
-  afterSuccess(len: number, logs: number, predicted?: number): number;
+  /** The span of the next request after `len` blocks came back with `logs` logs. */
+  afterSuccess(len: number, logs: number): number;
 }
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
@@ -84,10 +80,12 @@ export function spanLearner(limits: SpanLimits): SpanLearner {
     spreadSamples++;
   }
 
-  /** Compares a request's count with its prediction (the caller's, else the running density's), then moves the density. */
-  function observe(len: number, logs: number, given: number | undefined): void {
-    const predicted = given ?? (density === undefined ? undefined : density * len);
-    if (predicted !== undefined && predicted >= MIN_PREDICTED_LOGS) noteStray(logs / predicted - 1);
+  /** Compares a request's count with what the running density predicted, then moves the density. */
+  function observe(len: number, logs: number): void {
+    if (density !== undefined) {
+      const predicted = density * len;
+      if (predicted >= MIN_PREDICTED_LOGS) noteStray(logs / predicted - 1);
+    }
     const seen = logs / len;
     density = density === undefined ? seen : (1 - DENSITY_WEIGHT) * density + DENSITY_WEIGHT * seen;
   }
@@ -122,9 +120,9 @@ export function spanLearner(limits: SpanLimits): SpanLearner {
    * come in bursts, and following it fully turns every burst into an
    * undersized next request and every lull into a refused one.
    */
-  function afterSuccess(len: number, logs: number, predicted?: number): number {
+  function afterSuccess(len: number, logs: number): number {
     if (len > maxOkSpan) maxOkSpan = len;
-    observe(len, logs, predicted);
+    observe(len, logs);
     // Where counts vary little, one window predicts the next: go all the way.
     const steady = spreadSamples >= MIN_SPREAD_SAMPLES && spread2 < STEADY_SPREAD * STEADY_SPREAD;
     const ratio = logs === 0 ? 0 : target() / logs;
