@@ -1,7 +1,7 @@
 import type { BlobStore, LoadQueue, ShardQueue } from '#shared/ports/index.ts';
 import type { StateStore } from '#shared/ports/state.ts';
 import { STAGED_TABLES, type StagedRecord } from '#shared/model/staged.ts';
-import { fetchBatch } from '#shared/sources/batch.ts';
+import { readPages } from '#shared/sources/batch.ts';
 import type { SourceRegistry } from '#shared/sources/registry.ts';
 import { StagedObjectBuilderV2, STAGED_V2_CONTENT_TYPE } from '#shared/staging/format-v2.ts';
 import { count } from '#shared/telemetry/counters.ts';
@@ -58,10 +58,17 @@ export async function fetchShard(deps: FetcherDeps, message: ShardMessage, remai
     const started = Date.now();
     const object = new StagedObjectBuilderV2();
     const tally = newTally();
-    const batch = await fetchBatch(source, spec, cursor, deps.pagesPerObject, signal);
-    object.add(batch.records);
-    tallyRecords(tally, batch.records);
-    const next = batch.next;
+    const { next } = await readPages(
+      source,
+      spec,
+      cursor,
+      deps.pagesPerObject,
+      (records) => {
+        object.add(records);
+        tallyRecords(tally, records);
+      },
+      signal,
+    );
     let nextSeq = seq;
     if (object.records > 0) {
       const key = stagedKey({ runId: message.runId, source: message.source, shardId: message.shardId, seq });

@@ -93,7 +93,7 @@ export interface SourceBatch<Cursor> extends SourcePage<Cursor> {
  *   maxPages pages as one: the same records as those pages one by one, with
  *   the work they share done once (the chain reads the block headers of the
  *   whole batch in one go). It may stop before maxPages (to bound memory),
- *   but as deterministically as fetchPage. Callers go through `fetchBatch` in
+ *   but as deterministically as fetchPage. Callers go through `readPages` in
  *   sources/batch.ts, which pages one by one for a source without it.
  */
 export interface Source<Spec = unknown, Cursor = unknown> {
