@@ -83,8 +83,12 @@ export interface SourceBatch<Cursor> extends SourcePage<Cursor> {
  *
  * Contract:
  * - plan() is read-only on the source and may be called again after a crash.
- * - fetchPage(spec, cursor) is deterministic for a planned shard: the same
- *   cursor yields the same records, so a re-fetched page stages the same object.
+ * - fetchPage(spec, cursor) reads the same blocks or ids again for the same
+ *   cursor, so a re-fetched page stages the same fills. A source that adapts
+ *   its requests to what its instance has learned (the chain's spans and aim)
+ *   may cut a re-fetch at another point: the re-staged object then has another
+ *   ETag and loads again, its fills deduplicated by fill_id, and the shard goes
+ *   on from the cursor recorded with it, so nothing is skipped.
  * - Records come back already validated and mapped; rows that fail validation
  *   come back as `rejects` records with their reason, never thrown away.
  * - Transient failures are retried inside the source; what escapes is final
@@ -93,7 +97,7 @@ export interface SourceBatch<Cursor> extends SourcePage<Cursor> {
  *   maxPages pages as one: the same records as those pages one by one, with
  *   the work they share done once (the chain reads the block headers of the
  *   whole batch in one go). It may stop before maxPages (to bound memory),
- *   but as deterministically as fetchPage. Callers go through `readPages` in
+ *   by the same rules as fetchPage. Callers go through `readPages` in
  *   sources/batch.ts, which pages one by one for a source without it.
  */
 export interface Source<Spec = unknown, Cursor = unknown> {

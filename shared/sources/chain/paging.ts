@@ -35,8 +35,9 @@ interface LogPage {
 /**
  * Reads a shard page by page: one page = [cursor.nextBlock, +span), never
  * above the safe head, shorter when the provider refuses it (the page then
- * ends with the first request that fits). The same cursor yields the same
- * records from the same provider. A batch of pages decodes its logs together, so the
+ * ends with the first request that fits). Where a page ends depends on what
+ * the instance has learned of the provider (its caps, its aim), so a re-fetch
+ * after a crash may end elsewhere; see the Source contract. A batch of pages decodes its logs together, so the
  * block headers it needs for timestamps (logs without `blockTimestamp`) are
  * read once per batch, in as few JSON-RPC batches as `blockBatchSize` allows,
  * instead of once per page: on a plan that counts calls, page-by-page header
