@@ -56,6 +56,26 @@ describe('loading a staged object', () => {
     expect(await count()).toBe(before + 400);
   });
 
+  it('loads a re-staged object that a re-fetch cut further (same key, new ETag): every fill of both, each once under FINAL', async () => {
+    // A chain fetcher that crashed after staging and re-fetched from the same cursor with other learned spans.
+    const rows = (from: number, to: number) =>
+      encodeStaged(Array.from({ length: to - from }, (_, i) => ({ table: 'fills' as const, row: fill(20_000 + from + i) })));
+    const distinct = async () =>
+      Number(
+        (
+          (await (
+            await client.query({
+              query: `SELECT count() AS n FROM ${db}.fills FINAL WHERE toUnixTimestamp(timestamp) BETWEEN 1700020000 AND 1700020999`,
+              format: 'JSONEachRow',
+            })
+          ).json()) as [{ n: string }]
+        )[0].n,
+      );
+    await loadStagedObject(client, db, { key: 'staged/recut', etag: 'first-cut', body: Readable.from([rows(0, 600)]) });
+    await loadStagedObject(client, db, { key: 'staged/recut', etag: 'second-cut', body: Readable.from([rows(0, 1_000)]) });
+    expect(await distinct()).toBe(1_000);
+  });
+
   it('leaves a fill one object holds twice to the merge: one row under FINAL and after the merge, and a retried load adds nothing', async () => {
     // Fill inserts run with optimize_on_insert = 0; sources never stage a fill twice, but if one did, nothing is lost or counted twice.
     const twice = 'staged_twice';
