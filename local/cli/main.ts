@@ -8,7 +8,7 @@ import { commandFailed } from './failures.ts';
  */
 const EXIT_GRACE_MS = 3_000;
 
-const program = cliProgram();
+const program = await cliProgram(process.argv.slice(2));
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

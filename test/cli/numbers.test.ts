@@ -23,8 +23,8 @@ const TEXT_FLAGS = new Set([
   '--analyst-data',
 ]);
 
-const command = (name: string): Command => {
-  const found = cliProgram().commands.find((c) => c.name() === name);
+const command = async (name: string): Promise<Command> => {
+  const found = (await cliProgram()).commands.find((c) => c.name() === name);
   if (!found) throw new Error(`polymarket-sync has no ${name} command`);
   return found;
 };
@@ -32,8 +32,8 @@ const command = (name: string): Command => {
 const valueOptions = (c: Command): Option[] => c.options.filter((o) => (o.required || o.optional) && !o.argChoices);
 
 describe('numeric flags', () => {
-  it.each(BOUNDED_COMMANDS)('%s: every numeric flag refuses a huge and a negative number', (name) => {
-    const numeric = valueOptions(command(name)).filter((o) => !TEXT_FLAGS.has(o.long!));
+  it.each(BOUNDED_COMMANDS)('%s: every numeric flag refuses a huge and a negative number', async (name) => {
+    const numeric = valueOptions(await command(name)).filter((o) => !TEXT_FLAGS.has(o.long!));
     expect(numeric.length).toBeGreaterThan(0);
     const refuses = (o: Option, value: string) => {
       try {
@@ -47,13 +47,13 @@ describe('numeric flags', () => {
     expect(unbounded).toEqual([]);
   });
 
-  it.each(BOUNDED_COMMANDS)('%s: every numeric default is inside its bounds', (name) => {
-    for (const o of valueOptions(command(name)).filter((x) => typeof x.defaultValue === 'number')) {
+  it.each(BOUNDED_COMMANDS)('%s: every numeric default is inside its bounds', async (name) => {
+    for (const o of valueOptions(await command(name)).filter((x) => typeof x.defaultValue === 'number')) {
       expect(o.parseArg!(String(o.defaultValue), undefined), o.long).toBe(o.defaultValue);
     }
   });
 
-  it('doctor is a command of the program', () => {
-    expect(command('doctor').description()).toMatch(/^Check, before a long run, every source the sync would read/);
+  it('doctor is a command of the program', async () => {
+    expect((await command('doctor')).description()).toMatch(/^Check, before a long run, every source the sync would read/);
   });
 });
