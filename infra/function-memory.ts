@@ -2,13 +2,14 @@
  * The fetcher's memory as deployed, in a module of plain numbers so the bench
  * and the tests can read it without loading the CDK.
  *
- * A fetcher's working set is one page of rows plus the object being built,
- * kept as one gzip member per page (shared/staging/codec.ts) until its
- * PutObject after PAGES_PER_OBJECT pages. It does not grow with the shard, so
- * a smoke-size shard that fills at least two objects peaks where a full-size
- * one does (docs/BENCHMARKS.md, "Fetcher memory as deployed").
+ * A fetcher's working set is, for each shard of its batch (fetched side by
+ * side, QUEUE_SETTINGS.fetcherBatchSize), one page of rows plus the object
+ * being built, kept compressed (shared/staging/format-v2.ts) until its
+ * PutObject after PAGES_PER_OBJECT pages. It does not grow with the shards, so
+ * smoke-size shards that fill at least two objects each peak where full-size
+ * ones do (docs/BENCHMARKS.md, "Fetcher memory as deployed").
  *
- * test/bench/fetcher-memory.test.ts runs one fetcher invocation per source in
+ * test/bench/fetcher-memory.test.ts runs one fetcher invocation (a full batch) per source in
  * a process of its own under `heapMib`, at the deployed PAGES_PER_OBJECT, and
  * fails unless measured peak x HEADROOM fits both limits: lowering a limit or
  * growing the fetcher's working set fails `npm test`, so neither drifts

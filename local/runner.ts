@@ -43,6 +43,8 @@ export interface CycleOptions {
   logLevel?: LogLevel;
   window?: PlanWindow;
   fetcherConcurrency?: number;
+  /** Shards a fetcher invocation takes (the shard mapping's batch size); default QUEUE_SETTINGS.fetcherBatchSize, as deployed. The bench sets 1 to measure the one-shard fetcher. */
+  shardsPerFetcher?: number;
   loaderConcurrency?: number;
   /** Like the Lambda timeout: the fetcher hands its shard back before this runs out. */
   fetcherTimeoutMs?: number;
@@ -75,7 +77,8 @@ export interface CycleResult {
   /** The positions refresh that closed the cycle (null when the chain has no watermark yet). */
   positions: PositionsRefresh | null;
   elapsedMs: number;
-  invocations: { fetcher: number; loader: number; failedMessages: number };
+  /** Function invocations, and the shard messages the fetchers were handed (an invocation takes up to QUEUE_SETTINGS.fetcherBatchSize). */
+  invocations: { fetcher: number; fetcherMessages: number; loader: number; failedMessages: number };
   /** When the cycle did not complete: the last error a source threw, which usually says why. */
   sourceError?: unknown;
 }
@@ -83,6 +86,7 @@ export interface CycleResult {
 /** Fetchers at once when the caller does not say (`--concurrency`'s default). */
 export const DEFAULT_FETCHER_CONCURRENCY = 4;
 const fetcherConcurrency = (opts: CycleOptions): number => opts.fetcherConcurrency ?? DEFAULT_FETCHER_CONCURRENCY;
+const shardsPerFetcher = (opts: CycleOptions): number => opts.shardsPerFetcher ?? QUEUE_SETTINGS.fetcherBatchSize;
 
 /** Local stand-in for the functions' timeout; queues hide a received message for 6x this, as in AWS. */
 export const LOCAL_FUNCTION_TIMEOUT_MS = 120_000;
@@ -142,7 +146,7 @@ async function cycle(opts: CycleOptions, aws: LocalAws, started: number, stops: 
       deliverTwice: opts.deliverTwice,
       retryDelaySeconds,
     });
-  const fetchers = feed('shards', 'fetcher', fetcher, QUEUE_SETTINGS.fetcherBatchSize, fetcherConcurrency(opts), fetcherTimeoutMs);
+  const fetchers = feed('shards', 'fetcher', fetcher, shardsPerFetcher(opts), fetcherConcurrency(opts), fetcherTimeoutMs);
   const loaders = feed('loads', 'loader', loader, QUEUE_SETTINGS.loaderBatchSize, opts.loaderConcurrency ?? 2, LOCAL_FUNCTION_TIMEOUT_MS);
   // Pollers first, then the bridge's last listing (it announces what they staged), before the stand-ins stop.
   let feedsStopped = false;
@@ -182,6 +186,7 @@ async function cycle(opts: CycleOptions, aws: LocalAws, started: number, stops: 
       elapsedMs: Date.now() - started,
       invocations: {
         fetcher: fetchers.stats.invocations,
+        fetcherMessages: fetchers.stats.messages,
         loader: loaders.stats.invocations,
         failedMessages: fetchers.stats.failedMessages + loaders.stats.failedMessages,
       },
@@ -270,8 +275,13 @@ function localHandlers(opts: CycleOptions, aws: LocalAws, clients: { sqs: SQSCli
     loadQueue: new SqsLoadQueue(sqs, aws.loadQueueUrl, aws.bucket),
   };
   return {
-    // The planner sizes shards for the fetchers this cycle runs (FETCHER_CONCURRENCY in the settings overrides, as a Lambda reads it; 0: by rows alone).
-    planner: createPlannerHandler({ ...pipeline, sources, fetcherConcurrency: plannedConcurrency ?? fetcherConcurrency(opts), ...observability() }),
+    // The planner sizes shards for the shards this cycle's fetchers take at once (FETCHER_CONCURRENCY in the settings overrides, as a Lambda reads it; 0: by rows alone).
+    planner: createPlannerHandler({
+      ...pipeline,
+      sources,
+      fetcherConcurrency: plannedConcurrency ?? fetcherConcurrency(opts) * shardsPerFetcher(opts),
+      ...observability(),
+    }),
     fetcher: createFetcherHandler({ ...pipeline, sources, pagesPerObject, ...observability() }),
     loader: createLoaderHandler({ ...pipeline, warehouse: async () => opts.warehouse, ...observability() }),
     sourceError,

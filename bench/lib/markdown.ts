@@ -125,7 +125,7 @@ export function generatedSection(r: BenchReport, command: string): string {
       .map((t) => `- ${t.met === null ? '–' : t.met ? '✅' : '❌'} ${t.target}: ${t.measured}`)
       .join('\n'),
     '',
-    `### Fetcher alone (one invocation per source on its largest planned shard; staging discarded${r.options.fetcherHeapMib ? `; V8 heap capped at ${r.options.fetcherHeapMib} MiB (\`--max-old-space-size\`), as the deployed fetcher's NODE_OPTIONS does` : '; V8 heap uncapped'})`,
+    `### Fetcher alone (one invocation per source on its largest planned shards, as many as an invocation takes, side by side; staging discarded${r.options.fetcherHeapMib ? `; V8 heap capped at ${r.options.fetcherHeapMib} MiB (\`--max-old-space-size\`), as the deployed fetcher's NODE_OPTIONS does` : '; V8 heap uncapped'})`,
     '',
     fetcherTable(r),
     '',

@@ -19,6 +19,8 @@ export interface ShardingRequest {
   fetchers: number;
   /** False: the planner is told no concurrency (FETCHER_CONCURRENCY=0), so shards are sized by rows alone, as before. */
   sizeByParallelism: boolean;
+  /** Shards a fetcher invocation takes and fetches side by side (the shard mapping's batch size). */
+  shardsPerFetcher: number;
   pageSize: number;
   dir: string;
   expectedFills: number;
@@ -82,6 +84,7 @@ async function backfill(req: ShardingRequest): Promise<ShardingResult> {
         ...(req.sizeByParallelism ? {} : { FETCHER_CONCURRENCY: '0' }),
       },
       fetcherConcurrency: req.fetchers,
+      shardsPerFetcher: req.shardsPerFetcher,
       stallTimeoutMs: 120_000,
     });
     const wallMs = Date.now() - started;

@@ -31,6 +31,8 @@ export function createFetcherHandler(deps: FetcherHandlerDeps) {
       processPartialResponse(event, (record: SQSRecord) => fetchRecord(record, context), new BatchProcessor(EventType.SQS), {
         context,
         throwOnFullBatchFailure: false,
+        // A batch's shards are fetched side by side (QUEUE_SETTINGS.fetcherBatchSize): each pages one request after another.
+        processInParallel: true,
       }),
     );
   }

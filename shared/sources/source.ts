@@ -21,11 +21,12 @@ export interface PlanInput {
   watermark: string | null;
   window?: PlanWindow;
   /**
-   * How many shards are fetched at once: the fetchers' concurrency (in AWS the
-   * shard queue's event source `maxConcurrency`, given to the planner as
-   * FETCHER_CONCURRENCY; locally `--concurrency`). Each fetcher pages its shard
-   * one request after another, so a history cut into fewer shards than this
-   * leaves fetchers idle and the source's allowance unused: a source sizes its
+   * How many shards are fetched at once: fetcher invocations × the shards each
+   * takes (`shardsInFlight`: in AWS the shard queue's event source
+   * `maxConcurrency`, given to the planner as FETCHER_CONCURRENCY; locally
+   * `--concurrency`). Each shard is paged one request after another, so a
+   * history cut into fewer shards than this leaves fetchers idle and the
+   * source's allowance unused: a source sizes its
    * shards by this as well as by rows (at least `minShardsFor(fetcherConcurrency)`
    * when its rows allow). Absent: sized by rows alone.
    */

@@ -41,8 +41,15 @@ afterAll(async () => {
   await sim?.close();
 });
 
-async function withWorld(body: (w: HandlerWorld) => Promise<void>): Promise<void> {
-  const world = await startHandlerWorld({ client, database: `handler_crash_${databases++}`, sourceEnv: sim.env, schemaFrom: TEMPLATE });
+async function withWorld(body: (w: HandlerWorld) => Promise<void>, plan: { pageSize?: number; fetcherConcurrency?: number } = {}): Promise<void> {
+  const sourceEnv = plan.pageSize ? { ...sim.env, SUBGRAPH_PAGE_SIZE: String(plan.pageSize) } : sim.env;
+  const world = await startHandlerWorld({
+    client,
+    database: `handler_crash_${databases++}`,
+    sourceEnv,
+    schemaFrom: TEMPLATE,
+    fetcherConcurrency: plan.fetcherConcurrency,
+  });
   try {
     await body(world);
   } finally {
@@ -119,6 +126,59 @@ const firstAndLast = (calls: Map<string, number>, names: (name: string) => boole
   [...calls]
     .filter(([name]) => names(name))
     .flatMap(([at, n]) => [...new Set([1, n])].flatMap((k) => (['before', 'after'] as const).map((when) => ({ at, n: k, when }))));
+
+describe('an invocation handed two shards (the shard queue mapping batch size, QUEUE_SETTINGS.fetcherBatchSize)', () => {
+  /** Far above a healthy fetch of one object on a loaded machine: reached only when the other shard never starts. */
+  const OTHER_SHARD_BOUND_MS = 120_000;
+
+  it('fetches them side by side: each shard stages its first object only once the other has staged one too; both are staged whole and load once', async () => {
+    await withWorld(
+      async (world) => {
+        const records = await world.takeShardRecords();
+        expect(records.length).toBeGreaterThanOrEqual(2);
+        const staging = new Set<string>();
+        let othersStarted!: () => void;
+        const bothStaging = new Promise<void>((resolve) => (othersStarted = resolve));
+        const waitedInVain: string[] = [];
+        const invoke = world.fetcher(({ state, blobs }) => ({
+          state,
+          blobs: {
+            get: (key) => blobs.get(key),
+            exists: (key) => blobs.exists(key),
+            async put(key, body, contentType) {
+              const shard = parseStagedKey(key)!.shardId;
+              staging.add(shard);
+              if (staging.size >= 2) othersStarted();
+              // Given up once, no put waits again: the failure is recorded, and the invocation finishes to say so.
+              const bound = setTimeout(() => {
+                waitedInVain.push(shard);
+                othersStarted();
+              }, OTHER_SHARD_BOUND_MS);
+              await bothStaging;
+              clearTimeout(bound);
+              return blobs.put(key, body, contentType);
+            },
+          },
+        }));
+        const pair = records.slice(0, 2);
+        const res = await invoke({ Records: pair });
+        expect(waitedInVain, 'a shard waited for the other to stage: the batch was fetched one shard after another').toEqual([]);
+        expect(res.batchItemFailures).toEqual([]);
+        for (const r of pair) {
+          const shardId = (JSON.parse(r.body) as { shardId: string }).shardId;
+          expect((await world.state.getShard(world.runId, shardId))?.done, shardId).toBe(true);
+        }
+        // The rest one by one, then everything loads exactly once.
+        for (const r of records.slice(2)) expect((await invoke({ Records: [r] })).batchItemFailures).toEqual([]);
+        await expectContiguousObjects(world);
+        expect((await world.loader()({ Records: await world.stagedRecords() })).batchItemFailures).toEqual([]);
+        await expectExactlyOnce(world, 'two shards in one invocation');
+      },
+      // 1,200 fills in pages of 100: the plan cuts shards for two at once.
+      { pageSize: 100, fetcherConcurrency: 2 },
+    );
+  });
+});
 
 describe('a process that dies inside a handler invocation', () => {
   it(

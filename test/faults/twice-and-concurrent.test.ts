@@ -67,7 +67,7 @@ describe('every message twice, and overlapping scheduled runs', () => {
       // Every message really went through its handler twice.
       expect(result.planner.outcome).toBe('planned');
       const shards = result.planner.outcome === 'planned' ? result.planner.shards : 0;
-      expect(result.invocations.fetcher).toBeGreaterThanOrEqual(2 * shards);
+      expect(result.invocations.fetcherMessages).toBeGreaterThanOrEqual(2 * shards);
       // The second delivery of a notification finds the object loaded and sends nothing.
       expect(result.counters.ObjectsLoaded).toBeLessThanOrEqual(result.counters.ObjectsStaged);
       await expectExact(database);

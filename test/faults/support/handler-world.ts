@@ -75,6 +75,8 @@ export async function startHandlerWorld(opts: {
   database: string;
   sourceEnv: NodeJS.ProcessEnv;
   schemaFrom?: string;
+  /** Shards fetched at once, for the planner to size shards by (absent: by rows alone). */
+  fetcherConcurrency?: number;
 }): Promise<HandlerWorld> {
   const aws = await startLocalAws({});
   const env = { ...aws.env, PAGES_PER_OBJECT: '1' };
@@ -82,7 +84,10 @@ export async function startHandlerWorld(opts: {
   const sourceEnv = { ...opts.sourceEnv, SYNC_SOURCES: 'subgraph' };
   if (opts.schemaFrom) await copyMigratedSchema(opts.client, opts.schemaFrom, opts.database);
   else await migrate(opts.client, opts.database);
-  const planned = await runPlanner({ ...base, sources: sourcesFromEnvironment(sourceEnv) }, { owner: randomUUID(), resumeAfterMs: 0 });
+  const planned = await runPlanner(
+    { ...base, sources: sourcesFromEnvironment(sourceEnv), fetcherConcurrency: opts.fetcherConcurrency },
+    { owner: randomUUID(), resumeAfterMs: 0 },
+  );
   if (!('runId' in planned) || typeof planned.runId !== 'string') throw new Error(`the planner planned no run: ${JSON.stringify(planned)}`);
   const runId = planned.runId;
   const sqs: SQSClient = sqsClient({ region: aws.region, endpoint: aws.sqsEndpoint });
