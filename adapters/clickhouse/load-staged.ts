@@ -245,8 +245,21 @@ async function copyMissingFills(client: ClickHouseClient, db: string, key: strin
  * row of the same transactions once they are in. Deleting by transaction is
  * exact because both sources hold every fill of a V1 transaction. Safe to
  * repeat: a second delete finds nothing.
+ *
+ * The delete is a mutation that rewrites every part it matches, projections
+ * included, and takes seconds even when it matches nothing; most chain
+ * objects have no subgraph row to replace (a warehouse that never read V1
+ * from the subgraph, or a re-load), so a read looks first. Either way it is
+ * one moment's view: a subgraph row inserted after it is the same case as
+ * one inserted after the delete.
  */
 async function dropSupersededSubgraphFills(client: ClickHouseClient, db: string, transactions: string[]): Promise<void> {
+  const found = await client.query({
+    query: `SELECT 1 FROM ${db}.fills WHERE source = 'subgraph' AND transaction_hash IN {transactions:Array(String)} LIMIT 1`,
+    query_params: { transactions },
+    format: 'JSONEachRow',
+  });
+  if (((await found.json()) as unknown[]).length === 0) return;
   await client.command({
     query: `DELETE FROM ${db}.fills WHERE source = 'subgraph' AND transaction_hash IN {transactions:Array(String)}`,
     query_params: { transactions },

@@ -136,6 +136,16 @@ describe('switching V1 history from the subgraph to the chain', () => {
       ).json()) as [{ subgraph: string; chain: string; all: string; final: string; maker: string }]
     )[0];
 
+  /** Deletes the fills table has run (a lightweight DELETE is a mutation of every part it matches). */
+  const fillMutations = async () =>
+    Number(
+      (
+        (await (
+          await client.query({ query: `SELECT count() AS n FROM system.mutations WHERE database = '${db}' AND table = 'fills'`, format: 'JSONEachRow' })
+        ).json()) as [{ n: string }]
+      )[0].n,
+    );
+
   /** The same fill as the chain gives it: its log index in the id, the emitting exchange, its block. */
   const fromChain = (i: number, logIndex: number) => {
     const f = sampleFill(i);
@@ -157,15 +167,35 @@ describe('switching V1 history from the subgraph to the chain', () => {
 
     const chainRows = [...Array.from({ length: 200 }, (_, i) => fromChain(i, 3)), ...Array.from({ length: 50 }, (_, i) => fromChain(1_000 + i, 1))];
     const chain = () => ({ key: 'staged/chain', etag: 'c', body: Readable.from([encodeStaged(chainRows.map((row) => ({ table: 'fills' as const, row })))]) });
+    const mutationsBefore = await fillMutations();
     const result = await loadStagedObject(client, db, chain());
     expect(result.supersededTransactions).toBe(250);
+    expect(await fillMutations()).toBe(mutationsBefore + 1);
     const after = await totals();
     expect(Number(after.subgraph)).toBe(100);
     expect(Number(after.chain)).toBe(250);
     expect(Number(after.all)).toBe(350);
     expect(Number(after.final)).toBe(350);
+    // Loaded again, it finds no subgraph row of its transactions left and deletes nothing.
     await loadStagedObject(client, db, chain());
     expect(await totals()).toEqual(after);
+    expect(await fillMutations()).toBe(mutationsBefore + 1);
+  });
+
+  it('runs no delete when no subgraph row shares a transaction with the chain V1 fills it loads', async () => {
+    const mutationsBefore = await fillMutations();
+    const before = await totals();
+    const rows = Array.from({ length: 20 }, (_, i) => fromChain(5_000 + i, 2));
+    const result = await loadStagedObject(client, db, {
+      key: 'staged/chain-new',
+      etag: 'n',
+      body: Readable.from([encodeStaged(rows.map((row) => ({ table: 'fills' as const, row })))]),
+    });
+    expect(result.supersededTransactions).toBe(20);
+    expect(await fillMutations()).toBe(mutationsBefore);
+    const after = await totals();
+    expect(Number(after.chain)).toBe(Number(before.chain) + 20);
+    expect(Number(after.subgraph)).toBe(Number(before.subgraph));
   });
 
   it('leaves subgraph rows alone when chain fills come from the V2 exchanges', async () => {
