@@ -17,7 +17,7 @@ import { importSecret } from './constructs/imported-secret.ts';
 import { grantPoll, grantSecretValue, grantSend, grantStagedGet, grantStagedPut, grantStateItemRead, grantStateReadWrite } from './constructs/grants.ts';
 import { FETCHER_MEMORY, FETCHER_NODE_OPTIONS } from './function-memory.ts';
 import { STAGING_PREFIX } from '#shared/pipeline/messages.ts';
-import { QUEUE_SETTINGS, shardsInFlight } from '#shared/pipeline/queue-settings.ts';
+import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
 import { SOURCE_RATE_SETTINGS } from '#shared/config.ts';
 import { SOURCE_NAMES } from '#shared/sources/source.ts';
 import { DLQ_RETENTION_DAYS, QUEUE_RETENTION_DAYS, type EnvironmentConfig } from './environments.ts';
@@ -83,8 +83,8 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 /**
  * Shards per fetcher invocation, fetched side by side: `maxConcurrency`
- * invocations fetch `shardsInFlight(maxConcurrency)` shards at once, each
- * invocation pacing them together at its share of the allowance.
+ * invocations fetch twice as many shards at once, each invocation pacing
+ * them together at its share of the allowance.
  */
 export const FETCHER_BATCH_SIZE = QUEUE_SETTINGS.fetcherBatchSize;
 /** Staged objects per loader invocation, collected for up to LOADER_BATCHING_WINDOW: fewer, larger inserts. */
@@ -264,7 +264,7 @@ export class PolymarketSyncStack extends Stack {
       description: 'Plans a sync run: splits what must be fetched into shards and enqueues them.',
       ...FUNCTION_SIZING.planner,
       // It cuts a small history into enough shards for every fetcher the shard queue's mapping may run at once.
-      environment: { ...resourceEnv, ...sourceEnv, FETCHER_CONCURRENCY: String(shardsInFlight(config.fetcher.maxConcurrency)) },
+      environment: { ...resourceEnv, ...sourceEnv, FETCHER_CONCURRENCY: String(config.fetcher.maxConcurrency) },
     });
     const planner = plannerFn.fn;
     // The planner reads no staged object: it announces unloaded keys from state when it resumes a run.

@@ -275,11 +275,11 @@ function localHandlers(opts: CycleOptions, aws: LocalAws, clients: { sqs: SQSCli
     loadQueue: new SqsLoadQueue(sqs, aws.loadQueueUrl, aws.bucket),
   };
   return {
-    // The planner sizes shards for the shards this cycle's fetchers take at once (FETCHER_CONCURRENCY in the settings overrides, as a Lambda reads it; 0: by rows alone).
+    // The planner sizes shards for the fetchers this cycle runs (FETCHER_CONCURRENCY in the settings overrides, as a Lambda reads it; 0: by rows alone).
     planner: createPlannerHandler({
       ...pipeline,
       sources,
-      fetcherConcurrency: plannedConcurrency ?? fetcherConcurrency(opts) * shardsPerFetcher(opts),
+      fetcherConcurrency: plannedConcurrency ?? fetcherConcurrency(opts),
       ...observability(),
     }),
     fetcher: createFetcherHandler({ ...pipeline, sources, pagesPerObject, ...observability() }),

@@ -97,11 +97,11 @@ const settings = {
    */
   SOURCE_RATE_SHARED_BY: positiveInt(1000).default(1),
   /**
-   * How many shards the fetchers work on at once (`shardsInFlight`: in AWS
-   * the shard queue's event source maxConcurrency × the shards an invocation
-   * takes, set by infra; the local runner derives it from its --concurrency):
-   * the planner cuts a small history into at least SHARDS_PER_FETCHER shards
-   * per shard in flight. Unset or 0: shards sized by rows alone.
+   * How many fetchers work at once, each on QUEUE_SETTINGS.fetcherBatchSize
+   * shards (in AWS the shard queue's event source maxConcurrency, set by
+   * infra; the local runner passes its --concurrency): the planner cuts a
+   * small history into at least SHARDS_PER_FETCHER shards per fetcher. Unset
+   * or 0: shards sized by rows alone.
    */
   FETCHER_CONCURRENCY: z.coerce.number().int().min(0).max(1000).optional(),
   PAGES_PER_OBJECT: positiveInt(1000).default(DEFAULT_PAGES_PER_OBJECT),

@@ -18,9 +18,6 @@ export const QUEUE_SETTINGS = {
   loaderBatchSize: 10,
 } as const;
 
-/** Shards fetched at once when `fetchers` fetcher invocations run together: what the planner sizes shards for. */
-export const shardsInFlight = (fetchers: number): number => fetchers * QUEUE_SETTINGS.fetcherBatchSize;
-
 export const RESOURCE_NAMES = {
   shardQueue: 'polymarket-sync-shards',
   shardDlq: 'polymarket-sync-shards-dlq',

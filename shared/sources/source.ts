@@ -21,12 +21,12 @@ export interface PlanInput {
   watermark: string | null;
   window?: PlanWindow;
   /**
-   * How many shards are fetched at once: fetcher invocations × the shards each
-   * takes (`shardsInFlight`: in AWS the shard queue's event source
+   * How many fetchers run at once (in AWS the shard queue's event source
    * `maxConcurrency`, given to the planner as FETCHER_CONCURRENCY; locally
-   * `--concurrency`). Each shard is paged one request after another, so a
-   * history cut into fewer shards than this leaves fetchers idle and the
-   * source's allowance unused: a source sizes its
+   * `--concurrency`). Each takes QUEUE_SETTINGS.fetcherBatchSize shards and
+   * pages each one request after another, so a history cut into fewer shards
+   * than that leaves fetchers idle and the source's allowance unused: a
+   * source sizes its
    * shards by this as well as by rows (at least `minShardsFor(fetcherConcurrency)`
    * when its rows allow). Absent: sized by rows alone.
    */
@@ -35,11 +35,13 @@ export interface PlanInput {
 }
 
 /**
- * Shards a source aims at per fetcher when its history is small. More than one:
- * shards differ in size and fetchers start at different times, so with one
- * shard each the run waits on the slowest; with several, a fetcher that
- * finishes early takes the next and the tail is a fraction of a shard.
- * Chosen from `npm run bench -- --only sharding` (docs/BENCHMARKS.md).
+ * Shards a source aims at per fetcher when its history is small: two batches
+ * of two (QUEUE_SETTINGS.fetcherBatchSize). More than one batch: shards differ
+ * in size and fetchers start at different times, so with one batch each the
+ * run waits on the slowest; with several, a fetcher that finishes early takes
+ * the next and the tail is a fraction of a shard. More would cut pieces of a
+ * few pages, each ending on a short one. Chosen from `npm run bench -- --only
+ * sharding` (docs/BENCHMARKS.md).
  */
 export const SHARDS_PER_FETCHER = 4;
 

@@ -174,7 +174,7 @@ describe('an invocation handed two shards (the shard queue mapping batch size, Q
         expect((await world.loader()({ Records: await world.stagedRecords() })).batchItemFailures).toEqual([]);
         await expectExactlyOnce(world, 'two shards in one invocation');
       },
-      // 1,200 fills in pages of 100: the plan cuts shards for two at once.
+      // 1,200 fills in pages of 100: the plan cuts shards for two fetchers.
       { pageSize: 100, fetcherConcurrency: 2 },
     );
   });

@@ -88,13 +88,13 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
     expect(f.fetcher[1].Properties.RecursiveLoop).toBe('Allow');
   });
 
-  it('tells the planner the shards fetched at once (FETCHER_CONCURRENCY = the shard mapping’s maxConcurrency × its batch size) to size shards by', () => {
+  it('tells the planner the fetchers’ concurrency (FETCHER_CONCURRENCY = the shard mapping’s maxConcurrency) to size shards by; each takes two shards', () => {
     const f = functions(stage);
     const plannerEnv = f.planner[1].Properties.Environment.Variables as Record<string, unknown>;
     const mapping = mappingFor(stage, f.fetcher[0]).Properties;
     expect(mapping.BatchSize).toBe(2);
-    expect(plannerEnv.FETCHER_CONCURRENCY).toBe(String(mapping.ScalingConfig.MaximumConcurrency * mapping.BatchSize));
-    expect(plannerEnv.FETCHER_CONCURRENCY).toBe(String(config.fetcher.maxConcurrency * 2));
+    expect(plannerEnv.FETCHER_CONCURRENCY).toBe(String(mapping.ScalingConfig.MaximumConcurrency));
+    expect(plannerEnv.FETCHER_CONCURRENCY).toBe(String(config.fetcher.maxConcurrency));
   });
 
   it('splits each source allowance between the fetchers: SOURCE_RATE_SHARED_BY is the fetcher maxConcurrency', () => {
