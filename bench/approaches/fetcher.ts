@@ -3,6 +3,7 @@ import { createSubgraphSource } from '#shared/sources/subgraph/index.ts';
 import { createMarketsSource } from '#shared/sources/markets/index.ts';
 import type { AnySource } from '#shared/sources/source.ts';
 import { fetchShard } from '#shared/pipeline/fetcher.ts';
+import { newShardRecord } from '#shared/pipeline/planner.ts';
 import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
 import { parseStagedKey } from '#shared/pipeline/messages.ts';
 import type { ShardRecord, StateStore } from '#shared/ports/state.ts';
@@ -33,20 +34,7 @@ export async function fetcherOnly(req: ApproachRequest, onBaseline: () => void):
   const shards = new Map<string, ShardRecord>(
     largest.map((planned, i) => {
       const shardId = String(i).padStart(5, '0');
-      const record: ShardRecord = {
-        runId,
-        shardId,
-        source: name,
-        spec: JSON.stringify(planned.spec),
-        label: planned.label,
-        estimatedRows: planned.estimatedRows,
-        cursor: null,
-        nextSeq: 0,
-        done: false,
-        rowsStaged: 0,
-        updatedAt: Date.now(),
-      };
-      return [shardId, record];
+      return [shardId, newShardRecord(runId, shardId, name, planned, Date.now())];
     }),
   );
   const state = {

@@ -1,7 +1,7 @@
 import type { LoadQueue, ShardQueue } from '#shared/ports/index.ts';
 import type { RunRecord, ShardRecord, StateStore } from '#shared/ports/state.ts';
 import type { SourceRegistry } from '#shared/sources/registry.ts';
-import { SOURCE_NAMES, type PlanWindow } from '#shared/sources/source.ts';
+import { SOURCE_NAMES, type PlannedShard, type PlanWindow, type SourceName } from '#shared/sources/source.ts';
 import { completeRunIfFinished, runProgress } from './completion.ts';
 import type { ShardMessage } from './messages.ts';
 import { newRunId, shardIdOf } from './run-ids.ts';
@@ -66,6 +66,23 @@ export async function runPlanner(deps: PlannerDeps, opts: PlannerOptions): Promi
   }
 }
 
+/** A planned shard as the state records it before any fetcher has touched it. */
+export function newShardRecord(runId: string, shardId: string, source: SourceName, planned: PlannedShard<unknown>, at: number): ShardRecord {
+  return {
+    runId,
+    shardId,
+    source,
+    spec: JSON.stringify(planned.spec),
+    label: planned.label,
+    estimatedRows: planned.estimatedRows,
+    cursor: null,
+    nextSeq: 0,
+    done: false,
+    rowsStaged: 0,
+    updatedAt: at,
+  };
+}
+
 async function planNewRun(deps: PlannerDeps, opts: PlannerOptions, now: () => number): Promise<PlannerResult> {
   const watermarks = await deps.state.getWatermarks();
   const runId = newRunId(now());
@@ -78,19 +95,7 @@ async function planNewRun(deps: PlannerDeps, opts: PlannerOptions, now: () => nu
     let estimatedRows = 0;
     for (const planned of plan.shards) {
       estimatedRows += planned.estimatedRows;
-      shards.push({
-        runId,
-        shardId: shardIdOf(shards.length),
-        source: name,
-        spec: JSON.stringify(planned.spec),
-        label: planned.label,
-        estimatedRows: planned.estimatedRows,
-        cursor: null,
-        nextSeq: 0,
-        done: false,
-        rowsStaged: 0,
-        updatedAt: now(),
-      });
+      shards.push(newShardRecord(runId, shardIdOf(shards.length), name, planned, now()));
     }
     run.sources[name] = { target: plan.target, shards: plan.shards.length, estimatedRows };
   }
