@@ -20,7 +20,7 @@ describe('switching V1 history from the subgraph to the chain', () => {
   let p: TestPipeline;
 
   beforeAll(async () => {
-    world = await startChainWorld({ seed: 6, v1: { fills: 1200 }, v2: { fills: 600 } });
+    world = await startChainWorld({ seed: 6, v1: { fills: 600 }, v2: { fills: 300 } });
     dataset = world.subgraphDataset();
     sim = await startSimulatedSources({ dataset });
     p = await startTestPipeline({ ...sim.env, ...world.env });

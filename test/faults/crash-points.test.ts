@@ -21,7 +21,7 @@ import { clientOnPath, fillInsertsOverHttp, type PathClient, type WarehousePath 
  * there, later schedules run again, and the warehouse ends with exactly the
  * source's fills, without duplicates even before merges (no FINAL needed).
  */
-const FILLS = 1_500;
+const FILLS = 1_000;
 /** Test slots; the crash points (computed in beforeAll) fill them in order. */
 const SLOTS = 64;
 const MARKETS = 12;
