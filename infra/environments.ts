@@ -153,8 +153,9 @@ export const EnvironmentConfigSchema = z
       .strictObject({
         /**
          * The cap on concurrent fetchers: the SQS event source mapping's
-         * maxConcurrency, i.e. the sources' safe parallelism (2..1000, the
-         * range Lambda accepts).
+         * maxConcurrency (2..1000, the range Lambda accepts). Each fetches two
+         * shards side by side, so the sources see up to twice this many
+         * requests at once, paced together at the stage's allowance.
          */
         maxConcurrency: z.number().int().min(2).max(1000),
         /**
