@@ -9,8 +9,9 @@
  * smoke-size shards that fill at least two objects each peak where full-size
  * ones do (docs/BENCHMARKS.md, "Fetcher memory as deployed").
  *
- * test/bench/fetcher-memory.test.ts runs one fetcher invocation (a full batch) per source in
- * a process of its own under `heapMib`, at the deployed PAGES_PER_OBJECT, and
+ * test/bench/fetcher-memory.test.ts runs one fetcher invocation (a full
+ * batch) per source in a process of its own under `heapMib`, at the deployed
+ * PAGES_PER_OBJECT, and
  * fails unless measured peak x HEADROOM fits both limits: lowering a limit or
  * growing the fetcher's working set fails `npm test`, so neither drifts
  * silently from the other.

@@ -276,12 +276,7 @@ function localHandlers(opts: CycleOptions, aws: LocalAws, clients: { sqs: SQSCli
   };
   return {
     // The planner sizes shards for the fetchers this cycle runs (FETCHER_CONCURRENCY in the settings overrides, as a Lambda reads it; 0: by rows alone).
-    planner: createPlannerHandler({
-      ...pipeline,
-      sources,
-      fetcherConcurrency: plannedConcurrency ?? fetcherConcurrency(opts),
-      ...observability(),
-    }),
+    planner: createPlannerHandler({ ...pipeline, sources, fetcherConcurrency: plannedConcurrency ?? fetcherConcurrency(opts), ...observability() }),
     fetcher: createFetcherHandler({ ...pipeline, sources, pagesPerObject, ...observability() }),
     loader: createLoaderHandler({ ...pipeline, warehouse: async () => opts.warehouse, ...observability() }),
     sourceError,

@@ -26,9 +26,9 @@ export interface PlanInput {
    * `--concurrency`). Each takes QUEUE_SETTINGS.fetcherBatchSize shards and
    * pages each one request after another, so a history cut into fewer shards
    * than that leaves fetchers idle and the source's allowance unused: a
-   * source sizes its
-   * shards by this as well as by rows (at least `minShardsFor(fetcherConcurrency)`
-   * when its rows allow). Absent: sized by rows alone.
+   * source sizes its shards by this as well as by rows (at least
+   * `minShardsFor(fetcherConcurrency)` when its rows allow). Absent: sized by
+   * rows alone.
    */
   fetcherConcurrency?: number;
   signal?: AbortSignal;
