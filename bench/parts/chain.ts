@@ -70,6 +70,7 @@ export async function runChainBench(o: ChainBenchOptions, log: (line: string) =>
       const slowdown = o.maxLimit === undefined ? 1 : Math.max(1, profileLimit(real, w).limit / o.maxLimit);
       const profile = slowed(real, slowdown);
       for (const ts of o.timestamps) {
+        log(`${profile.name} ${ts ? 'with' : 'without'} blockTimestamp: the source, then the scanner`);
         const f = await measureProfile(w, profile, ts, { fetchers: o.fetchers, seed: o.seed, execArgv: o.execArgv, inProcess: o.inProcess });
         log(
           `${profile.name} ${ts ? 'with' : 'without'} blockTimestamp: source ${f.source.seconds.toFixed(1)} s ` +

@@ -28,7 +28,9 @@ describe('npm run bench chain part', () => {
   let run: ChainBenchRun;
 
   beforeAll(async () => {
-    run = await runChainBench(options, () => undefined);
+    // Progress on stdout, so a run that stalls shows the profile it stalled in.
+    const started = performance.now();
+    run = await runChainBench(options, (line) => console.log(`chain smoke +${((performance.now() - started) / 1000).toFixed(1)} s: ${line}`));
   });
 
   it('every client reads exactly the world fills, once each, and the coverage tiles the range', () => {
