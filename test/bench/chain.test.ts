@@ -5,6 +5,7 @@ import { PROFILES } from '#bench/parts/chain/profiles.ts';
 import { startProviderProxy } from '#bench/parts/chain/proxy.ts';
 import { chainSection } from '#bench/parts/chain/report.ts';
 import { startBenchWorld, type BenchWorld } from '#bench/parts/chain/world.ts';
+import { closedPort } from '#test/cli/spawn-cli.ts';
 
 /**
  * The chain part at a small size: the source and the scanner each read exactly
@@ -143,6 +144,30 @@ describe('the provider proxy', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('answers the header of a block with logs from its index, as the node does, and counts it', async () => {
+    const [span] = chainProfiles({ paidScale: 1, profiles: ['span-capped'] });
+    // Behind it, a node that refuses every connection: what it answers, it answers from its index.
+    const nodeUrl = `http://127.0.0.1:${await closedPort()}`;
+    const p = await startProviderProxy({ nodeUrl, index: w.index, profile: { ...span!, latencyMs: 0 }, logTimestamps: false, random: () => 1 });
+    try {
+      const withLogs = [...new Set(w.index.logs.map((l) => l.block))];
+      expect(w.index.headers.size).toBe(withLogs.length);
+      const batch = withLogs.slice(0, 2).map((b, id) => ({ jsonrpc: '2.0', id, method: 'eth_getBlockByNumber', params: [`0x${b.toString(16)}`, false] }));
+      const ask = async (url: string) =>
+        (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) })).json()) as {
+          id: number;
+          result: { number: string; timestamp: string; hash: string };
+        }[];
+      const [fromProxy, fromNode] = [await ask(p.url), await ask(w.world.rpcUrl)];
+      expect(fromProxy).toEqual(fromNode);
+      expect(fromProxy.map((a) => Number(BigInt(a.result.number)))).toEqual(withLogs.slice(0, 2));
+      expect(p.stats.headerCalls).toBe(2);
+      expect(p.stats.headerRequests).toBe(1);
+    } finally {
+      await p.close();
     }
   });
 

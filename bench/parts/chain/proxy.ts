@@ -69,8 +69,9 @@ const hex = (n: number) => `0x${n.toString(16)}`;
  * providers use (so the source recognises them as it would in production);
  * every HTTP request draws on a token bucket at the profile's rate (a
  * second's worth of burst) and is answered 429 when it is empty; the public
- * profile also answers a share of requests 429 at random. Headers and other
- * calls go to the node. Every answer waits the profile's latency.
+ * profile also answers a share of requests 429 at random. Headers of blocks
+ * with logs come from the index too; other headers and other calls go to
+ * the node. Every answer waits the profile's latency.
  */
 export async function startProviderProxy(opts: {
   nodeUrl: string;
@@ -142,8 +143,10 @@ export async function startProviderProxy(opts: {
   async function answer(c: Call): Promise<string> {
     const params = Array.isArray(c.params) ? (c.params as unknown[]) : [];
     if (c.method === 'eth_getLogs') return getLogs(c.id, (params[0] ?? {}) as Filter);
-    if (c.method === 'eth_getBlockByNumber' && typeof params[0] === 'string' && params[0].startsWith('0x')) {
+    if (c.method === 'eth_getBlockByNumber' && typeof params[0] === 'string' && params[0].startsWith('0x') && params[1] !== true) {
       stats.headerCalls++;
+      const indexed = index.headers.get(Number(BigInt(params[0])));
+      if (indexed !== undefined) return `{"jsonrpc":"2.0","id":${JSON.stringify(c.id ?? null)},"result":${indexed}}`;
       const key = params[0];
       let result = headers.get(key);
       if (result === undefined) {
