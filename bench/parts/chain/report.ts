@@ -81,7 +81,7 @@ export function chainSection(r: ChainReportInput): { section: string; targets: T
   lines.push(
     `World: ${n(w.fills)} fills of both eras (OrderFilled of the four exchanges, the filter both clients send) over ${n(blocks)} blocks ` +
       `(${n(w.logs / blocks, 3)} fills/block: ${n(w.fillsPerTransaction)} fills per transaction-bearing block, up to ${n(w.maxEmptyBlocks)} empty blocks between them), ` +
-      `built on EDR in ${n(w.buildMs / 1000, 1)} s. The proxy serves eth_getLogs from the node's logs, read once, and refuses, throttles and delays as the profile says.`,
+      `built on EDR in ${n(w.buildMs / 1000, 1)} s. The proxy serves eth_getLogs, and the headers of the blocks with logs, from the node's answers read once (as a provider answers from its index, not at the in-process node's milliseconds a header), and refuses, throttles and delays as the profile says.`,
   );
   lines.push(
     `Profiles: paid = ${r.paidScale === 1 ? '10,000' : `10,000 ÷ ${r.paidScale} = ${n(10_000 / r.paidScale)}`} results per call, 25 calls/s; span-capped = 2,000 blocks per call, 25 calls/s; ` +
