@@ -95,6 +95,19 @@ describe('chain source: a batch of pages', () => {
     expect(secondCovered[0]?.from_block).toBe((firstCovered.at(-1)?.to_block ?? NaN) + 1);
   });
 
+  it('holds a batch whole on a plan with a small result cap, and reads its headers in one request', async () => {
+    // Told a cap of 20 results: twice that (40 logs, under three pages) was the batch's bound.
+    const source = createChainSource({ ...options(), maxLogsPerRequest: 20, logsPerBlock: undefined, densityProbes: 1 });
+    const plan = await source.plan({ watermark: null });
+    const spec = plan.shards[0]?.spec;
+    if (!spec) throw new Error('no shard');
+    const before = otherRequests(source);
+    const batch = await fetchBatch(source, spec, null, 20);
+    expect(batch.pages).toBe(20);
+    expect(batch.records.filter((r) => r.table === 'fills').length).toBeGreaterThan(3 * 40);
+    expect(otherRequests(source) - before).toBe(1);
+  });
+
   it('refuses a batch of no pages', async () => {
     const source = createChainSource(options());
     await expect(fetchBatch(source, { fromBlock: '1', toBlock: '2', span: 1 }, null, 0)).rejects.toThrow(/maxPages must be a positive integer/);

@@ -44,7 +44,11 @@ export interface ChainSourceOptions {
   probeSpan?: number | undefined;
   /** A fixed logs-per-block estimate instead of probing. */
   logsPerBlock?: number | undefined;
-  /** A page stops early past this many logs (a badly underestimated span); default 2 x maxLogsPerRequest. */
+  /**
+   * A page, and a batch of pages, stops early past this many logs (a badly
+   * underestimated span; the batch's memory bound before it decodes);
+   * default twice the result cap, at least MIN_BATCH_LOGS.
+   */
   maxRecordsPerPage?: number | undefined;
   /** eth_getBlockByNumber calls per JSON-RPC batch; default 50. */
   blockBatchSize?: number | undefined;
@@ -86,6 +90,15 @@ export const TARGET_SHARE_OF_RESULT_CAP = 0.8;
 /** The closest to the result cap a request aims, however evenly logs fall. */
 export const MAX_SHARE_OF_RESULT_CAP = 0.95;
 
+/**
+ * The fewest logs a batch may hold before it decodes them, whatever the
+ * result cap: a batch reads its headers in one go, so a bound of twice a
+ * small cap (a plan of 1,000 results) would cut a 20-page batch into ten and
+ * read headers ten times as often. 20,000 logs is the default cap's bound
+ * (2 x 10,000), which the fetcher's memory already allows.
+ */
+export const MIN_BATCH_LOGS = 20_000;
+
 export function positive(name: string, v: number | undefined, dflt: number): number {
   const x = v ?? dflt;
   if (!Number.isFinite(x) || x <= 0) throw new Error(`chain source: ${name} must be a positive number, got ${v}`);
@@ -110,7 +123,7 @@ export function resolveChainOptions(options: ChainSourceOptions): ResolvedChainO
   const maxBlockSpan = Math.floor(positive('maxBlockSpan', options.maxBlockSpan, 2_000));
   const targetLogsPerRequest =
     options.targetLogsPerRequest === undefined ? undefined : Math.floor(positive('targetLogsPerRequest', options.targetLogsPerRequest, 1));
-  const maxRecordsPerPage = Math.floor(positive('maxRecordsPerPage', options.maxRecordsPerPage, maxLogsPerRequest * 2));
+  const maxRecordsPerPage = Math.floor(positive('maxRecordsPerPage', options.maxRecordsPerPage, Math.max(maxLogsPerRequest * 2, MIN_BATCH_LOGS)));
   return { catalogue, genesis, confirmations, useFinalized, maxLogsPerRequest, maxBlockSpan, targetLogsPerRequest, maxRecordsPerPage };
 }
 
