@@ -11,10 +11,9 @@
  *
  * test/bench/fetcher-memory.test.ts runs one fetcher invocation (a full
  * batch) per source in a process of its own under `heapMib`, at the deployed
- * PAGES_PER_OBJECT, and
- * fails unless measured peak x HEADROOM fits both limits: lowering a limit or
- * growing the fetcher's working set fails `npm test`, so neither drifts
- * silently from the other.
+ * PAGES_PER_OBJECT, and fails unless measured peak x HEADROOM fits both
+ * limits: lowering a limit or growing the fetcher's working set fails
+ * `npm test`, so neither drifts silently from the other.
  */
 export const FETCHER_MEMORY = {
   /** Lambda memory size, MB. Chosen for CPU (JSON parsing, validation and gzip are CPU-bound), not for memory; the test keeps it above the peak RSS x HEADROOM. */

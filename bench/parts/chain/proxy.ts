@@ -89,7 +89,6 @@ export async function startProviderProxy(opts: {
   let tokens = capacity;
   const now = opts.now ?? (() => performance.now());
   let refilledAt = now();
-  const headers = new Map<string, unknown>();
 
   function takeToken(): boolean {
     const t = now();
@@ -143,20 +142,12 @@ export async function startProviderProxy(opts: {
   async function answer(c: Call): Promise<string> {
     const params = Array.isArray(c.params) ? (c.params as unknown[]) : [];
     if (c.method === 'eth_getLogs') return getLogs(c.id, (params[0] ?? {}) as Filter);
-    if (c.method === 'eth_getBlockByNumber' && typeof params[0] === 'string' && params[0].startsWith('0x') && params[1] !== true) {
+    if (c.method === 'eth_getBlockByNumber') {
       stats.headerCalls++;
-      const indexed = index.headers.get(Number(BigInt(params[0])));
+      const [block, fullTransactions] = params;
+      const indexed = typeof block === 'string' && block.startsWith('0x') && fullTransactions !== true ? index.headers.get(Number(BigInt(block))) : undefined;
       if (indexed !== undefined) return `{"jsonrpc":"2.0","id":${JSON.stringify(c.id ?? null)},"result":${indexed}}`;
-      const key = params[0];
-      let result = headers.get(key);
-      if (result === undefined) {
-        result = ((await node({ jsonrpc: '2.0', id: 1, method: c.method, params })) as { result: unknown }).result;
-        headers.set(key, result);
-      }
-      return JSON.stringify({ jsonrpc: '2.0', id: c.id ?? null, result });
-    }
-    if (c.method === 'eth_getBlockByNumber') stats.headerCalls++;
-    else stats.otherCalls++;
+    } else stats.otherCalls++;
     return JSON.stringify(await node({ jsonrpc: '2.0', id: c.id ?? null, method: c.method, params }));
   }
 
