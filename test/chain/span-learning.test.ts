@@ -74,3 +74,66 @@ describe('span learner: how close to the result cap a request aims', () => {
     expect(bursty.afterSuccess(400, 10_000)).toBe(Math.floor(400 * Math.sqrt(0.8)));
   });
 });
+
+describe('span learner: the rest of a shard', () => {
+  /** Requests of `span` blocks it takes to cover `rest` blocks, asking the learner before each. */
+  function requestsFor(learner: ReturnType<typeof spanLearner>, proposed: number, rest: number) {
+    let n = 0;
+    for (let left = rest; left > 0; n++) left -= Math.min(left, learner.spanForRest(proposed, left));
+    return n;
+  }
+
+  it('covers a shard planned at the default aim in one request fewer once the aim has moved up', () => {
+    const learner = spanLearner(limits);
+    // Counts stray by 5%: the aim settles near 91.5% of the cap, 457 blocks at 20 logs a block.
+    feed(
+      learner,
+      Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? 1.05 : 0.95)),
+    );
+    const proposed = Math.floor(learner.target() / 20);
+    expect(proposed).toBeGreaterThan(440);
+    expect(proposed).toBeLessThan(470);
+    // Planned as 7 spans at 80% of the cap (400 blocks each): 2,800 blocks is 6.1 spans at the new aim.
+    const rest = 2_800;
+    expect(Math.ceil(rest / proposed)).toBe(7);
+    expect(learner.spanForRest(proposed, rest)).toBe(Math.ceil(rest / 6));
+    expect(requestsFor(learner, proposed, rest)).toBe(6);
+    // Each stretched request expects 9,334 logs: under the cap by more than the spread.
+    expect(20 * Math.ceil(rest / 6)).toBeLessThan(CAP * 0.95);
+  });
+
+  it('splits the rest evenly, with no request fewer, where counts stray too far for a stretched request to fit', () => {
+    const learner = spanLearner(limits);
+    feed(
+      learner,
+      Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? 1.3 : 0.7)),
+    );
+    const proposed = Math.floor(learner.target() / 20); // 400 blocks at 80%
+    // 5.1 spans: five requests of 410 blocks would each be refused about one time in four.
+    expect(learner.spanForRest(proposed, 2_050)).toBe(Math.ceil(2_050 / 6));
+    expect(requestsFor(learner, proposed, 2_050)).toBe(6);
+  });
+
+  it('keeps the proposed span before it has compared enough requests, past the span cap, and when the operator fixed the aim', () => {
+    const fresh = spanLearner(limits);
+    fresh.afterSuccess(400, 8_000);
+    expect(fresh.spanForRest(400, 2_050)).toBe(400);
+
+    const capped = spanLearner({ ...limits, maxBlockSpan: 410 });
+    feed(capped, Array(12).fill(1), 400);
+    // 2,050 blocks in 5 requests needs 410 a request: at the cap, allowed; 2,100 in 5 would need 420.
+    expect(capped.spanForRest(400, 2_050)).toBe(410);
+    expect(capped.spanForRest(400, 2_100)).toBe(Math.ceil(2_100 / 6));
+
+    const fixed = spanLearner({ ...limits, targetLogsPerRequest: 8_000 });
+    feed(fixed, Array(12).fill(1));
+    expect(fixed.spanForRest(400, 2_050)).toBe(Math.ceil(2_050 / 6));
+  });
+
+  it('leaves a rest that one request covers to the caller', () => {
+    const learner = spanLearner(limits);
+    feed(learner, Array(12).fill(1));
+    expect(learner.spanForRest(475, 300)).toBe(475);
+    expect(learner.spanForRest(475, 475)).toBe(475);
+  });
+});

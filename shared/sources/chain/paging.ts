@@ -56,7 +56,8 @@ export function chainPager(parts: PagingParts): { fetchPage: FetchChainPage; fet
     const shardTo = BigInt(spec.toBlock);
     const pos = cursor ? BigInt(cursor.nextBlock) : shardFrom;
     if (pos > shardTo) return { logs: [], covered: null, next: null };
-    const span = Math.max(1, Math.min(spans.spanCap(), cursor?.span ?? firstSpan(spec)));
+    const proposed = Math.max(1, Math.min(spans.spanCap(), cursor?.span ?? firstSpan(spec)));
+    const span = spans.spanForRest(proposed, Number(shardTo - pos + 1n));
     const pageEnd = min(shardTo, pos + BigInt(span) - 1n);
     await safeHead.ensureReadable(pageEnd, signal);
 
