@@ -10,6 +10,9 @@ function feed(learner: ReturnType<typeof spanLearner>, factors: number[], len = 
   for (const f of factors) learner.afterSuccess(len, Math.round(20 * len * f));
 }
 
+/** 60 counts alternately `amplitude` above and below the density. */
+const alternating = (amplitude: number) => Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? 1 + amplitude : 1 - amplitude));
+
 describe('span learner: how close to the result cap a request aims', () => {
   it('aims at the default share until it has compared enough requests', () => {
     const learner = spanLearner(limits);
@@ -26,10 +29,7 @@ describe('span learner: how close to the result cap a request aims', () => {
 
   it('keeps about 1.7 deviations below the cap when counts stray by a few percent', () => {
     const learner = spanLearner(limits);
-    feed(
-      learner,
-      Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? 1.05 : 0.95)),
-    );
+    feed(learner, alternating(0.05));
     const share = learner.target() / CAP;
     expect(share).toBeGreaterThan(0.88);
     expect(share).toBeLessThan(0.93);
@@ -37,10 +37,7 @@ describe('span learner: how close to the result cap a request aims', () => {
 
   it('stays at the default share when counts come in bursts', () => {
     const learner = spanLearner(limits);
-    feed(
-      learner,
-      Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? 1.3 : 0.7)),
-    );
+    feed(learner, alternating(0.3));
     expect(learner.target()).toBe(CAP * TARGET_SHARE_OF_RESULT_CAP);
   });
 
@@ -66,10 +63,7 @@ describe('span learner: how close to the result cap a request aims', () => {
     // 9,500 aimed at, 8,000 seen in 400 blocks: 475 blocks next.
     expect(steady.afterSuccess(400, 8_000)).toBe(475);
     const bursty = spanLearner(limits);
-    feed(
-      bursty,
-      Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? 1.3 : 0.7)),
-    );
+    feed(bursty, alternating(0.3));
     // 8,000 aimed at, 10,000 seen in 400 blocks: half the way (in ratio) to 320.
     expect(bursty.afterSuccess(400, 10_000)).toBe(Math.floor(400 * Math.sqrt(0.8)));
   });
@@ -86,10 +80,7 @@ describe('span learner: the rest of a shard', () => {
   it('covers a shard planned at the default aim in one request fewer once the aim has moved up', () => {
     const learner = spanLearner(limits);
     // Counts stray by 5%: the aim settles near 91.5% of the cap, 457 blocks at 20 logs a block.
-    feed(
-      learner,
-      Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? 1.05 : 0.95)),
-    );
+    feed(learner, alternating(0.05));
     const proposed = Math.floor(learner.target() / 20);
     expect(proposed).toBeGreaterThan(440);
     expect(proposed).toBeLessThan(470);
@@ -104,10 +95,7 @@ describe('span learner: the rest of a shard', () => {
 
   it('splits the rest evenly, with no request fewer, where counts stray too far for a stretched request to fit', () => {
     const learner = spanLearner(limits);
-    feed(
-      learner,
-      Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? 1.3 : 0.7)),
-    );
+    feed(learner, alternating(0.3));
     const proposed = Math.floor(learner.target() / 20); // 400 blocks at 80%
     // 5.1 spans: five requests of 410 blocks would expect 82% of the cap, but bursts stray by a third.
     expect(learner.spanForRest(proposed, 2_050)).toBe(Math.ceil(2_050 / 6));
