@@ -20,10 +20,31 @@ interface Log {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** 429s in a row after which the scanner gives up: a provider that never lets it through is a failure, not a wait. */
+const MAX_THROTTLES_IN_A_ROW = 120;
+
+/**
+ * Whether the provider answered 429: the HTTP status on the error or one of
+ * its causes, or JSON-RPC error code 429. Never a pattern over the error's
+ * text: viem's message carries the URL and the request, and a port or a
+ * block number in hex with "429" in it made every refused range look
+ * throttled, so the scanner retried it, a second apart, forever.
+ */
+function isThrottled(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 12 && e && typeof e === 'object'; depth++) {
+    const { status, code } = e as { status?: unknown; code?: unknown };
+    if (status === 429 || code === 429) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /**
  * What public scripts do: eth_getLogs over fixed spans, one call at a time,
  * from `from` to `to`; a span the provider refuses is halved until it fits
- * (then the next call is back at the fixed span), a 429 waits a second.
+ * (then the next call is back at the fixed span), a 429 waits a second
+ * (giving up after MAX_THROTTLES_IN_A_ROW in a row).
  * Timestamps come from the logs, or from one eth_getBlockByNumber per new
  * block (batched per call) when the provider does not send them.
  */
@@ -34,6 +55,8 @@ export async function scan(opts: {
   from: number;
   to: number;
   span: number;
+  /** How long a 429 waits before the call is sent again; default a second. */
+  throttleWaitMs?: number;
 }): Promise<ScanResult> {
   const client = createPublicClient({ transport: http(opts.url, { retryCount: 0, batch: { batchSize: 50, wait: 0 }, timeout: 60_000 }) });
   const out: ScanResult = { ids: [], headers: 0, getLogsCalls: 0, refused: 0, throttled: 0, ms: 0 };
@@ -42,6 +65,12 @@ export async function scan(opts: {
   const timestamps = new Map<string, bigint>();
   let pos = opts.from;
   let span = opts.span;
+  let throttledInARow = 0;
+  const waitOutThrottle = async (err: unknown) => {
+    out.throttled++;
+    if (++throttledInARow > MAX_THROTTLES_IN_A_ROW) throw new Error(`scanner: ${MAX_THROTTLES_IN_A_ROW} answers 429 in a row; giving up`, { cause: err });
+    await sleep(opts.throttleWaitMs ?? 1000);
+  };
   while (pos <= opts.to) {
     const end = Math.min(opts.to, pos + span - 1);
     let logs: Log[];
@@ -52,10 +81,8 @@ export async function scan(opts: {
         params: [{ ...filter, fromBlock: numberToHex(pos), toBlock: numberToHex(end) }],
       } as never)) as Log[];
     } catch (err) {
-      if (/429|too many requests/i.test(String(err))) {
-        out.throttled++;
-        await sleep(1000);
-      } else if (end > pos) {
+      if (isThrottled(err)) await waitOutThrottle(err);
+      else if (end > pos) {
         out.refused++;
         span = Math.max(1, Math.floor((end - pos + 1) / 2));
       } else throw err;
@@ -71,11 +98,11 @@ export async function scan(opts: {
         out.headers += missing.length;
         missing.length = 0;
       } catch (err) {
-        if (!/429|too many requests/i.test(String(err))) throw err;
-        out.throttled++;
-        await sleep(1000);
+        if (!isThrottled(err)) throw err;
+        await waitOutThrottle(err);
       }
     }
+    throttledInARow = 0;
     for (const l of logs) out.ids.push(`${l.transactionHash.toLowerCase()}_${Number(BigInt(l.logIndex))}`);
     pos = end + 1;
     span = opts.span;
