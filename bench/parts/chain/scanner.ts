@@ -1,4 +1,5 @@
 import { createPublicClient, http, numberToHex, type Address, type Hex } from 'viem';
+import { classifyRpcError } from '#shared/sources/chain/errors.ts';
 
 export interface ScanResult {
   /** `<tx>_<logIndex>` of every log read, in order. */
@@ -24,20 +25,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MAX_THROTTLES_IN_A_ROW = 120;
 
 /**
- * Whether the provider answered 429: the HTTP status on the error or one of
- * its causes, or JSON-RPC error code 429. Never a pattern over the error's
- * text: viem's message carries the URL and the request, and a port or a
- * block number in hex with "429" in it made every refused range look
- * throttled, so the scanner retried it, a second apart, forever.
+ * Whether the provider answered 429, by the project's classifier (the HTTP
+ * status, the JSON-RPC code, the provider's wording). Once a pattern over the
+ * error's whole text: viem's message carries the URL, and a port with "429"
+ * in it made every refused range look throttled, so the scanner retried it,
+ * a second apart, forever.
  */
 function isThrottled(err: unknown): boolean {
-  let e: unknown = err;
-  for (let depth = 0; depth < 12 && e && typeof e === 'object'; depth++) {
-    const { status, code } = e as { status?: unknown; code?: unknown };
-    if (status === 429 || code === 429) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
+  const failure = classifyRpcError(err);
+  return failure.kind === 'transient' && failure.rateLimited;
 }
 
 /**
