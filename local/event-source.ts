@@ -22,6 +22,8 @@ export interface EventSourceOptions {
    * visibility timeout (6x the function timeout); locally that is too long to wait.
    */
   retryDelaySeconds?: number;
+  /** Called after each invocation, once its messages are deleted or set to retry: what the runner waits on. */
+  onBatchDone?: () => void;
 }
 
 export interface EventSourceStats {
@@ -118,6 +120,7 @@ export class SqsEventSource {
         }
       } finally {
         this.busy--;
+        this.opts.onBatchDone?.();
       }
     }
   }

@@ -26,6 +26,7 @@ import { createObservability } from '#functions/handlers/observability.ts';
 import { startLocalAws, type LocalAws } from './emulators.ts';
 import { localLambdaContext, SqsEventSource } from './event-source.ts';
 import { S3NotificationBridge } from './s3-notifications.ts';
+import { Wakeup } from './wakeup.ts';
 import { watchSources } from './source-watch.ts';
 
 export interface CycleOptions {
@@ -92,8 +93,9 @@ const shardsPerFetcher = (opts: CycleOptions): number => opts.shardsPerFetcher ?
 export const LOCAL_FUNCTION_TIMEOUT_MS = 120_000;
 
 /**
- * How often the cycle looks at the run. Completion is one read of the run
- * record; progress (for the bar, stall detection and the notification
+ * How often the cycle looks at the run: completion when a fetcher or loader
+ * invocation ends, and at least every COMPLETION_CHECK_MS. Completion is one
+ * read of the run record; progress (for the bar, stall detection and the notification
  * bridge's floor) lists the run's shards and loads; dead letters are two
  * queue-depth calls. The emulators share the CPU with the pipeline, so only
  * the cheap check runs often.
@@ -133,7 +135,15 @@ async function cycle(opts: CycleOptions, aws: LocalAws, started: number, stops: 
   const fetcherTimeoutMs = opts.fetcherTimeoutMs ?? LOCAL_FUNCTION_TIMEOUT_MS;
   const retryDelaySeconds = opts.retryDelaySeconds ?? 2;
   // Each function fed by its queue, as Lambda's event source mapping does.
-  const feed = (queue: 'shards' | 'loads', functionName: string, handler: unknown, batchSize: number, maxConcurrency: number, functionTimeoutMs: number) =>
+  const feed = (
+    queue: 'shards' | 'loads',
+    functionName: string,
+    handler: unknown,
+    batchSize: number,
+    maxConcurrency: number,
+    functionTimeoutMs: number,
+    onBatchDone: () => void,
+  ) =>
     new SqsEventSource({
       sqs,
       queueUrl: queue === 'shards' ? aws.shardQueueUrl : aws.loadQueueUrl,
@@ -145,16 +155,23 @@ async function cycle(opts: CycleOptions, aws: LocalAws, started: number, stops: 
       functionTimeoutMs,
       deliverTwice: opts.deliverTwice,
       retryDelaySeconds,
+      onBatchDone,
     });
-  const fetchers = feed('shards', 'fetcher', fetcher, shardsPerFetcher(opts), fetcherConcurrency(opts), fetcherTimeoutMs);
-  const loaders = feed('loads', 'loader', loader, QUEUE_SETTINGS.loaderBatchSize, opts.loaderConcurrency ?? 2, LOCAL_FUNCTION_TIMEOUT_MS);
+  const invocationEnded = new Wakeup();
+  // A fetcher's objects are all in the bucket once its invocation ends: the bridge announces them at once.
+  const fetchers = feed('shards', 'fetcher', fetcher, shardsPerFetcher(opts), fetcherConcurrency(opts), fetcherTimeoutMs, () => {
+    bridge.poke();
+    invocationEnded.wake();
+  });
+  const loaders = feed('loads', 'loader', loader, QUEUE_SETTINGS.loaderBatchSize, opts.loaderConcurrency ?? 2, LOCAL_FUNCTION_TIMEOUT_MS, () =>
+    invocationEnded.wake(),
+  );
   // Pollers first, then the bridge's last listing (it announces what they staged), before the stand-ins stop.
   let feedsStopped = false;
   const stopFeeds = async () => {
     if (feedsStopped) return;
     feedsStopped = true;
-    await fetchers.stop();
-    await loaders.stop();
+    await Promise.all([fetchers.stop(), loaders.stop()]);
     await bridge.stop().catch(() => undefined);
   };
   stops.push(stopFeeds);
@@ -221,7 +238,8 @@ async function cycle(opts: CycleOptions, aws: LocalAws, started: number, stops: 
   loaders.start();
   bridge.start();
   for (;;) {
-    await new Promise((r) => setTimeout(r, COMPLETION_CHECK_MS));
+    // A run completes in a fetcher or loader invocation: look when one ends, and at least every COMPLETION_CHECK_MS.
+    await invocationEnded.next(COMPLETION_CHECK_MS);
     const run = await state.getRun(runId);
     if (run?.status === 'complete') {
       await reportProgress();

@@ -26,6 +26,7 @@ export class S3NotificationBridge {
   private raisedFloor: string | null | undefined;
   private lastFullScan = 0;
   private timer: NodeJS.Timeout | undefined;
+  private ticks: { intervalMs: number; fullScanMs: number; running: boolean; pokedWhileRunning: boolean } | undefined;
   private scanning: Promise<void> | undefined;
   notified = 0;
 
@@ -58,13 +59,26 @@ export class S3NotificationBridge {
     }
   }
 
+  /** Lists every `intervalMs`, and at once when poked. */
   start(intervalMs = 500, fullScanMs = 10_000): void {
-    const tick = () => {
-      this.scanning = this.tick(fullScanMs).finally(() => {
-        if (this.timer) this.timer = setTimeout(tick, intervalMs);
-      });
-    };
-    this.timer = setTimeout(tick, intervalMs);
+    this.ticks = { intervalMs, fullScanMs, running: false, pokedWhileRunning: false };
+    this.timer = setTimeout(() => this.runTick(), intervalMs);
+  }
+
+  /**
+   * Lists now rather than at the next interval: the runner pokes when a
+   * fetcher invocation ends, the moment its last objects are sure to be in
+   * the bucket. A poke during a listing makes one more right after it.
+   */
+  poke(): void {
+    const ticks = this.ticks;
+    if (!ticks || this.timer === undefined) return;
+    if (ticks.running) {
+      ticks.pokedWhileRunning = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.runTick();
   }
 
   async stop(): Promise<void> {
@@ -72,6 +86,18 @@ export class S3NotificationBridge {
     this.timer = undefined;
     await this.scanning;
     await this.scan();
+  }
+
+  private runTick(): void {
+    const ticks = this.ticks!;
+    ticks.running = true;
+    this.scanning = this.tick(ticks.fullScanMs).finally(() => {
+      ticks.running = false;
+      if (this.timer === undefined) return;
+      const again = ticks.pokedWhileRunning;
+      ticks.pokedWhileRunning = false;
+      this.timer = setTimeout(() => this.runTick(), again ? 0 : ticks.intervalMs);
+    });
   }
 
   /** Lists the whole staging prefix and announces every new object or version. */

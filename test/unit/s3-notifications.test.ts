@@ -25,6 +25,8 @@ let run = 0;
 let runId: string;
 beforeEach(() => {
   listings = [];
+  listingsAnswered = 0;
+  holdListing = undefined;
   runId = `20261121T00000${run++}Z-abcdef`;
 });
 
@@ -32,11 +34,19 @@ const key = (shard: number, seq: number) => `staged/${runId}/subgraph/${String(s
 const shardPrefix = (shard: number) => key(shard, 0).replace(/[^/]+$/, '');
 const put = (k: string, body = 'x') => s3.send(new PutObjectCommand({ Bucket: aws.bucket, Key: k, Body: body }));
 
+/** While set, each listing's answer is held until it settles (after it was counted in listingsAnswered). */
+let holdListing: Promise<void> | undefined;
+let listingsAnswered = 0;
+
 function bridge(): S3NotificationBridge {
   const watched = {
-    send: (cmd: unknown) => {
-      if (cmd instanceof ListObjectsV2Command) listings.push(cmd.input.StartAfter ?? '');
-      return s3.send(cmd as never);
+    send: async (cmd: unknown) => {
+      if (!(cmd instanceof ListObjectsV2Command)) return s3.send(cmd as never);
+      listings.push(cmd.input.StartAfter ?? '');
+      const answer = await s3.send(cmd);
+      listingsAnswered++;
+      await holdListing;
+      return answer;
     },
   } as unknown as S3Client;
   return new S3NotificationBridge(watched, sqs, aws.bucket, aws.loadQueueUrl);
@@ -127,6 +137,26 @@ describe('S3 notification stand-in', () => {
     b.setFloor(shardPrefix(5));
     expect(await announcedAtLeast([key(0, 4), key(9, 0)])).toEqual([key(0, 4), key(9, 0)]);
     await until(() => listings.at(-1) === shardPrefix(5));
+    await b.stop();
+  });
+
+  it('lists at once when poked, and once more after a listing it was poked during', async () => {
+    const b = bridge();
+    await b.primeWithExisting();
+    b.setFloor(shardPrefix(0));
+    // An hour between ticks: only a poke can make these listings.
+    b.start(3_600_000);
+    let release: () => void = () => undefined;
+    holdListing = new Promise((resolve) => (release = resolve));
+    const before = { listings: listings.length, answered: listingsAnswered };
+    b.poke();
+    // The listing has been answered, its answer held: what is put now it cannot see.
+    await until(() => listingsAnswered > before.answered);
+    await put(key(2, 0));
+    b.poke();
+    release();
+    expect(await announcedAtLeast([key(2, 0)])).toEqual([key(2, 0)]);
+    expect(listings.length).toBe(before.listings + 2);
     await b.stop();
   });
 
