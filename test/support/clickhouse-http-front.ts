@@ -18,8 +18,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -106,6 +108,7 @@ export async function startClickHouseHttpFront(options: ClickHouseHttpFrontOptio
   probe.close();
   const sessions = new Map<string, Session>();
   const requests: FrontRequest[] = [];
+  const spoolDir = mkdtempSync(join(tmpdir(), 'chdb-http-front-'));
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -199,12 +202,12 @@ export async function startClickHouseHttpFront(options: ClickHouseHttpFrontOptio
       const elapsed = () => String(process.hrtime.bigint() - started);
       if (insert && RAW_INSERT_FORMATS.has(insert.format)) {
         // The whole insert is one statement with one token, as on a server; never split into chunks.
-        const written = insert.data.toString('utf8').trim() === '' ? null : await session.insert({ ...insertTarget(insert), values: insert.data });
-        log.writtenRows = written?.rowsWritten ?? 0;
+        const written = isBlank(insert.data) ? { rows: 0, bytes: 0 } : await insertFromFile(session, insert, spoolDir);
+        log.writtenRows = written.rows;
         return {
           output: Buffer.alloc(0),
           format: insert.format,
-          summary: summary({ written: written?.rowsWritten, bytes: written?.bytesWritten, elapsed: elapsed() }),
+          summary: summary({ written: written.rows, bytes: written.bytes, elapsed: elapsed() }),
         };
       }
       const format = formatClauseOf(statement) ?? parsed.defaultFormat ?? 'TabSeparated';
@@ -226,6 +229,7 @@ export async function startClickHouseHttpFront(options: ClickHouseHttpFrontOptio
       server.closeAllConnections();
       await new Promise<void>((ok, fail) => server.close((err) => (err ? fail(err) : ok())));
       for (const session of sessions.values()) session.close();
+      rmSync(spoolDir, { recursive: true, force: true });
     },
   };
 }
@@ -244,9 +248,36 @@ async function enginePath(options: ClickHouseHttpFrontOptions): Promise<string> 
   return disk.path;
 }
 
-function insertTarget(insert: NonNullable<ReturnType<typeof insertWithData>>) {
-  const format = insert.format as 'JSONEachRow';
-  return { table: insert.table, format, ...(insert.columns?.length ? { columns: insert.columns } : {}) };
+type InsertWithData = NonNullable<ReturnType<typeof insertWithData>>;
+
+/**
+ * A server parses an insert's body as it streams in, on several threads.
+ * Handed to chDB as one value, the body is parsed as one piece on one
+ * thread; read from a file (`FROM INFILE`), it is parsed in parallel, as a
+ * server does. Same statement, session settings and token; the rows the
+ * engine read are the rows it wrote (the front's tables have no
+ * materialized views).
+ */
+async function insertFromFile(session: Session, insert: InsertWithData, spoolDir: string): Promise<{ rows: number; bytes: number }> {
+  const file = join(spoolDir, `${randomUUID()}.body`);
+  await writeFile(file, insert.data);
+  try {
+    const target = insert.table.split('.').map(quoteIdentifier).join('.');
+    const columns = insert.columns?.length ? ` (${insert.columns.map(quoteIdentifier).join(', ')})` : '';
+    const result = await session.queryAsync(`INSERT INTO ${target}${columns} FROM INFILE ${sqlString(file)} FORMAT ${insert.format}`);
+    return { rows: result.rowsRead, bytes: result.bytesRead };
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+const quoteIdentifier = (name: string) => `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
+const sqlString = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** Whether a body holds nothing but whitespace (an insert of no rows), without decoding it. */
+function isBlank(body: Buffer): boolean {
+  for (const byte of body) if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return false;
+  return true;
 }
 
 function summary(s: { read?: number; readBytes?: number; written?: number; bytes?: number; resultBytes?: number; elapsed: string }) {
