@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
+import { sqlString } from '#adapters/clickhouse/sql-literal.ts';
 
 /**
  * The ClickHouse engine in-process (chDB), on disk, behind the same
@@ -69,15 +70,11 @@ function spoolingInserts(connection: ChdbConnection, spoolRoot: string): ChdbCon
       if (statSync(file).size === 0) return await exec({ ...params, values: Readable.from([]) });
       const target = insert[1]!;
       const format = insert[2]!;
+      // The spool path is ours (mkdtemp under the data directory), quoted as a string literal all the same.
       return await exec({ ...params, values: undefined, query: `INSERT INTO ${target} FROM INFILE ${sqlString(file)} FORMAT ${format}` });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   };
   return connection;
-}
-
-/** The spool path is ours (mkdtemp under the data directory), quoted as a ClickHouse string literal all the same. */
-function sqlString(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }

@@ -26,6 +26,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Session } from 'chdb';
+import { sqlIdentifier, sqlString } from '#adapters/clickhouse/sql-literal.ts';
 import {
   ServerException,
   authenticationFailed,
@@ -191,7 +192,7 @@ export async function startClickHouseHttpFront(options: ClickHouseHttpFrontOptio
     if (parsed.sessionId !== undefined && !shared) sessions.set(parsed.sessionId, session);
     const started = process.hrtime.bigint();
     try {
-      if (parsed.database !== undefined) await session.queryAsync(`USE \`${parsed.database.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``);
+      if (parsed.database !== undefined) await session.queryAsync(`USE ${sqlIdentifier(parsed.database)}`);
       // Parameters go in as the text the client sent (`SET param_x`), parsed by the engine as a server parses
       // them; chDB's own binder would escape that text a second time.
       const params = Object.fromEntries(Object.entries(parsed.queryParams).map(([name, value]) => [`param_${name}`, value]));
@@ -262,17 +263,14 @@ async function insertFromFile(session: Session, insert: InsertWithData, spoolDir
   const file = join(spoolDir, `${randomUUID()}.body`);
   await writeFile(file, insert.data);
   try {
-    const target = insert.table.split('.').map(quoteIdentifier).join('.');
-    const columns = insert.columns?.length ? ` (${insert.columns.map(quoteIdentifier).join(', ')})` : '';
+    const target = insert.table.split('.').map(sqlIdentifier).join('.');
+    const columns = insert.columns?.length ? ` (${insert.columns.map(sqlIdentifier).join(', ')})` : '';
     const result = await session.queryAsync(`INSERT INTO ${target}${columns} FROM INFILE ${sqlString(file)} FORMAT ${insert.format}`);
     return { rows: result.rowsRead, bytes: result.bytesRead };
   } finally {
     await rm(file, { force: true });
   }
 }
-
-const quoteIdentifier = (name: string) => `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
-const sqlString = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** Whether a body holds nothing but whitespace (an insert of no rows), without decoding it. */
 function isBlank(body: Buffer): boolean {

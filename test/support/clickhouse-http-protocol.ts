@@ -11,6 +11,7 @@
  *   parameter joined to the body with a line break, GET requests run with readonly = 2)
  */
 import type { IncomingMessage } from 'node:http';
+import { sqlString } from '#adapters/clickhouse/sql-literal.ts';
 
 /** URL parameters the HTTP layer reads itself; every other one, except `param_*`, is a setting. */
 const RESERVED_PARAMETERS = new Set([
@@ -193,7 +194,7 @@ export function setStatement(settings: Record<string, string>): string | null {
   const entries = Object.entries(settings);
   for (const [name] of entries) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ServerException(115, 'UNKNOWN_SETTING', `Unknown setting '${name}'`);
   if (entries.length === 0) return null;
-  return `SET ${entries.map(([name, value]) => `${name} = '${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(', ')}`;
+  return `SET ${entries.map(([name, value]) => `${name} = ${sqlString(value)}`).join(', ')}`;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
