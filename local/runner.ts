@@ -97,12 +97,14 @@ export const LOCAL_FUNCTION_TIMEOUT_MS = 120_000;
  * invocation ends, and at least every COMPLETION_CHECK_MS. Completion is one
  * read of the run record; progress (for the bar, stall detection and the notification
  * bridge's floor) lists the run's shards and loads; dead letters are two
- * queue-depth calls. The emulators share the CPU with the pipeline, so only
- * the cheap check runs often.
+ * queue-depth calls, every second once an invocation has failed a message
+ * (only then can one reach a dead-letter queue) and every 5 s before. The
+ * emulators share the CPU with the pipeline, so only the cheap check runs often.
  */
 const COMPLETION_CHECK_MS = 1_000;
 const PROGRESS_CHECK_MS = 2_000;
 const DEAD_LETTER_CHECK_MS = 5_000;
+const DEAD_LETTER_CHECK_AFTER_FAILURE_MS = 1_000;
 
 /**
  * One scheduled cycle on this machine: the planner, then fetchers and the
@@ -232,7 +234,7 @@ async function cycle(opts: CycleOptions, aws: LocalAws, started: number, stops: 
   let lastSignature = await reportProgress();
   let lastMove = Date.now();
   let nextProgress = lastMove + PROGRESS_CHECK_MS;
-  let nextDeadLetterCheck = 0;
+  let lastDeadLetterCheck = -Infinity;
   const stallTimeoutMs = opts.stallTimeoutMs ?? 10 * 60_000;
   fetchers.start();
   loaders.start();
@@ -247,8 +249,9 @@ async function cycle(opts: CycleOptions, aws: LocalAws, started: number, stops: 
     }
     if (opts.signal?.aborted) return finish(result, false, 'interrupted: run `npm run sync` again to resume', runId);
     const now = Date.now();
-    if (now >= nextDeadLetterCheck) {
-      nextDeadLetterCheck = now + DEAD_LETTER_CHECK_MS;
+    const failedSoFar = fetchers.stats.failedMessages + loaders.stats.failedMessages;
+    if (now >= lastDeadLetterCheck + (failedSoFar > 0 ? DEAD_LETTER_CHECK_AFTER_FAILURE_MS : DEAD_LETTER_CHECK_MS)) {
+      lastDeadLetterCheck = now;
       const dead = (await depth(sqs, aws.shardDlqUrl)) + (await depth(sqs, aws.loadDlqUrl));
       if (dead > 0) return finish(result, false, `${dead} message(s) reached a dead-letter queue`, runId);
     }
