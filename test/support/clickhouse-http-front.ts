@@ -255,9 +255,10 @@ type InsertWithData = NonNullable<ReturnType<typeof insertWithData>>;
  * A server parses an insert's body as it streams in, on several threads.
  * Handed to chDB as one value, the body is parsed as one piece on one
  * thread; read from a file (`FROM INFILE`), it is parsed in parallel, as a
- * server does. Same statement, session settings and token; the rows the
- * engine read are the rows it wrote (the front's tables have no
- * materialized views).
+ * server does. Same statement, session settings and token. The rows
+ * reported written are the rows the engine read (the front's tables have no
+ * materialized views), also for an insert its token drops as a retry, where
+ * a server would report none: no caller reads the figure for a retry.
  */
 async function insertFromFile(session: Session, insert: InsertWithData, spoolDir: string): Promise<{ rows: number; bytes: number }> {
   const file = join(spoolDir, `${randomUUID()}.body`);
