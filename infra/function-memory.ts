@@ -7,13 +7,14 @@
  * being built, kept compressed (shared/staging/format-v2.ts) until its
  * PutObject after PAGES_PER_OBJECT pages. It does not grow with the shards, so
  * smoke-size shards that fill at least two objects each peak where full-size
- * ones do (docs/BENCHMARKS.md, "Fetcher memory as deployed").
+ * ones do (docs/BENCHMARKS.md, "Memory of two shards side by side").
  *
  * test/bench/fetcher-memory.test.ts runs one fetcher invocation (a full
- * batch) per source in a process of its own under `heapMib`, at the deployed
- * PAGES_PER_OBJECT, and fails unless measured peak x HEADROOM fits both
- * limits: lowering a limit or growing the fetcher's working set fails
- * `npm test`, so neither drifts silently from the other.
+ * batch) per source in a process of its own under `heapMib / headroom`, at
+ * the deployed PAGES_PER_OBJECT, and fails unless it finishes there and its
+ * peak RSS x headroom fits `memorySizeMb`: lowering a limit or growing the
+ * fetcher's working set fails `npm test`, so neither drifts silently from
+ * the other.
  */
 export const FETCHER_MEMORY = {
   /** Lambda memory size, MB. Chosen for CPU (JSON parsing, validation and gzip are CPU-bound), not for memory; the test keeps it above the peak RSS x HEADROOM. */

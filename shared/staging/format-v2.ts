@@ -49,8 +49,12 @@ export function encodeStagedV2(records: readonly StagedRecord[]): Buffer {
 /**
  * Builds a format-2 object page by page through one streaming compressor:
  * the fetcher holds compressed bytes, never an object's text. The same pages
- * always give the same bytes (same input, same level, one thread), so a
- * re-fetch keeps the ETag.
+ * give the same bytes whatever the machine's timing, so a re-fetch keeps the
+ * ETag, and with it the loader's deduplication token.
+ *
+ * That needs the compressor ended only once every page has gone through it:
+ * Node compresses a piece still queued at `end()` as the frame's last, which
+ * gives other bytes than the same piece followed by an empty end.
  */
 export class StagedObjectBuilderV2 {
   private zstd: ZstdCompress | null = null;
@@ -82,7 +86,11 @@ export class StagedObjectBuilderV2 {
   }
 
   async finish(): Promise<Buffer> {
-    this.stream().end();
+    const zstd = this.stream();
+    // An empty write goes through after every page (in order); its callback is the sign they all
+    // have. Not rejected on an error: the stream's 'error' rejects `ended`, which comes next.
+    await Promise.race([new Promise<void>((resolve) => zstd.write(Buffer.alloc(0), () => resolve())), this.ended]);
+    zstd.end();
     await this.ended;
     return Buffer.concat(this.out);
   }

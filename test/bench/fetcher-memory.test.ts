@@ -10,10 +10,14 @@ import { INSTANT_SOURCES } from './tiny.ts';
 
 /**
  * The deployed fetcher's memory follows its measured peak. One invocation per
- * source runs in a process of its own under the deployed heap cap
- * (FETCHER_MEMORY.heapMib, the fetcher's NODE_OPTIONS) at the deployed
- * PAGES_PER_OBJECT (the template sets none: the default), and each limit must
- * exceed the peak by FETCHER_MEMORY.headroom. An invocation fetches its batch's
+ * source runs in a process of its own at the deployed PAGES_PER_OBJECT (the
+ * template sets none: the default), with V8's heap capped at the deployed cap
+ * (FETCHER_MEMORY.heapMib, the fetcher's NODE_OPTIONS) divided by
+ * FETCHER_MEMORY.headroom: finishing there shows the working set fits the
+ * deployed cap with that headroom. A peak taken under the deployed cap itself
+ * would measure when V8 chooses to collect, not what the fetcher holds (it
+ * moved 114-132 MiB between runs of the same code). The function's memory
+ * size must exceed the peak RSS by the headroom. An invocation fetches its batch's
  * shards side by side (QUEUE_SETTINGS.fetcherBatchSize), each holding one staged
  * object, so the run takes the largest shards together and each must fill at
  * least two objects for the peak to be the steady state full-size shards reach
@@ -34,7 +38,7 @@ describe('fetcher memory as deployed', () => {
       ...INSTANT_SOURCES,
       workers: 1,
       pagesPerObject,
-      fetcherHeapMib: FETCHER_MEMORY.heapMib,
+      fetcherHeapMib: FETCHER_MEMORY.heapMib / FETCHER_MEMORY.headroom,
       loaderRows: 0,
       incrementalShare: 0,
       approaches: new Set(['fetcher']),
@@ -51,7 +55,8 @@ describe('fetcher memory as deployed', () => {
       const jsMib = m.memory.peakJsBytes / 2 ** 20;
       expect(rssMib, label).toBeGreaterThan(0);
       expect(rssMib * FETCHER_MEMORY.headroom, `${label}: peak RSS ${rssMib.toFixed(0)} MiB`).toBeLessThanOrEqual(FETCHER_MEMORY.memorySizeMb);
-      expect(jsMib * FETCHER_MEMORY.headroom, `${label}: peak JS heap+external ${jsMib.toFixed(0)} MiB`).toBeLessThanOrEqual(FETCHER_MEMORY.heapMib);
+      // Everything counted (the young generation and buffers are outside the cap), it stays within the deployed cap.
+      expect(jsMib, `${label}: peak JS heap+external ${jsMib.toFixed(0)} MiB`).toBeLessThanOrEqual(FETCHER_MEMORY.heapMib);
     }
     const subgraph = runs.find((m) => m.result.extra.source === 'subgraph')!;
     expect(subgraph.result.extra.shards).toBe(QUEUE_SETTINGS.fetcherBatchSize);
