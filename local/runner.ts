@@ -60,7 +60,8 @@ export interface CycleOptions {
 
 export interface CycleProgress {
   runId: string;
-  estimatedFills: number;
+  /** What the plan expects the sources to deliver: fills, and the chain's other events (it estimates logs). */
+  estimatedRows: number;
   shards: number;
   shardsDone: number;
   counters: CounterSnapshot;
@@ -216,7 +217,7 @@ async function cycle(opts: CycleOptions, aws: LocalAws, started: number, stops: 
   const result = await plan(planner, opts, state, sourceError);
   if (result.outcome === 'busy') return finish(result, false, 'another planner holds the lease');
   const runId = result.runId;
-  const estimatedFills = result.outcome === 'planned' ? result.estimatedRows : 0;
+  const estimatedRows = result.outcome === 'planned' ? result.estimatedRows : 0;
 
   let floorShardsDone = -1;
   const reportProgress = async () => {
@@ -227,7 +228,7 @@ async function cycle(opts: CycleOptions, aws: LocalAws, started: number, stops: 
       bridge.setFloor(unfinishedFloor(await state.listShards(runId)));
     }
     const counters = since(before);
-    opts.onProgress?.({ runId, estimatedFills, shards: progress.shards, shardsDone: progress.shardsDone, counters });
+    opts.onProgress?.({ runId, estimatedRows, shards: progress.shards, shardsDone: progress.shardsDone, counters });
     return `${progress.shardsDone}/${progress.objectsStaged}/${progress.objectsLoaded}/${counters.SourceRequests}/${fetchers.stats.invocations}/${loaders.stats.invocations}`;
   };
   // Before any fetcher runs: the bridge needs its floor from the start.

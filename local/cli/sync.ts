@@ -1,8 +1,7 @@
 import { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { CLICKHOUSE_SETTINGS, readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import { parseOperatorWindow, parseSince, WindowError } from '#shared/ops/window.ts';
-import type { CycleProgress, CycleResult } from '#local/runner.ts';
+import type { CycleResult } from '#local/runner.ts';
 import { holdDataDir } from '#local/data-dir-lock.ts';
 import { dataDirFrom, localWarehouse } from './warehouse.ts';
 import { enabledSources, startSimulatedWorld } from './simulated.ts';
@@ -10,6 +9,7 @@ import { CLI_NUMBERS } from './numbers.ts';
 import { logLevelOption, type LogLevel } from './log-level.ts';
 import { commandFailed, reportFailures, stackText } from './failures.ts';
 import { incompleteRunCause } from './diagnosis.ts';
+import { progressReporter } from './progress.ts';
 
 interface SyncFlags {
   simulated?: boolean;
@@ -122,37 +122,6 @@ async function main(flags: SyncFlags): Promise<void> {
     process.off('SIGINT', interrupt);
     for (const close of closers.reverse()) await close().catch(() => undefined);
   }
-}
-
-function progressReporter() {
-  const tty = process.stderr.isTTY;
-  let bar: cliProgress.SingleBar | undefined;
-  let lastLine = 0;
-  const started = Date.now();
-  return {
-    update(p: CycleProgress) {
-      const loaded = p.counters.FillsLoaded;
-      const total = Math.max(p.estimatedFills, loaded, 1);
-      const payload = { shards: `${p.shardsDone}/${p.shards}`, requests: p.counters.SourceRequests };
-      if (tty) {
-        bar ??= new cliProgress.SingleBar(
-          { format: 'fills {bar} {percentage}% | {value}/{total} | {speed} fills/s | ETA {eta} | shards {shards} | requests {requests}' },
-          cliProgress.Presets.shades_classic,
-        );
-        if (!bar.isActive) bar.start(total, 0, payload);
-        bar.setTotal(total);
-        const rate = loaded / Math.max(1, (Date.now() - started) / 1000);
-        const eta = rate > 0 ? `${Math.ceil(Math.max(0, total - loaded) / rate)}s` : '--';
-        bar.update(loaded, { ...payload, speed: Math.round(rate), eta });
-      } else if (Date.now() - lastLine > 5_000) {
-        lastLine = Date.now();
-        console.error(`progress: ${loaded.toLocaleString()}/${total.toLocaleString()} fills loaded, shards ${payload.shards}, requests ${payload.requests}`);
-      }
-    },
-    stop() {
-      bar?.stop();
-    },
-  };
 }
 
 async function tableCounts(w: ReturnType<typeof localWarehouse>) {

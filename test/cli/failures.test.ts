@@ -23,6 +23,17 @@ function expectExact(run: CliRun): void {
   expect(run.stdout).toContain('run complete');
   const { expected, loaded } = simulatedFills(run);
   expect(loaded).toBe(expected);
+  expectProgressEndsAtLoaded(run);
+}
+
+/** The last progress line counts what the summary says was loaded, in the plan estimate's unit (fills and events). */
+function expectProgressEndsAtLoaded(run: CliRun): void {
+  const number = (re: RegExp, text: string) => Number((re.exec(text)?.[1] ?? 'NaN').replace(/,/g, ''));
+  const lines = run.stderr.split('\n').filter((l) => l.startsWith('progress: '));
+  const last = lines.at(-1) ?? '';
+  const summed = number(/fills added\s+[\d,]+\s+staged [\d,]+, sent to ClickHouse ([\d,]+)/, run.stdout) + number(/activity loaded\s+([\d,]+)/, run.stdout);
+  expect(last, run.stderr).toMatch(/^progress: [\d,]+\/[\d,]+ fills and events loaded, shards (\d+)\/\1, /);
+  expect(number(/^progress: ([\d,]+)\//, last)).toBe(summed);
 }
 
 describe('a source that cannot be reached', () => {

@@ -1,0 +1,54 @@
+import cliProgress from 'cli-progress';
+import type { CycleProgress } from '#local/runner.ts';
+
+/**
+ * Rows loaded against the plan's estimate, in the estimate's unit: the chain
+ * estimates every log it will read (fills and the splits, merges,
+ * redemptions and conversions among them), so the count is fills and
+ * activity together. Counting fills alone left the bar at half way on a
+ * chain sync that had finished.
+ */
+export function rowsProgress(p: CycleProgress): { loaded: number; total: number } {
+  const loaded = p.counters.FillsLoaded + p.counters.ActivityLoaded;
+  return { loaded, total: Math.max(p.estimatedRows, loaded, 1) };
+}
+
+export function progressLine(p: CycleProgress): string {
+  const { loaded, total } = rowsProgress(p);
+  return `progress: ${loaded.toLocaleString('en-US')}/${total.toLocaleString('en-US')} fills and events loaded, shards ${p.shardsDone}/${p.shards}, requests ${p.counters.SourceRequests}`;
+}
+
+/** A progress bar on a terminal; elsewhere (CI, a pipe) a line every 5 seconds, and one for where it ended. */
+export function progressReporter() {
+  const tty = process.stderr.isTTY;
+  let bar: cliProgress.SingleBar | undefined;
+  let lastLine = 0;
+  let unprinted: CycleProgress | undefined;
+  const started = Date.now();
+  return {
+    update(p: CycleProgress) {
+      unprinted = p;
+      const { loaded, total } = rowsProgress(p);
+      const payload = { shards: `${p.shardsDone}/${p.shards}`, requests: p.counters.SourceRequests };
+      if (tty) {
+        bar ??= new cliProgress.SingleBar(
+          { format: 'fills and events {bar} {percentage}% | {value}/{total} | {speed} rows/s | ETA {eta} | shards {shards} | requests {requests}' },
+          cliProgress.Presets.shades_classic,
+        );
+        if (!bar.isActive) bar.start(total, 0, payload);
+        bar.setTotal(total);
+        const rate = loaded / Math.max(1, (Date.now() - started) / 1000);
+        const eta = rate > 0 ? `${Math.ceil(Math.max(0, total - loaded) / rate)}s` : '--';
+        bar.update(loaded, { ...payload, speed: Math.round(rate), eta });
+      } else if (Date.now() - lastLine > 5_000) {
+        lastLine = Date.now();
+        unprinted = undefined;
+        console.error(progressLine(p));
+      }
+    },
+    stop() {
+      bar?.stop();
+      if (!tty && unprinted) console.error(progressLine(unprinted));
+    },
+  };
+}
