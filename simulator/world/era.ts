@@ -35,11 +35,21 @@ export interface EraOptions {
   minSlots: number;
   /** The era's first block directly follows the head (no empty blocks), e.g. the world's first block. */
   firstBlockExact: boolean;
+  /**
+   * The side of the era that meets the exchange migration. Trading went on across it, so V1's last
+   * trading block is at `end` (its last fill) and V2's first within half a minute of `start`, whatever
+   * the world's density: a sparse world's slots otherwise left a day between the eras, which `check`
+   * rightly reports as a gap at the seam.
+   */
+  meetsMigration?: 'at-end' | 'at-start';
 }
 
 function slotTimes(s: WorldState, o: EraOptions, slots: number): number[] {
   const span = o.end - o.start;
-  return Array.from({ length: slots }, (_, k) => o.start + Math.max(1, Math.floor((span * (k + 0.5 + 0.6 * (s.rng.float() - 0.5))) / slots)));
+  const times = Array.from({ length: slots }, (_, k) => o.start + Math.max(1, Math.floor((span * (k + 0.5 + 0.6 * (s.rng.float() - 0.5))) / slots)));
+  if (o.meetsMigration === 'at-end') times[slots - 1] = o.end;
+  if (o.meetsMigration === 'at-start') times[0] = Math.min(times[0] as number, o.start + 30);
+  return times;
 }
 
 /** Slot → how many standard and NegRisk markets open in it. */

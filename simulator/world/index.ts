@@ -145,6 +145,7 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
       resolveShare: 0.5,
       adapterShare: 0,
       firstBlockExact: true,
+      meetsMigration: 'at-end',
       showcase: (c, slots) => {
         const v1 = v1Showcase(c, slots);
         carry = v1.carry;
@@ -161,6 +162,7 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
       resolveShare: 0.35,
       adapterShare: 0.7,
       firstBlockExact: false,
+      meetsMigration: 'at-start',
       showcase: (c, slots) => v2Showcase(c, slots, carry as V1Carry),
     });
     const eras = { v1, v2: { fromBlock: v1.toBlock + 1, toBlock: writer.head.number }, extensions: [] as BlockRange[] };

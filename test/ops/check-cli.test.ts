@@ -74,6 +74,17 @@ describe('npm run check (the CLI)', () => {
     ]);
   });
 
+  it('passes every check after a simulated sync, as a first run of the README does, also in a sparse world', { timeout: 600_000 }, async () => {
+    // 300 fills over V1's three and a half years and V2's month: the eras must still meet at the migration.
+    const dir = mkdtempSync(join(tmpdir(), 'pmsync-check-simulated-'));
+    const synced = await run(join(ROOT, 'bin/polymarket-sync.js'), ['sync', '--simulated', '--fills', '300', '--markets', '4'], { SYNC_DATA_DIR: dir });
+    expect(synced.code, synced.stderr).toBe(0);
+    const r = await check([], { SYNC_DATA_DIR: dir });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}v1-v2-seam +PASS +V1 ends \S+, V2 starts \S+ \(\d+ s later\)$/m);
+    expect(r.stdout.trimEnd()).toMatch(/all checks passed$/);
+  });
+
   it('refuses an unknown check name with exit 1', async () => {
     const r = await check(['--only', 'nonsense', '--no-state']);
     expect(r.code).toBe(1);
