@@ -12,7 +12,7 @@ function fileOrder(value: string | undefined): 'forward' | 'reverse' | undefined
 }
 const order = fileOrder(process.env.TEST_FILE_ORDER);
 // Every scratch directory a test makes (under os.tmpdir(): engines, queues, CLI data) lands in one
-// directory per run, removed when the run ends (test/support/scratch-root.ts): a run leaves nothing behind.
+// directory per run, removed as the run ends (test/support/scratch-root.ts): a run leaves nothing behind.
 const scratchRoot = mkdtempSync(join(tmpdir(), SCRATCH_ROOT_PREFIX));
 
 export default defineConfig({
