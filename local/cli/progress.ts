@@ -8,12 +8,12 @@ import type { CycleProgress } from '#local/runner.ts';
  * activity together. Counting fills alone left the bar at half way on a
  * chain sync that had finished.
  */
-export function rowsProgress(p: CycleProgress): { loaded: number; total: number } {
+function rowsProgress(p: CycleProgress): { loaded: number; total: number } {
   const loaded = p.counters.FillsLoaded + p.counters.ActivityLoaded;
   return { loaded, total: Math.max(p.estimatedRows, loaded, 1) };
 }
 
-export function progressLine(p: CycleProgress): string {
+function progressLine(p: CycleProgress): string {
   const { loaded, total } = rowsProgress(p);
   return `progress: ${loaded.toLocaleString('en-US')}/${total.toLocaleString('en-US')} fills and events loaded, shards ${p.shardsDone}/${p.shards}, requests ${p.counters.SourceRequests}`;
 }

@@ -8,11 +8,11 @@ export const SCRATCH_ROOT_PREFIX = 'pmsync-test-run-';
 
 /**
  * Global set-up: nothing to prepare; at the end of the run the scratch directory goes, with all the
- * tests made in it. 22 of the suite's files alone leave 817 MB in 130,932 files (the engines' parts),
- * which took 20 s to remove, and the whole suite more. Vitest runs this teardown on its main thread before it collects the
- * workers' last replies, so a removal in-process held the run's end for that long, and each time
- * it outlasted vitest's teardown timeout it logged "Timeout terminating forks worker". The removal
- * runs in a process of its own that outlives the run.
+ * tests made in it. 22 of the suite's files alone leave 817 MB in 130,932 files (the engines'
+ * parts), which took 20 s to remove, and the whole suite more. Vitest runs this teardown on its main
+ * thread before it collects the workers' last replies, so a removal in-process held the run's end
+ * for that long, and each time it outlasted vitest's teardown timeout it logged "Timeout
+ * terminating forks worker". The removal runs in a process of its own that outlives the run.
  */
 export default function scratchRoot(project: TestProject): () => void {
   return () => {
