@@ -253,7 +253,7 @@ describe('shard sizing', () => {
     ];
     const shards = cutShards(cfg, regions);
     let next = 100n;
-    for (const s of shards) {
+    for (const s of [...shards].sort((a, b) => Number(BigInt(a.spec.fromBlock) - BigInt(b.spec.fromBlock)))) {
       expect(BigInt(s.spec.fromBlock)).toBe(next);
       next = BigInt(s.spec.toBlock) + 1n;
       expect(s.spec.span).toBeGreaterThan(0);
@@ -284,5 +284,20 @@ describe('shard sizing', () => {
     // The pieces tile the range.
     expect(forEight[0]!.spec.fromBlock).toBe('0');
     expect(forEight.at(-1)!.spec.toBlock).toBe('9599');
+  });
+
+  it('orders the plan by requests, most first, so no long shard starts last', () => {
+    // 120-block spans; 30 spans a shard by rows. The first region (80 spans)
+    // leaves a 20-span remainder; the second (60 spans) leaves none.
+    const regions = [
+      { from: 0n, to: 9_599n, logsPerBlock: 25 },
+      { from: 9_600n, to: 16_799n, logsPerBlock: 25 },
+    ];
+    const shards = cutShards(cfg, regions);
+    const spans = shards.map((s) => (Number(s.spec.toBlock) - Number(s.spec.fromBlock) + 1) / s.spec.span);
+    expect(spans).toEqual([30, 30, 30, 30, 20]);
+    // Equal shards keep block order.
+    expect(shards.slice(0, 4).map((s) => s.spec.fromBlock)).toEqual(['0', '3600', '9600', '13200']);
+    expect(shards.at(-1)!.spec).toMatchObject({ fromBlock: '7200', toBlock: '9599' });
   });
 });

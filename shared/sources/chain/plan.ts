@@ -129,6 +129,11 @@ export const MIN_SPANS_PER_PARALLEL_SHARD = 8;
  * fewer shards than fetchers leaves some idle and the provider's allowance
  * unused. Each region gets its share of `minShards` by blocks, as long as its
  * shards keep MIN_SPANS_PER_PARALLEL_SHARD spans each.
+ *
+ * The plan is ordered by requests, most first (ties in block order), as the
+ * subgraph's is by rows: fetchers take shards in order, so a region's short
+ * remainder left at its place in block order could start a run's last long
+ * shard late, and that shard then pages alone while the other fetchers idle.
  */
 export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], minShards = 1): PlannedShard<ChainShardSpec>[] {
   const shards: PlannedShard<ChainShardSpec>[] = [];
@@ -154,7 +159,12 @@ export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], 
       });
     }
   }
-  return shards;
+  const requests = (shard: PlannedShard<ChainShardSpec>) =>
+    Math.ceil((Number(shard.spec.toBlock) - Number(shard.spec.fromBlock) + 1) / Math.max(1, shard.spec.span));
+  return shards
+    .map((shard, i) => ({ shard, i, requests: requests(shard) }))
+    .sort((a, b) => b.requests - a.requests || a.i - b.i)
+    .map(({ shard }) => shard);
 }
 
 /**
