@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { s3Client, sqsClient, dynamoDocumentClient } from '#adapters/aws/clients.ts';
 import { DynamoStateStore } from '#adapters/aws/dynamo-state-store.ts';
@@ -214,6 +214,11 @@ async function cycle(opts: CycleOptions, aws: LocalAws, started: number, stops: 
   };
 
   await bridge.primeWithExisting();
+  // An open run resumes with every unfinished shard enqueued again and every unloaded object announced again
+  // (see plan()); the messages an interrupted cycle left in the saved queues would have each fetched or loaded twice.
+  if (await state.getOpenRunId()) {
+    for (const url of [aws.shardQueueUrl, aws.loadQueueUrl]) await sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
+  }
   const result = await plan(planner, opts, state, sourceError);
   if (result.outcome === 'busy') return finish(result, false, 'another planner holds the lease');
   const runId = result.runId;

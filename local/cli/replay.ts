@@ -3,8 +3,8 @@ import { readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import { parseReplayWindow, replay, ReplayError, type ReplayReport } from '#shared/ops/replay.ts';
 import { deployedTarget } from '#adapters/aws/ops-target.ts';
 import type { PlanWindow } from '#shared/sources/source.ts';
-import { localWarehouse } from './warehouse.ts';
-import { enabledSources, startSimulatedWorld } from './simulated.ts';
+import { dataDirFrom, localWarehouse } from './warehouse.ts';
+import { claimSimulatedWorld, enabledSources, startSimulatedWorld } from './simulated.ts';
 import { CLI_NUMBERS } from './numbers.ts';
 import { openLocalOps } from './local-ops.ts';
 import { logLevelOption, type LogLevel } from './log-level.ts';
@@ -66,6 +66,7 @@ async function replayLocally(flags: ReplayFlags, window: PlanWindow): Promise<Re
   const closers: (() => Promise<void>)[] = [];
   try {
     if (flags.simulated) {
+      claimSimulatedWorld(dataDirFrom(process.env, './.data/simulated'), flags);
       const world = await startSimulatedWorld(flags);
       closers.push(() => world.close());
       Object.assign(env, world.env);

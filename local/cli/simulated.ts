@@ -1,4 +1,6 @@
-import { readSettings } from '#shared/config.ts';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ConfigError, readSettings } from '#shared/config.ts';
 import type { SourceName } from '#shared/sources/source.ts';
 import type { ChainWorldOptions } from '#simulator/world/index.ts';
 
@@ -41,6 +43,42 @@ export function simulatedWorldShape(o: { seed: number; markets: number; fills: n
   });
   const v1Markets = Math.max(2, Math.round((o.markets * 2) / 3));
   return { seed: o.seed, v1: era(v1Fills, v1Markets), v2: era(v2Fills, o.markets - v1Markets) };
+}
+
+/** The file in a data directory that names the simulated world synced into it. */
+export const SIMULATED_WORLD_FILE = 'simulated-world.json';
+
+/** What makes one simulated world another: its flags, with a default third of the fills in V2 resolved. */
+function worldIdentity(flags: SimulatedFlags) {
+  const shape = simulatedWorldShape(flags);
+  return { seed: flags.seed, markets: flags.markets, fills: flags.fills, chainFills: shape.v2?.fills ?? 0, v1From: flags.subgraph ? 'subgraph' : 'chain' };
+}
+type WorldIdentity = ReturnType<typeof worldIdentity>;
+
+const worldFlags = (w: WorldIdentity) =>
+  `--seed ${w.seed} --markets ${w.markets} --fills ${w.fills} --chain-fills ${w.chainFills}${w.v1From === 'subgraph' ? ' --subgraph' : ''}`;
+
+/**
+ * Records which simulated world a data directory holds, and refuses a run of
+ * another one there: each seed, size and V1 source is a world of its own,
+ * whose fills share no ids with another's, so syncing two into one
+ * warehouse would mix them (and `check` could not tell).
+ */
+export function claimSimulatedWorld(dataDir: string, flags: SimulatedFlags): void {
+  const file = join(dataDir, SIMULATED_WORLD_FILE);
+  const wanted = worldIdentity(flags);
+  if (existsSync(file)) {
+    const held = JSON.parse(readFileSync(file, 'utf8')) as WorldIdentity;
+    if (worldFlags(held) === worldFlags(wanted)) return;
+    const dir = relative(process.cwd(), dataDir) || '.';
+    throw new ConfigError(
+      `${dir} holds the simulated world of ${worldFlags(held)}; this run asks for ${worldFlags(wanted)}. ` +
+        `Two worlds in one warehouse would mix their fills. Run with the first world's flags, give this one a directory of its own ` +
+        `(SYNC_DATA_DIR=${dir}-${wanted.seed}), or remove ${dir} to start over.`,
+    );
+  }
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, `${JSON.stringify(wanted, null, 2)}\n`);
 }
 
 /**

@@ -4,7 +4,7 @@ import { parseOperatorWindow, parseSince, WindowError } from '#shared/ops/window
 import type { CycleResult } from '#local/runner.ts';
 import { holdDataDir } from '#local/data-dir-lock.ts';
 import { dataDirFrom, localWarehouse } from './warehouse.ts';
-import { enabledSources, startSimulatedWorld } from './simulated.ts';
+import { claimSimulatedWorld, enabledSources, startSimulatedWorld } from './simulated.ts';
 import { CLI_NUMBERS } from './numbers.ts';
 import { logLevelOption, type LogLevel } from './log-level.ts';
 import { commandFailed, reportFailures, stackText } from './failures.ts';
@@ -67,6 +67,7 @@ async function main(flags: SyncFlags): Promise<void> {
   const progress = progressReporter();
   try {
     if (flags.simulated) {
+      claimSimulatedWorld(dataDir, flags);
       const world = await startSimulatedWorld(flags);
       closers.push(() => world.close());
       Object.assign(env, world.env);

@@ -74,6 +74,31 @@ describe('resuming after a fetcher stops mid-shard or a loader dies between inse
     }
   });
 
+  it('after an interrupted cycle (Ctrl-C), the next fetches each unfinished shard once', async () => {
+    // Queues and state of their own (a first run), kept from one cycle to the next as a data directory keeps them.
+    const aws = await startLocalAws({});
+    try {
+      const warehouse = { client: p.client, database: 'interrupted' };
+      // Stopped at the cycle's first progress report, before its fetchers start: its shards' messages stay in the queue.
+      const abort = new AbortController();
+      const stopped = await p.cycle({ aws, warehouse, fetcherConcurrency: 1, signal: abort.signal, onProgress: () => abort.abort() });
+      expect(stopped.ok).toBe(false);
+      expect(stopped.reason).toContain('interrupted');
+      expect(stopped.planner.outcome).toBe('planned');
+
+      const resumed = await p.cycle({ aws, warehouse, fetcherConcurrency: 1 });
+      expect(resumed.ok, resumed.reason).toBe(true);
+      expect(resumed.planner.outcome).toBe('resumed');
+      const requeued = resumed.planner.outcome === 'resumed' ? resumed.planner.shardsRequeued : -1;
+      expect(requeued).toBeGreaterThan(0);
+      // Each re-enqueued shard reached a fetcher once: the interrupted cycle's messages did not come back beside them.
+      expect(resumed.invocations.fetcherMessages).toBe(requeued);
+      await expectExact('interrupted', dataset);
+    } finally {
+      await aws.stop();
+    }
+  });
+
   it('re-running a load that died after the ClickHouse insert and before the loaded record adds nothing', async () => {
     const database = 'loaderdeath';
     await migrate(p.client, database);

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, simulatedFills, type CliRun } from './spawn-cli.ts';
+
+/**
+ * Each seed, size and V1 source is a simulated world of its own, whose fills
+ * share no ids with another's: a data directory holds one of them, and a run
+ * of another there is refused before it starts, with the warehouse as it was.
+ */
+const SMALL_WORLD = ['--simulated', '--fills', '300', '--markets', '4'];
+const output = (r: CliRun) => `${r.stdout}\n${r.stderr}`;
+
+describe('one simulated world per data directory', () => {
+  it('refuses another seed or the subgraph world in a directory that holds one, and loses nothing', { timeout: 600_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pmsync-worlds-'));
+    const first = await runCli(['sync', ...SMALL_WORLD], { SYNC_DATA_DIR: dir });
+    expect(first.code, output(first)).toBe(0);
+    const { expected, loaded } = simulatedFills(first);
+    expect(loaded).toBe(expected);
+    expect(JSON.parse(readFileSync(join(dir, 'simulated-world.json'), 'utf8'))).toEqual({
+      seed: 1,
+      markets: 4,
+      fills: 300,
+      chainFills: 100,
+      v1From: 'chain',
+    });
+
+    for (const other of [
+      { args: ['--seed', '7'], asked: '--seed 7 --markets 4 --fills 300 --chain-fills 100' },
+      { args: ['--subgraph'], asked: '--seed 1 --markets 4 --fills 300 --chain-fills 100 --subgraph' },
+      { args: ['--chain-fills', '150'], asked: '--seed 1 --markets 4 --fills 300 --chain-fills 150' },
+    ]) {
+      const refused = await runCli(['sync', ...SMALL_WORLD, ...other.args], { SYNC_DATA_DIR: dir });
+      expect(refused.code, output(refused)).toBe(1);
+      expect(refused.stderr).toContain(`holds the simulated world of --seed 1 --markets 4 --fills 300 --chain-fills 100; this run asks for ${other.asked}.`);
+      expect(refused.stderr).toContain('SYNC_DATA_DIR=');
+      expect(refused.stderr).not.toMatch(/^\s+at /m);
+      // Refused before the world starts: nothing was planned or fetched.
+      expect(refused.stderr).not.toContain('simulated sources:');
+      expect(refused.stderr).not.toContain('planning:');
+    }
+    const replay = await runCli(['replay', ...SMALL_WORLD, '--seed', '7', '--from', '2026-05-01', '--to', '2026-05-02'], { SYNC_DATA_DIR: dir });
+    expect(replay.code, output(replay)).toBe(1);
+    expect(replay.stderr).toContain('this run asks for --seed 7');
+
+    // The world it holds still syncs, and finds nothing new: the warehouse is as the first run left it.
+    const again = await runCli(['sync', ...SMALL_WORLD], { SYNC_DATA_DIR: dir });
+    expect(again.code, output(again)).toBe(0);
+    expect(simulatedFills(again)).toEqual({ expected, loaded });
+    expect(again.stdout).toMatch(/fills added\s+0\b/);
+  });
+});
