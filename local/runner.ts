@@ -253,7 +253,7 @@ async function cycle(opts: CycleOptions, aws: LocalAws, started: number, stops: 
       await reportProgress();
       return finish(result, true, undefined, runId);
     }
-    if (opts.signal?.aborted) return finish(result, false, 'interrupted: run `npm run sync` again to resume', runId);
+    if (opts.signal?.aborted) return finish(result, false, 'interrupted', runId);
     const now = Date.now();
     const failedSoFar = fetchers.stats.failedMessages + loaders.stats.failedMessages;
     if (now >= lastDeadLetterCheck + (failedSoFar > 0 ? DEAD_LETTER_CHECK_AFTER_FAILURE_MS : DEAD_LETTER_CHECK_MS)) {

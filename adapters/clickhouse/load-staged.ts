@@ -40,6 +40,7 @@ export interface LoadOptions {
    * For objects that may repeat fills loaded by an earlier run (a replayed
    * window): their fills go to `fills_replay` first, and only the ones not
    * in `fills` yet are copied across, so a replay adds no physical copies.
+   * The same holds for its `activity` rows (see activityNotLoaded).
    */
   skipLoadedFills?: boolean;
 }
@@ -79,7 +80,8 @@ export async function loadStagedObject(
   if (v1ChainTransactions.size > 0) await dropSupersededSubgraphFills(client, db, [...v1ChainTransactions]);
   for (const table of STAGED_TABLES) {
     if (table === 'fills') continue;
-    const lines = small[table];
+    let lines = small[table];
+    if (table === 'activity' && skipLoadedFills && lines?.length) lines = await activityNotLoaded(client, db, lines);
     if (!lines?.length) continue;
     await insertRaw(client, `${db}.${table}`, Readable.from([lines.map((l) => l.slice(0, -1) + lineage).join('')]), token(table));
   }
@@ -236,6 +238,33 @@ async function copyMissingFills(client: ClickHouseClient, db: string, key: strin
     clickhouse_settings: { insert_deduplication_token: `copy:${randomUUID()}`, insert_deduplicate: 1 },
   });
   return Number(present);
+}
+
+/** Events a search for loaded ones takes at once (their ids travel as a query parameter). */
+const EVENT_LOOKUP_BATCH = 1_000;
+
+/**
+ * A windowed run (a replay, a backfill) re-reads splits, merges, redemptions
+ * and conversions already loaded, as it does fills: their lines are left
+ * out, so `activity` holds each event once without FINAL. Lines of one
+ * object are always the same, so the rest goes in under the object's token:
+ * a retry, or the same object loaded twice at once, adds nothing.
+ */
+async function activityNotLoaded(client: ClickHouseClient, db: string, lines: string[]): Promise<string[]> {
+  const events = lines.map((line) => JSON.parse(line) as { event_id: string; block_number: number });
+  const loaded = new Set<string>();
+  for (let i = 0; i < events.length; i += EVENT_LOOKUP_BATCH) {
+    const batch = events.slice(i, i + EVENT_LOOKUP_BATCH);
+    const blocks = batch.map((e) => e.block_number);
+    const res = await client.query({
+      // The block range lets the engine read only those blocks (the by_block projection); the ids decide.
+      query: `SELECT DISTINCT event_id FROM ${db}.activity WHERE block_number BETWEEN {lo:UInt64} AND {hi:UInt64} AND event_id IN {ids:Array(String)}`,
+      query_params: { lo: Math.min(...blocks), hi: Math.max(...blocks), ids: batch.map((e) => e.event_id) },
+      format: 'JSONEachRow',
+    });
+    for (const row of (await res.json()) as { event_id: string }[]) loaded.add(row.event_id);
+  }
+  return lines.filter((_, i) => !loaded.has(events[i]!.event_id));
 }
 
 /**

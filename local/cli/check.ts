@@ -6,10 +6,10 @@ import { deployedTarget } from '#adapters/aws/ops-target.ts';
 import { formatReport } from '#shared/ops/quality/format.ts';
 import { runChecks } from '#shared/ops/quality/run.ts';
 import { CHECK_NAMES, DEFAULT_THRESHOLDS, type CheckName } from '#shared/ops/quality/types.ts';
-import { dataDirFrom, localWarehouse } from './warehouse.ts';
+import { localDataDir, localWarehouse } from './warehouse.ts';
 import { openLocalOps } from './local-ops.ts';
 import { commandFailed, reportFailures } from './failures.ts';
-import { GET_SOME_DATA } from './diagnosis.ts';
+import { getSomeData } from './diagnosis.ts';
 import { databaseExists } from './empty-state.ts';
 
 interface CheckFlags {
@@ -117,11 +117,13 @@ async function main(flags: CheckFlags): Promise<void> {
     flags.fromBlock ??
     genesisFromSettings({ ...chain, POLYGON_RPC_URL: '', CHAIN_CONFIRMATIONS: 0, CHAIN_USE_FINALIZED: true, SOURCE_TIMEOUT_MS: 0, SOURCE_MAX_RETRIES: 0 });
   const { watermark, from } = await chainWatermark(flags);
-  const warehouse = localWarehouse(dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data'));
+  const warehouse = localWarehouse(localDataDir(flags.simulated));
   try {
     if (!(await databaseExists(warehouse))) {
       console.error(
-        `check: there is no data yet in ${warehouse.describe}: nothing has been synced here\n${GET_SOME_DATA.map((s) => `  next: ${s}`).join('\n')}`,
+        `check: there is no data yet in ${warehouse.describe}: nothing has been synced here\n${getSomeData()
+          .map((s) => `  next: ${s}`)
+          .join('\n')}`,
       );
       process.exitCode = 1;
       return;

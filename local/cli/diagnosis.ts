@@ -1,10 +1,13 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { ClickHouseError } from '@clickhouse/client';
 import { ConfigError } from '#shared/config.ts';
 import { errorFacts, failureCause, type FailureCause } from '#shared/ops/error-facts.ts';
 import { errorText, redactUrls } from '#shared/ops/status.ts';
 import { sourceIdentityOf, type SourceService } from '#shared/sources/source-error.ts';
 import { DataDirInUseError } from '#local/data-dir-lock.ts';
-import { clickhouseHostOf } from './warehouse.ts';
+import { SIMULATED_WORLD_FILE } from './simulated.ts';
+import { clickhouseHostOf, SIMULATED_DATA_DIR } from './warehouse.ts';
 
 /**
  * Turns a fatal error into what a person can act on: which service failed
@@ -72,11 +75,19 @@ function serviceOf(err: unknown, names: string[]): { service?: Service; host?: s
   return {};
 }
 
-/** What to run to get data, for the messages of an empty warehouse or state. */
-export const GET_SOME_DATA = [
-  '`npm run sync -- --simulated` loads simulated data offline, in a minute',
-  '`npm run sync` syncs from the real sources (`polymarket-sync doctor` checks them first)',
-];
+/**
+ * What to run to get data, for the messages of an empty warehouse or state.
+ * A command run without `--simulated` next to synced simulated data is most
+ * likely missing the flag, so that comes first.
+ */
+export function getSomeData(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env, simulatedDir = SIMULATED_DATA_DIR): string[] {
+  const simulatedElsewhere = !argv.includes('--simulated') && !env.SYNC_DATA_DIR && existsSync(join(simulatedDir, SIMULATED_WORLD_FILE));
+  return [
+    ...(simulatedElsewhere ? [`the simulated data is in ${simulatedDir}: add \`--simulated\` to this command`] : []),
+    '`npm run sync -- --simulated` loads simulated data offline, in a minute',
+    '`npm run sync` syncs from the real sources (`polymarket-sync doctor` checks them first)',
+  ];
+}
 
 /** The database the engine says does not exist, if that is what an error says. */
 export function missingDatabase(err: unknown): string | undefined {
@@ -90,7 +101,7 @@ export function missingDatabase(err: unknown): string | undefined {
 export function diagnose(err: unknown): Diagnosis | null {
   const database = missingDatabase(err);
   if (database !== undefined) {
-    return { summary: `there is no data yet: the database ${database} does not exist, nothing has been synced here`, next: GET_SOME_DATA };
+    return { summary: `there is no data yet: the database ${database} does not exist, nothing has been synced here`, next: getSomeData() };
   }
   if (err instanceof DataDirInUseError) {
     return {

@@ -4,7 +4,7 @@ import { runDoctor } from '#shared/ops/doctor/run.ts';
 import { formatDoctor } from '#shared/ops/doctor/format.ts';
 import type { DoctorReport } from '#shared/ops/doctor/types.ts';
 import type { WarehouseProbeInput } from '#shared/ops/doctor/warehouse.ts';
-import { dataDirFrom, localWarehouse } from './warehouse.ts';
+import { localDataDir, localWarehouse } from './warehouse.ts';
 import { startSimulatedWorld } from './simulated.ts';
 import { CLI_NUMBERS } from './numbers.ts';
 import { commandFailed, reportFailures } from './failures.ts';
@@ -68,7 +68,7 @@ export async function doctor(
       Object.assign(env, world.env);
       note(world.describe);
     }
-    const dataDir = dataDirFrom(env, flags.simulated ? './.data/simulated' : './.data');
+    const dataDir = localDataDir(flags.simulated, env);
     const extra: Record<string, string> = { 'data dir': dataDir };
     let warehouse: WarehouseProbeInput | undefined;
     let warehouseError: string | undefined;

@@ -1,6 +1,6 @@
 import type { Warehouse } from '#shared/ports/index.ts';
 import type { SyncStatus } from '#shared/ops/status.ts';
-import { GET_SOME_DATA } from './diagnosis.ts';
+import { getSomeData } from './diagnosis.ts';
 
 /** Whether the warehouse has the sync's database at all (a fresh engine directory has not). */
 export async function databaseExists(w: Warehouse): Promise<boolean> {
@@ -17,4 +17,4 @@ export function neverRun(s: SyncStatus): boolean {
   return s.openRun === null && s.lastLoadAt === null && s.sources.every((src) => src.watermark === null);
 }
 
-export const NEVER_RUN_NOTE = ['no sync has recorded a run here yet.', ...GET_SOME_DATA.map((s) => `  next: ${s}`)].join('\n');
+export const neverRunNote = (): string => ['no sync has recorded a run here yet.', ...getSomeData().map((s) => `  next: ${s}`)].join('\n');

@@ -21,6 +21,8 @@ export interface BeforeCycleOptions {
   window?: PlanWindow | undefined;
   log: (line: string) => void;
   signal?: AbortSignal | undefined;
+  /** The sync command line a hint prints, given its arguments (default `npm run sync -- …`). */
+  syncCommandLine?: ((...args: string[]) => string) | undefined;
 }
 
 export interface BeforeCycle {
@@ -70,12 +72,15 @@ export async function beforeCycle(opts: BeforeCycleOptions): Promise<BeforeCycle
     'sync --since',
     opts.signal,
   );
-  opts.log(describeStart(start));
+  opts.log(describeStart(start, opts.syncCommandLine));
   return { estimate, start };
 }
 
+/** A window as the sync command's arguments. */
+const windowArgs = (w: PlanWindow): string[] => [...(w.from ? ['--from', w.from] : []), ...(w.to ? ['--to', w.to] : [])];
+
 /** What `--since` did, and what to run later for the history before it. */
-export function describeStart(start: BoundedStart): string {
+export function describeStart(start: BoundedStart, syncCommandLine = (...args: string[]) => `npm run sync -- ${args.join(' ')}`): string {
   const since = start.since.iso;
   switch (start.outcome) {
     case 'started': {
@@ -86,7 +91,7 @@ export function describeStart(start: BoundedStart): string {
       return [
         `bounded first sync from ${since}: reading ${points.join(' and ')} up to the head${whole.length ? `; ${whole.join('; ')}` : ''}.`,
         `  The history before ${since} is not loaded. To load it later (no gap, nothing twice):`,
-        `  polymarket-sync sync --from ${start.backfill.from} --to ${start.backfill.to}`,
+        `  ${syncCommandLine(...windowArgs(start.backfill))}`,
       ].join('\n');
     }
     case 'nothing-to-start': {

@@ -1,7 +1,7 @@
 import { localTarget, type OpsTarget } from '#adapters/aws/ops-target.ts';
 import { startLocalAws, type LocalAws } from '#local/emulators.ts';
 import { holdDataDir } from '#local/data-dir-lock.ts';
-import { dataDirFrom } from './warehouse.ts';
+import { localDataDir } from './warehouse.ts';
 
 export interface LocalOps {
   dataDir: string;
@@ -11,7 +11,7 @@ export interface LocalOps {
 
 /** The persisted local state (queues, DLQs, state table) of `npm run sync`, as the operator commands see it. */
 export async function openLocalOps(simulated: boolean | undefined): Promise<LocalOps> {
-  const dataDir = dataDirFrom(process.env, simulated ? './.data/simulated' : './.data');
+  const dataDir = localDataDir(simulated);
   const release = holdDataDir(dataDir);
   let aws: LocalAws;
   try {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { migrate } from '#adapters/clickhouse/schema.ts';
-import { dataDirFrom, localWarehouse } from './warehouse.ts';
+import { localDataDir, localWarehouse } from './warehouse.ts';
 import { commandFailed, reportFailures } from './failures.ts';
 
 export const migrateCommand = (): Command =>
@@ -9,7 +9,7 @@ export const migrateCommand = (): Command =>
     .option('--simulated', 'migrate the database of `npm run sync -- --simulated`')
     .action(
       reportFailures(commandFailed('migrate'), async (opts: { simulated?: boolean }) => {
-        const warehouse = localWarehouse(dataDirFrom(process.env, opts.simulated ? './.data/simulated' : './.data'));
+        const warehouse = localWarehouse(localDataDir(opts.simulated));
         try {
           const { from, to } = await migrate(warehouse.client, warehouse.database);
           console.log(

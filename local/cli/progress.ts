@@ -29,17 +29,22 @@ export function progressReporter() {
     update(p: CycleProgress) {
       unprinted = p;
       const { loaded, total } = rowsProgress(p);
-      const payload = { shards: `${p.shardsDone}/${p.shards}`, requests: p.counters.SourceRequests };
       if (tty) {
+        // `left`, not cli-progress's own {eta}: that one is drawn from the bar's value alone and shows INF until rows arrive.
         bar ??= new cliProgress.SingleBar(
-          { format: 'fills and events {bar} {percentage}% | {value}/{total} | {speed} rows/s | ETA {eta} | shards {shards} | requests {requests}' },
+          { format: 'fills and events {bar} {percentage}% | {value}/{total} | {speed} rows/s | ETA {left} | shards {shards} | requests {requests}' },
           cliProgress.Presets.shades_classic,
         );
+        const rate = loaded / Math.max(1, (Date.now() - started) / 1000);
+        const payload = {
+          shards: `${p.shardsDone}/${p.shards}`,
+          requests: p.counters.SourceRequests,
+          speed: Math.round(rate).toLocaleString('en-US'),
+          left: rate > 0 ? `${Math.ceil(Math.max(0, total - loaded) / rate)}s` : '--',
+        };
         if (!bar.isActive) bar.start(total, 0, payload);
         bar.setTotal(total);
-        const rate = loaded / Math.max(1, (Date.now() - started) / 1000);
-        const eta = rate > 0 ? `${Math.ceil(Math.max(0, total - loaded) / rate)}s` : '--';
-        bar.update(loaded, { ...payload, speed: Math.round(rate), eta });
+        bar.update(loaded, payload);
       } else if (Date.now() - lastLine > 5_000) {
         lastLine = Date.now();
         unprinted = undefined;

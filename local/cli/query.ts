@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { redactUrls } from '#shared/telemetry/redact.ts';
-import { dataDirFrom, localWarehouse } from './warehouse.ts';
+import { localDataDir, localWarehouse } from './warehouse.ts';
 import { commandFailed, reportFailures } from './failures.ts';
 
 /** Users of the embedded engine have no clickhouse-client: this is theirs. */
@@ -15,7 +15,7 @@ export const queryCommand = (): Command =>
       reportFailures(
         commandFailed('query', (err) => redactUrls(err instanceof Error ? err.message : String(err))),
         async (sql: string, opts: { format: string; simulated?: boolean }) => {
-          const warehouse = localWarehouse(dataDirFrom(process.env, opts.simulated ? './.data/simulated' : './.data'));
+          const warehouse = localWarehouse(localDataDir(opts.simulated));
           try {
             const result = await warehouse.client.query({ query: sql, format: opts.format as 'JSONEachRow' });
             process.stdout.write(await result.text());

@@ -3,8 +3,8 @@ import { readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import { parseReplayWindow, replay, ReplayError, type ReplayReport } from '#shared/ops/replay.ts';
 import { deployedTarget } from '#adapters/aws/ops-target.ts';
 import type { PlanWindow } from '#shared/sources/source.ts';
-import { dataDirFrom, localWarehouse } from './warehouse.ts';
-import { claimSimulatedWorld, enabledSources, startSimulatedWorld } from './simulated.ts';
+import { localDataDir, localWarehouse } from './warehouse.ts';
+import { claimSimulatedWorld, enabledSources, SIMULATED_DEFAULTS, startSimulatedWorld } from './simulated.ts';
 import { CLI_NUMBERS } from './numbers.ts';
 import { openLocalOps } from './local-ops.ts';
 import { logLevelOption, type LogLevel } from './log-level.ts';
@@ -34,11 +34,11 @@ export const replayCommand = (): Command =>
     .option('--to <when>', 'end of the window: ISO date, or block number')
     .option('--stage <stage>', 'invoke the deployed planner Lambda of this stage with the window')
     .option('--simulated', 'replay against simulated sources (same --markets/--fills/--seed as the sync)')
-    .option('--markets <n>', 'simulated markets (both eras)', CLI_NUMBERS.markets, 40)
-    .option('--fills <n>', 'simulated fills (both eras)', CLI_NUMBERS.fills, 30_000)
+    .option('--markets <n>', 'simulated markets (both eras)', CLI_NUMBERS.markets, SIMULATED_DEFAULTS.markets)
+    .option('--fills <n>', 'simulated fills (both eras)', CLI_NUMBERS.fills, SIMULATED_DEFAULTS.fills)
     .option('--chain-fills <n>', 'of those, fills after the 2026-04-28 migration (default: a third)', CLI_NUMBERS.chainFills)
     .option('--subgraph', 'with --simulated: V1 history from the simulated subgraph, as the sync took it')
-    .option('--seed <n>', 'simulated dataset seed', CLI_NUMBERS.seed, 1)
+    .option('--seed <n>', 'simulated dataset seed', CLI_NUMBERS.seed, SIMULATED_DEFAULTS.seed)
     .option('--concurrency <n>', 'fetchers at once (local)', CLI_NUMBERS.concurrency, 4)
     .addOption(logLevelOption())
     // A window it cannot plan is the operator's to fix: the message alone says what is wrong.
@@ -66,7 +66,7 @@ async function replayLocally(flags: ReplayFlags, window: PlanWindow): Promise<Re
   const closers: (() => Promise<void>)[] = [];
   try {
     if (flags.simulated) {
-      claimSimulatedWorld(dataDirFrom(process.env, './.data/simulated'), flags);
+      claimSimulatedWorld(localDataDir(true), flags);
       const world = await startSimulatedWorld(flags);
       closers.push(() => world.close());
       Object.assign(env, world.env);

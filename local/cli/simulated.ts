@@ -14,6 +14,32 @@ export interface SimulatedFlags {
   subgraph?: boolean;
 }
 
+/** The world `sync` and `replay` simulate when no flag says otherwise. */
+export const SIMULATED_DEFAULTS = { markets: 40, fills: 30_000, seed: 1 } as const;
+
+/**
+ * The flags that name this simulated world on a command line, leaving out
+ * the defaults: what a hint to run another command on the same world must
+ * carry (a data directory holds one world; see `claimSimulatedWorld`).
+ */
+export function simulatedWorldArgs(flags: SimulatedFlags): string {
+  return [
+    '--simulated',
+    ...(flags.seed !== SIMULATED_DEFAULTS.seed ? [`--seed ${flags.seed}`] : []),
+    ...(flags.markets !== SIMULATED_DEFAULTS.markets ? [`--markets ${flags.markets}`] : []),
+    ...(flags.fills !== SIMULATED_DEFAULTS.fills ? [`--fills ${flags.fills}`] : []),
+    ...(flags.chainFills !== undefined ? [`--chain-fills ${flags.chainFills}`] : []),
+    ...(flags.subgraph ? ['--subgraph'] : []),
+  ].join(' ');
+}
+
+/** `npm run sync -- …` as a hint prints it: with this world's flags when simulated. */
+export function syncCommandLine(flags: Partial<SimulatedFlags> & { simulated?: boolean | undefined }, ...args: string[]): string {
+  const world = flags.simulated ? [simulatedWorldArgs({ ...SIMULATED_DEFAULTS, ...flags })] : [];
+  const rest = [...world, ...args];
+  return rest.length > 0 ? `npm run sync -- ${rest.join(' ')}` : 'npm run sync';
+}
+
 /** The sources a simulated world serves: V1 history from the subgraph with --subgraph, else from the chain. */
 const simulatedSources = (flags: { subgraph?: boolean | undefined }) => (flags.subgraph ? 'markets,subgraph,chain' : 'markets,chain');
 

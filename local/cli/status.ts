@@ -10,7 +10,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { localWarehouse } from './warehouse.ts';
 import { openLocalOps } from './local-ops.ts';
 import { commandFailed, reportFailures } from './failures.ts';
-import { NEVER_RUN_NOTE, neverRun } from './empty-state.ts';
+import { neverRun, neverRunNote } from './empty-state.ts';
 
 interface StatusFlags {
   simulated?: boolean;
@@ -66,7 +66,7 @@ async function main(flags: StatusFlags): Promise<void> {
       warehouse: warehouse ? new ClickHouseWarehouseStats(warehouse.client, warehouse.database) : undefined,
     });
     if (flags.json) console.log(JSON.stringify(status, null, 2));
-    else if (neverRun(status)) console.log(`${target.describe}\n${NEVER_RUN_NOTE}`);
+    else if (neverRun(status)) console.log(`${target.describe}\n${neverRunNote()}`);
     else console.log(`${target.describe}\n${formatStatus(status)}`);
     if (flags.check && needsAttention(status)) process.exitCode = 2;
   } finally {

@@ -3,8 +3,8 @@ import { CLICKHOUSE_SETTINGS, readSettings, SOURCE_SETTINGS } from '#shared/conf
 import { parseOperatorWindow, parseSince, WindowError } from '#shared/ops/window.ts';
 import type { CycleResult } from '#local/runner.ts';
 import { holdDataDir } from '#local/data-dir-lock.ts';
-import { dataDirFrom, localWarehouse } from './warehouse.ts';
-import { claimSimulatedWorld, enabledSources, startSimulatedWorld } from './simulated.ts';
+import { localDataDir, localWarehouse } from './warehouse.ts';
+import { claimSimulatedWorld, enabledSources, SIMULATED_DEFAULTS, startSimulatedWorld, syncCommandLine } from './simulated.ts';
 import { CLI_NUMBERS } from './numbers.ts';
 import { logLevelOption, type LogLevel } from './log-level.ts';
 import { commandFailed, reportFailures, stackText } from './failures.ts';
@@ -29,11 +29,11 @@ export const syncCommand = (): Command =>
   new Command('sync')
     .description('Run one scheduled sync cycle on this machine: plan, fetch, stage and load into ClickHouse')
     .option('--simulated', 'run offline against simulated sources generated from --markets/--fills/--seed')
-    .option('--markets <n>', 'simulated markets (both eras)', CLI_NUMBERS.markets, 40)
-    .option('--fills <n>', 'simulated fills (both eras)', CLI_NUMBERS.fills, 30_000)
+    .option('--markets <n>', 'simulated markets (both eras)', CLI_NUMBERS.markets, SIMULATED_DEFAULTS.markets)
+    .option('--fills <n>', 'simulated fills (both eras)', CLI_NUMBERS.fills, SIMULATED_DEFAULTS.fills)
     .option('--chain-fills <n>', 'of those, fills after the 2026-04-28 migration (default: a third)', CLI_NUMBERS.chainFills)
     .option('--subgraph', 'with --simulated: take V1 history from the simulated subgraph instead of the chain')
-    .option('--seed <n>', 'simulated dataset seed', CLI_NUMBERS.seed, 1)
+    .option('--seed <n>', 'simulated dataset seed', CLI_NUMBERS.seed, SIMULATED_DEFAULTS.seed)
     .option('--from <when>', 'backfill a window from this date (ISO) or block number')
     .option('--to <when>', 'backfill a window up to this date (ISO) or block number')
     .option('--since <when>', 'a bounded first sync: start from this date (ISO) or this long ago (30d, 12h, 2w) instead of all history')
@@ -48,7 +48,7 @@ async function main(flags: SyncFlags): Promise<void> {
   const since = flags.since ? parseSince(flags.since, Date.now()) : undefined;
   // So is a wrong CLICKHOUSE_URL (plain http to another host), before the simulated world starts.
   readSettings(CLICKHOUSE_SETTINGS);
-  const dataDir = dataDirFrom(process.env, flags.simulated ? './.data/simulated' : './.data');
+  const dataDir = localDataDir(flags.simulated);
   // The handlers read their settings from here, as a Lambda reads its environment; --simulated points the sources at the stand-ins.
   const env: Record<string, string | undefined> = { ...process.env };
   // Held for the whole command (the stand-ins and the engine both live there): a second sync on it stops here.
@@ -89,7 +89,15 @@ async function main(flags: SyncFlags): Promise<void> {
     closers.push(() => aws.stop());
     console.error('planning: asking each source how far it reaches');
     // A first sync prints what it will fetch; --since records where it starts and how to load the rest later.
-    await beforeCycle({ aws, env, since, window, log: (line) => console.error(line), signal: abort.signal }).catch((err: unknown) => {
+    await beforeCycle({
+      aws,
+      env,
+      since,
+      window,
+      log: (line) => console.error(line),
+      signal: abort.signal,
+      syncCommandLine: (...args) => syncCommandLine(flags, ...args),
+    }).catch((err: unknown) => {
       // Ctrl-C while the sources plan the estimate: nothing was fetched or recorded but --since's starting points, which a re-run keeps.
       if (abort.signal.aborted) throw new PlanningInterruptedError('interrupted while planning; nothing was fetched yet: run the command again to start over');
       throw err;
@@ -114,6 +122,8 @@ async function main(flags: SyncFlags): Promise<void> {
       console.error('note: an unfinished run was resumed first; --from/--to were not applied. Run the command again to backfill the window.');
     }
     printSummary(result, counts);
+    // The re-run resumes the open run: the same world, without a window (it would not be applied while a run is open).
+    if (abort.signal.aborted) console.error(`to resume: ${syncCommandLine(flags)}`);
     if (!result.ok) {
       const why = result.sourceError === undefined ? null : incompleteRunCause(result.sourceError, result.deadLetters.shards + result.deadLetters.loads);
       if (why) console.error(why);

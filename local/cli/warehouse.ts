@@ -10,6 +10,13 @@ export function dataDirFrom(env: NodeJS.ProcessEnv, fallback = './.data'): strin
   return resolve(env.SYNC_DATA_DIR || fallback);
 }
 
+/** Where `--simulated` keeps its state when SYNC_DATA_DIR does not say otherwise (apart from real data, in ./.data). */
+export const SIMULATED_DATA_DIR = './.data/simulated';
+
+/** A command's data directory: SYNC_DATA_DIR, else ./.data, or SIMULATED_DATA_DIR with --simulated. */
+export const localDataDir = (simulated: boolean | undefined, env: NodeJS.ProcessEnv = process.env): string =>
+  dataDirFrom(env, simulated ? SIMULATED_DATA_DIR : './.data');
+
 /** The embedded engine under the data directory, or the server CLICKHOUSE_URL names. */
 export function localWarehouse(dataDir: string, env: NodeJS.ProcessEnv = process.env): Warehouse & { describe: string } {
   const s = readSettings(CLICKHOUSE_SETTINGS, env);

@@ -11,6 +11,8 @@ import { runCli, simulatedFills, type CliRun } from './spawn-cli.ts';
  * (test/e2e/bounded-first-sync.test.ts checks the same path block by block.)
  */
 const WORLD = ['--simulated', '--fills', '900', '--markets', '6'];
+/** The same world as a hint prints it. */
+const WORLD_ARGS = '--simulated --markets 6 --fills 900';
 const output = (r: CliRun) => `${r.stdout}\n${r.stderr}`;
 
 describe('sync --since, then the backfill it prints', () => {
@@ -25,9 +27,10 @@ describe('sync --since, then the backfill it prints', () => {
     expect(first.loaded).toBeGreaterThan(0);
     expect(first.loaded).toBeLessThan(first.expected);
 
-    const printed = /polymarket-sync (sync --from \S+ --to \S+)/.exec(bounded.stderr)?.[1];
-    expect(printed, bounded.stderr).toBe('sync --from 2020-01-01T00:00:00Z --to 2026-05-10T00:00:00Z');
-    const backfill = await runCli([...printed!.split(' '), ...WORLD], env);
+    // The printed command is run as printed: it names the same simulated world.
+    const printed = /npm run sync -- (.+)$/m.exec(bounded.stderr)?.[1];
+    expect(printed, bounded.stderr).toBe(`${WORLD_ARGS} --from 2020-01-01T00:00:00Z --to 2026-05-10T00:00:00Z`);
+    const backfill = await runCli(['sync', ...printed!.split(' ')], env);
     expect(backfill.code, output(backfill)).toBe(0);
     expect(simulatedFills(backfill)).toEqual({ expected: first.expected, loaded: first.expected });
 

@@ -78,7 +78,7 @@ describe('a bounded first sync (sync --since), a scheduled run, then the full ba
     expect(estimate?.blocks).toBe(world.eras.v2.toBlock - sinceBlock + 1);
     expect(lines.join('\n')).toMatch(/what this sync will fetch/);
     expect(lines.join('\n')).toContain(`reading the chain from block ${sinceBlock} up to the head`);
-    expect(lines.join('\n')).toContain(`polymarket-sync sync --from ${FULL_HISTORY_FROM} --to ${since.iso}`);
+    expect(lines.join('\n')).toContain(`npm run sync -- --from ${FULL_HISTORY_FROM} --to ${since.iso}`);
     expect(start).toMatchObject({
       outcome: 'started',
       startingPoints: { chain: String(sinceBlock - 1) },

@@ -10,6 +10,7 @@ import { loadStagedObject } from '#adapters/clickhouse/load-staged.ts';
 import { encodeStaged } from '#shared/staging/codec.ts';
 import { encodeStagedV2 } from '#shared/staging/format-v2.ts';
 import { sampleFill } from '#test/support/fills.ts';
+import type { ActivityRow } from '#shared/model/ledger.ts';
 
 const fill = sampleFill;
 
@@ -54,6 +55,43 @@ describe('loading a staged object', () => {
     const retried = await loadStagedObject(client, db, replayed(), { maxRowsPerInsert: 250, skipLoadedFills: true });
     expect(retried.fillsAlreadyLoaded).toBe(600);
     expect(await count()).toBe(before + 400);
+  });
+
+  it('with skipLoadedFills adds only the activity not loaded yet, also when the load is retried', async () => {
+    const event = (i: number): ActivityRow => ({
+      event_id: `0x${i.toString(16).padStart(64, '0')}_${i % 7}`,
+      kind: 'split',
+      contract: `0x${'c'.repeat(40)}`,
+      stakeholder: `0x${'a'.repeat(40)}`,
+      wallet: `0x${(i % 5).toString(16).padStart(40, '0')}`,
+      collateral: '',
+      condition_id: `0x${'d'.repeat(64)}`,
+      index_sets: ['1', '2'],
+      amounts: [],
+      amount: '1000000',
+      payout: '0',
+      block_number: 50_000_000 + i,
+      log_index: i % 7,
+      timestamp: 1_700_000_000 + i,
+      transaction_hash: `0x${i.toString(16).padStart(64, '0')}`,
+    });
+    const events = (from: number, to: number) =>
+      encodeStaged(Array.from({ length: to - from }, (_, i) => ({ table: 'activity' as const, row: event(from + i) })));
+    const activity = async () =>
+      (
+        (await (await client.query({ query: `SELECT count() AS n, uniqExact(event_id) AS ids FROM ${db}.activity`, format: 'JSONEachRow' })).json()) as [
+          { n: string; ids: string },
+        ]
+      ).map((r) => ({ rows: Number(r.n), events: Number(r.ids) }))[0];
+    await loadStagedObject(client, db, { key: 'staged/events-first', etag: 'a', body: Readable.from([events(0, 1_500)]) });
+    expect(await activity()).toEqual({ rows: 1_500, events: 1_500 });
+    // A replayed window: 1,100 of its 1,500 events are loaded already (more than one lookup's worth).
+    const replayed = () => ({ key: 'staged/events-replayed', etag: 'b', body: Readable.from([events(400, 1_900)]) });
+    const first = await loadStagedObject(client, db, replayed(), { skipLoadedFills: true });
+    expect(first.rows.activity).toBe(1_500);
+    expect(await activity()).toEqual({ rows: 1_900, events: 1_900 });
+    await loadStagedObject(client, db, replayed(), { skipLoadedFills: true });
+    expect(await activity()).toEqual({ rows: 1_900, events: 1_900 });
   });
 
   it('loads a re-staged object that a re-fetch cut further (same key, new ETag): every fill of both, each once under FINAL', async () => {

@@ -1,0 +1,38 @@
+import { stripVTControlCharacters } from 'node:util';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { COUNTER_NAMES, type CounterSnapshot } from '#shared/telemetry/counters.ts';
+import { progressReporter } from '#local/cli/progress.ts';
+
+const counters = (loaded: number): CounterSnapshot =>
+  ({ ...Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])), FillsLoaded: loaded, SourceRequests: 3 }) as CounterSnapshot;
+const progress = (loaded: number) => ({ runId: 'r', estimatedRows: 1_000, shards: 4, shardsDone: loaded > 0 ? 1 : 0, counters: counters(loaded) });
+// Escape sequences out: what a person reads on the terminal.
+const plain = (written: string[]) => stripVTControlCharacters(written.join(''));
+
+describe('the progress bar on a terminal', () => {
+  const wasTTY = process.stderr.isTTY;
+  afterEach(() => {
+    vi.restoreAllMocks();
+    process.stderr.isTTY = wasTTY;
+  });
+
+  it('fills every field from its first frame: no template token, no INF', () => {
+    const written: string[] = [];
+    process.stderr.isTTY = true;
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const reporter = progressReporter();
+    reporter.update(progress(0));
+    const first = plain(written);
+    reporter.update(progress(250));
+    reporter.stop();
+    const all = plain(written);
+    expect(first).toContain('0/1000');
+    expect(first).toContain('0 rows/s | ETA -- | shards 0/4 | requests 3');
+    expect(all).toContain('250/1000');
+    expect(all).not.toMatch(/\{\w+\}/);
+    expect(all).not.toContain('INF');
+  });
+});
