@@ -1,6 +1,17 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SourceName } from '#shared/sources/source.ts';
-import type { LoadedObject, LoadHeartbeat, RunRecord, RunStatus, ShardProgress, ShardRecord, StagedPlace, StateStore, Watermark } from '#shared/ports/state.ts';
+import type {
+  HistoryStart,
+  LoadedObject,
+  LoadHeartbeat,
+  RunRecord,
+  RunStatus,
+  ShardProgress,
+  ShardRecord,
+  StagedPlace,
+  StateStore,
+  Watermark,
+} from '#shared/ports/state.ts';
 import { isConditionFailure, NEW_RUN_COUNTERS, SettledShards, splitRunCounters } from './settled-shards.ts';
 
 /** Finished runs and their checkpoints expire from the table after this long. */
@@ -14,6 +25,7 @@ const key = {
   shard: (runId: string, shardId: string) => ({ pk: `run#${runId}`, sk: `shard#${shardId}` }),
   loaded: (runId: string, objectKey: string) => ({ pk: `run#${runId}`, sk: `loaded#${objectKey}` }),
   watermark: (source: SourceName) => ({ pk: 'watermark', sk: source }),
+  historyStart: (source: SourceName) => ({ pk: 'history-start', sk: source }),
 };
 
 /**
@@ -289,6 +301,19 @@ export class DynamoStateStore implements StateStore {
     for (const i of items) {
       const source = i.sk as SourceName;
       out[source] = { source, value: i.value as string, runId: i.runId as string, updatedAt: i.updatedAt as number };
+    }
+    return out;
+  }
+
+  async recordHistoryStart(start: HistoryStart): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...key.historyStart(start.source), ...start, recordedAt: this.now() } }));
+  }
+
+  async getHistoryStarts(): Promise<Partial<Record<SourceName, HistoryStart>>> {
+    const out: Partial<Record<SourceName, HistoryStart>> = {};
+    for (const i of await this.queryPrefix('history-start', '')) {
+      const source = i.sk as SourceName;
+      out[source] = { source, watermark: i.watermark as string, since: i.since as string, runId: i.runId as string };
     }
     return out;
   }

@@ -5,6 +5,8 @@ import { errorText } from '#shared/ops/status.ts';
 import { deployedTarget } from '#adapters/aws/ops-target.ts';
 import { formatReport } from '#shared/ops/quality/format.ts';
 import { runChecks } from '#shared/ops/quality/run.ts';
+import type { ChainRange } from '#shared/ops/quality/coverage.ts';
+import type { StateStore } from '#shared/ports/state.ts';
 import { CHECK_NAMES, DEFAULT_THRESHOLDS, type CheckName } from '#shared/ops/quality/types.ts';
 import { localDataDir, localWarehouse } from './warehouse.ts';
 import { openLocalOps } from './local-ops.ts';
@@ -88,19 +90,28 @@ export const checkCommand = (): Command =>
     .action(reportFailures(commandFailed('check'), main));
 
 /** The chain watermark: by hand, from a deployed stage, from the local state, or unknown. */
-async function chainWatermark(flags: CheckFlags): Promise<{ watermark: bigint | null; from: string }> {
+interface ChainState {
+  watermark: bigint | null;
+  /** Where the watermark came from, as the report names it. */
+  from: string;
+  /** Where `sync --since` started the chain, if it did. */
+  loadedFrom?: ChainRange['loadedFrom'];
+}
+
+/** The chain's watermark, and where a bounded first sync started it, as the state records them. */
+async function chainStateOf(state: StateStore, from: string): Promise<ChainState> {
+  const [wm, start] = await Promise.all([state.getWatermarks().then((w) => w.chain?.value), state.getHistoryStarts().then((h) => h.chain)]);
+  return { watermark: wm ? BigInt(wm) : null, from, ...(start ? { loadedFrom: { block: BigInt(start.watermark) + 1n, since: start.since } } : {}) };
+}
+
+async function chainWatermark(flags: CheckFlags): Promise<ChainState> {
   if (flags.toBlock !== undefined) return { watermark: flags.toBlock, from: '--to-block' };
-  if (flags.stage) {
-    const target = await deployedTarget(flags.stage);
-    const wm = (await target.state.getWatermarks()).chain?.value;
-    return { watermark: wm ? BigInt(wm) : null, from: `stage ${flags.stage}` };
-  }
+  if (flags.stage) return chainStateOf((await deployedTarget(flags.stage)).state, `stage ${flags.stage}`);
   if (!flags.state) return { watermark: null, from: 'unknown (--no-state)' };
   try {
     const local = await openLocalOps(flags.simulated);
     try {
-      const wm = (await local.target.state.getWatermarks()).chain?.value;
-      return { watermark: wm ? BigInt(wm) : null, from: local.target.describe };
+      return await chainStateOf(local.target.state, local.target.describe);
     } finally {
       await local.aws.stop();
     }
@@ -116,7 +127,7 @@ async function main(flags: CheckFlags): Promise<void> {
   const genesis =
     flags.fromBlock ??
     genesisFromSettings({ ...chain, POLYGON_RPC_URL: '', CHAIN_CONFIRMATIONS: 0, CHAIN_USE_FINALIZED: true, SOURCE_TIMEOUT_MS: 0, SOURCE_MAX_RETRIES: 0 });
-  const { watermark, from } = await chainWatermark(flags);
+  const { watermark, from, loadedFrom } = await chainWatermark(flags);
   const warehouse = localWarehouse(localDataDir(flags.simulated));
   try {
     if (!(await databaseExists(warehouse))) {
@@ -129,7 +140,8 @@ async function main(flags: CheckFlags): Promise<void> {
       return;
     }
     const report = await runChecks(warehouse, {
-      chain: { genesis, watermark },
+      // An explicit --from-block is the range asked for, whatever `sync --since` did.
+      chain: { genesis, watermark, ...(flags.fromBlock === undefined ? { loadedFrom } : {}) },
       record: flags.record ? 'check' : null,
       only: flags.only,
       thresholds: {

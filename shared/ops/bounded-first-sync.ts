@@ -107,6 +107,10 @@ export async function startBoundedFirstSync(deps: BoundedStartDeps, since: Since
   if (result.outcome === 'busy') return { outcome: 'busy', since };
   // Another planner opened a run between the look and the lease: it is resumed, nothing was set.
   if (result.outcome === 'resumed') return { outcome: 'run-open', runId: result.runId, since };
+  // So that `check` can tell the history left out on purpose from a range lost.
+  for (const [name, point] of Object.entries(startingPoints)) {
+    await deps.state.recordHistoryStart({ source: name as SourceName, watermark: point, since: since.iso, runId: result.runId });
+  }
   return { outcome: 'started', runId: result.runId, since, startingPoints, kept, wholeHistory, backfill: { from: FULL_HISTORY_FROM, to: since.iso } };
 }
 

@@ -84,6 +84,19 @@ export interface Watermark {
   updatedAt: number;
 }
 
+/**
+ * Where a bounded first sync (`sync --since`) started a source: its history
+ * before that is left on purpose, for a later windowed run to load.
+ */
+export interface HistoryStart {
+  source: SourceName;
+  /** The watermark the bounded start set (for the chain: the last block left out). */
+  watermark: string;
+  /** The `--since` instant, ISO. */
+  since: string;
+  runId: string;
+}
+
 export interface LoadHeartbeat {
   lastLoadAt: number;
   /** Newest fill timestamp (unix s) loaded so far, per source. */
@@ -143,6 +156,8 @@ export interface StateStore {
    */
   completeRun(run: RunRecord): Promise<boolean>;
   getWatermarks(): Promise<Partial<Record<SourceName, Watermark>>>;
+  recordHistoryStart(start: HistoryStart): Promise<void>;
+  getHistoryStarts(): Promise<Partial<Record<SourceName, HistoryStart>>>;
 
   recordLoad(at: number, newestFill: Partial<Record<SourceName, number>>): Promise<void>;
   getLoadHeartbeat(): Promise<LoadHeartbeat | null>;

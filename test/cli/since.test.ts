@@ -27,12 +27,21 @@ describe('sync --since, then the backfill it prints', () => {
     expect(first.loaded).toBeGreaterThan(0);
     expect(first.loaded).toBeLessThan(first.expected);
 
+    // `check` holds the chain to every block from where --since started, and names what is left for the backfill.
+    const checkedEarly = await runCli(['check', '--simulated'], env);
+    expect(checkedEarly.code, output(checkedEarly)).toBe(0);
+    expect(checkedEarly.stdout).toMatch(/chain-coverage +PASS +blocks \d+\.\.\d+ all read .*, before 2026-05-10T00:00:00Z, are not loaded yet/);
+
     // The printed command is run as printed: it names the same simulated world.
     const printed = /npm run sync -- (.+)$/m.exec(bounded.stderr)?.[1];
     expect(printed, bounded.stderr).toBe(`${WORLD_ARGS} --from 2020-01-01T00:00:00Z --to 2026-05-10T00:00:00Z`);
     const backfill = await runCli(['sync', ...printed!.split(' ')], env);
     expect(backfill.code, output(backfill)).toBe(0);
     expect(simulatedFills(backfill)).toEqual({ expected: first.expected, loaded: first.expected });
+
+    const checked = await runCli(['check', '--simulated'], env);
+    expect(checked.code, output(checked)).toBe(0);
+    expect(checked.stdout).not.toContain('not loaded yet');
 
     const scheduled = await runCli(['sync', ...WORLD], env);
     expect(scheduled.stdout).toMatch(/fills added\s+0\b/);

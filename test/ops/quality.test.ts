@@ -124,6 +124,39 @@ describe('npm run check, the checks', () => {
     });
   });
 
+  it('"chain-coverage" after `sync --since`: starts where it started until a backfill has read a block before it', async () => {
+    const db = await cleanDb();
+    // The bounded start left the first five pages out on purpose.
+    const from = GENESIS + 5n * PAGE_BLOCKS;
+    await mutate(client, `ALTER TABLE ${db}.chain_coverage DELETE WHERE from_block < ${from}`);
+    const since = '2026-04-20T00:00:00Z';
+    const chain = { genesis: GENESIS, watermark: WATERMARK };
+    let r = await check(db, { chain: { ...chain, loadedFrom: { block: from, since } }, only: ['chain-coverage'] });
+    expect(result(r, 'chain-coverage')).toMatchObject({ status: 'pass', details: { checkedFrom: from.toString(), missingBlocks: '0' } });
+    expect(result(r, 'chain-coverage').summary).toBe(
+      `blocks ${from}..${WATERMARK} all read (${(WATERMARK - from + 1n) / PAGE_BLOCKS} page ranges), up to the watermark ${WATERMARK}; ` +
+        `blocks ${GENESIS}..${from - 1n}, before ${since}, are not loaded yet: \`sync --since\` left them for a backfill (\`sync --from … --to ${since}\`)`,
+    );
+    // Without the record of where --since started, the same data is a gap.
+    r = await check(db, { chain, only: ['chain-coverage'] });
+    expect(result(r, 'chain-coverage')).toMatchObject({
+      status: 'fail',
+      details: { checkedFrom: GENESIS.toString(), missingBlocks: (from - GENESIS).toString() },
+    });
+    // A bounded start after the real first block is still held to every block from where it started.
+    await mutate(client, `ALTER TABLE ${db}.chain_coverage DELETE WHERE from_block = ${from + PAGE_BLOCKS}`);
+    r = await check(db, { chain: { ...chain, loadedFrom: { block: from, since } }, only: ['chain-coverage'] });
+    expect(result(r, 'chain-coverage')).toMatchObject({ status: 'fail', details: { missingBlocks: PAGE_BLOCKS.toString() } });
+    // Once a backfill has read a block before it, the whole range from the genesis is checked again: its gaps are real.
+    await insert(client, `${db}.chain_coverage`, [{ from_block: Number(GENESIS), to_block: Number(GENESIS + PAGE_BLOCKS - 1n) }]);
+    r = await check(db, { chain: { ...chain, loadedFrom: { block: from, since } }, only: ['chain-coverage'] });
+    expect(result(r, 'chain-coverage')).toMatchObject({
+      status: 'fail',
+      // Pages 1 to 4 before the start, and the one removed after it.
+      details: { checkedFrom: GENESIS.toString(), missingBlocks: (5n * PAGE_BLOCKS).toString() },
+    });
+  });
+
   it('fail "v1-v2-seam" on a gap between the eras, and on an overlap', async () => {
     const db = await cleanDb();
     await mutate(client, `ALTER TABLE ${db}.fills DELETE WHERE source = 'chain' AND timestamp < toDateTime(${SEAM + 2 * 3600}, 'UTC')`);

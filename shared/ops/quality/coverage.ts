@@ -6,6 +6,13 @@ export interface ChainRange {
   genesis: bigint;
   /** The chain watermark: the last block a completed run reached; null when unknown. */
   watermark: bigint | null;
+  /**
+   * Where a bounded first sync (`sync --since`) started the chain: the first
+   * block it read, and the `--since` instant. The blocks before it were left
+   * out on purpose, for a later backfill; until that has read any of them, the
+   * check starts here and says so.
+   */
+  loadedFrom?: { block: bigint; since: string } | undefined;
 }
 
 export interface BlockGap {
@@ -16,6 +23,8 @@ export interface BlockGap {
 
 export interface CoverageDetails {
   genesis: string;
+  /** The first block checked: the genesis, or where `sync --since` started while the history before it is not loaded. */
+  checkedFrom: string;
   /** The block the check ran to: the watermark, or the highest covered block when the watermark is unknown. */
   checkedTo: string | null;
   watermarkKnown: boolean;
@@ -42,6 +51,7 @@ const gap = (from: bigint, to: bigint): BlockGap => ({ from: from.toString(), to
 export async function checkChainCoverage(w: Checked, range: ChainRange): Promise<CheckResult<CoverageDetails>> {
   const details: CoverageDetails = {
     genesis: range.genesis.toString(),
+    checkedFrom: range.genesis.toString(),
     checkedTo: null,
     watermarkKnown: range.watermark !== null,
     ranges: 0,
@@ -59,16 +69,22 @@ export async function checkChainCoverage(w: Checked, range: ChainRange): Promise
     return { name: 'chain-coverage', status: 'skip', summary: `watermark ${end} is below the genesis ${range.genesis}: nothing read yet`, details };
   }
   details.checkedTo = end.toString();
-  const params = { genesis: range.genesis.toString(), end: end.toString() };
+  const start = await firstBlockToCheck(w, range);
+  details.checkedFrom = start.toString();
+  const leftOut =
+    start > range.genesis && range.loadedFrom
+      ? `; blocks ${range.genesis}..${start - 1n}, before ${range.loadedFrom.since}, are not loaded yet: \`sync --since\` left them for a backfill (\`sync --from … --to ${range.loadedFrom.since}\`)`
+      : '';
+  const params = { genesis: start.toString(), end: end.toString() };
   const clipped = `SELECT DISTINCT greatest(from_block, {genesis:UInt64}) AS lo, least(to_block, {end:UInt64}) AS hi
                    FROM ${w.db}.chain_coverage WHERE to_block >= {genesis:UInt64} AND from_block <= {end:UInt64} AND from_block <= to_block`;
   const summary = await one<{ n: string; lo: string; hi: string }>(w, `SELECT count() AS n, min(lo) AS lo, max(hi) AS hi FROM (${clipped})`, params);
   details.ranges = Number(summary.n);
   const gaps: BlockGap[] = [];
   if (details.ranges === 0) {
-    gaps.push(gap(range.genesis, end));
+    gaps.push(gap(start, end));
   } else {
-    if (BigInt(summary.lo) > range.genesis) gaps.push(gap(range.genesis, BigInt(summary.lo) - 1n));
+    if (BigInt(summary.lo) > start) gaps.push(gap(start, BigInt(summary.lo) - 1n));
     // Ranges in order; a range that starts past every earlier range's end opens a hole.
     const inner = await rows<{ from_block: string; to_block: string }>(
       w,
@@ -90,7 +106,7 @@ export async function checkChainCoverage(w: Checked, range: ChainRange): Promise
     return {
       name: 'chain-coverage',
       status: 'pass',
-      summary: `blocks ${range.genesis}..${end} all read (${fmt(details.ranges)} page ranges), up to ${upTo}`,
+      summary: `blocks ${start}..${end} all read (${fmt(details.ranges)} page ranges), up to ${upTo}${leftOut}`,
       details,
     };
   }
@@ -98,7 +114,19 @@ export async function checkChainCoverage(w: Checked, range: ChainRange): Promise
   return {
     name: 'chain-coverage',
     status: 'fail',
-    summary: `${fmt(missing)} blocks never read in ${fmt(gaps.length)} gap(s) between ${range.genesis} and ${upTo}; first ${first.from}..${first.to}`,
+    summary: `${fmt(missing)} blocks never read in ${fmt(gaps.length)} gap(s) between ${start} and ${upTo}; first ${first.from}..${first.to}${leftOut}`,
     details,
   };
+}
+
+/** The genesis, or where `sync --since` started while no block before it has been read (the backfill has not begun). */
+async function firstBlockToCheck(w: Checked, range: ChainRange): Promise<bigint> {
+  const from = range.loadedFrom?.block;
+  if (from === undefined || from <= range.genesis) return range.genesis;
+  const before = await one<{ n: string }>(
+    w,
+    `SELECT count() AS n FROM ${w.db}.chain_coverage WHERE to_block >= {genesis:UInt64} AND from_block < {from:UInt64}`,
+    { genesis: range.genesis.toString(), from: from.toString() },
+  );
+  return Number(before.n) === 0 ? from : range.genesis;
 }
