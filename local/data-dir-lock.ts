@@ -17,10 +17,18 @@ export class DataDirInUseError extends Error {
   constructor(
     readonly dataDir: string,
     readonly pid: number,
+    /** The holder's command line, as it recorded it (absent in a lock file written before it did). */
+    readonly command?: string,
   ) {
-    super(`data directory ${dataDir} is in use by process ${pid}`);
+    super(`data directory ${dataDir} is in use by process ${pid}${command ? ` (${command})` : ''}`);
   }
 }
+
+/** What the lock file says the holder is running: `polymarket-sync` and its arguments, cut short. */
+const commandLine = () => {
+  const line = ['polymarket-sync', ...process.argv.slice(2)].join(' ').replace(/\s+/g, ' ');
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+};
 const LOCK_FILE = 'polymarket-sync.pid';
 
 export function holdDataDir(dataDir: string): () => void {
@@ -46,7 +54,7 @@ function acquire(dir: string): void {
     try {
       const fd = openSync(path, 'wx');
       try {
-        writeSync(fd, String(process.pid));
+        writeSync(fd, `${process.pid}\n${commandLine()}\n`);
       } finally {
         closeSync(fd);
       }
@@ -57,16 +65,24 @@ function acquire(dir: string): void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const owner = ownerOf(path);
-    if (owner !== null && owner !== process.pid && alive(owner)) throw new DataDirInUseError(dir, owner);
+    if (owner !== null && owner !== process.pid && alive(owner)) throw new DataDirInUseError(dir, owner, holderCommand(path));
     // Stale (its process is gone) or unreadable half-written: take it over.
     rmSync(path, { force: true });
   }
   throw new DataDirInUseError(dir, ownerOf(path) ?? 0);
 }
 
+function holderCommand(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').split('\n')[1]?.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function ownerOf(path: string): number | null {
   try {
-    const pid = Number(readFileSync(path, 'utf8').trim());
+    const pid = Number(readFileSync(path, 'utf8').split('\n')[0]!.trim());
     return Number.isInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;

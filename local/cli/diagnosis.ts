@@ -107,7 +107,7 @@ export function diagnose(err: unknown): Diagnosis | null {
     return {
       service: 'data-directory',
       cause: 'in-use',
-      summary: `the data directory ${err.dataDir} is in use by another polymarket-sync process (pid ${err.pid})`,
+      summary: `the data directory ${err.dataDir} is in use by another polymarket-sync process (pid ${err.pid}${err.command ? `: ${err.command}` : ''})`,
       next: [
         'wait for that command to finish, or stop it (Ctrl-C lets it close cleanly)',
         'or give this command a directory of its own with SYNC_DATA_DIR=<dir>',

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { CLICKHOUSE_SETTINGS, readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
+import { buildSources } from '#shared/sources/registry.ts';
 import { parseOperatorWindow, parseSince, WindowError } from '#shared/ops/window.ts';
 import type { CycleResult } from '#local/runner.ts';
 import { holdDataDir } from '#local/data-dir-lock.ts';
@@ -46,8 +47,9 @@ async function main(flags: SyncFlags): Promise<void> {
   // Refused before anything starts, by the rules and in the words replay uses (shared/ops/window.ts).
   const window = parseOperatorWindow({ from: flags.from, to: flags.to, since: flags.since }, { sources: enabledSources(flags) });
   const since = flags.since ? parseSince(flags.since, Date.now()) : undefined;
-  // So is a wrong CLICKHOUSE_URL (plain http to another host), before the simulated world starts.
+  // So is a wrong CLICKHOUSE_URL (plain http to another host) or pipeline setting, before the simulated world starts.
   readSettings(CLICKHOUSE_SETTINGS);
+  readSettings(['PAGES_PER_OBJECT', 'FETCHER_CONCURRENCY']);
   const dataDir = localDataDir(flags.simulated);
   // The handlers read their settings from here, as a Lambda reads its environment; --simulated points the sources at the stand-ins.
   const env: Record<string, string | undefined> = { ...process.env };
@@ -73,8 +75,8 @@ async function main(flags: SyncFlags): Promise<void> {
       Object.assign(env, world.env);
       console.error(world.describe);
     } else {
-      // Fail before touching anything if a source setting is wrong.
-      readSettings(SOURCE_SETTINGS);
+      // Fail before touching anything if a source setting is wrong, or the sources do not go together.
+      buildSources(readSettings(SOURCE_SETTINGS));
     }
     const warehouse = localWarehouse(dataDir);
     closers.push(() => warehouse.client.close());

@@ -56,6 +56,11 @@ describe('bad input to sync: the same window rules and words as replay', () => {
     [['--from', '33605403'], /--from 33605403 is a block number, but the subgraph is enabled.*give ISO dates/, WITH_SUBGRAPH],
     // --simulated --subgraph enables the subgraph as the simulated world does.
     [['--simulated', '--subgraph', '--to', '40000000'], /--to 40000000 is a block number, but the subgraph is enabled/, {}],
+    // Settings the pipeline reads: refused before the world starts, not after planning.
+    [['--simulated'], /PAGES_PER_OBJECT/, { PAGES_PER_OBJECT: 'x' }],
+    [['--simulated'], /FETCHER_CONCURRENCY/, { FETCHER_CONCURRENCY: '-3' }],
+    // Two V1 sources at once: refused before planning, with no network touched.
+    [[], /SYNC_SOURCES includes subgraph while the chain reads V1 fills too/, { SYNC_SOURCES: 'markets,subgraph,chain', CHAIN_V1_FILLS: 'true' }],
   ])('sync %j is refused before anything starts', async (args, message, env) => {
     const r = await expectRefused(['sync', ...args], message, env);
     // Nothing started: no warehouse, no simulated world, no planning.

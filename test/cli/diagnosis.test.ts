@@ -130,11 +130,14 @@ describe('holdDataDir', () => {
         return e;
       }
     })();
+    // A lock file written before it named the command: the pid alone.
     expect(diagnose(err)!.summary).toBe(`the data directory ${dir} is in use by another polymarket-sync process (pid ${process.ppid})`);
+    writeFileSync(lock, `${process.ppid}\npolymarket-sync sync --simulated\n`);
+    expect(() => holdDataDir(dir)).toThrow(`in use by process ${process.ppid} (polymarket-sync sync --simulated)`);
     // A pid no process has: stale.
     writeFileSync(lock, '2147483646');
     const release = holdDataDir(dir);
-    expect(readFileSync(lock, 'utf8')).toBe(String(process.pid));
+    expect(readFileSync(lock, 'utf8').split('\n')[0]).toBe(String(process.pid));
     const again = holdDataDir(dir);
     again();
     expect(existsSync(lock)).toBe(true);

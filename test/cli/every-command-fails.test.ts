@@ -114,7 +114,7 @@ describe('the data directory held by another polymarket-sync process', () => {
     // It holds the directory while the others run one after another: bounded by this test's timeout, not one command's.
     const holder = start(['sync'], { SYNC_DATA_DIR: dir, SYNC_SOURCES: 'chain', POLYGON_RPC_URL: silentUrl, SOURCE_TIMEOUT_MS: '600000' }, 600_000);
     await holder.stderrShows('planning:');
-    const inUse = `the data directory ${dir} is in use by another polymarket-sync process (pid ${holder.child.pid})`;
+    const inUse = `the data directory ${dir} is in use by another polymarket-sync process (pid ${holder.child.pid}: polymarket-sync sync)`;
     for (const [command, ...rest] of [['status', '--no-heads'], ['redrive'], ['check'], ['doctor'], ['migrate']] as const) {
       const r = await runToEnd([command, ...rest], { SYNC_DATA_DIR: dir, SYNC_SOURCES: 'chain', POLYGON_RPC_URL: silentUrl });
       expectFatal(r, command, inUse);

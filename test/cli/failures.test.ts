@@ -140,7 +140,7 @@ describe('Ctrl-C while planning, and a second process on the same data directory
 
     const second = await runCli(['query', 'SELECT 1'], { SYNC_DATA_DIR: dir });
     expect(second.code, output(second)).toBe(1);
-    expect(second.stderr).toContain(`the data directory ${dir} is in use by another polymarket-sync process (pid ${first.child.pid})`);
+    expect(second.stderr).toContain(`the data directory ${dir} is in use by another polymarket-sync process (pid ${first.child.pid}: polymarket-sync sync)`);
 
     first.child.kill('SIGINT');
     const stopped = await first.exited;
