@@ -17,12 +17,12 @@ import { clickhouseHostOf, SIMULATED_DATA_DIR } from './warehouse.ts';
  */
 
 /** Services a command talks to besides the sources: the warehouse, and the local directories. */
-export type Service = SourceService | 'clickhouse' | 'data-directory';
+export type Service = SourceService | 'clickhouse' | 'data-directory' | 'aws';
 
 export interface Diagnosis {
   service?: Service;
   host?: string;
-  cause?: FailureCause | 'in-use';
+  cause?: FailureCause | 'in-use' | 'no-credentials';
   /** The sentence that says what happened. */
   summary: string;
   next: string[];
@@ -35,9 +35,10 @@ const SERVICES: Record<Service, { name: string; variable?: string }> = {
   'gamma-markets': { name: 'the Gamma market list', variable: 'POLYMARKET_GAMMA_URL' },
   clickhouse: { name: 'ClickHouse', variable: 'CLICKHOUSE_URL' },
   'data-directory': { name: 'the data directory', variable: 'SYNC_DATA_DIR' },
+  aws: { name: 'AWS' },
 };
 
-const CAUSES: Record<FailureCause | 'in-use', string> = {
+const CAUSES: Record<FailureCause | 'in-use' | 'no-credentials', string> = {
   dns: 'cannot resolve the host name (no DNS answer: a typo in the URL, or no network)',
   'bad-port': 'this port is one fetch never connects to (ports such as 9, 25 or 110 are blocked for HTTP)',
   refused: 'connection refused (nothing listens at that address and port)',
@@ -53,6 +54,7 @@ const CAUSES: Record<FailureCause | 'in-use', string> = {
   permission: 'permission denied on a file or directory',
   'server-error': 'the server answered with an error (HTTP 5xx)',
   'in-use': 'another polymarket-sync process is using it',
+  'no-credentials': 'no credentials found (none in the environment, the shared AWS config, or an instance role)',
 };
 
 function chainHas(err: unknown, test: (e: unknown) => boolean): boolean {
@@ -71,6 +73,10 @@ function serviceOf(err: unknown, names: string[]): { service?: Service; host?: s
   const mark = sourceIdentityOf(err);
   if (mark) return { service: mark.service, ...(mark.host ? { host: mark.host } : {}) };
   if (names.includes('RpcCallError')) return { service: 'polygon-rpc' };
+  // The AWS SDK's errors carry $metadata; its endpoints are *.amazonaws.com (a --stage command).
+  const awsHost = errorFacts(err).hosts.find((h) => h.endsWith('.amazonaws.com'));
+  if (awsHost || chainHas(err, (e) => typeof e === 'object' && e !== null && '$metadata' in e))
+    return { service: 'aws', ...(awsHost ? { host: awsHost } : {}) };
   if (names.includes('ClickHouseError') || chainHas(err, (e) => e instanceof ClickHouseError)) return { service: 'clickhouse' };
   return {};
 }
@@ -115,6 +121,9 @@ export function diagnose(err: unknown): Diagnosis | null {
     };
   }
   const facts = errorFacts(err);
+  if (facts.names.includes('CredentialsProviderError')) {
+    return { service: 'aws', cause: 'no-credentials', summary: `AWS: ${CAUSES['no-credentials']}`, next: nextSteps('aws', undefined) };
+  }
   const cause = failureCause(facts);
   const { service, host = facts.hosts[0] } = serviceOf(err, facts.names);
   if (!cause && !service) return null;
@@ -128,7 +137,11 @@ function nextSteps(service: Service | undefined, cause: FailureCause | undefined
   const variable = service ? SERVICES[service].variable : undefined;
   const steps: string[] = [];
   if (cause === 'disk-full') steps.push('free some space, or point SYNC_DATA_DIR at a disk with room; a re-run resumes where this one stopped');
-  else if (service === 'clickhouse') {
+  else if (service === 'aws') {
+    steps.push('set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and AWS_REGION for the account and region the stage is deployed in');
+    steps.push('`aws sts get-caller-identity` shows which account those credentials reach; `npx cdk deploy PolymarketSync-<stage>` deploys a stage');
+    return steps;
+  } else if (service === 'clickhouse') {
     if (cause === 'auth-failed') steps.push('check CLICKHOUSE_USER and CLICKHOUSE_PASSWORD');
     else steps.push('check CLICKHOUSE_URL and that the server is up, or unset CLICKHOUSE_URL to use the embedded engine under SYNC_DATA_DIR');
   } else if (variable) {

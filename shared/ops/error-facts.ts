@@ -37,6 +37,8 @@ export function errorFacts(err: unknown): ErrorFacts {
     if (typeof o.name === 'string') facts.names.push(o.name);
     if (typeof o.message === 'string') facts.messages.push(o.message);
     if (typeof o.details === 'string') facts.messages.push(o.details);
+    // A DNS or connection failure names its host (Node's system errors), where no URL is at hand (the AWS SDK's).
+    if (typeof o.hostname === 'string' && o.hostname) facts.hosts.push(o.hostname);
     const request = o.request as { url?: unknown } | undefined;
     for (const url of [o.url, request?.url]) {
       const host = typeof url === 'string' ? hostOf(url) : '';

@@ -91,6 +91,25 @@ describe('diagnose', () => {
     expect(message).toContain('resumes');
   });
 
+  it('a --stage command without AWS credentials, or without a network: names AWS and what to set, not the offline hints', () => {
+    const missing = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+    const d = diagnose(missing)!;
+    expect(d).toMatchObject({ service: 'aws', cause: 'no-credentials' });
+    expect(d.summary).toBe('AWS: no credentials found (none in the environment, the shared AWS config, or an instance role)');
+    expect(d.next[0]).toContain('AWS_PROFILE');
+    expect(d.next.join('\n')).not.toContain('--simulated');
+
+    const offline = Object.assign(new Error('getaddrinfo ENOTFOUND sqs.us-east-1.amazonaws.com'), {
+      code: 'ENOTFOUND',
+      hostname: 'sqs.us-east-1.amazonaws.com',
+      $metadata: { attempts: 3 },
+    });
+    const o = diagnose(offline)!;
+    expect(o).toMatchObject({ service: 'aws', host: 'sqs.us-east-1.amazonaws.com', cause: 'dns' });
+    expect(o.summary).toMatch(/^AWS at sqs\.us-east-1\.amazonaws\.com: cannot resolve the host name/);
+    expect(o.next.join('\n')).not.toContain('--simulated');
+  });
+
   it('a database not created yet reads as no data, with how to get some', () => {
     const d = diagnose(new ClickHouseError({ message: 'Database polymarket does not exist.', code: '81', type: 'UNKNOWN_DATABASE' }))!;
     expect(d.summary).toContain('there is no data yet');
