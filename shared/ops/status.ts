@@ -182,7 +182,13 @@ export function formatStatus(s: SyncStatus): string {
   else if (s.deadLetters.shards !== null) lines.push(`dead letters: shards ${s.deadLetters.shards}, loads ${s.deadLetters.loads}`);
   if (s.rejectsError) lines.push(`rejects: unknown (${s.rejectsError})`);
   else if (s.rejects) {
-    lines.push(`rejects in run ${s.rejects.runId ?? '(none yet)'}: ${s.rejects.total}`);
+    // The open run, else the newest run that wrote rows: a run that found nothing new writes none.
+    const which = s.openRun
+      ? `the open run ${s.rejects.runId}`
+      : s.rejects.runId
+        ? `the newest run that loaded rows, ${s.rejects.runId}`
+        : 'any run (none has loaded rows yet)';
+    lines.push(`rejects in ${which}: ${s.rejects.total}`);
     for (const r of s.rejects.rows.slice(0, 10)) lines.push(`  ${String(r.count).padStart(8)}  ${r.source}: ${r.reason}`);
   }
   return lines.join('\n');
