@@ -18,10 +18,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -109,7 +108,8 @@ export async function startClickHouseHttpFront(options: ClickHouseHttpFrontOptio
   probe.close();
   const sessions = new Map<string, Session>();
   const requests: FrontRequest[] = [];
-  const spoolDir = mkdtempSync(join(tmpdir(), 'chdb-http-front-'));
+  // Beside the engine's own data, so it goes with it even when the process ends without close() (the bench's engine child).
+  const spoolDir = mkdtempSync(join(dirname(path), 'http-front-spool-'));
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {

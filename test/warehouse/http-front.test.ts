@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -62,8 +62,10 @@ describe('the ClickHouse HTTP front over chDB', () => {
     });
   const basic = { Authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` };
 
+  let engineDir: string;
   beforeAll(async () => {
-    embedded = embeddedClient(mkdtempSync(join(tmpdir(), 'pmsync-front-')));
+    engineDir = mkdtempSync(join(tmpdir(), 'pmsync-front-'));
+    embedded = embeddedClient(engineDir);
     front = await startClickHouseHttpFront({ client: embedded, user: USER, password: PASSWORD });
     client = serverClient({ url: front.url, username: USER, password: PASSWORD });
     await migrate(client, db);
@@ -76,6 +78,10 @@ describe('the ClickHouse HTTP front over chDB', () => {
     await client?.close();
     await front?.close();
     await embedded?.close();
+  });
+
+  it("spools insert bodies beside the engine's data, so they go with it even if the process ends without close()", () => {
+    expect(readdirSync(engineDir).filter((name) => name.startsWith('http-front-spool-'))).toHaveLength(1);
   });
 
   it('answers GET /ping with Ok. and the client ping', async () => {
