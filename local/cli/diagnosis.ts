@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClickHouseError } from '@clickhouse/client';
 import { ConfigError } from '#shared/config.ts';
-import { errorFacts, failureCause, type FailureCause } from '#shared/ops/error-facts.ts';
+import { errorFacts, failureCause, type ErrorFacts, type FailureCause } from '#shared/ops/error-facts.ts';
 import { errorText, redactUrls } from '#shared/ops/status.ts';
 import { sourceIdentityOf, type SourceService } from '#shared/sources/source-error.ts';
 import { DataDirInUseError } from '#local/data-dir-lock.ts';
@@ -67,14 +67,14 @@ function chainHas(err: unknown, test: (e: unknown) => boolean): boolean {
 }
 
 /** The service an error came from: a source's mark, the chain source's error, or ClickHouse's. */
-function serviceOf(err: unknown, names: string[]): { service?: Service; host?: string } {
+function serviceOf(err: unknown, { names, hosts }: Pick<ErrorFacts, 'names' | 'hosts'>): { service?: Service; host?: string } {
   const server = clickhouseHostOf(err);
   if (server !== undefined) return { service: 'clickhouse', host: server };
   const mark = sourceIdentityOf(err);
   if (mark) return { service: mark.service, ...(mark.host ? { host: mark.host } : {}) };
   if (names.includes('RpcCallError')) return { service: 'polygon-rpc' };
   // The AWS SDK's errors carry $metadata; its endpoints are *.amazonaws.com (a --stage command).
-  const awsHost = errorFacts(err).hosts.find((h) => h.endsWith('.amazonaws.com'));
+  const awsHost = hosts.find((h) => h.endsWith('.amazonaws.com'));
   if (awsHost || chainHas(err, (e) => typeof e === 'object' && e !== null && '$metadata' in e))
     return { service: 'aws', ...(awsHost ? { host: awsHost } : {}) };
   if (names.includes('ClickHouseError') || chainHas(err, (e) => e instanceof ClickHouseError)) return { service: 'clickhouse' };
@@ -125,7 +125,7 @@ export function diagnose(err: unknown): Diagnosis | null {
     return { service: 'aws', cause: 'no-credentials', summary: `AWS: ${CAUSES['no-credentials']}`, next: nextSteps('aws', undefined) };
   }
   const cause = failureCause(facts);
-  const { service, host = facts.hosts[0] } = serviceOf(err, facts.names);
+  const { service, host = facts.hosts[0] } = serviceOf(err, facts);
   if (!cause && !service) return null;
   const who = service ? SERVICES[service].name : 'a service';
   const where = host ? ` at ${host}` : '';

@@ -9,6 +9,7 @@ import { chainClockFromSettings } from '#shared/sources/chain/block-at-time.ts';
 import { buildSources } from '#shared/sources/registry.ts';
 import type { PlanWindow, SourceName } from '#shared/sources/source.ts';
 import type { LocalAws } from '#local/emulators.ts';
+import { syncCommandLine } from './simulated.ts';
 
 export interface BeforeCycleOptions {
   /** The local stand-ins the cycle will use (pass the same `aws` to runCycle). */
@@ -80,7 +81,7 @@ export async function beforeCycle(opts: BeforeCycleOptions): Promise<BeforeCycle
 const windowArgs = (w: PlanWindow): string[] => [...(w.from ? ['--from', w.from] : []), ...(w.to ? ['--to', w.to] : [])];
 
 /** What `--since` did, and what to run later for the history before it. */
-export function describeStart(start: BoundedStart, syncCommandLine = (...args: string[]) => `npm run sync -- ${args.join(' ')}`): string {
+export function describeStart(start: BoundedStart, commandLine = (...args: string[]) => syncCommandLine({}, ...args)): string {
   const since = start.since.iso;
   switch (start.outcome) {
     case 'started': {
@@ -91,7 +92,7 @@ export function describeStart(start: BoundedStart, syncCommandLine = (...args: s
       return [
         `bounded first sync from ${since}: reading ${points.join(' and ')} up to the head${whole.length ? `; ${whole.join('; ')}` : ''}.`,
         `  The history before ${since} is not loaded. To load it later (no gap, nothing twice):`,
-        `  ${syncCommandLine(...windowArgs(start.backfill))}`,
+        `  ${commandLine(...windowArgs(start.backfill))}`,
       ].join('\n');
     }
     case 'nothing-to-start': {

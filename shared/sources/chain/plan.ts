@@ -161,10 +161,8 @@ export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], 
   }
   const requests = (shard: PlannedShard<ChainShardSpec>) =>
     Math.ceil((Number(shard.spec.toBlock) - Number(shard.spec.fromBlock) + 1) / Math.max(1, shard.spec.span));
-  return shards
-    .map((shard, i) => ({ shard, i, requests: requests(shard) }))
-    .sort((a, b) => b.requests - a.requests || a.i - b.i)
-    .map(({ shard }) => shard);
+  // Array sort is stable: equal shards keep block order.
+  return shards.sort((a, b) => requests(b) - requests(a));
 }
 
 /**
