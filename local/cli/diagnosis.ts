@@ -4,7 +4,7 @@ import { ClickHouseError } from '@clickhouse/client';
 import { ConfigError } from '#shared/config.ts';
 import { errorFacts, failureCause, type ErrorFacts, type FailureCause } from '#shared/ops/error-facts.ts';
 import { errorText, redactUrls } from '#shared/ops/status.ts';
-import { sourceIdentityOf, type SourceService } from '#shared/sources/source-error.ts';
+import { sourceIdentityOf, type SourceIdentity, type SourceService } from '#shared/sources/source-error.ts';
 import { DataDirInUseError } from '#local/data-dir-lock.ts';
 import { SIMULATED_WORLD_FILE } from './simulated.ts';
 import { clickhouseHostOf, SIMULATED_DATA_DIR } from './warehouse.ts';
@@ -127,10 +127,20 @@ export function diagnose(err: unknown): Diagnosis | null {
   const cause = failureCause(facts);
   const { service, host = facts.hosts[0] } = serviceOf(err, facts);
   if (!cause && !service) return null;
+  const summary = cause === 'disk-full' && !service ? CAUSES[cause] : whatFailed(service, host, cause, err);
+  return { ...(service ? { service } : {}), ...(host ? { host } : {}), ...(cause ? { cause } : {}), summary, next: nextSteps(service, cause) };
+}
+
+/** `<service> at <host>: <the cause in words>`, or the error's own first line when its cause is not one we know. */
+function whatFailed(service: Service | undefined, host: string | undefined, cause: FailureCause | undefined, err: unknown): string {
   const who = service ? SERVICES[service].name : 'a service';
   const where = host ? ` at ${host}` : '';
-  const summary = cause === 'disk-full' && !service ? CAUSES[cause] : `${who}${where}: ${cause ? CAUSES[cause] : errorText(err)}`;
-  return { ...(service ? { service } : {}), ...(host ? { host } : {}), ...(cause ? { cause } : {}), summary, next: nextSteps(service, cause) };
+  return `${who}${where}: ${cause ? CAUSES[cause] : errorText(err)}`;
+}
+
+/** What a failed attempt at a source met, in the words of a fatal failure's summary (for the notices of retries). */
+export function sourceTrouble(source: SourceIdentity, err: unknown): string {
+  return whatFailed(source.service, source.host || undefined, failureCause(errorFacts(err)), err);
 }
 
 function nextSteps(service: Service | undefined, cause: FailureCause | undefined): string[] {

@@ -51,6 +51,11 @@ export function progressReporter() {
         console.error(progressLine(p));
       }
     },
+    /** A line of its own, above the bar on a terminal (the bar draws itself again below it). */
+    note(line: string) {
+      if (bar?.isActive) process.stderr.write('\r\x1b[2K');
+      console.error(line);
+    },
     stop() {
       bar?.stop();
       if (!tty && unprinted) console.error(progressLine(unprinted));

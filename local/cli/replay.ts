@@ -9,6 +9,7 @@ import { CLI_NUMBERS } from './numbers.ts';
 import { openLocalOps } from './local-ops.ts';
 import { logLevelOption, type LogLevel } from './log-level.ts';
 import { commandFailed, reportFailures } from './failures.ts';
+import { showSourceRetries } from './retry-notices.ts';
 
 interface ReplayFlags {
   from?: string;
@@ -63,7 +64,8 @@ async function main(flags: ReplayFlags): Promise<void> {
 async function replayLocally(flags: ReplayFlags, window: PlanWindow): Promise<ReplayReport> {
   // The handlers' settings, as a Lambda reads its environment; --simulated points the sources at the stand-ins.
   const env: Record<string, string | undefined> = { ...process.env };
-  const closers: (() => Promise<void>)[] = [];
+  const stopRetryNotices = showSourceRetries();
+  const closers: (() => Promise<void>)[] = [async () => stopRetryNotices()];
   try {
     if (flags.simulated) {
       claimSimulatedWorld(localDataDir(true), flags);

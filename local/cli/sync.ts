@@ -11,6 +11,7 @@ import { logLevelOption, type LogLevel } from './log-level.ts';
 import { commandFailed, reportFailures, stackText } from './failures.ts';
 import { incompleteRunCause } from './diagnosis.ts';
 import { progressReporter } from './progress.ts';
+import { showSourceRetries } from './retry-notices.ts';
 
 interface SyncFlags {
   simulated?: boolean;
@@ -67,6 +68,7 @@ async function main(flags: SyncFlags): Promise<void> {
   };
   process.on('SIGINT', interrupt);
   const progress = progressReporter();
+  const stopRetryNotices = showSourceRetries(progress.note);
   try {
     if (flags.simulated) {
       claimSimulatedWorld(dataDir, flags);
@@ -132,6 +134,7 @@ async function main(flags: SyncFlags): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
+    stopRetryNotices();
     process.off('SIGINT', interrupt);
     for (const close of closers.reverse()) await close().catch(() => undefined);
   }

@@ -1,6 +1,7 @@
 import ky, { isHTTPError, TimeoutError, type BeforeRequestHook, type KyInstance, type RetryOptions as KyRetryOptions } from 'ky';
 import { parseRetryAfter, retryDelay, retryPolicy, type RetryPolicy } from '#shared/retry.ts';
 import { count } from '#shared/telemetry/counters.ts';
+import { noteSourceRetry } from '#shared/telemetry/source-retries.ts';
 import { redactUrls } from '#shared/telemetry/redact.ts';
 import { sourcePacer, type SourcePace } from './pacing.ts';
 import { hostOf, tagSource, type SourceService } from './source-error.ts';
@@ -88,9 +89,10 @@ export function sourceHttp(opts: SourceHttpOptions): KyInstance {
       ],
       beforeRequest: [...(opts.pace ? [waitForTurn(opts.pace)] : []), () => void count('SourceRequests')],
       beforeRetry: [
-        ({ error }) => {
+        ({ request, error, retryCount }) => {
           count('SourceRetries');
           if (error instanceof TimeoutError) count('SourceTimeouts');
+          if (service) noteSourceRetry({ source: { service, host: hostOf(request.url) }, error, retry: retryCount, maxRetries: opts.maxRetries });
         },
       ],
       afterResponse: [

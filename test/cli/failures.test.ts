@@ -40,8 +40,18 @@ describe('a source that cannot be reached', () => {
   it('refusing: names the Polygon RPC provider and its host, not its key; a re-run offline finishes exact', { timeout: 600_000 }, async () => {
     const dir = dataDir();
     const port = await closedPort();
-    const r = await runCli(['sync'], { SYNC_DATA_DIR: dir, ...QUICK_SOURCES, POLYGON_RPC_URL: `http://127.0.0.1:${port}/v2/SECRETKEY?api_key=SECRET` });
+    // Three retries: the second and the last are each announced while the command still waits (the first is routine).
+    const r = await runCli(['sync'], {
+      SYNC_DATA_DIR: dir,
+      ...QUICK_SOURCES,
+      SOURCE_MAX_RETRIES: '3',
+      POLYGON_RPC_URL: `http://127.0.0.1:${port}/v2/SECRETKEY?api_key=SECRET`,
+    });
     expect(r.code, output(r)).toBe(1);
+    const waiting = `waiting on the Polygon RPC provider at 127.0.0.1:${port}: connection refused`;
+    expect(r.stderr).toContain(`${waiting} (nothing listens at that address and port); retrying (2 of 3)`);
+    expect(r.stderr).toContain(`${waiting} (nothing listens at that address and port); retrying (3 of 3)`);
+    expect(r.stderr.indexOf('retrying (3 of 3)')).toBeLessThan(r.stderr.indexOf('sync failed:'));
     expect(r.stderr).toContain(`sync failed: the Polygon RPC provider at 127.0.0.1:${port}: connection refused`);
     expect(r.stderr).toContain('check POLYGON_RPC_URL');
     expect(r.stderr).toContain('--simulated');
@@ -56,11 +66,13 @@ describe('a source that cannot be reached', () => {
     const r = await runCli(['sync'], {
       SYNC_DATA_DIR: dataDir(),
       ...QUICK_SOURCES,
+      SOURCE_MAX_RETRIES: '2',
       SYNC_SOURCES: 'markets',
       MARKET_LISTS: 'clob',
       POLYMARKET_MARKETS_URL: `http://127.0.0.1:${port}/v2/SECRETKEY?api_key=SECRET`,
     });
     expect(r.code, output(r)).toBe(1);
+    expect(r.stderr).toContain(`waiting on the CLOB market list at 127.0.0.1:${port}: connection refused`);
     expect(r.stdout).toContain('run NOT complete');
     expect(r.stderr).toContain(`why: the CLOB market list at 127.0.0.1:${port}: connection refused`);
     expect(r.stderr).toContain('check POLYMARKET_MARKETS_URL');

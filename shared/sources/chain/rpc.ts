@@ -4,6 +4,8 @@ import { classifyRpcError, type RpcFailure } from './errors.ts';
 import type { RpcLog } from './decode.ts';
 import { retryPolicy, withRetry, type RetryOptions, type RetryPolicy, type Sleep } from '#shared/retry.ts';
 import { count } from '#shared/telemetry/counters.ts';
+import { noteSourceRetry } from '#shared/telemetry/source-retries.ts';
+import { hostOf } from '#shared/sources/source-error.ts';
 import type { Pacer } from '#shared/sources/pacing.ts';
 
 /** Counters the runner can show; one live object per source instance. */
@@ -190,6 +192,12 @@ export class ChainRpc {
         count('SourceRetries');
         s.retryWaitMs += delayMs;
         this.opts.onEvent?.({ type: 'retry', method, attempt: retry, delayMs, failure });
+        noteSourceRetry({
+          source: { service: 'polygon-rpc', host: hostOf(this.opts.rpcUrl) },
+          error: (error as AttemptFailed).cause,
+          retry,
+          maxRetries: this.policy.maxRetries,
+        });
       },
       giveUp: ({ error, attempts, why }) => {
         const { failure, cause } = error as AttemptFailed;
