@@ -57,11 +57,17 @@ async function main(flags: StatusFlags): Promise<void> {
 
     const settings = readSettings(SOURCE_SETTINGS);
     // The simulated sources live only while `sync --simulated` runs: no heads to ask then, unless a URL is set.
-    const heads = flags.heads && !(flags.simulated && !process.env.POLYMARKET_SUBGRAPH_URL);
+    const headsNotAsked = !flags.heads
+      ? '--no-heads'
+      : flags.simulated && !process.env.POLYMARKET_SUBGRAPH_URL
+        ? 'the simulated sources run only during `sync --simulated`'
+        : undefined;
     const status = await collectStatus({
       state: target.state,
       sources: settings.SYNC_SOURCES,
-      heads: heads ? new PlannedSourceHeads(buildSources({ ...settings, SOURCE_MAX_RETRIES: 1, SOURCE_TIMEOUT_MS: 15_000 })) : undefined,
+      ...(headsNotAsked
+        ? { headsNotAsked }
+        : { heads: new PlannedSourceHeads(buildSources({ ...settings, SOURCE_MAX_RETRIES: 1, SOURCE_TIMEOUT_MS: 15_000 })) }),
       deadLetters: target.deadLetters,
       warehouse: warehouse ? new ClickHouseWarehouseStats(warehouse.client, warehouse.database) : undefined,
     });

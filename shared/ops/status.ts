@@ -23,6 +23,8 @@ export interface SourceStatus {
   unit: 'seconds' | 'blocks' | null;
   /** Why the head could not be read (source down, not configured). */
   headError?: string;
+  /** Why the head was not asked for (offline, or the simulated sources are not running). */
+  headNotAsked?: string;
 }
 
 export interface OpenRunStatus {
@@ -58,6 +60,8 @@ export interface StatusDeps {
   /** The enabled sources; only these are reported. */
   sources: readonly SourceName[];
   heads?: SourceHeads;
+  /** Without `heads`: why they are not asked, said in place of the head. */
+  headsNotAsked?: string;
   deadLetters?: DeadLetterQueues;
   warehouse?: WarehouseStats;
   now?: () => number;
@@ -93,6 +97,8 @@ export async function collectStatus(deps: StatusDeps): Promise<SyncStatus> {
       } catch (err) {
         entry.headError = errorText(err);
       }
+    } else if (unit && deps.headsNotAsked) {
+      entry.headNotAsked = deps.headsNotAsked;
     }
     if (entry.head !== null && isInteger(entry.head)) {
       entry.lag = entry.watermark !== null && isInteger(entry.watermark) ? Math.max(0, Number(BigInt(entry.head) - BigInt(entry.watermark))) : null;
@@ -164,6 +170,7 @@ export function formatStatus(s: SyncStatus): string {
     let lag: string;
     if (src.unit === null) lag = 'refreshed whole every run';
     else if (src.headError) lag = `head unknown: ${src.headError}`;
+    else if (src.headNotAsked) lag = `head not asked: ${src.headNotAsked}`;
     else if (src.head === null) lag = 'head unknown';
     else if (src.lag === null) lag = `head ${src.head}, nothing loaded yet`;
     else lag = `head ${src.head}, lag ${src.unit === 'seconds' ? ago(src.lag * 1000) : `${src.lag.toLocaleString('en-US')} blocks`}`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatStatus, type SyncStatus } from '#shared/ops/status.ts';
+import { collectStatus, formatStatus, type SyncStatus } from '#shared/ops/status.ts';
+import type { StateStore } from '#shared/ports/state.ts';
 
 const base: SyncStatus = {
   at: 1_800_000_000_000,
@@ -35,5 +36,29 @@ describe('status: which run the rejects line counts', () => {
       rowsStaged: 10,
     };
     expect(formatStatus({ ...base, openRun: open, rejects: rejects(open.runId, 0) })).toContain('rejects in the open run 20261202T060000Z-bbbbbb: 0');
+  });
+});
+
+describe('status: a head it did not ask for', () => {
+  // Only what collectStatus reads of the state when no run is open.
+  const state = {
+    getWatermarks: async () => ({ chain: { value: '33605572', runId: 'r', updatedAt: 1 } }),
+    getLoadHeartbeat: async () => null,
+    getOpenRunId: async () => null,
+  } as unknown as StateStore;
+
+  it('says why instead of "head unknown" (offline, or the simulated sources not running)', async () => {
+    const status = await collectStatus({ state, sources: ['chain', 'markets'], headsNotAsked: '--no-heads' });
+    expect(status.sources.find((s) => s.source === 'chain')?.headNotAsked).toBe('--no-heads');
+    // A source refreshed whole has no head to ask for.
+    expect(status.sources.find((s) => s.source === 'markets')?.headNotAsked).toBeUndefined();
+    const text = formatStatus(status);
+    expect(text).toContain('chain     watermark 33605572; head not asked: --no-heads');
+    expect(text).toContain('markets   watermark none; refreshed whole every run');
+  });
+
+  it('a head that could not be read still says why it is unknown', () => {
+    const source = { source: 'chain' as const, watermark: '1', watermarkRunId: null, watermarkUpdatedAt: null, head: null, lag: null, unit: 'blocks' as const };
+    expect(formatStatus({ ...base, sources: [{ ...source, headError: 'connection refused' }] })).toContain('head unknown: connection refused');
   });
 });
