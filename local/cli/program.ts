@@ -55,6 +55,9 @@ export async function cliProgram(args?: readonly string[]): Promise<Command> {
   // Global, and accepted after a command's name too (`sync --verbose`), where people type it.
   program.option('--verbose', 'print the whole error, with its stack, when a command fails');
   for (const command of program.commands) command.option('--verbose', 'print the whole error, with its stack, when the command fails');
+  // Help, --version and a refused flag end by throwing a CommanderError (main.ts sets the exit code from it), not by
+  // process.exit(): an exit there cut short tsx's writes of the code it compiled, and every start compiled it again.
+  for (const command of [program, ...program.commands]) command.exitOverride();
   program.hook('preAction', (_program, action) => setVerbose(Boolean(program.opts().verbose || action.opts().verbose)));
   return program;
 }
