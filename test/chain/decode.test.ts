@@ -245,7 +245,7 @@ describe('shard sizing', () => {
     expect(spanFor(cfg, 1e6)).toBe(1);
   });
 
-  it('shards tile each region exactly, in whole spans, with row estimates', () => {
+  it('shards tile the range exactly, with row estimates', () => {
     const regions = [
       { from: 100n, to: 10_099n, logsPerBlock: 25 },
       { from: 10_100n, to: 250_000n, logsPerBlock: 0 },
@@ -286,18 +286,40 @@ describe('shard sizing', () => {
     expect(forEight.at(-1)!.spec.toBlock).toBe('9599');
   });
 
-  it('orders the plan by requests, most first, so no long shard starts last', () => {
-    // 120-block spans; 30 spans a shard by rows. The first region (80 spans)
-    // leaves a 20-span remainder; the second (60 spans) leaves none.
+  it('cuts shards of equal requests across regions, leaving no remainder of a region to page last', () => {
+    // 120-block spans; 30 spans a shard by rows. Cut region by region, the first (80 spans) left a 20-span remainder.
     const regions = [
       { from: 0n, to: 9_599n, logsPerBlock: 25 },
       { from: 9_600n, to: 16_799n, logsPerBlock: 25 },
     ];
     const shards = cutShards(cfg, regions);
-    const spans = shards.map((s) => (Number(s.spec.toBlock) - Number(s.spec.fromBlock) + 1) / s.spec.span);
-    expect(spans).toEqual([30, 30, 30, 30, 20]);
-    // Equal shards keep block order.
-    expect(shards.slice(0, 4).map((s) => s.spec.fromBlock)).toEqual(['0', '3600', '9600', '13200']);
-    expect(shards.at(-1)!.spec).toMatchObject({ fromBlock: '7200', toBlock: '9599' });
+    expect(shards.map((s) => (Number(s.spec.toBlock) - Number(s.spec.fromBlock) + 1) / s.spec.span)).toEqual([28, 28, 28, 28, 28]);
+    // In block order, tiling the range; the third crosses from one region into the next.
+    expect(shards.map((s) => [s.spec.fromBlock, s.spec.toBlock])).toEqual([
+      ['0', '3359'],
+      ['3360', '6719'],
+      ['6720', '10079'],
+      ['10080', '13439'],
+      ['13440', '16799'],
+    ]);
+    expect(shards.reduce((n, s) => n + s.estimatedRows, 0)).toBe(16_800 * 25);
+  });
+
+  it('orders the plan by requests, most first, where a cap leaves shards unequal', () => {
+    // A dense region (25 logs a block: 120-block spans, 80 of them, 240,000 rows) cut by rows into 30-span shards, then an
+    // empty one (2,000-block spans, 75 of them). Three shards by rows: about 52 requests each, or what the rows allow.
+    const regions = [
+      { from: 0n, to: 9_599n, logsPerBlock: 25 },
+      { from: 9_600n, to: 159_599n, logsPerBlock: 0 },
+    ];
+    const shards = cutShards(cfg, regions);
+    expect(shards.map((s) => [s.spec.fromBlock, s.spec.toBlock, s.spec.span, s.estimatedRows])).toEqual([
+      // 20 dense spans and 31.7 empty ones: its first request is sized by the dense region it starts in.
+      ['7200', '72932', 120, 60_000],
+      // The rest of the empty region: 43.3 spans.
+      ['72933', '159599', 2_000, 0],
+      ['0', '3599', 120, 90_000],
+      ['3600', '7199', 120, 90_000],
+    ]);
   });
 });
