@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ChainRpc, newStats, RpcCallError, type ChainRpcOptions, type ChainSourceEvent } from '#shared/sources/chain/rpc.ts';
+import { ChainRpc, RpcCallError, type ChainRpcOptions, type ChainSourceEvent } from '#shared/sources/chain/rpc.ts';
+import { newStats } from '#shared/sources/chain/stats.ts';
 
 /**
  * ChainRpc's retries through the shared retry loop, against a scripted

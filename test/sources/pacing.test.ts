@@ -6,7 +6,8 @@ import { sourceHttp } from '#shared/sources/http.ts';
 import { sourcePacer, turnsGranted } from '#shared/sources/pacing.ts';
 import { buildSources } from '#shared/sources/registry.ts';
 import { chainSourceOptionsFromSettings } from '#shared/sources/chain/index.ts';
-import { ChainRpc, newStats } from '#shared/sources/chain/rpc.ts';
+import { ChainRpc } from '#shared/sources/chain/rpc.ts';
+import { newStats } from '#shared/sources/chain/stats.ts';
 import type { AnySource } from '#shared/sources/source.ts';
 
 /**

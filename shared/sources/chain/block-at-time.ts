@@ -1,7 +1,8 @@
 import { sourcePacer } from '#shared/sources/pacing.ts';
 import { chainSourceOptionsFromSettings, type ChainSettings } from './from-settings.ts';
 import { chainRpcOptions, resolveChainOptions } from './options.ts';
-import { ChainRpc, newStats, type BlockHeader } from './rpc.ts';
+import { ChainRpc, type BlockHeader } from './rpc.ts';
+import { newStats } from './stats.ts';
 import { safeHeadOf } from './safe-head.ts';
 
 /** What the search reads: a numbered block's header (eth_getBlockByNumber), or null when the node does not have it. */

@@ -5,7 +5,8 @@ import { chainCursorSchema, chainShardSpecSchema, type ChainCursor } from './cur
 import { chainRpcOptions, resolveChainOptions, shardSizing, type ChainSourceOptions } from './options.ts';
 import { chainPager } from './paging.ts';
 import type { ChainShardSpec } from './plan.ts';
-import { ChainRpc, newStats, type ChainSourceStats } from './rpc.ts';
+import { ChainRpc } from './rpc.ts';
+import { newStats, type ChainSourceStats } from './stats.ts';
 import { chainRunPlanner } from './run-plan.ts';
 import { safeHeadOf } from './safe-head.ts';
 import { spanLearner } from './span-learning.ts';
@@ -17,7 +18,8 @@ export { orderFilledCatalogue, type LogCatalogue } from './catalogue.ts';
 export { classifyRpcError, parseRetryAfter, type RpcFailure } from './errors.ts';
 export type { ChainShardSpec } from './plan.ts';
 export { chainSourceOptionsFromSettings, type ChainSettings } from './from-settings.ts';
-export { RpcCallError, type ChainSourceEvent, type ChainSourceStats } from './rpc.ts';
+export { RpcCallError, type ChainSourceEvent } from './rpc.ts';
+export type { ChainSourceStats } from './stats.ts';
 export { chainCursorSchema, chainShardSpecSchema, type ChainCursor } from './cursor.ts';
 export type { ChainSourceOptions } from './options.ts';
 

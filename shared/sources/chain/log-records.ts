@@ -1,7 +1,8 @@
 import type { StagedRecord } from '#shared/model/staged.ts';
 import type { LogCatalogue } from './catalogue.ts';
 import { logBlockNumber, logBlockTimestamp, type RpcLog } from './decode.ts';
-import type { ChainRpc, ChainSourceStats } from './rpc.ts';
+import type { ChainRpc } from './rpc.ts';
+import type { ChainSourceStats } from './stats.ts';
 
 /**
  * Decodes a page's logs into staged records: each log gets its block's time

@@ -3,7 +3,8 @@ import type { Sleep } from '#shared/retry.ts';
 import { V2_EXCHANGES, V2_GENESIS_BLOCK } from './events/addresses.ts';
 import { orderFilledCatalogue, type LogCatalogue } from './catalogue.ts';
 import type { SizingConfig } from './plan.ts';
-import type { ChainRpcOptions, ChainSourceEvent, ChainSourceStats } from './rpc.ts';
+import type { ChainRpcOptions, ChainSourceEvent } from './rpc.ts';
+import type { ChainSourceStats } from './stats.ts';
 
 export interface ChainSourceOptions {
   /** Polygon JSON-RPC endpoint (POLYGON_RPC_URL). */

@@ -4,7 +4,8 @@ import type { ChainCursor } from './cursor.ts';
 import type { RpcLog } from './decode.ts';
 import { logsToRecords } from './log-records.ts';
 import type { ChainShardSpec } from './plan.ts';
-import { RpcCallError, type ChainRpc, type ChainSourceEvent, type ChainSourceStats } from './rpc.ts';
+import { RpcCallError, type ChainRpc, type ChainSourceEvent } from './rpc.ts';
+import type { ChainSourceStats } from './stats.ts';
 import type { SafeHead } from './safe-head.ts';
 import type { SpanLearner } from './span-learning.ts';
 

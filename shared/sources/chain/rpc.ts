@@ -7,55 +7,7 @@ import { count } from '#shared/telemetry/counters.ts';
 import { noteSourceRetry } from '#shared/telemetry/source-retries.ts';
 import { hostOf } from '#shared/sources/source-error.ts';
 import type { Pacer } from '#shared/sources/pacing.ts';
-
-/** Counters the runner can show; one live object per source instance. */
-export interface ChainSourceStats {
-  /** HTTP requests sent (a JSON-RPC batch counts once). */
-  httpRequests: number;
-  /** JSON-RPC calls attempted, by method (a retry counts again). */
-  rpcCalls: Record<string, number>;
-  /** eth_getLogs calls attempted (= rpcCalls.eth_getLogs). */
-  getLogsCalls: number;
-  /** eth_getLogs calls the provider refused as too large (we then split the range). */
-  getLogsRefused: number;
-  /** Retries after a transient failure (429, 5xx, timeout, dropped connection). */
-  retries: number;
-  /** HTTP 429 responses, plus JSON-RPC rate-limit errors. */
-  rateLimited: number;
-  timeouts: number;
-  /** Total time slept before retries, ms. */
-  retryWaitMs: number;
-  /** Block headers fetched for timestamps (cache misses). */
-  blocksFetched: number;
-  timestampCacheHits: number;
-  /** Timestamps taken from the log's own blockTimestamp field. */
-  timestampsFromLogs: number;
-  logs: number;
-  fills: number;
-  rejects: number;
-  /** Rows of the other tables (claims, conditions, activity, ...). */
-  otherRows: number;
-}
-
-export function newStats(): ChainSourceStats {
-  return {
-    httpRequests: 0,
-    rpcCalls: {},
-    getLogsCalls: 0,
-    getLogsRefused: 0,
-    retries: 0,
-    rateLimited: 0,
-    timeouts: 0,
-    retryWaitMs: 0,
-    blocksFetched: 0,
-    timestampCacheHits: 0,
-    timestampsFromLogs: 0,
-    logs: 0,
-    fills: 0,
-    rejects: 0,
-    otherRows: 0,
-  };
-}
+import type { ChainSourceStats } from './stats.ts';
 
 /** What the source reports as it goes (for logs and metrics). */
 export type ChainSourceEvent =
@@ -192,12 +144,8 @@ export class ChainRpc {
         count('SourceRetries');
         s.retryWaitMs += delayMs;
         this.opts.onEvent?.({ type: 'retry', method, attempt: retry, delayMs, failure });
-        noteSourceRetry({
-          source: { service: 'polygon-rpc', host: hostOf(this.opts.rpcUrl) },
-          error: (error as AttemptFailed).cause,
-          retry,
-          maxRetries: this.policy.maxRetries,
-        });
+        const source = { service: 'polygon-rpc', host: hostOf(this.opts.rpcUrl) } as const;
+        noteSourceRetry({ source, error: (error as AttemptFailed).cause, retry, maxRetries: this.policy.maxRetries });
       },
       giveUp: ({ error, attempts, why }) => {
         const { failure, cause } = error as AttemptFailed;
