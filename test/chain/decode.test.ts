@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { HttpRequestError, RpcRequestError, TimeoutError } from 'viem';
 import { classifyRpcError, decodeOrderFilledLog, ORDER_FILLED_EVENT, ORDER_FILLED_TOPIC, parseRetryAfter, type RpcLog } from '#shared/sources/chain/index.ts';
 import { cutShards, MIN_SPANS_PER_PARALLEL_SHARD, spanFor, type SizingConfig } from '#shared/sources/chain/plan.ts';
+import { SHARDS_PER_FETCHER } from '#shared/sources/source.ts';
 
 const TX = '0xAB00000000000000000000000000000000000000000000000000000000000001';
 const EXCHANGE = '0xE111180000d2663C0091e4f400237545B87B996B';
@@ -269,15 +270,22 @@ describe('shard sizing', () => {
     ).toBe(true);
   });
 
-  it('cuts a small range into the shards the fetchers need, but never shards of fewer than 8 spans', () => {
+  it('cuts a small range into the shards the fetchers need, a multiple of them, but never shards of fewer than 8 spans', () => {
     // 25 logs a block: 120-block spans. 9,600 blocks = 80 spans.
     const region = [{ from: 0n, to: 9_599n, logsPerBlock: 25 }];
     expect(cutShards(cfg, region)).toHaveLength(3); // by rows: 90,000 rows = 30 spans a shard
-    const forFour = cutShards(cfg, region, 8);
-    expect(forFour).toHaveLength(8); // 10 spans each
-    const forEight = cutShards(cfg, region, 32);
-    expect(forEight).toHaveLength(80 / MIN_SPANS_PER_PARALLEL_SHARD);
-    for (const shard of [...forFour, ...forEight]) {
+    const forTwo = cutShards(cfg, region, 2);
+    expect(forTwo).toHaveLength(2 * SHARDS_PER_FETCHER); // 10 spans each
+    // Eight fetchers would want 32; 80 spans allow 10 of 8 spans; 8 finish in one even round.
+    const forEight = cutShards(cfg, region, 8);
+    expect(forEight).toHaveLength(8);
+    // Three fetchers: 10 allowed, 9 taken (three rounds of three).
+    expect(cutShards(cfg, region, 3)).toHaveLength(9);
+    // Where the rows cap asks for more (12 of at most 20,000 rows), the count rises to the next multiple: three rounds of five.
+    const byRows = cutShards({ ...cfg, targetRowsPerShard: 20_000 }, region, 5);
+    expect(byRows).toHaveLength(15);
+    expect(byRows.every((s) => s.estimatedRows <= 20_000)).toBe(true);
+    for (const shard of [...forTwo, ...forEight]) {
       expect(Number(BigInt(shard.spec.toBlock) - BigInt(shard.spec.fromBlock) + 1n) / 120).toBeGreaterThanOrEqual(MIN_SPANS_PER_PARALLEL_SHARD);
       expect(shard.spec.logsPerBlock).toBe(25);
     }

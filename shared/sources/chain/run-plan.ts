@@ -1,4 +1,4 @@
-import { minShardsFor, type PlanInput, type SourcePlan } from '#shared/sources/source.ts';
+import type { PlanInput, SourcePlan } from '#shared/sources/source.ts';
 import { toBlock } from './options.ts';
 import { cutShards, firstBlockAtOrAfter, sampleDensity, type ChainShardSpec, type SizingConfig } from './plan.ts';
 import type { ChainRpc } from './rpc.ts';
@@ -57,6 +57,6 @@ export function chainRunPlanner(parts: RunPlanParts): PlanChainRun {
     const cfg = sizing();
     const regions = await sampleDensity(rpc, cfg, start, end, signal);
     // Shards sized by rows and by the fetchers' concurrency (the pipeline's figure; absent: by rows alone).
-    return { shards: cutShards(cfg, regions, minShardsFor(input.fetcherConcurrency)), target: targetValue };
+    return { shards: cutShards(cfg, regions, input.fetcherConcurrency), target: targetValue };
   };
 }
