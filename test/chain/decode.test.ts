@@ -313,21 +313,36 @@ describe('shard sizing', () => {
     expect(shards.reduce((n, s) => n + s.estimatedRows, 0)).toBe(16_800 * 25);
   });
 
+  it('cuts shards in whole spans where a span cap sets every request, so each request is a full one', () => {
+    // A sparse range: every request is the 2,000-block cap. 301,000 blocks = 150.5 spans for 8 fetchers: 16 shards of 9.4.
+    const regions = [
+      { from: 0n, to: 150_499n, logsPerBlock: 0.1 },
+      { from: 150_500n, to: 300_999n, logsPerBlock: 0.1 },
+    ];
+    const shards = cutShards(cfg, regions, 8);
+    expect(shards).toHaveLength(16);
+    const spans = shards.map((s) => (Number(s.spec.toBlock) - Number(s.spec.fromBlock) + 1) / 2_000);
+    // Whole spans, a shard crossing into the next region too; only the one that ends the range (150.5 spans) is not.
+    expect(spans.filter((n) => !Number.isInteger(n))).toEqual([9.5]);
+    expect(Math.max(...spans) - Math.min(...spans)).toBeLessThanOrEqual(1.5);
+  });
+
   it('orders the plan by requests, most first, where a cap leaves shards unequal', () => {
     // A dense region (25 logs a block: 120-block spans, 80 of them, 240,000 rows) cut by rows into 30-span shards, then an
-    // empty one (2,000-block spans, 75 of them). Three shards by rows: about 52 requests each, or what the rows allow.
+    // empty one (2,000-block spans, 75 of them). Three shards by rows, about 52 requests each; the first two stop at 30
+    // (90,000 rows), so the third takes what they left, up to its 100,000 blocks, and a fourth the rest.
     const regions = [
       { from: 0n, to: 9_599n, logsPerBlock: 25 },
       { from: 9_600n, to: 159_599n, logsPerBlock: 0 },
     ];
     const shards = cutShards(cfg, regions);
     expect(shards.map((s) => [s.spec.fromBlock, s.spec.toBlock, s.spec.span, s.estimatedRows])).toEqual([
-      // 20 dense spans and 31.7 empty ones: its first request is sized by the dense region it starts in.
-      ['7200', '72932', 120, 60_000],
-      // The rest of the empty region: 43.3 spans.
-      ['72933', '159599', 2_000, 0],
+      // 20 dense spans and 48.8 empty ones: its first request is sized by the dense region it starts in.
+      ['7200', '107199', 120, 60_000],
       ['0', '3599', 120, 90_000],
       ['3600', '7199', 120, 90_000],
+      // The rest of the empty region: 26.2 spans.
+      ['107200', '159599', 2_000, 0],
     ]);
   });
 });

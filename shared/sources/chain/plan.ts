@@ -136,7 +136,10 @@ export const MIN_SPANS_PER_PARALLEL_SHARD = 8;
  *
  * A shard may cross from one density region into the next (the fetcher
  * adapts its span as it pages); its first request is sized by the region it
- * starts in. Cutting each region on its own left a remainder shard per
+ * starts in. Each is a whole number of the spans of the region it ends in:
+ * where a provider's span cap sets every request, each is then a full one
+ * (cut at fractions of a span, 32 shards of the public profile each ended on
+ * a partial request, 320 pages against 304). Cutting each region on its own left a remainder shard per
  * region, one or two short requests each, that paged last while the other
  * fetchers idled: on the chain bench's paid profile eight such remainders
  * brought 115 results a call against 184 for the rest (`npm run bench --
@@ -162,6 +165,9 @@ export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], 
   const requestsPerShard = total.requests / count;
 
   const shards: { shard: PlannedShard<ChainShardSpec>; requests: number }[] = [];
+  // Requests of every shard cut so far, the open one included: shard k ends near k × requestsPerShard, so rounding
+  // each to whole spans does not add up along the range.
+  let done = 0;
   let open: { from: bigint; span: number; logsPerBlock: number; requests: number; rows: number; blocks: number } | undefined;
   const close = (to: bigint) => {
     if (!open) return;
@@ -173,16 +179,20 @@ export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], 
   for (const p of parts) {
     for (let at = p.from; at <= p.to;) {
       open ??= { from: at, span: p.span, logsPerBlock: p.logsPerBlock, requests: 0, rows: 0, blocks: 0 };
-      // Blocks this region can add before the shard holds its share of requests, its rows or its blocks.
-      const room = Math.round(
-        Math.min(
-          (requestsPerShard - open.requests) * p.span,
-          p.logsPerBlock > 0 ? (cfg.targetRowsPerShard - open.rows) / p.logsPerBlock : Infinity,
-          cfg.maxShardBlocks - open.blocks,
-        ),
-      );
+      // Blocks this region may add before the shard holds its share of requests, or reaches its rows or blocks cap.
+      const cap = Math.min(p.logsPerBlock > 0 ? (cfg.targetRowsPerShard - open.rows) / p.logsPerBlock : Infinity, cfg.maxShardBlocks - open.blocks);
+      const share = ((shards.length + 1) * requestsPerShard - done) * p.span;
+      // The shard's length in whole spans of this region: under a provider's span cap every request is then a full one.
+      let length = Math.round((open.blocks + Math.min(share, cap)) / p.span) * p.span;
+      if (length - open.blocks > cap) length -= p.span;
+      const room = length - open.blocks;
+      if (room <= 0 && open.blocks > 0) {
+        close(at - 1n);
+        continue;
+      }
       const take = Math.max(1, Math.min(Number(p.to - at + 1n), room));
       open.requests += take / p.span;
+      done += take / p.span;
       open.rows += take * p.logsPerBlock;
       open.blocks += take;
       at += BigInt(take);
