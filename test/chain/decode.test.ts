@@ -228,6 +228,7 @@ describe('provider error recognition', () => {
 });
 
 describe('shard sizing', () => {
+  const blocksOf = (s: { spec: { fromBlock: string; toBlock: string } }) => Number(s.spec.toBlock) - Number(s.spec.fromBlock) + 1;
   const cfg: SizingConfig = {
     addresses: [],
     topics: [ORDER_FILLED_TOPIC],
@@ -286,7 +287,7 @@ describe('shard sizing', () => {
     expect(byRows).toHaveLength(15);
     expect(byRows.every((s) => s.estimatedRows <= 20_000)).toBe(true);
     for (const shard of [...forTwo, ...forEight]) {
-      expect(Number(BigInt(shard.spec.toBlock) - BigInt(shard.spec.fromBlock) + 1n) / 120).toBeGreaterThanOrEqual(MIN_SPANS_PER_PARALLEL_SHARD);
+      expect(blocksOf(shard) / 120).toBeGreaterThanOrEqual(MIN_SPANS_PER_PARALLEL_SHARD);
       expect(shard.spec.logsPerBlock).toBe(25);
     }
     // The pieces tile the range.
@@ -301,7 +302,7 @@ describe('shard sizing', () => {
       { from: 9_600n, to: 16_799n, logsPerBlock: 25 },
     ];
     const shards = cutShards(cfg, regions);
-    expect(shards.map((s) => (Number(s.spec.toBlock) - Number(s.spec.fromBlock) + 1) / s.spec.span)).toEqual([28, 28, 28, 28, 28]);
+    expect(shards.map((s) => blocksOf(s) / s.spec.span)).toEqual([28, 28, 28, 28, 28]);
     // In block order, tiling the range; the third crosses from one region into the next.
     expect(shards.map((s) => [s.spec.fromBlock, s.spec.toBlock])).toEqual([
       ['0', '3359'],
@@ -321,7 +322,7 @@ describe('shard sizing', () => {
     ];
     const shards = cutShards(cfg, regions, 8);
     expect(shards).toHaveLength(16);
-    const spans = shards.map((s) => (Number(s.spec.toBlock) - Number(s.spec.fromBlock) + 1) / 2_000);
+    const spans = shards.map((s) => blocksOf(s) / 2_000);
     // Whole spans, a shard crossing into the next region too; only the one that ends the range (150.5 spans) is not.
     expect(spans.filter((n) => !Number.isInteger(n))).toEqual([9.5]);
     expect(Math.max(...spans) - Math.min(...spans)).toBeLessThanOrEqual(1.5);
