@@ -326,6 +326,10 @@ describe('shard sizing', () => {
     // Whole spans, a shard crossing into the next region too; only the one that ends the range (150.5 spans) is not.
     expect(spans.filter((n) => !Number.isInteger(n))).toEqual([9.5]);
     expect(Math.max(...spans) - Math.min(...spans)).toBeLessThanOrEqual(1.5);
+    // 150.3 spans: the last of the 16 takes the 9.3 left, where rounding it to 9 left a 17th of 0.3.
+    const shorter = cutShards(cfg, [{ from: 0n, to: 300_599n, logsPerBlock: 0.1 }], 8);
+    expect(shorter).toHaveLength(16);
+    expect(Math.min(...shorter.map((s) => blocksOf(s) / 2_000))).toBeGreaterThanOrEqual(9);
   });
 
   it('orders the plan by requests, most first, where a cap leaves shards unequal', () => {

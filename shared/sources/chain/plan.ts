@@ -181,7 +181,8 @@ export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], 
       open ??= { from: at, span: p.span, logsPerBlock: p.logsPerBlock, requests: 0, rows: 0, blocks: 0 };
       // Blocks this region may add before the shard holds its share of requests, or reaches its rows or blocks cap.
       const cap = Math.min(p.logsPerBlock > 0 ? (cfg.targetRowsPerShard - open.rows) / p.logsPerBlock : Infinity, cfg.maxShardBlocks - open.blocks);
-      const share = ((shards.length + 1) * requestsPerShard - done) * p.span;
+      // The last shard of the count takes the rest of the range (its caps allowing): rounded, it left a sliver behind.
+      const share = shards.length + 1 >= count ? Infinity : ((shards.length + 1) * requestsPerShard - done) * p.span;
       // The shard's length in whole spans of this region: under a provider's span cap every request is then a full one.
       let length = Math.round((open.blocks + Math.min(share, cap)) / p.span) * p.span;
       if (length - open.blocks > cap) length -= p.span;
