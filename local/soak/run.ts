@@ -39,6 +39,11 @@ export interface SoakOptions {
   chainFaultRate: number;
   /** The JSON-RPC provider's eth_getLogs result cap (the source is not told it). */
   rpcMaxResults: number;
+  /**
+   * Rows a chain shard aims at (CHAIN_ROWS_PER_SHARD); unset, the pipeline's default. A small world is cut into a few
+   * shards for parallelism alone, and a few shards are a few SQS batches: fewer than the SQS fault script needs.
+   */
+  chainRowsPerShard?: number | undefined;
   s3FaultRate: number;
   dynamoFaultRate: number;
   /** Share of SQS calls failed whole, and of batch calls that lose one entry; see sqsFaults. */
@@ -158,6 +163,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
             POLYGON_RPC_URL: rpc.url,
             SOURCE_TIMEOUT_MS: '2000',
             PAGES_PER_OBJECT: String(o.pagesPerObject),
+            ...(o.chainRowsPerShard ? { CHAIN_ROWS_PER_SHARD: String(o.chainRowsPerShard) } : {}),
             // The handlers reach S3, DynamoDB and SQS only through the fault proxies.
             AWS_ENDPOINT_URL_S3: s3Proxy.url,
             AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url,

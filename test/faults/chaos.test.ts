@@ -57,6 +57,8 @@ describe('chaos: a sync under subgraph, list, JSON-RPC, S3, DynamoDB, SQS and Cl
       sourceFaultRate: 0.04,
       chainFaultRate: 0.04,
       rpcMaxResults: 300,
+      // Many small chain shards, as the soak's larger worlds have: every SQS call the fault script names then happens.
+      chainRowsPerShard: 1_000,
       clickhouseOutageMs: 6_000,
       client,
       database: 'chaos',
