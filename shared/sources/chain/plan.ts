@@ -136,15 +136,14 @@ export const MIN_SPANS_PER_PARALLEL_SHARD = 8;
  *
  * A shard may cross from one density region into the next (the fetcher
  * adapts its span as it pages); its first request is sized by the region it
- * starts in. Each is a whole number of the spans of the region it ends in:
- * where a provider's span cap sets every request, each is then a full one
- * (cut at fractions of a span, 32 shards of the public profile each ended on
- * a partial request, 320 pages against 304). Cutting each region on its own left a remainder shard per
+ * starts in. Cutting each region on its own left a remainder shard per
  * region, one or two short requests each, that paged last while the other
  * fetchers idled: on the chain bench's paid profile eight such remainders
  * brought 115 results a call against 184 for the rest (`npm run bench --
- * --only chain`). With equal shards, a multiple of the fetchers finishes in
- * even rounds.
+ * --only chain`). Each shard is a whole number of the spans of the region it
+ * ends in: where a provider's span cap sets every request, each is then a
+ * full one (cut at fractions of a span, 32 shards of the public profile each
+ * ended on a partial request, 320 pages against 304).
  *
  * The plan is ordered by requests, most first (ties in block order), as the
  * subgraph's is by rows: where a cap leaves a shorter shard, it starts last
