@@ -332,6 +332,17 @@ describe('shard sizing', () => {
     expect(Math.min(...shorter.map((s) => blocksOf(s) / 2_000))).toBeGreaterThanOrEqual(9);
   });
 
+  it('cuts shards as long as the caps allow where less than a span fits them, never a shard a block', () => {
+    // A span (120 blocks, 3,000 rows) over a 1,000-row cap: shards of 40 blocks. Rounded to whole spans, each was one block.
+    const dense = cutShards({ ...cfg, targetRowsPerShard: 1_000 }, [{ from: 0n, to: 9_599n, logsPerBlock: 25 }], 4);
+    expect(dense).toHaveLength(240);
+    expect(dense.every((s) => blocksOf(s) === 40 && s.estimatedRows === 1_000)).toBe(true);
+    // An empty range whose 2,000-block span is longer than a shard may be (1,000 blocks).
+    const sparse = cutShards({ ...cfg, maxShardBlocks: 1_000 }, [{ from: 0n, to: 99_999n, logsPerBlock: 0 }], 4);
+    expect(sparse).toHaveLength(100);
+    expect(sparse.every((s) => blocksOf(s) === 1_000)).toBe(true);
+  });
+
   it('orders the plan by requests, most first, where a cap leaves shards unequal', () => {
     // A dense region (25 logs a block: 120-block spans, 80 of them, 240,000 rows) cut by rows into 30-span shards, then an
     // empty one (2,000-block spans, 75 of them). Three shards by rows, about 52 requests each; the first two stop at 30

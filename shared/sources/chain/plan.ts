@@ -185,11 +185,14 @@ export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], 
       // The shard's length in whole spans of this region: under a provider's span cap every request is then a full one.
       let length = Math.round((open.blocks + Math.min(share, cap)) / p.span) * p.span;
       if (length - open.blocks > cap) length -= p.span;
-      const room = length - open.blocks;
+      let room = length - open.blocks;
       if (room <= 0 && open.blocks > 0) {
         close(at - 1n);
         continue;
       }
+      // Less than a span fits the caps (a sparse region's span is longer than maxShardBlocks, or a dense one's rows
+      // exceed targetRowsPerShard): the shard is what the caps allow. Rounded to whole spans, it was one block long.
+      if (room <= 0) room = Math.min(Math.round(share), Math.floor(cap + 1e-9));
       const take = Math.max(1, Math.min(Number(p.to - at + 1n), room));
       open.requests += take / p.span;
       done += take / p.span;
