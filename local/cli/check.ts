@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { readSettings } from '#shared/config.ts';
 import { genesisFromSettings } from '#shared/sources/chain/from-settings.ts';
 import { errorText } from '#shared/ops/status.ts';
-import { deployedTarget } from '#adapters/aws/ops-target.ts';
+import { stageTarget } from './stage.ts';
 import { formatReport } from '#shared/ops/quality/format.ts';
 import { runChecks } from '#shared/ops/quality/run.ts';
 import type { ChainRange } from '#shared/ops/quality/coverage.ts';
@@ -106,7 +106,7 @@ async function chainStateOf(state: StateStore, from: string): Promise<ChainState
 
 async function chainWatermark(flags: CheckFlags): Promise<ChainState> {
   if (flags.toBlock !== undefined) return { watermark: flags.toBlock, from: '--to-block' };
-  if (flags.stage) return chainStateOf((await deployedTarget(flags.stage)).state, `stage ${flags.stage}`);
+  if (flags.stage) return chainStateOf((await stageTarget(flags.stage)).state, `stage ${flags.stage}`);
   if (!flags.state) return { watermark: null, from: 'unknown (--no-state)' };
   try {
     const local = await openLocalOps(flags.simulated);

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { formatRedrive, redrive } from '#shared/ops/redrive.ts';
-import { deployedTarget, type OpsTarget } from '#adapters/aws/ops-target.ts';
+import type { OpsTarget } from '#adapters/aws/ops-target.ts';
+import { stageTarget } from './stage.ts';
 import type { QueueRole } from '#shared/ports/ops.ts';
 import { openLocalOps } from './local-ops.ts';
 import { commandFailed, reportFailures } from './failures.ts';
@@ -28,7 +29,7 @@ async function main(flags: RedriveFlags): Promise<void> {
   let target: OpsTarget;
   let close = async (): Promise<void> => undefined;
   if (flags.stage) {
-    target = await deployedTarget(flags.stage);
+    target = await stageTarget(flags.stage);
   } else {
     const local = await openLocalOps(flags.simulated);
     close = () => local.aws.stop();

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { readSettings, SOURCE_SETTINGS } from '#shared/config.ts';
 import { parseReplayWindow, replay, ReplayError, type ReplayReport } from '#shared/ops/replay.ts';
-import { deployedTarget } from '#adapters/aws/ops-target.ts';
+import { stageTarget } from './stage.ts';
 import type { PlanWindow } from '#shared/sources/source.ts';
 import { localDataDir, localWarehouse } from './warehouse.ts';
 import { claimSimulatedWorld, enabledSources, SIMULATED_DEFAULTS, startSimulatedWorld } from './simulated.ts';
@@ -49,7 +49,7 @@ async function main(flags: ReplayFlags): Promise<void> {
   const window = parseReplayWindow(flags.from, flags.to, enabledSources(flags));
   let report: ReplayReport;
   if (flags.stage) {
-    const target = await deployedTarget(flags.stage);
+    const target = await stageTarget(flags.stage);
     report = await replay({ state: target.state, invoke: target.invokePlanner! }, window);
     console.log(`${target.describe}\n${report.message}`);
     if (report.ok) console.log('the fetchers and loader take it from here; follow it with `npm run status -- --stage ' + flags.stage + '`');

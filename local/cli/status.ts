@@ -5,7 +5,8 @@ import { serverClient } from '#adapters/clickhouse/client.ts';
 import { collectStatus, formatStatus, needsAttention } from '#shared/ops/status.ts';
 import { ClickHouseWarehouseStats } from '#adapters/clickhouse/warehouse-stats.ts';
 import { PlannedSourceHeads } from '#shared/ops/source-heads.ts';
-import { deployedTarget, type OpsTarget } from '#adapters/aws/ops-target.ts';
+import type { OpsTarget } from '#adapters/aws/ops-target.ts';
+import { stageTarget } from './stage.ts';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { localWarehouse } from './warehouse.ts';
 import { openLocalOps } from './local-ops.ts';
@@ -40,7 +41,7 @@ async function main(flags: StatusFlags): Promise<void> {
     if (flags.stage) {
       // A wrong CLICKHOUSE_URL (plain http to another host) is refused before AWS is asked anything.
       const ch = readSettings(CLICKHOUSE_SETTINGS);
-      target = await deployedTarget(flags.stage);
+      target = await stageTarget(flags.stage);
       if (flags.warehouse && ch.CLICKHOUSE_URL) {
         warehouse = {
           client: serverClient({ url: ch.CLICKHOUSE_URL, username: ch.CLICKHOUSE_USER, password: ch.CLICKHOUSE_PASSWORD }),

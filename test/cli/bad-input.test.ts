@@ -112,6 +112,16 @@ describe('a ClickHouse server over plain http to another host', () => {
     expect(r.stderr).not.toMatch(/credentials|CloudFormation|nowhere/i);
   });
 
+  it.each([
+    [['status', '--stage', 'nosuch']],
+    [['redrive', '--stage', 'nosuch']],
+    [['check', '--stage', 'nosuch']],
+    [['replay', '--from', '2026-01-01', '--stage', 'nosuch']],
+  ])('%j: a stage infra/environments.ts does not define is refused with the ones it does, before AWS is asked', async (args) => {
+    const r = await expectRefused(args, /^no stage named "nosuch": infra\/environments\.ts defines dev, staging, prod;/m);
+    expect(r.stderr).not.toMatch(/credentials|queue|network/i);
+  });
+
   it('doctor reports it as a failed check, exit 1', async () => {
     const r = await bin(['doctor'], { ...PLAIN, ...OFFLINE_SOURCES });
     expect(r.code).toBe(1);
