@@ -3,11 +3,11 @@ import { ConfigError } from '#shared/config.ts';
 import { ENVIRONMENTS, type EnvironmentConfigInput } from '#infra/environments.ts';
 
 /**
- * The deployed stage a `--stage` names, as infra/environments.ts defines it:
- * a name it does not define is refused with the names it does (before, it
- * surfaced as a missing queue or missing credentials), and the commands ask
- * the stage's own region, whatever AWS_REGION says (before, a shell without
- * AWS_REGION asked us-east-1 for a stage deployed elsewhere).
+ * The deployed stage a `--stage` names, as infra/environments.ts defines it.
+ * A name it does not define is refused with the names it does, before AWS is
+ * asked anything (else it surfaces as a missing queue, or as missing
+ * credentials). The commands ask the stage's own region: a shell's
+ * AWS_REGION, or its absence (us-east-1), may point elsewhere.
  */
 export function stageTarget(
   stage: string,

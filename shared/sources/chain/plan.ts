@@ -191,7 +191,7 @@ export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], 
         continue;
       }
       // Less than a span fits the caps (a sparse region's span is longer than maxShardBlocks, or a dense one's rows
-      // exceed targetRowsPerShard): the shard is what the caps allow. Rounded to whole spans, it was one block long.
+      // exceed targetRowsPerShard): the shard is what the caps allow, where whole spans would leave it a single block.
       if (room <= 0) room = Math.min(Math.round(share), Math.floor(cap + 1e-9));
       const take = Math.max(1, Math.min(Number(p.to - at + 1n), room));
       open.requests += take / p.span;
