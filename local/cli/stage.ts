@@ -12,7 +12,7 @@ import { ENVIRONMENTS, type EnvironmentConfigInput } from '#infra/environments.t
 export function stageTarget(
   stage: string,
   env: NodeJS.ProcessEnv = process.env,
-  environments: readonly EnvironmentConfigInput[] = ENVIRONMENTS,
+  environments: readonly Pick<EnvironmentConfigInput, 'stage' | 'region'>[] = ENVIRONMENTS,
 ): Promise<OpsTarget> {
   const config = environments.find((e) => e.stage === stage);
   if (!config) {
