@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { StateStore } from '#shared/ports/state.ts';
 import { refreshPositions, type PositionsRefresh } from '#shared/positions/refresh.ts';
@@ -8,14 +9,28 @@ export interface DeriveDeps {
   state: StateStore;
   client: ClickHouseClient;
   database: string;
+  /** How often a loader asks again for the refresh another holds, and for how long at most (defaults: 250 ms, 2 min). */
+  leaseWait?: { pollMs: number; maxWaitMs: number };
 }
+
+/**
+ * One refresh at a time. Two at once after a windowed run each rebuilt: one
+ * cleared the tables after the other had written its positions, then read
+ * the other's progress row and had nothing left to do, and positions stayed
+ * empty. Two incremental ones only repeated each other's rows and counts.
+ */
+export const POSITIONS_LEASE = 'positions';
+/** Longer than a loader invocation may run (5 min), so a loader killed while it holds the lease frees it soon after. */
+const POSITIONS_LEASE_MS = 6 * 60_000;
+const DEFAULT_LEASE_WAIT = { pollMs: 250, maxWaitMs: 2 * 60_000 };
 
 /**
  * Brings the tables derived from loaded events (positions) up to the chain's
  * watermark: every event at or below it is loaded, none above it is used.
  * Cheap when there is nothing new (one read of the watermark, one of the
- * positions' progress), so the loader calls it after every batch; it is
- * idempotent, so two loaders doing it at once only repeat each other.
+ * positions' progress), so the loader calls it after every batch. Loaders
+ * take turns under POSITIONS_LEASE: one that finds it held waits, then
+ * brings positions to the watermark it reads then.
  *
  * A run over an operator's window (a backfill after switching V1 to the
  * chain, a replay) loads events below where positions already stand; the
@@ -23,10 +38,39 @@ export interface DeriveDeps {
  * completed, positions are rebuilt from scratch, once per run.
  */
 export async function refreshDerivedTables(deps: DeriveDeps, runIds: Iterable<string> = []): Promise<PositionsRefresh | null> {
-  const watermark = (await deps.state.getWatermarks()).chain;
-  if (!watermark) return null;
-  const upToBlock = Number(watermark.value);
-  if (!Number.isSafeInteger(upToBlock) || upToBlock <= 0) return null;
+  // Without a chain watermark there is nothing to derive, and no turn to take.
+  if (chainWatermark(await deps.state.getWatermarks()) === null) return null;
+  const owner = randomUUID();
+  await waitForLease(deps, owner);
+  try {
+    return await refreshHeld(deps, runIds);
+  } finally {
+    await deps.state.releaseLease(POSITIONS_LEASE, owner);
+  }
+}
+
+/** Waits its turn: the holder's refresh is usually short, and this one then finds little or nothing left to do. */
+async function waitForLease(deps: DeriveDeps, owner: string): Promise<void> {
+  const { pollMs, maxWaitMs } = deps.leaseWait ?? DEFAULT_LEASE_WAIT;
+  const giveUpAt = Date.now() + maxWaitMs;
+  while (!(await deps.state.acquireLease(POSITIONS_LEASE, owner, POSITIONS_LEASE_MS))) {
+    if (Date.now() >= giveUpAt) {
+      throw new Error(`positions: another loader has held the refresh for over ${Math.round(maxWaitMs / 1000)} s; the next batch refreshes them`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+/** The block positions may be brought to, or null while the chain has no usable watermark. */
+function chainWatermark(watermarks: Awaited<ReturnType<StateStore['getWatermarks']>>): number | null {
+  const upToBlock = Number(watermarks.chain?.value);
+  return Number.isSafeInteger(upToBlock) && upToBlock > 0 ? upToBlock : null;
+}
+
+async function refreshHeld(deps: DeriveDeps, runIds: Iterable<string>): Promise<PositionsRefresh | null> {
+  // Read again under the lease: a run may have completed while this loader waited its turn.
+  const upToBlock = chainWatermark(await deps.state.getWatermarks());
+  if (upToBlock === null) return null;
   const rebuildFor = await completedWindowedChainRun(deps, runIds);
   if (rebuildFor !== null) await clearPositions(deps.client, deps.database);
   const refreshed = await refreshPositions(deps.client, deps.database, upToBlock);

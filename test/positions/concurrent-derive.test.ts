@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { embeddedClient } from '#local/embedded-clickhouse.ts';
+import { migrate } from '#adapters/clickhouse/schema.ts';
+import type { RunRecord, StateStore } from '#shared/ports/state.ts';
+import { refreshDerivedTables } from '#shared/pipeline/derive.ts';
+import { computePositions } from '#shared/positions/method.ts';
+import { since, snapshot } from '#shared/telemetry/counters.ts';
+import { events, insert, load, MARKETS, stored } from './ledger-fixture.ts';
+
+/** A promise and its resolver, to hold one party at a point until another has passed one. */
+function signal(): { promise: Promise<void>; fire: () => void } {
+  let fire!: () => void;
+  const promise = new Promise<void>((resolve) => (fire = resolve));
+  return { promise, fire };
+}
+
+/** The client as `party` sees it: `hooks` run after a matching statement has finished, before the caller goes on. */
+function watched(
+  client: ClickHouseClient,
+  hooks: { afterInsert?: (table: string) => Promise<void>; afterCommand?: (sql: string) => Promise<void>; beforeQuery?: () => Promise<void> },
+): ClickHouseClient {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === 'insert') {
+        return async (params: Parameters<ClickHouseClient['insert']>[0]) => {
+          const result = await target.insert(params);
+          await hooks.afterInsert?.(params.table);
+          return result;
+        };
+      }
+      if (prop === 'command') {
+        return async (params: Parameters<ClickHouseClient['command']>[0]) => {
+          const result = await target.command(params);
+          await hooks.afterCommand?.(params.query);
+          return result;
+        };
+      }
+      if (prop === 'query') {
+        return async (params: Parameters<ClickHouseClient['query']>[0]) => {
+          await hooks.beforeQuery?.();
+          return target.query(params);
+        };
+      }
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** The state two loaders share, as far as deriving positions reads it: the chain's watermark, a completed windowed run, leases. */
+function sharedState(upToBlock: number, run: RunRecord, onLeaseRefused: () => void): StateStore {
+  const leases = new Map<string, string>();
+  const state: Partial<StateStore> = {
+    getWatermarks: async () => ({ chain: { source: 'chain', value: String(upToBlock), runId: run.runId, updatedAt: 0 } }),
+    getRun: async (runId) => (runId === run.runId ? run : null),
+    acquireLease: async (name, owner) => {
+      const holder = leases.get(name);
+      if (holder !== undefined && holder !== owner) {
+        onLeaseRefused();
+        return false;
+      }
+      leases.set(name, owner);
+      return true;
+    },
+    releaseLease: async (name, owner) => {
+      if (leases.get(name) === owner) leases.delete(name);
+    },
+  };
+  return state as StateStore;
+}
+
+describe('two loaders deriving positions at once after a windowed chain run', () => {
+  let client: ClickHouseClient;
+  beforeAll(() => {
+    client = embeddedClient(mkdtempSync(join(tmpdir(), 'pmsync-derive-')));
+  });
+  afterAll(() => client?.close());
+
+  it("never lets one's rebuild truncate what the other wrote: positions match the method, and are counted once", async () => {
+    const db = 'derive_race';
+    await migrate(client, db);
+    await insert(client, db, 'conditions', MARKETS.conditions);
+    await insert(client, db, 'neg_risk_questions', MARKETS.questions);
+    const ledger = events(3, 1, 200);
+    await load(client, db, ledger);
+    const run: RunRecord = {
+      runId: 'r-window',
+      status: 'complete',
+      createdAt: 0,
+      sources: { chain: { target: '200', shards: 1, estimatedRows: 1 } },
+      shardCount: 1,
+      window: { from: '1', to: '200' },
+    };
+
+    // A writes its positions; only then does B start. A then waits until B has either cleared the tables for its own
+    // rebuild or been told to wait its turn. A cleared by B after A's insert, and B reading A's progress row, was the race.
+    const aInserted = signal();
+    const bCleared = signal();
+    const bRefused = signal();
+    const aDone = signal();
+    const state = sharedState(200, run, () => bRefused.fire());
+    const a = watched(client, {
+      afterInsert: async (table) => {
+        if (!table.endsWith('.positions')) return;
+        aInserted.fire();
+        await Promise.race([bCleared.promise, bRefused.promise]);
+      },
+    });
+    let bClearedAlready = false;
+    const b = watched(client, {
+      afterCommand: async (sql) => {
+        if (sql.includes('positions_progress')) {
+          bClearedAlready = true;
+          bCleared.fire();
+        }
+      },
+      beforeQuery: async () => {
+        if (bClearedAlready) await aDone.promise;
+      },
+    });
+
+    const before = snapshot();
+    const first = refreshDerivedTables({ state, client: a, database: db }, [run.runId]).finally(() => aDone.fire());
+    await aInserted.promise;
+    const second = refreshDerivedTables({ state, client: b, database: db }, [run.runId]);
+    const [ra, rb] = await Promise.all([first, second]);
+
+    const expected = computePositions({ ...ledger, conditions: MARKETS.conditions, questions: MARKETS.questions });
+    expect(await stored(client, db)).toEqual(expected);
+    expect(ra?.positionsWritten).toBe(expected.length);
+    expect(rb?.positionsWritten).toBe(0);
+    expect(since(before).PositionsUpdated).toBe(expected.length);
+  });
+});
