@@ -5,7 +5,23 @@
 import type { ApproachRequest, ApproachResult, ChildMessage, ParentMessage } from './lib/types.ts';
 import { jsMemorySampler } from './lib/instrument.ts';
 
-const send = (m: ChildMessage) => process.send?.(m);
+/**
+ * Ctrl-C signals the parent and this child together, and the parent may be
+ * gone before a message leaves (the child's first `ready` included). With no
+ * one to answer, the child ends quietly, where an unhandled EPIPE printed a
+ * stack trace.
+ */
+let exiting = false;
+const orphaned = () => {
+  if (!exiting) process.exit(1);
+};
+const send = (m: ChildMessage) => {
+  if (!process.connected) return orphaned();
+  process.send?.(m, undefined, undefined, (err: Error | null) => {
+    if (err) orphaned();
+  });
+};
+process.on('disconnect', orphaned);
 const sampler = jsMemorySampler();
 let baselineRssBytes = 0;
 let pipelineUsed = false;
@@ -51,6 +67,7 @@ async function run(req: ApproachRequest): Promise<ApproachResult> {
 
 process.on('message', (m: ParentMessage) => {
   if (m.type === 'exit') {
+    exiting = true;
     void (async () => {
       if (pipelineUsed) await (await import('./approaches/pipeline.ts')).closePipeline().catch(() => undefined);
       send({
