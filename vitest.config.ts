@@ -20,7 +20,7 @@ const scratchRoot = mkdtempSync(join(tmpdir(), SCRATCH_ROOT_PREFIX));
  * nodes, CDK synthesis, pure units): no embedded engine, no child process, no
  * AWS stand-in. They share their worker's process one after another, so the
  * modules they import (viem, the AWS CDK, the simulator) load once per worker
- * instead of once per file: about half their CPU time (2026-12-02: 65 files,
+ * instead of once per file: about half their CPU time (2026-12-02, 65 of them:
  * 249 → 136 CPU seconds). Every other file gets a process of its own.
  */
 const IN_SHARED_PROCESS = [

@@ -6,7 +6,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { migrate } from '#adapters/clickhouse/schema.ts';
 import type { RunRecord, StateStore } from '#shared/ports/state.ts';
-import { refreshDerivedTables } from '#shared/pipeline/derive.ts';
+import { POSITIONS_LEASE, refreshDerivedTables } from '#shared/pipeline/derive.ts';
 import { computePositions } from '#shared/positions/method.ts';
 import { since, snapshot } from '#shared/telemetry/counters.ts';
 import { events, insert, load, MARKETS, stored } from './ledger-fixture.ts';
@@ -134,5 +134,18 @@ describe('two loaders deriving positions at once after a windowed chain run', ()
     expect(ra?.positionsWritten).toBe(expected.length);
     expect(rb?.positionsWritten).toBe(0);
     expect(since(before).PositionsUpdated).toBe(expected.length);
+  });
+
+  it('a loader that cannot get its turn fails its refresh with a clear error, and leaves positions as they were', async () => {
+    const db = 'derive_busy';
+    await migrate(client, db);
+    await load(client, db, events(4, 1, 50));
+    const run: RunRecord = { runId: 'r-busy', status: 'complete', createdAt: 0, sources: {}, shardCount: 0 };
+    const state = sharedState(50, run, () => undefined);
+    await state.acquireLease(POSITIONS_LEASE, 'another loader', 60_000);
+    await expect(refreshDerivedTables({ state, client, database: db, leaseWait: { pollMs: 1, maxWaitMs: 0 } })).rejects.toThrow(
+      /another loader has held the refresh .*; the next batch refreshes them/,
+    );
+    expect(await stored(client, db)).toEqual([]);
   });
 });
