@@ -32,6 +32,8 @@ interface Case {
   /** What the operator configures for this provider (its documented caps). */
   caps: Partial<ChainSourceOptions>;
   timeoutMs?: number;
+  /** The provider's refusal names a block range that fits (Alchemy's text, Infura's data.from/to). */
+  suggestsRange?: true;
 }
 
 const cases: Case[] = [
@@ -39,6 +41,7 @@ const cases: Case[] = [
     name: 'alchemy (result cap, suggested range, JSON 429 + Retry-After)',
     front: { profile: 'alchemy', maxResults: 400, rateLimitEvery: 9, max429: 2, retryAfter: '1' },
     caps: { maxLogsPerRequest: 400 },
+    suggestsRange: true,
   },
   { name: 'alchemy free tier (block-span cap with suggested range)', front: { profile: 'alchemy', maxBlockSpan: 150 }, caps: { maxBlockSpan: 150 } },
   {
@@ -50,6 +53,7 @@ const cases: Case[] = [
     name: 'infura (more than N results with data.from/to, plain 429)',
     front: { profile: 'infura', maxResults: 300, rateLimitEvery: 11, max429: 2, retryAfter: '1' },
     caps: { maxLogsPerRequest: 300 },
+    suggestsRange: true,
   },
   {
     name: 'public node (block range is too wide, a stalled response)',
@@ -70,9 +74,12 @@ const cases: Case[] = [
   },
 ];
 
+const DENSITY_PROBES = 8;
+
 const base = (url: string, c: Case): ChainSourceOptions => ({
   rpcUrl: url,
   genesisBlock: GENESIS,
+  densityProbes: DENSITY_PROBES,
   probeSpan: 200,
   targetRowsPerShard: 1_000,
   retryBaseDelayMs: 20,
@@ -103,6 +110,8 @@ describe('chain source through a JSON-RPC front with provider limits and faults'
         const t0 = Date.now();
         const plan = await sized.plan({ watermark: null });
         const probes = front.stats.getLogs;
+        const probesRefused = front.stats.getLogsRefused;
+        const probes429 = front.stats.rate429;
         const r2 = await runSource(sized, { watermark: null });
         const fetchCalls = front.stats.getLogs - 2 * probes; // runSource plans again
         expect([...r2.fills].sort(byId)).toEqual([...sc.expected].sort(byId));
@@ -111,6 +120,13 @@ describe('chain source through a JSON-RPC front with provider limits and faults'
         // Every eth_getLogs the source attempted reached the front, none was invisible.
         expect(sized.stats.getLogsCalls).toBe(front.stats.getLogs);
         expect(fetchCalls).toBeLessThanOrEqual(Math.ceil(1.5 * r2.predictedGetLogs));
+        if (c.suggestsRange) {
+          // A refused probe counts the blocks the provider suggested next, and never widens again: each region's
+          // probe is refused at most once, and takes at most two calls but for a 429. Shrunk to the suggestion's
+          // length at the region's end instead, probes here were refused up to ten times in a row (15 of 28 calls).
+          expect(probesRefused).toBeLessThanOrEqual(DENSITY_PROBES);
+          expect(probes - probes429).toBeLessThanOrEqual(2 * DENSITY_PROBES);
+        }
         if (c.front.rateLimitEvery) {
           expect(front.stats.rate429).toBeGreaterThan(0);
           expect(sized.stats.rateLimited).toBe(front.stats.rate429);
@@ -126,7 +142,7 @@ describe('chain source through a JSON-RPC front with provider limits and faults'
         console.log(
           `[${c.front.profile}] blocks ${sc.genesis}..${sc.head} (${sc.expected.length} fills): ` +
             `blind ${blind.stats.getLogsCalls} eth_getLogs (${blind.stats.getLogsRefused} refused); ` +
-            `sized ${r2.plan.shards.length} shards, predicted ${r2.predictedGetLogs}, fetch eth_getLogs ${fetchCalls} (+${probes} probes), ` +
+            `sized ${r2.plan.shards.length} shards, predicted ${r2.predictedGetLogs}, fetch eth_getLogs ${fetchCalls} (+${probes} probes, ${probesRefused} refused), ` +
             `refused ${front.stats.getLogsRefused}, 429 ${front.stats.rate429}, drops ${front.stats.drops}, retries ${sized.stats.retries}, ` +
             `wall ${Date.now() - t0} ms`,
         );

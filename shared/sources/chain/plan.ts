@@ -54,11 +54,13 @@ const max = (a: bigint, b: bigint) => (a > b ? a : b);
  * `densityProbes` equal regions and one eth_getLogs over the last
  * `probeSpan` blocks of each says how dense that region is. Spreading the
  * probes keeps a long backfill from being sized by its newest blocks only
- * (trading volume moves a lot over weeks). A refused probe is halved until
- * it fits; a probe refused at one block counts as "at the provider's cap";
- * a probe that sees fewer than MIN_PROBE_LOGS logs looks ten times wider
- * (at most twice, within its region and the span cap); the next probe starts
- * at the length this one settled on.
+ * (trading volume moves a lot over weeks). The next probe starts at the
+ * length this one settled on. A probe that sees fewer than MIN_PROBE_LOGS
+ * logs looks wider (at most twice, within its region and the span cap): ten
+ * times, or as far as its count says `targetLogsPerRequest` logs reach. A
+ * refused probe counts the provider's suggested range next, else the last
+ * blocks of its window, as many as the span cap or half, and is never widened again; a probe
+ * refused at one block counts as "at the provider's cap".
  */
 export async function sampleDensity(rpc: ChainRpc, cfg: SizingConfig, from: bigint, to: bigint, signal?: AbortSignal): Promise<DensityRegion[]> {
   const total = to - from + 1n;
@@ -77,27 +79,40 @@ export async function sampleDensity(rpc: ChainRpc, cfg: SizingConfig, from: bigi
     const rFrom = from + (total * i) / regions;
     const rTo = from + (total * (i + 1n)) / regions - 1n;
     const regionLen = rTo - rFrom + 1n;
-    let len = min(startLen, regionLen);
+    // The window [pFrom, pTo] ends at the region's end, unless a refusal suggested other blocks. Shrunk to a
+    // window of the suggestion's length ending at the region's end instead, a probe met other blocks than the
+    // provider had counted and was refused again, up to ten times in a row.
+    let pTo = rTo;
+    let pFrom = rTo - min(startLen, regionLen) + 1n;
+    let refused = false;
     for (let widened = 0; ;) {
-      const pFrom = rTo - len + 1n;
-      const res = await rpc.getLogs(cfg.addresses, cfg.topics, pFrom, rTo, signal);
+      const len = pTo - pFrom + 1n;
+      const res = await rpc.getLogs(cfg.addresses, cfg.topics, pFrom, pTo, signal);
       if (res.ok) {
-        // Too few logs to tell the density (a sparse stretch, or bursts between
-        // empty blocks): look ten times wider, at most twice.
-        const wider = min(len * 10n, min(regionLen, BigInt(cfg.maxBlockSpan)));
-        if (res.logs.length < MIN_PROBE_LOGS && widened < 2 && wider > len) {
-          len = wider;
+        const count = res.logs.length;
+        // Too few logs to tell the density (a sparse stretch, or bursts between empty blocks): look wider, where
+        // no refusal has shown the provider's cap, and no further than the count says the aim allows.
+        const byCount = count > 0 ? BigInt(Math.floor((Number(len) * cfg.targetLogsPerRequest) / count)) : len * 10n;
+        const wider = min(min(len * 10n, byCount), min(pTo - rFrom + 1n, BigInt(cfg.maxBlockSpan)));
+        if (count < MIN_PROBE_LOGS && !refused && widened < 2 && wider > len) {
+          pFrom = pTo - wider + 1n;
           widened++;
           continue;
         }
         startLen = len;
-        return { from: rFrom, to: rTo, logsPerBlock: res.logs.length / Number(len) };
+        return { from: rFrom, to: rTo, logsPerBlock: count / Number(len) };
       }
       if (len === 1n) return { from: rFrom, to: rTo, logsPerBlock: res.failure.maxResults ?? cfg.targetLogsPerRequest * 4 };
+      refused = true;
       const sug = res.failure.suggested;
-      const sugLen = sug && sug.to >= sug.from ? sug.to - sug.from + 1n : 0n;
-      len = sugLen > 0n && sugLen < len ? sugLen : len / 2n;
-      if (res.failure.maxSpan !== undefined && BigInt(res.failure.maxSpan) < len) len = max(1n, BigInt(res.failure.maxSpan));
+      if (sug && sug.from >= pFrom && sug.to <= pTo && sug.to >= sug.from && sug.to - sug.from + 1n < len) {
+        // The blocks the provider says fit: counting them is the next probe.
+        pFrom = sug.from;
+        pTo = sug.to;
+      } else {
+        const cap = res.failure.maxSpan;
+        pFrom = pTo - (cap !== undefined && BigInt(cap) < len ? max(1n, BigInt(cap)) : len / 2n) + 1n;
+      }
     }
   };
   const out: DensityRegion[] = [];
