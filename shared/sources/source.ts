@@ -110,6 +110,24 @@ export interface Source<Spec = unknown, Cursor = unknown> {
   plan(input: PlanInput): Promise<SourcePlan<Spec>>;
   fetchPage(spec: Spec, cursor: Cursor | null, signal?: AbortSignal): Promise<SourcePage<Cursor>>;
   fetchBatch?(spec: Spec, cursor: Cursor | null, maxPages: number, signal?: AbortSignal): Promise<SourceBatch<Cursor>>;
+  /**
+   * Where a source has it, divides what a shard has left at `cursor` in two,
+   * so an idle fetcher can take half of a long shard at the end of a run
+   * (pipeline/shard-split.ts); null when too little is left to be worth a
+   * shard of its own. Pure: the same arguments give the same division.
+   */
+  divideRest?(spec: Spec, cursor: Cursor | null): ShardDivision<Spec> | null;
+}
+
+/**
+ * What a shard has left, divided at its cursor: the part it keeps (its spec
+ * narrowed) and a new shard for the rest. `restShare` is the rest's part of
+ * the work left, 0..1, to divide the shard's row estimate.
+ */
+export interface ShardDivision<Spec> {
+  keep: Spec;
+  rest: { spec: Spec; label: string };
+  restShare: number;
 }
 
 export type AnySource = Source<unknown, unknown>;

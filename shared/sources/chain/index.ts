@@ -3,6 +3,7 @@ import { sourcePacer } from '#shared/sources/pacing.ts';
 import type { Source } from '#shared/sources/source.ts';
 import { chainCursorSchema, chainShardSpecSchema, type ChainCursor } from './cursor.ts';
 import { chainRpcOptions, resolveChainOptions, shardSizing, type ChainSourceOptions } from './options.ts';
+import { divideChainRest } from './divide.ts';
 import { chainPager } from './paging.ts';
 import type { ChainShardSpec } from './plan.ts';
 import { ChainRpc } from './rpc.ts';
@@ -62,5 +63,6 @@ export function createChainSource(options: ChainSourceOptions): ChainSource {
       sizing: () => shardSizing(options, catalogue, { spanCap: spans.spanCap(), target: spans.target() }),
     }),
     ...chainPager({ rpc, catalogue, stats, safeHead, spans, maxRecordsPerPage: resolved.maxRecordsPerPage, onEvent: options.onEvent }),
+    divideRest: divideChainRest,
   };
 }
