@@ -2,6 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, typ
 import type { SourceName } from '#shared/sources/source.ts';
 import type {
   HistoryStart,
+  OwedSplit,
   LoadedObject,
   LoadHeartbeat,
   RunRecord,
@@ -13,6 +14,8 @@ import type {
   Watermark,
 } from '#shared/ports/state.ts';
 import { isConditionFailure, NEW_RUN_COUNTERS, SettledShards, splitRunCounters } from './settled-shards.ts';
+import { toShard } from './shard-item.ts';
+import { ShardSplits } from './shard-splits.ts';
 
 /** Finished runs and their checkpoints expire from the table after this long. */
 const RUN_RETENTION_SECONDS = 90 * 24 * 3600;
@@ -34,6 +37,7 @@ const key = {
  */
 export class DynamoStateStore implements StateStore {
   private readonly settled: SettledShards;
+  private readonly splits: ShardSplits;
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -41,6 +45,7 @@ export class DynamoStateStore implements StateStore {
     private readonly now: () => number = Date.now,
   ) {
     this.settled = new SettledShards(db, table);
+    this.splits = new ShardSplits(db, table, now);
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
@@ -105,7 +110,7 @@ export class DynamoStateStore implements StateStore {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: key.run(runId), ConsistentRead: true }));
     if (!res.Item) return null;
     const { counters, rest } = splitRunCounters(res.Item);
-    const { pk: _pk, sk: _sk, expiresAt: _e, ...run } = rest;
+    const { pk: _pk, sk: _sk, expiresAt: _e, splitShards: _split, shardIdsIssued: _issued, ...run } = rest;
     return { ...(run as unknown as RunRecord), ...(counters ? { counters } : {}) };
   }
 
@@ -181,6 +186,13 @@ export class DynamoStateStore implements StateStore {
     if (p.done) await this.settled.countIfSettled(key.run(runId), shard);
     return true;
   }
+
+  requestSplit = (runId: string, shardId: string) => this.splits.request(key.shard(runId, shardId));
+  issueShardId = (runId: string) => this.splits.issueId(key.run(runId));
+  beginSplit = (runId: string, shardId: string, expectedSeq: number, keep: { spec: string; estimatedRows: number }, owed: OwedSplit) =>
+    this.splits.begin(key.shard(runId, shardId), expectedSeq, keep, owed);
+  addSplitShard = (shard: ShardRecord) => this.splits.add(key.run(shard.runId), key.shard(shard.runId, shard.shardId), shard);
+  endSplit = (runId: string, shardId: string) => this.splits.end(key.shard(runId, shardId));
 
   async settleShard(runId: string, shardId: string): Promise<void> {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: key.shard(runId, shardId), ConsistentRead: true }));
@@ -373,20 +385,4 @@ export class DynamoStateStore implements StateStore {
     } while (start);
     return items;
   }
-}
-
-function toShard(item: Record<string, unknown>): ShardRecord {
-  return {
-    runId: item.runId as string,
-    shardId: item.shardId as string,
-    source: item.source as SourceName,
-    spec: item.spec as string,
-    label: item.label as string,
-    estimatedRows: item.estimatedRows as number,
-    cursor: (item.cursor as string | null) ?? null,
-    nextSeq: item.nextSeq as number,
-    done: item.done as boolean,
-    rowsStaged: item.rowsStaged as number,
-    updatedAt: item.updatedAt as number,
-  };
 }

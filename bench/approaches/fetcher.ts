@@ -44,6 +44,8 @@ export async function fetcherOnly(req: ApproachRequest, onBaseline: () => void):
       return true;
     },
     getRun: async () => null,
+    // One invocation alone: no other fetcher to take half of a shard, so none is asked to split.
+    listShards: async () => [],
   } as unknown as StateStore;
   let stagedBytes = 0;
   let objects = 0;

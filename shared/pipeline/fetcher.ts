@@ -7,6 +7,7 @@ import { StagedObjectBuilderV2, STAGED_V2_CONTENT_TYPE } from '#shared/staging/f
 import { count } from '#shared/telemetry/counters.ts';
 import { closeRunIfFinished } from './completion.ts';
 import { stagedKey, type ShardMessage } from './messages.ts';
+import { askForSplit, finishSplit, splitIfAsked } from './shard-split.ts';
 
 export interface FetcherDeps {
   state: StateStore;
@@ -48,7 +49,9 @@ export async function fetchShard(deps: FetcherDeps, message: ShardMessage, remai
     await closeRunIfFinished(deps.state, message.runId);
     return 'already-done';
   }
-  const spec = parseWith(source.specSchema, shard.spec, 'shard spec');
+  // A delivery that died midway through a split finishes it before paging on.
+  if (shard.owedSplit) await finishSplit(deps, message, shard.owedSplit);
+  let spec = parseWith(source.specSchema, shard.spec, 'shard spec');
   let cursor = shard.cursor === null ? null : parseWith(source.cursorSchema, shard.cursor, 'shard cursor');
   let seq = shard.nextSeq;
   let rowsStaged = shard.rowsStaged;
@@ -86,14 +89,18 @@ export async function fetchShard(deps: FetcherDeps, message: ShardMessage, remai
     });
     if (!advanced) return 'superseded';
     if (done) {
-      const closedHere = (await closeRunIfFinished(deps.state, message.runId)) === 'closed';
-      if (closedHere && nextSeq > 0 && deps.loadQueue) {
+      const closing = await closeRunIfFinished(deps.state, message.runId);
+      if (closing === 'closed' && nextSeq > 0 && deps.loadQueue) {
         await deps.loadQueue.announce([stagedKey({ runId: message.runId, source: message.source, shardId: message.shardId, seq: nextSeq - 1 })]);
       }
+      if (closing === 'open') await askForSplit(deps, message.runId, message.shardId);
       return 'done';
     }
     cursor = next;
     seq = nextSeq;
+    const kept = await splitIfAsked(deps, source, message, { spec, cursor, seq, rowsStaged });
+    if (kept === null) return 'superseded';
+    spec = kept;
     slowestBatchMs = Math.max(slowestBatchMs, Date.now() - started);
     if (remainingMs() < 2 * slowestBatchMs + 10_000) {
       // Out of time: a fresh message carries on from the recorded cursor. Failing the message

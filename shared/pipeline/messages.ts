@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ShardRecord } from '#shared/ports/state.ts';
 import { SOURCE_NAMES, type SourceName } from '#shared/sources/source.ts';
 
 export const RUN_ID_PATTERN = /^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$/;
@@ -15,6 +16,11 @@ export const shardMessageSchema = z.object({
   spec: z.unknown(),
 });
 export type ShardMessage = z.infer<typeof shardMessageSchema>;
+
+/** The message that sends a fetcher to a recorded shard. */
+export function shardMessageOf(s: ShardRecord): ShardMessage {
+  return { runId: s.runId, shardId: s.shardId, source: s.source, spec: JSON.parse(s.spec) };
+}
 
 /** The part of an S3 object-created notification the loader needs (direct S3 → SQS delivery). */
 export const s3NotificationSchema = z.object({

@@ -3,7 +3,7 @@ import type { RunRecord, ShardRecord, StateStore } from '#shared/ports/state.ts'
 import type { SourceRegistry } from '#shared/sources/registry.ts';
 import { SOURCE_NAMES, type PlannedShard, type PlanWindow, type SourceName } from '#shared/sources/source.ts';
 import { completeRunIfFinished, runProgress } from './completion.ts';
-import type { ShardMessage } from './messages.ts';
+import { shardMessageOf } from './messages.ts';
 import { newRunId, shardIdOf } from './run-ids.ts';
 
 export interface PlannerDeps {
@@ -104,7 +104,7 @@ async function planNewRun(deps: PlannerDeps, opts: PlannerOptions, now: () => nu
   // unreferenced shard items, and an open run always has all of its shards recorded.
   for (const shard of shards) await deps.state.putShard(shard);
   if (!(await deps.state.openRun(run))) return { outcome: 'busy' };
-  await deps.shardQueue.send(shards.map(toMessage));
+  await deps.shardQueue.send(shards.map(shardMessageOf));
   await deps.state.setRunStatus(runId, 'enqueued');
   const complete = await completeRunIfFinished(deps.state, runId);
   const estimatedRows = shards.reduce((n, s) => n + s.estimatedRows, 0);
@@ -116,13 +116,9 @@ async function resume(deps: PlannerDeps, runId: string, resumeAfterMs: number, n
   // A planner that died after opening the run may not have enqueued it; its shards are all recorded.
   if (run?.status === 'planning') await deps.state.setRunStatus(runId, 'enqueued');
   const stale = (await deps.state.listShards(runId)).filter((s) => !s.done && now() - s.updatedAt >= resumeAfterMs);
-  await deps.shardQueue.send(stale.map(toMessage));
+  await deps.shardQueue.send(stale.map(shardMessageOf));
   const { unloadedKeys } = await runProgress(deps.state, runId);
   await deps.loadQueue.announce(unloadedKeys);
   const complete = await completeRunIfFinished(deps.state, runId);
   return { outcome: 'resumed', runId, shardsRequeued: stale.length, objectsReannounced: unloadedKeys.length, complete };
-}
-
-function toMessage(s: ShardRecord): ShardMessage {
-  return { runId: s.runId, shardId: s.shardId, source: s.source, spec: JSON.parse(s.spec) };
 }

@@ -27,6 +27,7 @@ export interface RunRecord {
   createdAt: number;
   completedAt?: number;
   sources: Partial<Record<SourceName, RunSourcePlan>>;
+  /** Shards planned, plus those split off since (each counted once, by addSplitShard). */
   shardCount: number;
   /**
    * Set when an operator asked for a window (a replay): such a run may
@@ -56,6 +57,19 @@ export interface ShardRecord {
   done: boolean;
   rowsStaged: number;
   updatedAt: number;
+  /** An idle fetcher asked this shard's fetcher to split off half of what it has left (pipeline/shard-split.ts). */
+  splitWanted?: boolean;
+  /** A split this shard's fetcher began and has not finished: the new shard it owes the run. */
+  owedSplit?: OwedSplit;
+}
+
+/** The new shard a split makes, as its owner records it before creating it. */
+export interface OwedSplit {
+  shardId: string;
+  /** The new shard's spec, as JSON. */
+  spec: string;
+  label: string;
+  estimatedRows: number;
 }
 
 export interface ShardProgress {
@@ -129,6 +143,25 @@ export interface StateStore {
    * staged none), the shard is counted as settled on its run.
    */
   advanceShard(runId: string, shardId: string, expectedSeq: number, progress: ShardProgress): Promise<boolean>;
+  /**
+   * Asks the shard's fetcher to split off half of what it has left. False
+   * when the shard is done, already asked, or still owes a split.
+   */
+  requestSplit(runId: string, shardId: string): Promise<boolean>;
+  /** A shard id no shard of the run has had, for a split's new shard. */
+  issueShardId(runId: string): Promise<string>;
+  /**
+   * The owner's half of a split, in one conditional write on its record: its
+   * narrower spec and estimate, and the new shard it now owes (kept until
+   * endSplit, so a fetcher that dies midway finishes the split on its next
+   * delivery). Clears the request. False if the shard moved past
+   * `expectedSeq`, finished, or owes a split already.
+   */
+  beginSplit(runId: string, shardId: string, expectedSeq: number, keep: { spec: string; estimatedRows: number }, owed: OwedSplit): Promise<boolean>;
+  /** Records a split's new shard (unless it exists) and counts it in the run's shardCount, once. */
+  addSplitShard(shard: ShardRecord): Promise<void>;
+  /** Clears the shard's request and owed split: the split is finished, or declined. */
+  endSplit(runId: string, shardId: string): Promise<void>;
   /**
    * Counts the shard as settled on its run if it is, and is not counted yet.
    * advanceShard and markLoaded do this themselves; this is for a message

@@ -22,6 +22,8 @@ export const COUNTER_NAMES = [
   'PositionsUpdated',
   'PositionsRefreshFailed',
   'ShardsHandedBack',
+  'ShardSplitsAsked',
+  'ShardsSplit',
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 export type CounterSnapshot = Record<CounterName, number>;

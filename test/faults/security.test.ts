@@ -217,6 +217,7 @@ describe('staged object keys never come from source text', () => {
       getShard: async () => shard,
       advanceShard: async () => true,
       getRun: async () => null,
+      listShards: async () => [shard],
     } as unknown as StateStore;
     const row = (id: string): FillRow => ({
       fill_id: id,
