@@ -15,6 +15,7 @@ export function toShard(item: Record<string, unknown>): ShardRecord {
     done: item.done as boolean,
     rowsStaged: item.rowsStaged as number,
     updatedAt: item.updatedAt as number,
+    ...(typeof item.startedAt === 'number' ? { startedAt: item.startedAt } : {}),
     ...(item.splitWanted === true ? { splitWanted: true } : {}),
     ...(item.owedSplit ? { owedSplit: item.owedSplit as OwedSplit } : {}),
   };

@@ -3,6 +3,7 @@
  * conditional single-item write, so that any of them can be repeated after
  * a crash:
  *
+ * - a fetcher that takes a shard stamps `startedAt` on it;
  * - the request is a flag on the shard item, set only while the shard is
  *   running and not already asked;
  * - new shard ids come from `shardIdsIssued` on the run item, which starts at
@@ -26,6 +27,18 @@ export class ShardSplits {
     private readonly table: string,
     private readonly now: () => number,
   ) {}
+
+  async start(shardKey: ItemKey): Promise<void> {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: shardKey,
+        UpdateExpression: 'SET startedAt = if_not_exists(startedAt, :now)',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':now': this.now() },
+      }),
+    );
+  }
 
   async request(shardKey: ItemKey): Promise<boolean> {
     return this.conditional(

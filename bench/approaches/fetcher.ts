@@ -46,6 +46,7 @@ export async function fetcherOnly(req: ApproachRequest, onBaseline: () => void):
     getRun: async () => null,
     // One invocation alone: no other fetcher to take half of a shard, so none is asked to split.
     listShards: async () => [],
+    startShard: async () => undefined,
   } as unknown as StateStore;
   let stagedBytes = 0;
   let objects = 0;

@@ -7,7 +7,7 @@ import { StagedObjectBuilderV2, STAGED_V2_CONTENT_TYPE } from '#shared/staging/f
 import { count } from '#shared/telemetry/counters.ts';
 import { closeRunIfFinished } from './completion.ts';
 import { stagedKey, type ShardMessage } from './messages.ts';
-import { askForSplit, finishSplit, splitIfAsked } from './shard-split.ts';
+import { askForSplit, finishSplit, splitIfAsked, splitRequestWatch } from './shard-split.ts';
 
 export interface FetcherDeps {
   state: StateStore;
@@ -51,6 +51,7 @@ export async function fetchShard(deps: FetcherDeps, message: ShardMessage, remai
   }
   // A delivery that died midway through a split finishes it before paging on.
   if (shard.owedSplit) await finishSplit(deps, message, shard.owedSplit);
+  if (shard.startedAt === undefined) await deps.state.startShard(message.runId, message.shardId);
   let spec = parseWith(source.specSchema, shard.spec, 'shard spec');
   let cursor = shard.cursor === null ? null : parseWith(source.cursorSchema, shard.cursor, 'shard cursor');
   let seq = shard.nextSeq;
@@ -71,6 +72,7 @@ export async function fetchShard(deps: FetcherDeps, message: ShardMessage, remai
         tallyRecords(tally, records);
       },
       signal,
+      splitRequestWatch(deps.state, message.runId, message.shardId),
     );
     let nextSeq = seq;
     if (object.records > 0) {

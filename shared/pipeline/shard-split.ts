@@ -1,6 +1,6 @@
 import type { ShardQueue } from '#shared/ports/index.ts';
 import type { OwedSplit, ShardRecord, StateStore } from '#shared/ports/state.ts';
-import type { AnySource } from '#shared/sources/source.ts';
+import type { AnySource, StopEarly } from '#shared/sources/source.ts';
 import type { SourceRegistry } from '#shared/sources/registry.ts';
 import { count } from '#shared/telemetry/counters.ts';
 import { SHARD_ID_PATTERN, shardMessageOf, type ShardMessage } from './messages.ts';
@@ -10,8 +10,9 @@ import { SHARD_ID_PATTERN, shardMessageOf, type ShardMessage } from './messages.
  * they finish a little apart, and the last one pages alone while the other
  * fetchers sit idle. A fetcher that finishes its shard when every shard has
  * been taken asks the running shard with the most rows left to split; that
- * shard's fetcher, at its next checkpoint, keeps half of what it has left and
- * enqueues the other half as a new shard for a free fetcher.
+ * shard's fetcher ends its batch after the page it is reading, and at that
+ * checkpoint keeps half of what it has left and enqueues the other half as a
+ * new shard for a free fetcher.
  *
  * Only the owner ever narrows its shard, so no fill is read by two shards
  * (only a message delivered twice reads the same blocks twice, as before).
@@ -35,7 +36,27 @@ export interface OwnerPosition<Spec, Cursor> {
   rowsStaged: number;
 }
 
-const unstarted = (s: ShardRecord) => !s.done && s.cursor === null && s.nextSeq === 0;
+const unstarted = (s: ShardRecord) => !s.done && s.startedAt === undefined && s.cursor === null && s.nextSeq === 0;
+
+/**
+ * Between the pages of a batch: whether the shard has been asked to split,
+ * so the batch can end there and the split follow at once (a shard is often
+ * a single staged object, and splits happen at checkpoints). Each answer
+ * comes from a read begun when the page began, so paging waits on none.
+ */
+export function splitRequestWatch(state: StateStore, runId: string, shardId: string): StopEarly {
+  const read = () =>
+    state.getShard(runId, shardId).then(
+      (s) => s?.splitWanted === true,
+      () => false, // a failed read only delays a split; the checkpoint reads again
+    );
+  let pending = read();
+  return async () => {
+    const asked = await pending;
+    pending = read();
+    return asked;
+  };
+}
 
 /**
  * Called by a fetcher that finished its shard: when no shard of the run is

@@ -57,6 +57,8 @@ export interface ShardRecord {
   done: boolean;
   rowsStaged: number;
   updatedAt: number;
+  /** When a fetcher first took the shard (absent: still waiting in the queue). */
+  startedAt?: number;
   /** An idle fetcher asked this shard's fetcher to split off half of what it has left (pipeline/shard-split.ts). */
   splitWanted?: boolean;
   /** A split this shard's fetcher began and has not finished: the new shard it owes the run. */
@@ -143,6 +145,8 @@ export interface StateStore {
    * staged none), the shard is counted as settled on its run.
    */
   advanceShard(runId: string, shardId: string, expectedSeq: number, progress: ShardProgress): Promise<boolean>;
+  /** Records that a fetcher took the shard (startedAt), so idle fetchers know no shard waits for one. */
+  startShard(runId: string, shardId: string): Promise<void>;
   /**
    * Asks the shard's fetcher to split off half of what it has left. False
    * when the shard is done, already asked, or still owes a split.

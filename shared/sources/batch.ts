@@ -1,12 +1,13 @@
 import type { StagedRecord } from '#shared/model/staged.ts';
-import type { Source, SourceBatch } from './source.ts';
+import type { Source, SourceBatch, StopEarly } from './source.ts';
 
 /**
  * Reads up to `maxPages` pages of a shard from `cursor`, handing each page's
  * records to `take` as they arrive (the fetcher streams them into its staged
  * object, so a page-by-page source never holds more than one page), or the
  * source's own batch at once where it reads one (the chain). Stops early at the
- * end of the shard. Returns where the next read starts and the pages read.
+ * end of the shard, or after a page when `stopEarly` resolves true. Returns
+ * where the next read starts and the pages read.
  */
 export async function readPages<Spec, Cursor>(
   source: Source<Spec, Cursor>,
@@ -15,10 +16,11 @@ export async function readPages<Spec, Cursor>(
   maxPages: number,
   take: (records: StagedRecord[]) => void,
   signal?: AbortSignal,
+  stopEarly?: StopEarly,
 ): Promise<{ next: Cursor | null; pages: number }> {
   if (!Number.isInteger(maxPages) || maxPages < 1) throw new Error(`readPages: maxPages must be a positive integer, got ${maxPages}`);
   if (source.fetchBatch) {
-    const batch = await source.fetchBatch(spec, cursor, maxPages, signal);
+    const batch = await source.fetchBatch(spec, cursor, maxPages, signal, stopEarly);
     take(batch.records);
     return { next: batch.next, pages: batch.pages };
   }
@@ -29,7 +31,7 @@ export async function readPages<Spec, Cursor>(
     take(page.records);
     next = page.next;
     pages++;
-  } while (next !== null && pages < maxPages);
+  } while (next !== null && pages < maxPages && !(await stopEarly?.()));
   return { next, pages };
 }
 

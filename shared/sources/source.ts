@@ -100,7 +100,8 @@ export interface SourceBatch<Cursor> extends SourcePage<Cursor> {
  *   maxPages pages as one: the same records as those pages one by one, with
  *   the work they share done once (the chain reads the block headers of the
  *   whole batch in one go). It may stop before maxPages (to bound memory),
- *   by the same rules as fetchPage. Callers go through `readPages` in
+ *   by the same rules as fetchPage, or when `stopEarly` says so after a
+ *   page. Callers go through `readPages` in
  *   sources/batch.ts, which pages one by one for a source without it.
  */
 export interface Source<Spec = unknown, Cursor = unknown> {
@@ -109,7 +110,7 @@ export interface Source<Spec = unknown, Cursor = unknown> {
   readonly cursorSchema: z.ZodType<Cursor>;
   plan(input: PlanInput): Promise<SourcePlan<Spec>>;
   fetchPage(spec: Spec, cursor: Cursor | null, signal?: AbortSignal): Promise<SourcePage<Cursor>>;
-  fetchBatch?(spec: Spec, cursor: Cursor | null, maxPages: number, signal?: AbortSignal): Promise<SourceBatch<Cursor>>;
+  fetchBatch?(spec: Spec, cursor: Cursor | null, maxPages: number, signal?: AbortSignal, stopEarly?: StopEarly): Promise<SourceBatch<Cursor>>;
   /**
    * Where a source has it, divides what a shard has left at `cursor` in two,
    * so an idle fetcher can take half of a long shard at the end of a run
@@ -129,5 +130,8 @@ export interface ShardDivision<Spec> {
   rest: { spec: Spec; label: string };
   restShare: number;
 }
+
+/** Asked after each page of a batch that would go on; true ends the batch there (the fetcher's way to split a shard soon). */
+export type StopEarly = () => Promise<boolean>;
 
 export type AnySource = Source<unknown, unknown>;

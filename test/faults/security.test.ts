@@ -218,6 +218,7 @@ describe('staged object keys never come from source text', () => {
       advanceShard: async () => true,
       getRun: async () => null,
       listShards: async () => [shard],
+      startShard: async () => undefined,
     } as unknown as StateStore;
     const row = (id: string): FillRow => ({
       fill_id: id,

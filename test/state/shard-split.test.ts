@@ -73,7 +73,7 @@ describe('an idle fetcher takes half of a running shard', () => {
   });
 
   /** A run of the given item ranges, one shard each, with the pipeline's fetcher wired to in-memory blobs and queue. */
-  async function scenario(ranges: Spec[], hold: (first: number) => Promise<void> = () => Promise.resolve()) {
+  async function scenario(ranges: Spec[], hold: (first: number) => Promise<void> = () => Promise.resolve(), pagesPerObject = 1) {
     await clearOpenRun(h);
     const runId = newRunId(Date.now());
     const objects = new Map<string, Buffer>();
@@ -117,7 +117,7 @@ describe('an idle fetcher takes half of a running shard', () => {
         },
       },
       sources: { subgraph: numberedSource(hold) },
-      pagesPerObject: 1,
+      pagesPerObject,
     };
     const message = (i: number): ShardMessage => ({ runId, shardId: shardIdOf(i), source: 'subgraph', spec: ranges[i] });
     const fetch = (m: ShardMessage) => fetchShard(deps, m, () => 900_000);
@@ -139,7 +139,7 @@ describe('an idle fetcher takes half of a running shard', () => {
       }
       return items.sort((a, b) => a - b);
     };
-    return { runId, queued, message, fetch, loadAll, stagedItems };
+    return { runId, queued, objects, message, fetch, loadAll, stagedItems };
   }
 
   const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -180,6 +180,38 @@ describe('an idle fetcher takes half of a running shard', () => {
     expect(await s.loadAll()).toBe('closed');
     expect(await s.stagedItems()).toEqual([...range(0, 99), ...range(1_000, 1_004)]);
     expect((await h.store.getRun(s.runId))?.counters?.shardsSettled).toBe(3);
+  });
+
+  it('a shard read as one staged object splits too: asked mid-object, its fetcher ends the object after the page it reads', async () => {
+    const longPaused = gate();
+    const s = await scenario(
+      [
+        { from: 0, to: 99 },
+        { from: 1_000, to: 1_004 },
+      ],
+      async (first) => {
+        if (first !== 10) return;
+        longPaused.reached();
+        await longPaused.opened;
+      },
+      20,
+    );
+    const long = s.fetch(s.message(0));
+    await longPaused.wasReached;
+    expect((await h.store.getShard(s.runId, shardIdOf(0)))?.startedAt).toBeTypeOf('number');
+    expect(await s.fetch(s.message(1))).toBe('done');
+    longPaused.open();
+    expect(await long).toBe('done');
+    // The object ends after page 10 or 15 (whichever page's end first sees the request); the rest is divided there.
+    expect(s.queued).toHaveLength(1);
+    const rest = s.queued[0]!.spec as Spec;
+    expect([55, 60]).toContain(rest.from);
+    expect(rest.to).toBe(99);
+    expect(JSON.parse((await h.store.getShard(s.runId, shardIdOf(0)))!.spec)).toEqual({ from: 0, to: rest.from - 1 });
+    expect([...s.objects.keys()].filter((k) => parseStagedKey(k)?.shardId === '00000')).toHaveLength(2);
+    expect(await s.fetch(s.queued[0]!)).toBe('done');
+    expect(await s.loadAll()).toBe('closed');
+    expect(await s.stagedItems()).toEqual([...range(0, 99), ...range(1_000, 1_004)]);
   });
 
   const crashPoints: { point: string; matches: (command: string, input: Record<string, unknown>) => boolean }[] = [

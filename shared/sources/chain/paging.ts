@@ -1,4 +1,4 @@
-import type { SourceBatch, SourcePage } from '#shared/sources/source.ts';
+import type { SourceBatch, SourcePage, StopEarly } from '#shared/sources/source.ts';
 import type { LogCatalogue } from './catalogue.ts';
 import type { ChainCursor } from './cursor.ts';
 import type { RpcLog } from './decode.ts';
@@ -21,7 +21,13 @@ export interface PagingParts {
 }
 
 export type FetchChainPage = (spec: ChainShardSpec, cursor: ChainCursor | null, signal?: AbortSignal) => Promise<SourcePage<ChainCursor>>;
-export type FetchChainBatch = (spec: ChainShardSpec, cursor: ChainCursor | null, maxPages: number, signal?: AbortSignal) => Promise<SourceBatch<ChainCursor>>;
+export type FetchChainBatch = (
+  spec: ChainShardSpec,
+  cursor: ChainCursor | null,
+  maxPages: number,
+  signal?: AbortSignal,
+  stopEarly?: StopEarly,
+) => Promise<SourceBatch<ChainCursor>>;
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
@@ -97,8 +103,14 @@ export function chainPager(parts: PagingParts): { fetchPage: FetchChainPage; fet
     return { logs, covered: covered >= pos ? [pos, covered] : null, next };
   }
 
-  /** Pages until maxPages, the shard's end, or maxRecordsPerPage logs held (the batch's memory bound). */
-  async function fetchBatch(spec: ChainShardSpec, cursor: ChainCursor | null, maxPages: number, signal?: AbortSignal): Promise<SourceBatch<ChainCursor>> {
+  /** Pages until maxPages, the shard's end, maxRecordsPerPage logs held (the batch's memory bound), or `stopEarly`. */
+  async function fetchBatch(
+    spec: ChainShardSpec,
+    cursor: ChainCursor | null,
+    maxPages: number,
+    signal?: AbortSignal,
+    stopEarly?: StopEarly,
+  ): Promise<SourceBatch<ChainCursor>> {
     const logs: RpcLog[] = [];
     const coverage: [bigint, bigint][] = [];
     let next = cursor;
@@ -109,7 +121,7 @@ export function chainPager(parts: PagingParts): { fetchPage: FetchChainPage; fet
       if (page.covered) coverage.push(page.covered);
       next = page.next;
       pages++;
-    } while (next !== null && pages < maxPages && logs.length < maxRecordsPerPage);
+    } while (next !== null && pages < maxPages && logs.length < maxRecordsPerPage && !(await stopEarly?.()));
 
     const records = await logsToRecords(rpc, catalogue, stats, logs, signal);
     // What each page proves was read in full, so `check` can tell a skipped range from an empty one.
