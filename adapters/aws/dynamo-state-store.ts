@@ -187,7 +187,7 @@ export class DynamoStateStore implements StateStore {
     return true;
   }
 
-  startShard = (runId: string, shardId: string) => this.splits.start(key.shard(runId, shardId));
+  startShard = (runId: string, shardId: string) => this.splits.start(key.run(runId), key.shard(runId, shardId));
   requestSplit = (runId: string, shardId: string) => this.splits.request(key.shard(runId, shardId));
   issueShardId = (runId: string) => this.splits.issueId(key.run(runId));
   beginSplit = (runId: string, shardId: string, expectedSeq: number, keep: { spec: string; estimatedRows: number }, owed: OwedSplit) =>

@@ -3,7 +3,8 @@
  * conditional single-item write, so that any of them can be repeated after
  * a crash:
  *
- * - a fetcher that takes a shard stamps `startedAt` on it;
+ * - a fetcher that takes a shard stamps `startedAt` on it, then counts it in
+ *   the run's `shardsStarted` (only the write that stamped it counts);
  * - the request is a flag on the shard item, set only while the shard is
  *   running and not already asked;
  * - new shard ids come from `shardIdsIssued` on the run item, which starts at
@@ -28,16 +29,21 @@ export class ShardSplits {
     private readonly now: () => number,
   ) {}
 
-  async start(shardKey: ItemKey): Promise<void> {
-    await this.conditional(
+  async start(runKey: ItemKey, shardKey: ItemKey): Promise<void> {
+    const stamped = await this.conditional(
       new UpdateCommand({
         TableName: this.table,
         Key: shardKey,
-        UpdateExpression: 'SET startedAt = if_not_exists(startedAt, :now)',
-        ConditionExpression: 'attribute_exists(pk)',
+        UpdateExpression: 'SET startedAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(startedAt)',
         ExpressionAttributeValues: { ':now': this.now() },
       }),
     );
+    // Dying between the two writes leaves the count short: splits are then never asked in this run, nothing worse.
+    if (stamped)
+      await this.db.send(
+        new UpdateCommand({ TableName: this.table, Key: runKey, UpdateExpression: 'ADD shardsStarted :one', ExpressionAttributeValues: { ':one': 1 } }),
+      );
   }
 
   async request(shardKey: ItemKey): Promise<boolean> {

@@ -176,6 +176,7 @@ function printSummary(r: CycleResult, totals: Awaited<ReturnType<typeof tableCou
     `  source requests    ${n(c.SourceRequests)}   retries ${c.SourceRetries}, throttled (429) ${c.SourceThrottled}, server errors ${c.SourceServerErrors}, timeouts ${c.SourceTimeouts}`,
     `  staged objects     ${n(c.ObjectsStaged)}   loaded ${c.ObjectsLoaded}`,
     `  invocations        fetcher ${r.invocations.fetcher}, loader ${r.invocations.loader}, failed messages ${r.invocations.failedMessages}, dead letters ${r.deadLetters.shards + r.deadLetters.loads}`,
+    `  shards             handed back ${c.ShardsHandedBack} (out of time), split ${c.ShardsSplit} of ${c.ShardSplitsAsked} asked (an idle fetcher took half)`,
     `  elapsed            ${secs.toFixed(1).padStart(12)} s   (${Math.round(r.fillsAdded / Math.max(secs, 0.001)).toLocaleString('en-US')} fills/s)`,
   ];
   if (totals) {

@@ -64,6 +64,9 @@ export function splitRequestWatch(state: StateStore, runId: string, shardId: str
  * (of a source that can divide its shards) to split. Returns the shard asked.
  */
 export async function askForSplit(deps: Pick<SplitDeps, 'state' | 'sources'>, runId: string, finishedShardId: string): Promise<string | null> {
+  // One read while shards still wait in the queue; the listing only at the run's end.
+  const run = await deps.state.getRun(runId);
+  if (!run || (run.shardsStarted ?? 0) < run.shardCount) return null;
   const shards = await deps.state.listShards(runId);
   if (shards.some(unstarted)) return null;
   let best: ShardRecord | null = null;

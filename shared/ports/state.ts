@@ -29,6 +29,8 @@ export interface RunRecord {
   sources: Partial<Record<SourceName, RunSourcePlan>>;
   /** Shards planned, plus those split off since (each counted once, by addSplitShard). */
   shardCount: number;
+  /** Shards a fetcher has taken (startShard); below shardCount, some wait in the queue. */
+  shardsStarted?: number;
   /**
    * Set when an operator asked for a window (a replay): such a run may
    * re-fetch fills that are already loaded, so its loads skip those.
@@ -145,7 +147,11 @@ export interface StateStore {
    * staged none), the shard is counted as settled on its run.
    */
   advanceShard(runId: string, shardId: string, expectedSeq: number, progress: ShardProgress): Promise<boolean>;
-  /** Records that a fetcher took the shard (startedAt), so idle fetchers know no shard waits for one. */
+  /**
+   * Records that a fetcher took the shard: startedAt on the shard, and the
+   * run's shardsStarted counted once, so idle fetchers know whether any shard
+   * still waits for one without listing them.
+   */
   startShard(runId: string, shardId: string): Promise<void>;
   /**
    * Asks the shard's fetcher to split off half of what it has left. False

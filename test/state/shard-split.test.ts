@@ -309,12 +309,15 @@ describe('an idle fetcher takes half of a running shard', () => {
     expect(await s.loadAll()).toBe('closed');
   });
 
-  it('asking refuses a shard that is done, or asked already', async () => {
+  it('a shard is counted as started once; asking refuses a shard that is done, or asked already', async () => {
     const s = await scenario([
       { from: 0, to: 4 },
       { from: 10, to: 14 },
     ]);
     expect(await s.fetch(s.message(0))).toBe('done');
+    // A shard taken again (a second delivery) is counted as started once.
+    await h.store.startShard(s.runId, shardIdOf(0));
+    expect((await h.store.getRun(s.runId))?.shardsStarted).toBe(1);
     expect(await h.store.requestSplit(s.runId, shardIdOf(0))).toBe(false);
     expect(await h.store.requestSplit(s.runId, shardIdOf(1))).toBe(true);
     expect(await h.store.requestSplit(s.runId, shardIdOf(1))).toBe(false);

@@ -31,7 +31,7 @@ export interface ProfileFigures {
   /** Results per second the profile allows at this world's density, and how. */
   limit: number;
   limitFormula: string;
-  source: ClientFigures & { shards: number; pages: number; planSeconds: number; coverageExact: boolean };
+  source: ClientFigures & { shards: number; divisions: number; pages: number; planSeconds: number; coverageExact: boolean };
   scanner: ClientFigures;
   /** Scanner time / source time. */
   speedUp: number;
@@ -133,6 +133,7 @@ export async function measureProfile(
     const source = {
       ...figures(sourceProxy, run.ms / 1000, run.planMs / 1000, s.cpuMs, run.fillIds, w, limit),
       shards: run.shards,
+      divisions: run.divisions,
       pages: run.pages,
       planSeconds: run.planMs / 1000,
       coverageExact: coverageTiles(run.coverage, w.firstBlock, w.lastBlock),
