@@ -1,16 +1,18 @@
 import { DEFAULT_PAGES_PER_OBJECT } from '#shared/config.ts';
 import type { StagedRecord } from '#shared/model/staged.ts';
-import { fetchBatch } from '#shared/sources/batch.ts';
-import type { SourceBatch } from '#shared/sources/source.ts';
-import { createChainSource, type ChainCursor, type ChainSourceStats, type LogCatalogue } from '#shared/sources/chain/index.ts';
+import { readPages } from '#shared/sources/batch.ts';
+import { createChainSource, type ChainCursor, type ChainShardSpec, type ChainSourceStats, type LogCatalogue } from '#shared/sources/chain/index.ts';
 import type { ProviderProfile } from './profiles.ts';
 
 export interface SourceRun {
-  /** fill_id of every fill record, in the order the pages gave them. */
+  /** fill_id of every fill record: shard by shard (planned, then new ones as made), each in page order. */
   fillIds: string[];
   /** chain_coverage rows, as [from, to]. */
   coverage: [number, number][];
+  /** Shards planned plus those made by divisions. */
   shards: number;
+  /** New shards made by dividing a running one for an idle fetcher. */
+  divisions: number;
   pages: number;
   /** Wall time of the plan, and of the whole backfill (plan included). */
   planMs: number;
@@ -18,11 +20,28 @@ export interface SourceRun {
   stats: ChainSourceStats;
 }
 
+/** A shard of the run, as the pipeline's state store tracks it. */
+interface RunShard {
+  spec: ChainShardSpec;
+  estimatedRows: number;
+  /** Records read so far (the pipeline's rowsStaged). */
+  rowsRead: number;
+  fillIds: string[];
+  done: boolean;
+  /** An idle fetcher asked this shard to divide; its owner answers after the page in hand. */
+  asked: boolean;
+}
+
 /**
  * A backfill as the pipeline runs it, without the staging around it: the
  * source plans (with the fetchers' concurrency), then `fetchers` workers take
  * shards in order and page each one sequentially, a staged object's worth of
  * pages (PAGES_PER_OBJECT) at a time, as the fetcher functions do.
+ * At the end, as in pipeline/shard-split.ts: a worker that finds no shard
+ * left asks the running shard with the most rows left to divide, and waits
+ * for a new shard (or the end); the owner ends its batch after the page in
+ * hand, keeps half of what it has left and queues the other half as a new
+ * shard.
  * The source is configured as an operator would for the profile: its span
  * cap (or none), its result cap, its rate as CHAIN_REQUESTS_PER_SECOND.
  */
@@ -50,10 +69,21 @@ export async function backfillWithSource(opts: {
   const started = performance.now();
   const plan = await source.plan({ watermark: null, fetcherConcurrency: opts.fetchers });
   const planMs = performance.now() - started;
-  const fillIds: string[][] = plan.shards.map(() => []);
+  const newShard = (spec: ChainShardSpec, estimatedRows: number): RunShard => ({ spec, estimatedRows, rowsRead: 0, fillIds: [], done: false, asked: false });
+  // Every shard of the run, in the order it was queued; shards[next] is the next to start.
+  const shards = plan.shards.map((s) => newShard(s.spec, s.estimatedRows));
+  let next = 0;
   const coverage: [number, number][] = [];
   let pages = 0;
-  let nextShard = 0;
+
+  // Idle workers wait on `changed`; it resolves when a shard is queued or the last one is done.
+  let wake = () => {};
+  let changed = new Promise<void>((resolve) => (wake = resolve));
+  const signal = () => {
+    wake();
+    changed = new Promise<void>((resolve) => (wake = resolve));
+  };
+
   const take = (records: StagedRecord[], into: string[]) => {
     for (const r of records) {
       if (r.table === 'fills') into.push(String((r.row as { fill_id: unknown }).fill_id));
@@ -63,19 +93,76 @@ export async function backfillWithSource(opts: {
       }
     }
   };
+
+  /** The owner's answer to a request: keep half of what is left, queue the rest. */
+  const divideIfAsked = (shard: RunShard, cursor: ChainCursor) => {
+    if (!shard.asked) return;
+    shard.asked = false;
+    const division = source.divideRest?.(shard.spec, cursor) ?? null;
+    if (!division) return;
+    const left = Math.max(0, shard.estimatedRows - shard.rowsRead);
+    const restRows = Math.round(left * division.restShare);
+    shard.spec = division.keep;
+    shard.estimatedRows -= restRows;
+    shards.push(newShard(division.rest.spec, restRows));
+    signal();
+  };
+
+  const page = async (shard: RunShard) => {
+    let cursor: ChainCursor | null = null;
+    do {
+      // As the fetcher does, a batch ends early, after the page in hand, when the shard is asked to divide.
+      const batch: { next: ChainCursor | null; pages: number } = await readPages(
+        source,
+        shard.spec,
+        cursor,
+        DEFAULT_PAGES_PER_OBJECT,
+        (records) => {
+          shard.rowsRead += records.length;
+          take(records, shard.fillIds);
+        },
+        undefined,
+        () => Promise.resolve(shard.asked),
+      );
+      pages += batch.pages;
+      cursor = batch.next;
+      if (cursor !== null) divideIfAsked(shard, cursor);
+    } while (cursor !== null);
+    shard.done = true;
+    if (shards.every((s) => s.done)) signal();
+  };
+
+  /** Asks the running shard (started, not done, not already asked) with the most rows left. */
+  const askToDivide = () => {
+    let best: RunShard | undefined;
+    for (const s of shards.slice(0, next)) {
+      if (s.done || s.asked) continue;
+      if (!best || s.estimatedRows - s.rowsRead > best.estimatedRows - best.rowsRead) best = s;
+    }
+    if (best) best.asked = true;
+  };
+
   const worker = async () => {
-    for (let i = nextShard++; i < plan.shards.length; i = nextShard++) {
-      const shard = plan.shards[i];
-      if (!shard) break;
-      let cursor: ChainCursor | null = null;
-      do {
-        const batch: SourceBatch<ChainCursor> = await fetchBatch(source, shard.spec, cursor, DEFAULT_PAGES_PER_OBJECT);
-        pages += batch.pages;
-        take(batch.records, fillIds[i] as string[]);
-        cursor = batch.next;
-      } while (cursor !== null);
+    for (;;) {
+      const shard = shards[next];
+      if (shard) {
+        next++;
+        await page(shard);
+      } else if (shards.some((s) => !s.done)) {
+        askToDivide();
+        await changed;
+      } else return;
     }
   };
   await Promise.all(Array.from({ length: opts.fetchers }, worker));
-  return { fillIds: fillIds.flat(), coverage, shards: plan.shards.length, pages, planMs, ms: performance.now() - started, stats: { ...source.stats } };
+  return {
+    fillIds: shards.flatMap((s) => s.fillIds),
+    coverage,
+    shards: shards.length,
+    divisions: shards.length - plan.shards.length,
+    pages,
+    planMs,
+    ms: performance.now() - started,
+    stats: { ...source.stats },
+  };
 }
