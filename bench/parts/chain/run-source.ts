@@ -13,6 +13,8 @@ export interface SourceRun {
   shards: number;
   /** New shards made by dividing a running one for an idle fetcher. */
   divisions: number;
+  /** Each shard as it ended (narrowed by its divisions): its blocks, the plan's row estimate (its share of it) and the fills it read. */
+  shardFills: { fromBlock: number; toBlock: number; estimatedRows: number; fills: number }[];
   pages: number;
   /** Wall time of the plan, and of the whole backfill (plan included). */
   planMs: number;
@@ -51,6 +53,8 @@ export async function backfillWithSource(opts: {
   genesis: number;
   profile: ProviderProfile;
   fetchers: number;
+  /** Shard splits at the run's end, as the pipeline does them (default on; off to measure what they bring). */
+  splits?: boolean;
 }): Promise<SourceRun> {
   const { profile } = opts;
   const source = createChainSource({
@@ -98,7 +102,7 @@ export async function backfillWithSource(opts: {
   const divideIfAsked = (shard: RunShard, cursor: ChainCursor) => {
     if (!shard.asked) return;
     shard.asked = false;
-    const division = source.divideRest?.(shard.spec, cursor) ?? null;
+    const division = opts.splits === false ? null : (source.divideRest?.(shard.spec, cursor) ?? null);
     if (!division) return;
     const left = Math.max(0, shard.estimatedRows - shard.rowsRead);
     const restRows = Math.round(left * division.restShare);
@@ -160,6 +164,12 @@ export async function backfillWithSource(opts: {
     coverage,
     shards: shards.length,
     divisions: shards.length - plan.shards.length,
+    shardFills: shards.map((s) => ({
+      fromBlock: Number(s.spec.fromBlock),
+      toBlock: Number(s.spec.toBlock),
+      estimatedRows: s.estimatedRows,
+      fills: s.fillIds.length,
+    })),
     pages,
     planMs,
     ms: performance.now() - started,

@@ -30,6 +30,8 @@ export interface ScenarioOptions {
   /** Regions of the chain: blocks and average fills per block. */
   regions: { blocks: number; fillsPerBlock: number }[];
   maxBurst: number;
+  /** Keep EDR's blockTimestamp on logs, as some providers send it (default: stripped, as standard nodes do). */
+  logTimestamps?: boolean;
 }
 
 /**
@@ -40,7 +42,7 @@ export interface ScenarioOptions {
  * undecodable OrderFilled-topic log among them.
  */
 export async function buildScenario(o: ScenarioOptions): Promise<Scenario> {
-  const node = await startEvmNode();
+  const node = await startEvmNode({ logTimestamps: o.logTimestamps ?? false });
   const script = new ExchangeScript(node);
   const r = rng(o.seed);
   const exchanges: Address[] = [CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2];
