@@ -144,24 +144,35 @@ describe('an idle fetcher takes half of a running shard', () => {
 
   const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-  it('a fetcher that finishes while a long shard runs asks it to split; the long shard keeps half and a new shard reads the rest, every item once', async () => {
-    const longPaused = gate();
+  /**
+   * Shard 0 (the first range) starts and is held as it asks for its page at item 10, having staged
+   * items 0..9; meanwhile shard 1 is fetched to its end. `release` lets shard 0 go on.
+   */
+  async function whileShardZeroIsHeld(ranges: Spec[], pagesPerObject = 1) {
+    const held = gate();
     const s = await scenario(
-      [
-        { from: 0, to: 99 },
-        { from: 1_000, to: 1_004 },
-      ],
+      ranges,
       async (first) => {
         if (first !== 10) return;
-        longPaused.reached();
-        await longPaused.opened;
+        held.reached();
+        await held.opened;
       },
+      pagesPerObject,
     );
     const long = s.fetch(s.message(0));
-    await longPaused.wasReached; // the long shard has staged items 0..9 and waits for its third page
-    expect(await s.fetch(s.message(1))).toBe('done');
+    await held.wasReached;
+    const shortOutcome = await s.fetch(s.message(1));
+    return { s, long, shortOutcome, release: held.open };
+  }
+
+  it('a fetcher that finishes while a long shard runs asks it to split; the long shard keeps half and a new shard reads the rest, every item once', async () => {
+    const { s, long, shortOutcome, release } = await whileShardZeroIsHeld([
+      { from: 0, to: 99 },
+      { from: 1_000, to: 1_004 },
+    ]);
+    expect(shortOutcome).toBe('done');
     expect((await h.store.getShard(s.runId, shardIdOf(0)))?.splitWanted).toBe(true);
-    longPaused.open();
+    release();
     expect(await long).toBe('done');
 
     // At its next checkpoint (85 items left, 17 pages) the long shard kept 8 pages and gave the other 9 away.
@@ -183,24 +194,16 @@ describe('an idle fetcher takes half of a running shard', () => {
   });
 
   it('a shard read as one staged object splits too: asked mid-object, its fetcher ends the object after the page it reads', async () => {
-    const longPaused = gate();
-    const s = await scenario(
+    const { s, long, shortOutcome, release } = await whileShardZeroIsHeld(
       [
         { from: 0, to: 99 },
         { from: 1_000, to: 1_004 },
       ],
-      async (first) => {
-        if (first !== 10) return;
-        longPaused.reached();
-        await longPaused.opened;
-      },
       20,
     );
-    const long = s.fetch(s.message(0));
-    await longPaused.wasReached;
     expect((await h.store.getShard(s.runId, shardIdOf(0)))?.startedAt).toBeTypeOf('number');
-    expect(await s.fetch(s.message(1))).toBe('done');
-    longPaused.open();
+    expect(shortOutcome).toBe('done');
+    release();
     expect(await long).toBe('done');
     // The object ends after page 10 or 15 (whichever page's end first sees the request); the rest is divided there.
     expect(s.queued).toHaveLength(1);
@@ -227,23 +230,13 @@ describe('an idle fetcher takes half of a running shard', () => {
   it.each(crashPoints)(
     'a fetcher that dies $point: its next delivery finishes the split, the new shard is counted once, every item is staged once',
     async ({ matches }) => {
-      const longPaused = gate();
-      const s = await scenario(
-        [
-          { from: 0, to: 99 },
-          { from: 1_000, to: 1_004 },
-        ],
-        async (first) => {
-          if (first !== 10) return;
-          longPaused.reached();
-          await longPaused.opened;
-        },
-      );
-      const long = s.fetch(s.message(0));
-      await longPaused.wasReached;
-      await s.fetch(s.message(1));
+      const { s, long, shortOutcome, release } = await whileShardZeroIsHeld([
+        { from: 0, to: 99 },
+        { from: 1_000, to: 1_004 },
+      ]);
+      expect(shortOutcome).toBe('done');
       h.failOnce({ when: 'after', matches });
-      longPaused.open();
+      release();
       await expect(long).rejects.toThrow(DyingCall);
       expect(await s.loadAll()).toBe('open');
 
@@ -259,23 +252,13 @@ describe('an idle fetcher takes half of a running shard', () => {
   );
 
   it('a shard with too little left declines: the request is cleared and no shard is made', async () => {
-    const longPaused = gate();
-    const s = await scenario(
-      [
-        { from: 0, to: 19 },
-        { from: 1_000, to: 1_004 },
-      ],
-      async (first) => {
-        if (first !== 10) return;
-        longPaused.reached();
-        await longPaused.opened;
-      },
-    );
-    const long = s.fetch(s.message(0));
-    await longPaused.wasReached;
-    await s.fetch(s.message(1));
+    const { s, long, shortOutcome, release } = await whileShardZeroIsHeld([
+      { from: 0, to: 19 },
+      { from: 1_000, to: 1_004 },
+    ]);
+    expect(shortOutcome).toBe('done');
     expect((await h.store.getShard(s.runId, shardIdOf(0)))?.splitWanted).toBe(true);
-    longPaused.open();
+    release();
     expect(await long).toBe('done');
     expect(s.queued).toEqual([]);
     expect((await h.store.getShard(s.runId, shardIdOf(0)))?.splitWanted).toBeUndefined();
@@ -285,24 +268,14 @@ describe('an idle fetcher takes half of a running shard', () => {
   });
 
   it('no fetcher asks while a shard of the run has not started: that shard is work for the next free fetcher', async () => {
-    const longPaused = gate();
-    const s = await scenario(
-      [
-        { from: 0, to: 99 },
-        { from: 1_000, to: 1_004 },
-        { from: 2_000, to: 2_004 },
-      ],
-      async (first) => {
-        if (first !== 10) return;
-        longPaused.reached();
-        await longPaused.opened;
-      },
-    );
-    const long = s.fetch(s.message(0));
-    await longPaused.wasReached;
-    await s.fetch(s.message(1));
+    const { s, long, shortOutcome, release } = await whileShardZeroIsHeld([
+      { from: 0, to: 99 },
+      { from: 1_000, to: 1_004 },
+      { from: 2_000, to: 2_004 },
+    ]);
+    expect(shortOutcome).toBe('done');
     expect((await h.store.getShard(s.runId, shardIdOf(0)))?.splitWanted).toBeUndefined();
-    longPaused.open();
+    release();
     expect(await long).toBe('done');
     expect(await s.fetch(s.message(2))).toBe('done');
     expect(s.queued).toEqual([]);
