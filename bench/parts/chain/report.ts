@@ -114,7 +114,9 @@ export function chainSection(r: ChainReportInput): { section: string; targets: T
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const run of r.runs) {
     const head = `| ${run.profile.name} | ${run.logTimestamps ? 'yes' : 'no'} | ${n(run.limit)} (${run.limitFormula})`;
-    lines.push(`${head} | source (${run.source.shards - run.source.divisions} shards${run.source.divisions ? ` + ${run.source.divisions} split off` : ''}, ${run.source.pages} pages) | ${cells(run.source)} | **${n(run.speedUp, 1)}x** |`);
+    lines.push(
+      `${head} | source (${run.source.shards - run.source.divisions} shards${run.source.divisions ? ` + ${run.source.divisions} split off` : ''}, ${run.source.pages} pages) | ${cells(run.source)} | **${n(run.speedUp, 1)}x** |`,
+    );
     lines.push(`| | | | sequential scanner (span ${n(run.scannerSpan)}) | ${cells(run.scanner)} | |`);
   }
   lines.push('');
