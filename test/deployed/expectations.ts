@@ -66,10 +66,10 @@ export const ALLOWED_UNUSED: Record<string, Record<string, string>> = {
     ...RUNTIME_LOGS,
     ...POLLER,
     'dynamodb:PutItem':
-      "a fetcher whose shard settles last closes the run (completeRun's closing write; test/state/run-closes-once.test.ts); here the loader closed it",
+      "a fetcher whose shard settles last closes the run (completeRun's closing write; test/state/run-closes-once.test.ts); here the loader closed it; and a split's new shard (shared/pipeline/shard-split.ts; test/state/shard-split.test.ts), which this cycle's even shards never need",
     'dynamodb:DeleteItem': 'the same close clears the open-run pointer (completeRun; test/state/run-closes-once.test.ts)',
-    'dynamodb:Query': 'a run opened before the run counters existed completes by listing its shards and loads (shared/pipeline/completion.ts)',
-    'sqs:SendMessage': 'a shard handed back near the timeout, and a closing fetcher announcing its last object (shared/pipeline/fetcher.ts; test/e2e handback)',
+    'sqs:SendMessage':
+      'a shard handed back near the timeout, a closing fetcher announcing its last object (shared/pipeline/fetcher.ts; test/e2e handback), and a split enqueueing its new shard',
   },
   loader: { ...RUNTIME_LOGS, ...POLLER },
   monitor: { ...RUNTIME_LOGS },
