@@ -36,8 +36,6 @@ export interface OwnerPosition<Spec, Cursor> {
   rowsStaged: number;
 }
 
-const unstarted = (s: ShardRecord) => !s.done && s.startedAt === undefined && s.cursor === null && s.nextSeq === 0;
-
 /**
  * Between the pages of a batch: whether the shard has been asked to split,
  * so the batch can end there and the split follow at once (a shard is often
@@ -64,11 +62,10 @@ export function splitRequestWatch(state: StateStore, runId: string, shardId: str
  * (of a source that can divide its shards) to split. Returns the shard asked.
  */
 export async function askForSplit(deps: Pick<SplitDeps, 'state' | 'sources'>, runId: string, finishedShardId: string): Promise<string | null> {
-  // One read while shards still wait in the queue; the listing only at the run's end.
+  // While some shard waits in the queue (a split-off one too: it is counted before it starts), that is work enough.
   const run = await deps.state.getRun(runId);
   if (!run || (run.shardsStarted ?? 0) < run.shardCount) return null;
   const shards = await deps.state.listShards(runId);
-  if (shards.some(unstarted)) return null;
   let best: ShardRecord | null = null;
   for (const s of shards) {
     if (s.done || s.shardId === finishedShardId || s.splitWanted || s.owedSplit || !deps.sources[s.source]?.divideRest) continue;
@@ -104,6 +101,7 @@ export async function splitIfAsked<Spec, Cursor>(
   const owed: OwedSplit = { shardId, spec: JSON.stringify(division.rest.spec), label: division.rest.label, estimatedRows: restRows };
   const keep = { spec: JSON.stringify(division.keep), estimatedRows: shard.estimatedRows - restRows };
   if (!(await deps.state.beginSplit(message.runId, message.shardId, at.seq, keep, owed))) return null;
+  count('ShardsSplit');
   await finishSplit(deps, message, owed);
   return division.keep as Spec;
 }
@@ -126,7 +124,6 @@ export async function finishSplit(deps: Pick<SplitDeps, 'state' | 'shardQueue'>,
   await deps.state.addSplitShard(shard);
   await deps.shardQueue.send([shardMessageOf(shard)]);
   await deps.state.endSplit(message.runId, message.shardId);
-  count('ShardsSplit');
 }
 
 function rowsLeft(s: ShardRecord): number {
