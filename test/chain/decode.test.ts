@@ -2,7 +2,7 @@ import { encodeAbiParameters, encodeEventTopics, getAddress, type Hex } from 'vi
 import { describe, expect, it } from 'vitest';
 import { HttpRequestError, RpcRequestError, TimeoutError } from 'viem';
 import { classifyRpcError, decodeOrderFilledLog, ORDER_FILLED_EVENT, ORDER_FILLED_TOPIC, parseRetryAfter, type RpcLog } from '#shared/sources/chain/index.ts';
-import { cutShards, MIN_SPANS_PER_PARALLEL_SHARD, spanFor, type SizingConfig } from '#shared/sources/chain/plan.ts';
+import { cutShards, MIN_REQUESTS_PER_PARALLEL_SHARD, spanFor, type SizingConfig } from '#shared/sources/chain/plan.ts';
 import { SHARDS_PER_FETCHER } from '#shared/sources/source.ts';
 
 const TX = '0xAB00000000000000000000000000000000000000000000000000000000000001';
@@ -287,12 +287,29 @@ describe('shard sizing', () => {
     expect(byRows).toHaveLength(15);
     expect(byRows.every((s) => s.estimatedRows <= 20_000)).toBe(true);
     for (const shard of [...forTwo, ...forEight]) {
-      expect(blocksOf(shard) / 120).toBeGreaterThanOrEqual(MIN_SPANS_PER_PARALLEL_SHARD);
+      expect(blocksOf(shard) / 120).toBeGreaterThanOrEqual(MIN_REQUESTS_PER_PARALLEL_SHARD);
       expect(shard.spec.logsPerBlock).toBe(25);
     }
     // The pieces tile the range.
     expect(forEight[0]!.spec.fromBlock).toBe('0');
     expect(forEight.at(-1)!.spec.toBlock).toBe('9599');
+  });
+
+  it("counts a parallel shard's requests at the closest aim its fetcher reaches, not at the planner's", () => {
+    // 200 spans at the planner's aim (3,000 logs, 80% of a 3,750 cap): 25 shards of 8 would be allowed, 24 taken.
+    const region = [{ from: 0n, to: 23_999n, logsPerBlock: 25 }];
+    expect(cutShards(cfg, region, 8)).toHaveLength(24);
+    // Fetchers that aim at 95% of the cap (3,562 logs, 142-block spans) read those 200 spans in 169 requests:
+    // 24 shards would hold 7 each, so 16 are cut, of 10.5 requests.
+    const closer = { ...cfg, closestLogsPerRequest: 3_562 };
+    const shards = cutShards(closer, region, 8);
+    expect(shards).toHaveLength(16);
+    for (const shard of shards) expect(blocksOf(shard) / 142).toBeGreaterThanOrEqual(MIN_REQUESTS_PER_PARALLEL_SHARD);
+    // Still cut in whole spans of the planner's aim, and sized for the first request by the planner's density.
+    expect(shards.every((s) => s.spec.span === 120 && s.spec.logsPerBlock === 25)).toBe(true);
+    // Where a span cap sets every request, the aim changes nothing.
+    const capped = [{ from: 0n, to: 300_999n, logsPerBlock: 0.1 }];
+    expect(cutShards(closer, capped, 8)).toHaveLength(cutShards(cfg, capped, 8).length);
   });
 
   it('cuts shards of equal requests across regions, leaving no remainder of a region to page last', () => {

@@ -51,6 +51,15 @@ describe('span learner: how close to the result cap a request aims', () => {
     expect(learner.target()).toBeLessThan(Math.floor(CAP * MAX_SHARE_OF_RESULT_CAP));
   });
 
+  it('tells the planner the closest aim it may reach: the highest share of the cap it knows, or the fixed target', () => {
+    const learner = spanLearner(limits);
+    expect(learner.closestTarget()).toBe(Math.floor(CAP * MAX_SHARE_OF_RESULT_CAP));
+    learner.afterRefusal({ kind: 'range', limit: 'results', reason: 'too many logs', maxResults: 5_000 }, 0n, 475n);
+    expect(learner.closestTarget()).toBe(Math.floor(5_000 * MAX_SHARE_OF_RESULT_CAP));
+    const fixed = spanLearner({ ...limits, targetLogsPerRequest: 3_000 });
+    expect(fixed.closestTarget()).toBe(3_000);
+  });
+
   it('keeps a target the operator fixed', () => {
     const learner = spanLearner({ ...limits, targetLogsPerRequest: 3_000 });
     feed(learner, Array(12).fill(1));

@@ -60,7 +60,7 @@ export function createChainSource(options: ChainSourceOptions): ChainSource {
       rpc,
       genesis: resolved.genesis,
       safeHead,
-      sizing: () => shardSizing(options, catalogue, { spanCap: spans.spanCap(), target: spans.target() }),
+      sizing: () => shardSizing(options, catalogue, { spanCap: spans.spanCap(), target: spans.target(), closestTarget: spans.closestTarget() }),
     }),
     ...chainPager({ rpc, catalogue, stats, safeHead, spans, maxRecordsPerPage: resolved.maxRecordsPerPage, onEvent: options.onEvent }),
     divideRest: divideChainRest,

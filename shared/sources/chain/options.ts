@@ -154,12 +154,17 @@ export function chainRpcOptions(options: ChainSourceOptions, stats: ChainSourceS
  * fails the plan, not the source's creation); the span and log targets are
  * what the instance has learned by then.
  */
-export function shardSizing(options: ChainSourceOptions, catalogue: LogCatalogue, learned: { spanCap: number; target: number }): SizingConfig {
+export function shardSizing(
+  options: ChainSourceOptions,
+  catalogue: LogCatalogue,
+  learned: { spanCap: number; target: number; closestTarget: number },
+): SizingConfig {
   return {
     addresses: catalogue.addresses,
     topics: catalogue.topics,
     maxBlockSpan: learned.spanCap,
     targetLogsPerRequest: learned.target,
+    closestLogsPerRequest: learned.closestTarget,
     targetRowsPerShard: Math.floor(positive('targetRowsPerShard', options.targetRowsPerShard, 100_000)),
     maxShardBlocks: Math.floor(positive('maxShardBlocks', options.maxShardBlocks, 100_000)),
     densityProbes: Math.floor(positive('densityProbes', options.densityProbes, 8)),

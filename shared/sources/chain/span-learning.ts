@@ -38,6 +38,8 @@ const STEADY_SPREAD = 0.1;
 export interface SpanLearner {
   /** Logs the next request aims at. */
   target(): number;
+  /** Logs a request aims at once counts have fallen evenly: the highest `target()` rises to with today's caps. */
+  closestTarget(): number;
   /** Longest span a request may cover now. */
   spanCap(): number;
   /** The span to retry with after a refused range of `len` blocks from `start`. */
@@ -82,6 +84,8 @@ export function spanLearner(limits: SpanLimits): SpanLearner {
       limits.targetLogsPerRequest === undefined ? adapted : Math.min(limits.targetLogsPerRequest, Math.floor(learnedMaxLogs * TARGET_SHARE_OF_RESULT_CAP)),
     );
   };
+
+  const closestTarget = () => Math.max(1, limits.targetLogsPerRequest === undefined ? Math.floor(learnedMaxLogs * MAX_SHARE_OF_RESULT_CAP) : target());
 
   function noteStray(stray: number): void {
     spread2 = spreadSamples === 0 ? stray * stray : (1 - SPREAD_WEIGHT) * spread2 + SPREAD_WEIGHT * stray * stray;
@@ -165,5 +169,5 @@ export function spanLearner(limits: SpanLimits): SpanLearner {
     return mayStretch ? fewer : even;
   }
 
-  return { target, spanCap, afterRefusal, afterSuccess, spanForRest };
+  return { target, closestTarget, spanCap, afterRefusal, afterSuccess, spanForRest };
 }
