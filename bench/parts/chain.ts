@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { boundedInt, CLI_NUMBERS } from '#local/cli/numbers.ts';
 import { load } from '#bench/lib/machine.ts';
 import { measureProfile, profileLimit, type ProfileFigures } from './chain/measure.ts';
+import { fetcherFunctions } from './chain/run-source.ts';
 import { PROFILES, type ProviderProfile } from './chain/profiles.ts';
 import { chainSection, SHARE_TARGET } from './chain/report.ts';
 import { v2Backfill, type V2Estimate } from './chain/v2-estimate.ts';
@@ -115,7 +116,12 @@ export const chainPart: BenchPart = {
         boundedInt(0, 100_000),
         CHAIN_DEFAULTS.maxEmptyBlocks,
       )
-      .option('--chain-fetchers <n>', 'chain part: fetchers (shards paged at once)', CLI_NUMBERS.benchWorkers, CHAIN_DEFAULTS.fetchers)
+      .option(
+        '--chain-fetchers <n>',
+        "chain part: shards paged at once (fetchers × the shard queue's batch size)",
+        CLI_NUMBERS.benchWorkers,
+        CHAIN_DEFAULTS.fetchers,
+      )
       .option('--chain-paid-scale <n>', 'chain part: the paid profile result cap is 10,000 divided by this', boundedInt(1, 1_000), CHAIN_DEFAULTS.paidScale)
       .option(
         '--chain-max-limit <n>',
@@ -141,7 +147,7 @@ export const chainPart: BenchPart = {
     };
     const loadBefore = load();
     const run = await runChainBench(o, ctx.log);
-    const estimates = v2Estimates(run.runs, o.fetchers, new Date());
+    const estimates = v2Estimates(run.runs, fetcherFunctions(o.fetchers), new Date());
     const { section, targets } = chainSection({
       world: { ...run.world, fills: run.world.fills, fillsPerTransaction: o.fillsPerTransaction, maxEmptyBlocks: o.maxEmptyBlocks },
       runs: run.runs,

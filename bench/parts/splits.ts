@@ -8,7 +8,8 @@ import { coverageTiles } from './chain/measure.ts';
 import { loadLogIndex } from './chain/log-index.ts';
 import type { ProviderProfile } from './chain/profiles.ts';
 import { startProviderProxy } from './chain/proxy.ts';
-import { backfillWithSource } from './chain/run-source.ts';
+import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
+import { backfillWithSource, fetcherFunctions } from './chain/run-source.ts';
 import type { BenchPart, PartReport } from './part.ts';
 
 /*
@@ -169,7 +170,7 @@ export function splitsSection(
     `World: ${n(r.fills)} fills over blocks ${n(r.firstBlock)}..${n(r.lastBlock)}, ${o.sparseFillsPerBlock} a block except a spike of ${o.spikeFillsPerBlock} a block over blocks ${n(r.spike[0])}..${n(r.spike[1])}, ` +
       `at the start of one of the plan's eight density regions, whose probe reads that region's last blocks and misses it; built on EDR in ${n(r.buildSeconds, 1)} s. ` +
       `Provider: ${n(o.maxResults)} results a call, ${o.callsPerSecond} calls/s, ${n(o.latencyMs)} ms a call (the chain part's paid profile as it runs there); limit ${n(r.limit)} results/s. ` +
-      `The chain source backfills it with ${o.fetchers} fetchers, in this process, as in the chain part (bench/parts/chain/run-source.ts), with shard splits off and on: ` +
+      `The chain source backfills it with ${o.fetchers} shards paged at once (${fetcherFunctions(o.fetchers)} fetchers of ${QUEUE_SETTINGS.fetcherBatchSize}), in this process, as in the chain part (bench/parts/chain/run-source.ts), with shard splits off and on: ` +
       `when a fetcher finds no shard left, the running shard with the most rows left gives half of what it has left (from ${MIN_REQUESTS_TO_DIVIDE} requests left) to a new shard.`,
     '',
     '| splits | shards (planned + split off) | pages | plan s | fetching s | whole run s | fills/s while fetching | share of limit while fetching | every fill once, coverage tiles |',
@@ -200,7 +201,12 @@ export const splitsPart: BenchPart = {
   name: 'splits',
   addOptions(command: Command) {
     return command
-      .option('--splits-fetchers <n>', 'splits part: fetchers (shards paged at once)', CLI_NUMBERS.benchWorkers, SPLITS_DEFAULTS.fetchers)
+      .option(
+        '--splits-fetchers <n>',
+        "splits part: shards paged at once (fetchers × the shard queue's batch size)",
+        CLI_NUMBERS.benchWorkers,
+        SPLITS_DEFAULTS.fetchers,
+      )
       .option('--splits-latency-ms <n>', 'splits part: latency of every provider answer', boundedInt(0, 60_000), SPLITS_DEFAULTS.latencyMs);
   },
   async run(ctx): Promise<PartReport> {

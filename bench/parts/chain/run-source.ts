@@ -1,5 +1,6 @@
 import { DEFAULT_PAGES_PER_OBJECT } from '#shared/config.ts';
 import type { StagedRecord } from '#shared/model/staged.ts';
+import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
 import { readPages } from '#shared/sources/batch.ts';
 import { createChainSource, type ChainCursor, type ChainShardSpec, type ChainSourceStats, type LogCatalogue } from '#shared/sources/chain/index.ts';
 import type { ProviderProfile } from './profiles.ts';
@@ -35,8 +36,19 @@ interface RunShard {
 }
 
 /**
+ * The fetcher functions that page `shardsAtOnce` shards together as deployed:
+ * each invocation takes QUEUE_SETTINGS.fetcherBatchSize shards and pages them
+ * side by side, and the planner is told the functions (FETCHER_CONCURRENCY),
+ * not the shards in flight.
+ */
+export function fetcherFunctions(shardsAtOnce: number): number {
+  return Math.max(1, Math.floor(shardsAtOnce / QUEUE_SETTINGS.fetcherBatchSize));
+}
+
+/**
  * A backfill as the pipeline runs it, without the staging around it: the
- * source plans (with the fetchers' concurrency), then `fetchers` workers take
+ * source plans (told `fetcherFunctions(fetchers)`, as FETCHER_CONCURRENCY is
+ * in AWS and locally), then `fetchers` workers (the shards in flight) take
  * shards in order and page each one sequentially, a staged object's worth of
  * pages (PAGES_PER_OBJECT) at a time, as the fetcher functions do.
  * At the end, as in pipeline/shard-split.ts: a worker that finds no shard
@@ -71,7 +83,7 @@ export async function backfillWithSource(opts: {
     timestampCacheSize: 200_000,
   });
   const started = performance.now();
-  const plan = await source.plan({ watermark: null, fetcherConcurrency: opts.fetchers });
+  const plan = await source.plan({ watermark: null, fetcherConcurrency: fetcherFunctions(opts.fetchers) });
   const planMs = performance.now() - started;
   const newShard = (spec: ChainShardSpec, estimatedRows: number): RunShard => ({ spec, estimatedRows, rowsRead: 0, fillIds: [], done: false, asked: false });
   // Every shard of the run, in the order it was queued; shards[next] is the next to start.
