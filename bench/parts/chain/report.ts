@@ -89,7 +89,7 @@ export function chainSection(r: ChainReportInput): { section: string; targets: T
     `Profiles: paid = ${r.paidScale === 1 ? '10,000' : `10,000 ÷ ${r.paidScale} = ${n(10_000 / r.paidScale)}`} results per call, 25 calls/s; span-capped = 2,000 blocks per call, 25 calls/s; ` +
       'public = 1,000 blocks, 10 calls/s, 5% of requests answered 429 at random; every HTTP request (a header batch too) draws on the calls/s, over it: 429. ' +
       `Latency 200 ms (public 250 ms) on every answer. The source runs as an operator would set it (CHAIN_REQUESTS_PER_SECOND = the profile's rate, its caps), ${r.fetchers} shards paged at once: ` +
-      `${fetcherFunctions(r.fetchers)} fetchers of ${QUEUE_SETTINGS.fetcherBatchSize} shards each, as deployed (the planner is told ${fetcherFunctions(r.fetchers)}, as FETCHER_CONCURRENCY).`,
+      `${fetcherFunctions(r.fetchers)} fetchers of ${QUEUE_SETTINGS.fetcherBatchSize} shards each, as deployed (the planner is told ${fetcherFunctions(r.fetchers)}, as FETCHER_CONCURRENCY); each worker here takes the next shard when its own is done, where a deployed invocation ends when both of its shards are.`,
   );
   if (r.maxLimit !== undefined) {
     const ks = r.runs.filter((x) => x.logTimestamps).map((x) => `${x.profile.name} k = ${n(x.slowdown ?? 1, 2)}`);
