@@ -43,6 +43,9 @@ describe('npm run bench chain part', () => {
       expect(r.source.exact).toBe(true);
       expect(r.scanner.exact).toBe(true);
       expect(r.source.coverageExact).toBe(true);
+      // The report's three factors (allowance used, requests answered, how full) multiply to the share it measures.
+      expect(r.source.fetch.share).toBeCloseTo(r.source.shareOfLimit, 9);
+      expect(r.source.fetch.answered).toBeGreaterThan(0);
     }
     expect(run.ok).toBe(true);
   });

@@ -1,5 +1,6 @@
 import { runClient, runClientHere, type ClientRequest, type ClientResult } from './client.ts';
 import type { ProviderProfile } from './profiles.ts';
+import { fetchBreakdown, type FetchBreakdown } from './breakdown.ts';
 import { startProviderProxy, type ProxyStats } from './proxy.ts';
 import type { SourceRun } from './run-source.ts';
 import type { ScanResult } from './scanner.ts';
@@ -31,7 +32,7 @@ export interface ProfileFigures {
   /** Results per second the profile allows at this world's density, and how. */
   limit: number;
   limitFormula: string;
-  source: ClientFigures & { shards: number; divisions: number; pages: number; planSeconds: number; coverageExact: boolean };
+  source: ClientFigures & { shards: number; divisions: number; pages: number; planSeconds: number; coverageExact: boolean; fetch: FetchBreakdown };
   scanner: ClientFigures;
   /** Scanner time / source time. */
   speedUp: number;
@@ -137,6 +138,10 @@ export async function measureProfile(
       pages: run.pages,
       planSeconds: run.planMs / 1000,
       coverageExact: coverageTiles(run.coverage, w.firstBlock, w.lastBlock),
+      fetch: fetchBreakdown(run.planStats, run.stats, (run.ms - run.planMs) / 1000, {
+        callsPerSecond: profile.callsPerSecond,
+        perCall: limit / profile.callsPerSecond,
+      }),
     };
     const scanner = figures(scannerProxy, scanRun.ms / 1000, 0, c.cpuMs, scanRun.ids, w, limit);
     return {

@@ -2,6 +2,7 @@ import type { MachineInfo } from '#bench/lib/machine.ts';
 import type { TargetCheck } from '#bench/lib/markdown.ts';
 import { targetLine } from '#bench/parts/part.ts';
 import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
+import { factorNeeds, type ShareFactor } from './breakdown.ts';
 import type { ClientFigures, ProfileFigures } from './measure.ts';
 import { fetcherFunctions } from './run-source.ts';
 import { FILLS_PER_DAY, LOADER_ROWS_PER_SECOND, POLYMARKET_FILLS, V1_DAYS, type V2Estimate } from './v2-estimate.ts';
@@ -32,17 +33,12 @@ export function chainTargets(runs: readonly ProfileFigures[]): TargetCheck[] {
   for (const r of runs) {
     const label = `${r.profile.name}, ${r.logTimestamps ? 'with' : 'without'} blockTimestamp`;
     const s = r.source;
-    const short = SHARE_TARGET - s.shareOfLimit;
-    const why =
-      s.shareOfLimit >= SHARE_TARGET
-        ? ''
-        : `; short by ${n(short * 100, 1)} points: ${n(s.callsPerSecond, 1)} of ${n(r.profile.callsPerSecond, 1)} calls/s, ` +
-          `${n(s.resultsPerCall)} results per eth_getLogs, ${n(s.proxy.headerRequests)} header requests, ${n(s.proxy.throttledByRate + s.proxy.throttledAtRandom)} answered 429, ` +
-          `${n(s.proxy.refusedResults + s.proxy.refusedSpan)} refused, plan ${n(s.planSeconds, 1)} s of ${n(s.seconds, 1)} s`;
+    const met = s.shareOfLimit >= SHARE_TARGET;
+    const why = met ? '' : `; short by ${n((SHARE_TARGET - s.shareOfLimit) * 100, 1)} points. ${whyShort(r)}`;
     out.push({
       target: `chain source ≥ ${SHARE_TARGET * 100}% of the ${label} limit (${r.limitFormula})`,
       measured: `${n(s.resultsPerSecond)} fills/s while fetching = ${pct(s.shareOfLimit)} of ${n(r.limit)} (${pct(s.wholeShareOfLimit)} with the plan)${why}`,
-      met: s.shareOfLimit >= SHARE_TARGET,
+      met,
     });
     if (r.profile.name === 'paid') {
       out.push({
@@ -53,6 +49,49 @@ export function chainTargets(runs: readonly ProfileFigures[]): TargetCheck[] {
     }
   }
   return out;
+}
+
+/** Why a profile's share fell short, from the fetch's three factors, and what the shortest one would need. */
+function whyShort(r: ProfileFigures): string {
+  const b = r.source.fetch;
+  const perCall = r.limit / r.profile.callsPerSecond;
+  const cap =
+    r.profile.maxResults !== undefined && Math.abs(perCall - r.profile.maxResults) < 1e-6 * perCall ? 'the result cap' : 'the span cap at the data’s density';
+  const why =
+    `Why: while fetching (${n(b.seconds, 1)} s) the source sent ${n(b.requests)} requests, ${pct(b.allowanceUsed)} of what ` +
+    `${n(r.profile.callsPerSecond, 1)} calls/s allow; ${n(b.answered)} of them (${pct(b.answeredShare)}) were eth_getLogs answered ` +
+    `(the rest: ${n(b.otherRequests)} header batches and head checks, ${n(b.refused)} refused, ${n(b.throttled)} answered 429); ` +
+    `each brought ${n(b.logsPerAnswer)} results, ${pct(b.fullness)} of the ${n(perCall)} ${cap} allows a call (share = the product of the three)`;
+  // What each factor needs on its own (undefined: it cannot alone), and what holds it back.
+  const close = (factor: ShareFactor, needed: number | undefined): string => {
+    const at = (x: number | undefined, say: (x: number) => string, otherwise: string) => (x === undefined ? otherwise : say(x));
+    if (factor === 'fullness') {
+      return (
+        at(needed, (x) => `calls ${pct(x)} full (${n(x * perCall)} results each)`, 'fuller calls') +
+        (cap === 'the result cap'
+          ? ': requests aim under the result cap because one that goes over is refused and costs a call, and each shard ends on requests sized to its rest; ' +
+            'a provider that answered an over-cap request with the logs up to its cap would let every request aim at the cap'
+          : ': requests shorter than the span cap are each shard’s last, and the limit counts the mean density; fewer, longer shards')
+      );
+    }
+    if (factor === 'answered') {
+      return (
+        at(needed, (x) => `${pct(x)} of the requests answered eth_getLogs`, 'fewer requests without logs') +
+        (b.otherRequests >= b.refused + b.throttled
+          ? ': most of the others are header batches; logs that carry blockTimestamp (no header is read), or larger header batches where the provider allows them (CHAIN_BLOCK_BATCH_SIZE)'
+          : ': most of the others were refusals and 429s; the provider’s caps and rate stated in the settings (CHAIN_MAX_BLOCK_SPAN, CHAIN_MAX_LOGS_PER_REQUEST, CHAIN_REQUESTS_PER_SECOND) let the source size and pace its requests without meeting them')
+      );
+    }
+    return (
+      at(needed, (x) => `${pct(x)} of the allowance used`, 'more of the allowance used') +
+      ': requests wait on the provider’s latency once few shards are left at the run’s end; more shards in flight (FETCHER_CONCURRENCY)'
+    );
+  };
+  const needs = factorNeeds(b, SHARE_TARGET);
+  const alone = needs.filter((x) => x.needed <= 1);
+  return alone.length > 0
+    ? `${why}. What would close it, the rest as it is: ${alone.map((x) => close(x.factor, x.needed)).join('. Or ')}`
+    : `${why}. What would close it: no one factor alone (each would need more than 100%), but more than one of: ${needs.map((x) => close(x.factor, undefined)).join('. ')}`;
 }
 
 const cells = (c: ClientFigures) =>

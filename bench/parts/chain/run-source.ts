@@ -20,6 +20,8 @@ export interface SourceRun {
   /** Wall time of the plan, and of the whole backfill (plan included). */
   planMs: number;
   ms: number;
+  /** The source's counters when the plan was made, and at the end. */
+  planStats: ChainSourceStats;
   stats: ChainSourceStats;
 }
 
@@ -85,6 +87,7 @@ export async function backfillWithSource(opts: {
   const started = performance.now();
   const plan = await source.plan({ watermark: null, fetcherConcurrency: fetcherFunctions(opts.fetchers) });
   const planMs = performance.now() - started;
+  const planStats = structuredClone(source.stats);
   const newShard = (spec: ChainShardSpec, estimatedRows: number): RunShard => ({ spec, estimatedRows, rowsRead: 0, fillIds: [], done: false, asked: false });
   // Every shard of the run, in the order it was queued; shards[next] is the next to start.
   const shards = plan.shards.map((s) => newShard(s.spec, s.estimatedRows));
@@ -185,6 +188,7 @@ export async function backfillWithSource(opts: {
     pages,
     planMs,
     ms: performance.now() - started,
-    stats: { ...source.stats },
+    planStats,
+    stats: structuredClone(source.stats),
   };
 }

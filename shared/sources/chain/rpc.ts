@@ -204,6 +204,7 @@ export class ChainRpc {
       return res;
     }
     if (!Array.isArray(res.value)) throw new RpcCallError('eth_getLogs returned a non-array result', { kind: 'fatal', reason: 'non-array result' });
+    this.opts.stats.getLogsAnswered++;
     this.opts.stats.logs += res.value.length;
     return { ok: true, logs: res.value };
   }

@@ -8,6 +8,8 @@ export interface ChainSourceStats {
   getLogsCalls: number;
   /** eth_getLogs calls the provider refused as too large (we then split the range). */
   getLogsRefused: number;
+  /** eth_getLogs calls answered with logs (or none): attempts less refusals, 429s and other failures. */
+  getLogsAnswered: number;
   /** Retries after a transient failure (429, 5xx, timeout, dropped connection). */
   retries: number;
   /** HTTP 429 responses, plus JSON-RPC rate-limit errors. */
@@ -33,6 +35,7 @@ export function newStats(): ChainSourceStats {
     rpcCalls: {},
     getLogsCalls: 0,
     getLogsRefused: 0,
+    getLogsAnswered: 0,
     retries: 0,
     rateLimited: 0,
     timeouts: 0,
