@@ -56,13 +56,20 @@ describe('chain bench: where the share of the limit went while fetching', () => 
     expect(share!.measured).toContain('each brought 172 results, 86.0% of the 200 the result cap allows a call');
     // Only fuller calls could close it alone: 98.8% of the cap.
     expect(share!.measured).toContain('What would close it, the rest as it is: calls 98.8% full (198 results each): requests aim under the result cap');
-    expect(share!.measured).not.toContain('header batches: logs that carry blockTimestamp');
+    // Its header batches alone could not close it; without them the calls would need 90.5% of the cap.
+    expect(share!.measured).toContain('. Or without its 16 header batches and head checks (logs that carry blockTimestamp read no header;');
+    expect(share!.measured).toContain('calls 90.5% full (181 results each)');
     expect(speedUp!.met).toBe(true);
 
-    // With twice the header batches, neither factor alone would do: both are named.
-    const worse = fetchBreakdown(PLAN, { ...END, httpRequests: END.httpRequests + 16 }, 25, { callsPerSecond: 8.5, perCall: 200 });
-    const [line] = chainTargets([{ ...figures, source: { ...figures.source, shareOfLimit: worse.share, fetch: worse } } as ProfileFigures]);
-    expect(line!.measured).toContain('no one factor alone');
-    expect(line!.measured).toContain('logs that carry blockTimestamp');
+    // Short on all three by as much, with nothing but refusals beside the answers: no one factor alone would do.
+    const even = fetchBreakdown(newStats(), stats({ httpRequests: 200, getLogsAnswered: 180, getLogsRefused: 20, logs: 180 * 180 }), 25, {
+      callsPerSecond: 200 / 25 / 0.9,
+      perCall: 200,
+    });
+    expect([even.allowanceUsed, even.answeredShare, even.fullness].map((x) => x.toFixed(3))).toEqual(['0.900', '0.900', '0.900']);
+    const [line] = chainTargets([{ ...figures, source: { ...figures.source, shareOfLimit: even.share, fetch: even } } as ProfileFigures]);
+    expect(line!.measured).toContain('What would close it: no one factor alone (each would need more than 100%), but more than one of: fuller calls');
+    expect(line!.measured).toContain('most of the others were refusals and 429s');
+    expect(line!.measured).toContain('more of the allowance used');
   });
 });

@@ -88,9 +88,20 @@ function whyShort(r: ProfileFigures): string {
     );
   };
   const needs = factorNeeds(b, SHARE_TARGET);
-  const alone = needs.filter((x) => x.needed <= 1);
-  return alone.length > 0
-    ? `${why}. What would close it, the rest as it is: ${alone.map((x) => close(x.factor, x.needed)).join('. Or ')}`
+  const options = needs.filter((x) => x.needed <= 1).map((x) => close(x.factor, x.needed));
+  // Header batches alone may be too few to close it; then say what the calls would need once they had gone.
+  if (b.otherRequests > 0 && !needs.some((x) => x.factor === 'answered' && x.needed <= 1)) {
+    const shareWithout = (b.share * b.requests) / (b.requests - b.otherRequests);
+    const needed = (SHARE_TARGET * b.fullness) / shareWithout;
+    if (needed <= 1) {
+      options.push(
+        `without its ${n(b.otherRequests)} header batches and head checks (logs that carry blockTimestamp read no header; larger header batches, ` +
+          `CHAIN_BLOCK_BATCH_SIZE, where the provider allows them, read fewer), calls ${pct(needed)} full (${n(needed * perCall)} results each)`,
+      );
+    }
+  }
+  return options.length > 0
+    ? `${why}. What would close it, the rest as it is: ${options.join('. Or ')}`
     : `${why}. What would close it: no one factor alone (each would need more than 100%), but more than one of: ${needs.map((x) => close(x.factor, undefined)).join('. ')}`;
 }
 
