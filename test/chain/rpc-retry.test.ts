@@ -69,6 +69,29 @@ describe('ChainRpc retries', () => {
     expect(events).toMatchObject([{ type: 'retry', method: 'eth_blockNumber', attempt: 1, delayMs: 2_000 }]);
   });
 
+  it("holds every other call of the source until a 429's Retry-After has passed, not only the one refused", async () => {
+    let clock = 0;
+    let other: Promise<unknown> | undefined;
+    const { rpc, waits, methods } = scriptedRpc([tooMany], {
+      now: () => clock,
+      // Half a second after the 429 (Retry-After: 2), the fetcher's other shard asks for its logs.
+      onEvent: (e) => {
+        if (e.type !== 'retry' || other) return;
+        clock = 500;
+        other = rpc.getLogs([], '0x01', 1n, 2n);
+      },
+    });
+    expect(await rpc.blockNumber()).toBe(16n);
+    await other;
+    // The other call waited out the 1.5 s left of the hold; the refused one its own 2 s, once.
+    expect([...waits].sort((a, b) => a - b)).toEqual([1_500, 2_000]);
+    expect(methods.flat().sort()).toEqual(['eth_blockNumber', 'eth_blockNumber', 'eth_getLogs']);
+    // Once the hold is over, calls go straight out.
+    clock = 2_500;
+    await rpc.getLogs([], '0x01', 3n, 4n);
+    expect(waits).toHaveLength(2);
+  });
+
   it('backs off with equal jitter and fails naming the attempts once the retries run out', async () => {
     const { rpc, waits, stats } = scriptedRpc([serverError, serverError, serverError, serverError]);
     const err = await rpc.blockNumber().catch((e: unknown) => e);

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { createPublicClient, http, numberToHex, type Address, type Hex } from 'viem';
 import { classifyRpcError, type RpcFailure } from './errors.ts';
 import type { RpcLog } from './decode.ts';
-import { retryPolicy, withRetry, type RetryOptions, type RetryPolicy, type Sleep } from '#shared/retry.ts';
+import { abortableSleep, retryPolicy, withRetry, type RetryOptions, type RetryPolicy, type Sleep } from '#shared/retry.ts';
 import { count } from '#shared/telemetry/counters.ts';
 import { noteSourceRetry } from '#shared/telemetry/source-retries.ts';
 import { hostOf } from '#shared/sources/source-error.ts';
@@ -38,6 +38,8 @@ export interface ChainRpcOptions {
   fetchFn?: typeof fetch | undefined;
   sleep?: Sleep | undefined;
   random?: (() => number) | undefined;
+  /** The clock a Retry-After's hold is measured on, ms; default Date.now. */
+  now?: (() => number) | undefined;
 }
 
 export class RpcCallError extends Error {
@@ -77,6 +79,13 @@ export class ChainRpc {
   private readonly batchClient;
   private readonly headers: LRUCache<bigint, BlockHeader>;
   private readonly policy: RetryPolicy;
+  /**
+   * A provider's Retry-After asks this client, not one request, to wait: a
+   * fetcher pages two shards side by side, and the other shard's calls must
+   * wait too. Until when, and the call it answered (that one waits it out in
+   * its own retry).
+   */
+  private hold: { until: number; by: object } | undefined;
 
   constructor(private readonly opts: ChainRpcOptions) {
     const stats = opts.stats;
@@ -114,11 +123,30 @@ export class ChainRpc {
     if (method === 'eth_getLogs') s.getLogsCalls++;
   }
 
-  /** What a failed request meant, counting the rate limits the HTTP status did not show (a JSON-RPC 429 or -32005). */
-  private failureOf(err: unknown): RpcFailure {
+  /**
+   * What a failed request of call `by` meant, counting the rate limits the HTTP status did not show (a JSON-RPC 429
+   * or -32005); a Retry-After starts a hold on every other call.
+   */
+  private failureOf(err: unknown, by: object): RpcFailure {
     const failure = classifyRpcError(err);
     if (failure.kind === 'transient' && failure.rateLimited && !hasHttpStatus(err, 429)) this.opts.stats.rateLimited++;
+    if (failure.kind === 'transient' && failure.retryAfterMs !== undefined) {
+      const until = this.now() + failure.retryAfterMs;
+      if (!this.hold || until > this.hold.until) this.hold = { until, by };
+    }
     return failure;
+  }
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  /** Waits out a Retry-After the provider gave another call. */
+  private async waitOutHold(by: object, signal: AbortSignal | undefined): Promise<void> {
+    const hold = this.hold;
+    if (!hold || hold.by === by) return;
+    const ms = hold.until - this.now();
+    if (ms > 0) await (this.opts.sleep ?? abortableSleep)(ms, signal);
   }
 
   /** The shared retry loop's settings for `method`: transient failures retry, anything else is final, and every retry is counted. */
@@ -170,8 +198,10 @@ export class ChainRpc {
     signal: AbortSignal | undefined,
     rangeAware: boolean,
   ): Promise<{ ok: true; value: T } | { ok: false; failure: RpcFailure & { kind: 'range' } }> {
+    const by = {};
     return withRetry(
       async () => {
+        await this.waitOutHold(by, signal);
         if (this.opts.pacer) await this.opts.pacer(signal);
         this.count(method);
         try {
@@ -179,7 +209,7 @@ export class ChainRpc {
           return { ok: true, value };
         } catch (err) {
           if (signal?.aborted) throw err;
-          const failure = this.failureOf(err);
+          const failure = this.failureOf(err, by);
           if (failure.kind === 'range' && rangeAware) return { ok: false, failure };
           throw new AttemptFailed(failure, err);
         }
@@ -265,8 +295,10 @@ export class ChainRpc {
       } else missing.push(n);
     }
     if (missing.length === 0) return out;
+    const by = {};
     await withRetry(
       async () => {
+        await this.waitOutHold(by, signal);
         const settled = await this.requestHeaders(missing, signal);
         const still: bigint[] = [];
         let worst: { failure: RpcFailure & { kind: 'transient' }; cause: unknown } | undefined;
@@ -283,7 +315,7 @@ export class ChainRpc {
             return;
           }
           if (signal?.aborted) throw r.reason;
-          const failure = this.failureOf(r.reason);
+          const failure = this.failureOf(r.reason, by);
           if (failure.kind !== 'transient') throw new AttemptFailed(failure, r.reason);
           // The group waits as long as its most demanding refusal asked.
           if (!worst || (failure.retryAfterMs ?? 0) > (worst.failure.retryAfterMs ?? 0)) worst = { failure, cause: r.reason };
