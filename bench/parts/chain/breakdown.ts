@@ -67,7 +67,7 @@ export type ShareFactor = 'allowance' | 'answered' | 'fullness';
  * would need to reach `target` on its own, the other two as they are (above 1:
  * it cannot alone).
  */
-export function factorNeeds(b: FetchBreakdown, target: number): { factor: ShareFactor; value: number; needed: number }[] {
+export function factorNeeds(b: FetchBreakdown, target: number): { factor: ShareFactor; needed: number }[] {
   const factors: [ShareFactor, number][] = [
     ['fullness', b.fullness],
     ['answered', b.answeredShare],
@@ -76,5 +76,5 @@ export function factorNeeds(b: FetchBreakdown, target: number): { factor: ShareF
   return factors
     .filter(([, value]) => value < 1)
     .sort((x, y) => x[1] - y[1])
-    .map(([factor, value]) => ({ factor, value, needed: value > 0 ? (target * value) / b.share : Infinity }));
+    .map(([factor, value]) => ({ factor, needed: value > 0 ? (target * value) / b.share : Infinity }));
 }

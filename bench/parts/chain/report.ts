@@ -64,10 +64,9 @@ function whyShort(r: ProfileFigures): string {
     `each brought ${n(b.logsPerAnswer)} results, ${pct(b.fullness)} of the ${n(perCall)} ${cap} allows a call (share = the product of the three)`;
   // What each factor needs on its own (undefined: it cannot alone), and what holds it back.
   const close = (factor: ShareFactor, needed: number | undefined): string => {
-    const at = (x: number | undefined, say: (x: number) => string, otherwise: string) => (x === undefined ? otherwise : say(x));
     if (factor === 'fullness') {
       return (
-        at(needed, (x) => `calls ${pct(x)} full (${n(x * perCall)} results each)`, 'fuller calls') +
+        (needed === undefined ? 'fuller calls' : `calls ${pct(needed)} full (${n(needed * perCall)} results each)`) +
         (cap === 'the result cap'
           ? ': requests aim under the result cap because one that goes over is refused and costs a call, and each shard ends on requests sized to its rest; ' +
             'a provider that answered an over-cap request with the logs up to its cap would let every request aim at the cap'
@@ -76,14 +75,14 @@ function whyShort(r: ProfileFigures): string {
     }
     if (factor === 'answered') {
       return (
-        at(needed, (x) => `${pct(x)} of the requests answered eth_getLogs`, 'fewer requests without logs') +
+        (needed === undefined ? 'fewer requests without logs' : `${pct(needed)} of the requests answered eth_getLogs`) +
         (b.otherRequests >= b.refused + b.throttled
           ? ': most of the others are header batches; logs that carry blockTimestamp (no header is read), or larger header batches where the provider allows them (CHAIN_BLOCK_BATCH_SIZE)'
           : ': most of the others were refusals and 429s; the provider’s caps and rate stated in the settings (CHAIN_MAX_BLOCK_SPAN, CHAIN_MAX_LOGS_PER_REQUEST, CHAIN_REQUESTS_PER_SECOND) let the source size and pace its requests without meeting them')
       );
     }
     return (
-      at(needed, (x) => `${pct(x)} of the allowance used`, 'more of the allowance used') +
+      (needed === undefined ? 'more of the allowance used' : `${pct(needed)} of the allowance used`) +
       ': requests wait on the provider’s latency once few shards are left at the run’s end; more shards in flight (FETCHER_CONCURRENCY)'
     );
   };
