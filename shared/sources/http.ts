@@ -4,6 +4,7 @@ import { count } from '#shared/telemetry/counters.ts';
 import { noteSourceRetry } from '#shared/telemetry/source-retries.ts';
 import { redactUrls } from '#shared/telemetry/redact.ts';
 import { sourcePacer, type SourcePace } from './pacing.ts';
+import { holdOrigin, waitOutHold } from './retry-after-hold.ts';
 import { hostOf, tagSource, type SourceService } from './source-error.ts';
 
 export interface SourceHttpOptions {
@@ -63,16 +64,18 @@ export function kyRetryOptions(policy: RetryPolicy, random: () => number = Math.
 /**
  * The one HTTP client every source uses: timeouts, retries on 408/429/5xx,
  * network errors and timeouts with the policy's backoff (sourceRetryPolicy),
- * and Retry-After honoured on 429/503. Queries are reads, so POST is retried too.
+ * and Retry-After honoured on 429/503: it holds every request this process
+ * sends to that origin, not only the refused one. Queries are reads, so POST is retried too.
  * With a pace, each attempt first waits for its turn, so the source's rate
  * limit is met instead of discovered through 429s.
  */
 export function sourceHttp(opts: SourceHttpOptions): KyInstance {
   const maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const service = opts.service;
+  const policy = sourceRetryPolicy(opts);
   return ky.create({
     timeout: opts.timeoutMs,
-    retry: kyRetryOptions(sourceRetryPolicy(opts)),
+    retry: kyRetryOptions(policy),
     // A refused connection or an unknown host surfaces as a bare TypeError('fetch failed'): mark where it went.
     ...(service ? { fetch: identifiedFetch(service) } : {}),
     hooks: {
@@ -87,7 +90,7 @@ export function sourceHttp(opts: SourceHttpOptions): KyInstance {
           return error;
         },
       ],
-      beforeRequest: [...(opts.pace ? [waitForTurn(opts.pace)] : []), () => void count('SourceRequests')],
+      beforeRequest: [waitOutOriginHold, ...(opts.pace ? [waitForTurn(opts.pace)] : []), () => void count('SourceRequests')],
       beforeRetry: [
         ({ request, error, retryCount }) => {
           count('SourceRetries');
@@ -96,7 +99,8 @@ export function sourceHttp(opts: SourceHttpOptions): KyInstance {
         },
       ],
       afterResponse: [
-        (_req, _opts, res) => {
+        (req, _opts, res) => {
+          holdOnRetryAfter(req, res, policy);
           if (res.status === 429) count('SourceThrottled');
           else if (res.status >= 500) count('SourceServerErrors');
           const length = Number(res.headers.get('content-length') ?? 0);
@@ -114,6 +118,26 @@ export function sourceHttp(opts: SourceHttpOptions): KyInstance {
       ],
     },
   });
+}
+
+/**
+ * Runs first before each attempt, so a request waits out another request's
+ * Retry-After before it takes its turn at the pacer. Like the turn, the wait
+ * comes before the attempt's timeout starts, and an abort ends it.
+ */
+const waitOutOriginHold: BeforeRequestHook = async (request) => {
+  await waitOutHold(request.url, request.signal);
+};
+
+/**
+ * A Retry-After the client honours holds every request to the origin, not
+ * only the refused one's retry (which waits it out anyway). One past the
+ * policy's cap fails its request and holds nothing.
+ */
+function holdOnRetryAfter(request: Request, response: Response, policy: RetryPolicy): void {
+  if (!RETRY_AFTER_STATUSES.includes(response.status)) return;
+  const after = parseRetryAfter(response.headers.get('retry-after'));
+  if (after !== undefined && after > 0 && after <= policy.maxRetryAfterMs) holdOrigin(request.url, after);
 }
 
 /**

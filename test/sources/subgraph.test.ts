@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createSubgraphSource, SourceContractError, type SubgraphSpec } from '#shared/sources/subgraph/index.ts';
 import type { StagedRecord } from '#shared/model/staged.ts';
 import { since, snapshot } from '#shared/telemetry/counters.ts';
+import { until } from '#test/support/until.ts';
 
 describe('the orderbook subgraph source', () => {
   let dataset: Dataset;
@@ -126,6 +127,29 @@ describe('the orderbook subgraph source', () => {
     expect(delta.SourceRequests).toBe(5);
     // The 429 asked for a one-second wait, and got it.
     expect(elapsed).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("holds the other shard's pages while one waits out a 429's Retry-After, and both pages come whole", async () => {
+    const source = createSubgraphSource({ ...http, url: server.url, maxRetries: 3 });
+    const early = { fromTs: 0, toTs: 1_000_000_000 };
+    const late = { fromTs: 1_000_000_000, toTs: 2_000_000_000 };
+    const expected = await Promise.all([source.fetchPage(early, null), source.fetchPage(late, null)]);
+    const before = snapshot();
+    server.setFaults({ retryAfterSeconds: 1, script: ['429'] });
+
+    const sent = Date.now();
+    const refused = source.fetchPage(early, null);
+    // The client has read the 429: its counter moves in the hook that starts the hold.
+    await until(() => since(before).SourceThrottled === 1);
+    const held = await source.fetchPage(late, null);
+    // The hold ends a second after the 429 was read, so after `sent` + 1 s. A lower bound only (a
+    // millisecond's leeway for rounding): without the hold this page came back at once.
+    expect(Date.now()).toBeGreaterThanOrEqual(sent + 1_000 - 2);
+    const pages = [await refused, held];
+    server.setFaults({});
+
+    expect(pages.map((p) => p.records)).toEqual(expected.map((p) => p.records));
+    expect(since(before)).toMatchObject({ SourceThrottled: 1, SourceRetries: 1, SourceRequests: 3 });
   });
 
   it('gives up on a source that keeps failing, with the status in the error', async () => {
