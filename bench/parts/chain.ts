@@ -104,6 +104,12 @@ const profileNames = (v: string): ProviderProfile['name'][] => {
   return names as ProviderProfile['name'][];
 };
 
+const timestampModes = (v: string): boolean[] => {
+  const modes = v.split(',').map((s) => s.trim());
+  for (const x of modes) if (x !== 'with' && x !== 'without') throw new Error(`--chain-timestamps: with or without, not ${x}`);
+  return modes.map((x) => x === 'with');
+};
+
 export const chainPart: BenchPart = {
   name: 'chain',
   addOptions(command: Command) {
@@ -129,7 +135,11 @@ export const chainPart: BenchPart = {
         boundedInt(0, 10_000_000),
         CHAIN_DEFAULTS.maxLimit,
       )
-      .option('--chain-profiles <list>', 'chain part: profiles to run (paid,span-capped,public)', profileNames, ['paid', 'span-capped', 'public']);
+      .option('--chain-profiles <list>', 'chain part: profiles to run (paid,span-capped,public)', profileNames, ['paid', 'span-capped', 'public'])
+      .option('--chain-timestamps <list>', 'chain part: run each profile with and/or without blockTimestamp in the logs (with,without)', timestampModes, [
+        true,
+        false,
+      ]);
   },
   async run(ctx): Promise<PartReport> {
     const f = ctx.flags;
@@ -140,7 +150,7 @@ export const chainPart: BenchPart = {
       fetchers: Number(f.chainFetchers ?? CHAIN_DEFAULTS.fetchers),
       paidScale: Number(f.chainPaidScale ?? CHAIN_DEFAULTS.paidScale),
       profiles: (f.chainProfiles as ProviderProfile['name'][] | undefined) ?? ['paid', 'span-capped', 'public'],
-      timestamps: [true, false],
+      timestamps: (f.chainTimestamps as boolean[] | undefined) ?? [true, false],
       maxLimit: Number(f.chainMaxLimit ?? CHAIN_DEFAULTS.maxLimit) || undefined,
       seed: ctx.seed,
       execArgv: ctx.childExecArgv,

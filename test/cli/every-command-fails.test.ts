@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LATEST_SCHEMA_VERSION } from '#adapters/clickhouse/migrations.ts';
-import { closedPort, FAILURE_BOUND_MS, simulatedFills, startCli, type CliProcess, type CliRun } from './spawn-cli.ts';
+import { closedPort, FAILURE_BOUND_MS, silentProvider, simulatedFills, startCli, type CliProcess, type CliRun } from './spawn-cli.ts';
 
 /**
  * Every command besides sync and query (test/cli/failures.test.ts) meets a
@@ -96,18 +95,14 @@ describe('a source refusing', () => {
 });
 
 describe('the data directory held by another polymarket-sync process', () => {
-  let silent: Server;
+  let silent: Awaited<ReturnType<typeof silentProvider>>;
   let silentUrl: string;
   beforeAll(async () => {
-    // A provider that accepts the request and never answers: the holder's planning waits on it.
-    silent = createServer(() => undefined);
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    // A provider that never answers: the holder's planning waits on it.
+    silent = await silentProvider();
+    silentUrl = silent.url;
   });
-  afterAll(async () => {
-    silent.closeAllConnections();
-    await new Promise<void>((resolve) => silent.close(() => resolve()));
-  });
+  afterAll(() => silent.close());
 
   it('status, redrive, check, doctor and migrate are refused with the holder named; once it ends, migrate finishes exact', { timeout: 600_000 }, async () => {
     const dir = dataDir();

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startClickHouseHttpFront, type ClickHouseHttpFront } from '#test/support/clickhouse-http-front.ts';
-import { closedPort, runCli, simulatedFills, startCli, type CliRun } from './spawn-cli.ts';
+import { closedPort, runCli, silentProvider, simulatedFills, startCli, type CliRun } from './spawn-cli.ts';
 
 /**
  * A person's first failures, through the real CLI: each ends the command with
@@ -132,18 +131,14 @@ describe('ClickHouse that cannot be used', () => {
 });
 
 describe('Ctrl-C while planning, and a second process on the same data directory', () => {
-  let silent: Server;
+  let silent: Awaited<ReturnType<typeof silentProvider>>;
   let silentUrl: string;
   beforeAll(async () => {
-    // A provider that accepts the request and never answers: planning waits on it.
-    silent = createServer(() => undefined);
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    // A provider that never answers: planning waits on it.
+    silent = await silentProvider();
+    silentUrl = silent.url;
   });
-  afterAll(async () => {
-    silent.closeAllConnections();
-    await new Promise<void>((resolve) => silent.close(() => resolve()));
-  });
+  afterAll(() => silent.close());
 
   it('the second is refused with the holder named; Ctrl-C ends the first; a re-run finishes exact', { timeout: 600_000 }, async () => {
     const dir = dataDir();
