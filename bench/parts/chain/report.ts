@@ -150,9 +150,9 @@ export function chainSection(r: ChainReportInput): { section: string; targets: T
   if (r.paidScale !== 1) {
     lines.push(
       `The paid cap is divided by ${r.paidScale}: at 10,000 results a call the limit is 250,000 results/s, which this world (built at about a thousand fills/s) ` +
-        'would feed for under a second, and which no 2-core client decodes. The speed-up keeps its meaning at the smaller cap; the share is harder to reach there: ' +
-        "in this world a request's count strays from its aim by about the square root of the count, a larger part of a smaller cap (about 4% of 200, 0.6% of 10,000), " +
-        'so requests aim further under it than they would at 10,000 in a world as smooth (how smooth Polygon’s fills are over a few hundred blocks, this world does not tell).',
+        'would feed for under a second, and which no 2-core client decodes. The speed-up keeps its meaning at the smaller cap; the share need not: ' +
+        "a request's count strays from its aim by about the square root of the count, a larger part of a smaller cap, so requests aim further under it, " +
+        "but the same fills then take more requests, so a shard's short last request weighs less (the reading below gives runs at a larger cap).",
     );
   }
   lines.push('');
