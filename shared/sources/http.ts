@@ -143,12 +143,15 @@ function holdOnRetryAfter(request: Request, response: Response, policy: RetryPol
 /**
  * Runs before each attempt and before ky starts the attempt's timeout, so
  * waiting for a turn never counts against SOURCE_TIMEOUT_MS. The request's
- * signal carries the caller's: an abort ends the wait.
+ * signal carries the caller's: an abort ends the wait. A turn can be seconds
+ * away at a small share of an allowance, so a Retry-After that came meanwhile
+ * is waited out before the request goes.
  */
 function waitForTurn(pace: SourcePace): BeforeRequestHook {
   const pacer = sourcePacer(pace);
   return async (request) => {
     await pacer(request.signal);
+    await waitOutHold(request.url, request.signal);
   };
 }
 

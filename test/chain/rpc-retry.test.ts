@@ -92,6 +92,24 @@ describe('ChainRpc retries', () => {
     expect(waits).toHaveLength(2);
   });
 
+  it('holds a call that was waiting for its turn at the pacer when the Retry-After came', async () => {
+    let clock = 0;
+    let turns = 0;
+    let giveTurn: (() => void) | undefined;
+    // The first turn is held back until the test gives it; the others come at once.
+    const pacer = () => (++turns === 1 ? new Promise<void>((resolve) => (giveTurn = resolve)) : Promise.resolve());
+    const { rpc, waits } = scriptedRpc([tooMany], { now: () => clock, pacer });
+    const waiting = rpc.getLogs([], '0x01', 1n, 2n);
+    // The other shard's call takes the next turn, is answered 429 (Retry-After: 2) and, retried, answered.
+    expect(await rpc.blockNumber()).toBe(16n);
+    expect(waits).toEqual([2_000]);
+    // Half a second after the 429, the first call's turn comes: it waits out the 1.5 s left before it goes.
+    clock = 500;
+    giveTurn?.();
+    await waiting;
+    expect(waits).toEqual([2_000, 1_500]);
+  });
+
   it('backs off with equal jitter and fails naming the attempts once the retries run out', async () => {
     const { rpc, waits, stats } = scriptedRpc([serverError, serverError, serverError, serverError]);
     const err = await rpc.blockNumber().catch((e: unknown) => e);

@@ -6,7 +6,8 @@ import { retryDelay, retryPolicy } from '#shared/retry.ts';
 import { kyRetryOptions, sourceHttp, sourceRetryPolicy } from '#shared/sources/http.ts';
 import { holdLeft, holdOrigin, waitOutHold } from '#shared/sources/retry-after-hold.ts';
 import { since, snapshot } from '#shared/telemetry/counters.ts';
-import { until } from '#test/support/until.ts';
+import { sourcePacer } from '#shared/sources/pacing.ts';
+import { flushIo, until } from '#test/support/until.ts';
 
 type Reply = { status: number; headers?: Record<string, string> };
 
@@ -169,5 +170,35 @@ describe('a Retry-After holds the whole origin', () => {
     controller.abort();
     expect(await waiting).toMatchObject({ name: 'AbortError' });
     expect(held.requests()).toBe(0);
+  });
+
+  it('holds a request that was waiting for its turn at the pacer when the Retry-After came', async () => {
+    const held = await scripted([]);
+    const other = await scripted([]);
+    servers.push(held, other);
+    // Named by localhost for the reason the test above gives.
+    const heldUrl = held.url.replace('127.0.0.1', 'localhost');
+    // A rate of its own, so no other test takes its turns.
+    const pace = { source: 'markets' as const, requestsPerSecond: 2.5 };
+    const http = sourceHttp({ timeoutMs: 5_000, maxRetries: 0, pace });
+    await http.get(heldUrl).json();
+
+    const controller = new AbortController();
+    const waiting = http
+      .get(heldUrl, { signal: controller.signal })
+      .json()
+      .catch((e: unknown) => e);
+    // Nothing but promises lies between the call and the pacer: after a turn of the event loop it waits for its turn there.
+    await flushIo(1);
+    holdOrigin(heldUrl, 60_000);
+    // This probe's turn comes after the waiting request's: once it has come, that request has had its turn.
+    await sourcePacer(pace)();
+    // And a round trip elsewhere gives a request sent at that turn the time to arrive.
+    await expect(sourceHttp({ timeoutMs: 5_000, maxRetries: 0 }).get(other.url).json()).resolves.toEqual({ ok: true });
+    expect(held.requests()).toBe(1);
+
+    controller.abort();
+    expect(await waiting).toMatchObject({ name: 'AbortError' });
+    expect(held.requests()).toBe(1);
   });
 });

@@ -149,6 +149,13 @@ export class ChainRpc {
     if (ms > 0) await (this.opts.sleep ?? abortableSleep)(ms, signal);
   }
 
+  /** A turn at the pacer, then a hold that began while the call waited for it (a turn can be seconds away). */
+  private async takeTurn(by: object, signal: AbortSignal | undefined): Promise<void> {
+    if (!this.opts.pacer) return;
+    await this.opts.pacer(signal);
+    await this.waitOutHold(by, signal);
+  }
+
   /** The shared retry loop's settings for `method`: transient failures retry, anything else is final, and every retry is counted. */
   private retrying(method: string, signal: AbortSignal | undefined): RetryOptions {
     const s = this.opts.stats;
@@ -202,7 +209,7 @@ export class ChainRpc {
     return withRetry(
       async () => {
         await this.waitOutHold(by, signal);
-        if (this.opts.pacer) await this.opts.pacer(signal);
+        await this.takeTurn(by, signal);
         this.count(method);
         try {
           const value = (await this.client.request({ method, params } as never, { signal } as never)) as T;
@@ -299,7 +306,7 @@ export class ChainRpc {
     await withRetry(
       async () => {
         await this.waitOutHold(by, signal);
-        const settled = await this.requestHeaders(missing, signal);
+        const settled = await this.requestHeaders(missing, by, signal);
         const still: bigint[] = [];
         let worst: { failure: RpcFailure & { kind: 'transient' }; cause: unknown } | undefined;
         settled.forEach((r, i) => {
@@ -335,12 +342,11 @@ export class ChainRpc {
    * waits for its own turn, so a long list is spread out at the pace instead
    * of sent at once.
    */
-  private async requestHeaders(blocks: readonly bigint[], signal: AbortSignal | undefined): Promise<PromiseSettledResult<RawBlock | null>[]> {
-    const pacer = this.opts.pacer;
-    if (!pacer) return Promise.allSettled(blocks.map((n) => this.requestHeader(n, signal)));
+  private async requestHeaders(blocks: readonly bigint[], by: object, signal: AbortSignal | undefined): Promise<PromiseSettledResult<RawBlock | null>[]> {
+    if (!this.opts.pacer) return Promise.allSettled(blocks.map((n) => this.requestHeader(n, signal)));
     const sent: Promise<PromiseSettledResult<RawBlock | null>>[] = [];
     for (let i = 0; i < blocks.length; i += this.opts.blockBatchSize) {
-      await pacer(signal);
+      await this.takeTurn(by, signal);
       for (const n of blocks.slice(i, i + this.opts.blockBatchSize)) sent.push(settle(this.requestHeader(n, signal)));
     }
     return Promise.all(sent);
