@@ -20,6 +20,7 @@ const TEXT_FLAGS = new Set([
   '--work-dir',
   '--log-level',
   '--chain-profiles',
+  '--chain-timestamps',
   '--analyst-data',
 ]);
 
