@@ -6,40 +6,56 @@ import { abortableSleep, type Sleep } from '#shared/retry.ts';
  * while the refused request waits out a 429 the others must not keep calling.
  *
  * Process-wide and per origin (scheme, host and port), like the pacer: every
- * client of that origin in this process waits, whichever one was refused.
+ * client of that origin in this process waits, whichever one was refused
+ * (the HTTP sources' clients, and every chain RPC client of one provider).
  */
-const heldUntil = new Map<string, number>();
+const holds = new Map<string, { until: number; by: object | undefined }>();
 
-export interface HoldClock {
+export interface HoldOptions {
   /** The clock holds are measured on, ms; default Date.now. */
-  now?: () => number;
-  sleep?: Sleep;
+  now?: (() => number) | undefined;
+  sleep?: Sleep | undefined;
+  /**
+   * The call the Retry-After answered: it waits the Retry-After out in its own
+   * retry, so its next attempt does not wait for the hold again.
+   */
+  by?: object | undefined;
 }
 
+const originOf = (url: string) => new URL(url).origin;
+const nowOf = (opts: HoldOptions) => (opts.now ?? Date.now)();
+
 /** Starts (or lengthens, never shortens) a hold on the URL's origin for `ms`. */
-export function holdOrigin(url: string, ms: number, clock: HoldClock = {}): void {
-  const origin = new URL(url).origin;
-  const until = (clock.now ?? Date.now)() + ms;
-  if (until > (heldUntil.get(origin) ?? 0)) heldUntil.set(origin, until);
+export function holdOrigin(url: string, ms: number, opts: HoldOptions = {}): void {
+  const origin = originOf(url);
+  const until = nowOf(opts) + ms;
+  if (until > (holds.get(origin)?.until ?? 0)) holds.set(origin, { until, by: opts.by });
 }
 
 /** How long the URL's origin is still held, ms (0 when it is not). */
-export function holdLeft(url: string, clock: HoldClock = {}): number {
-  const until = heldUntil.get(new URL(url).origin);
-  return until === undefined ? 0 : Math.max(0, until - (clock.now ?? Date.now)());
+export function holdLeft(url: string, opts: HoldOptions = {}): number {
+  const hold = holds.get(originOf(url));
+  return hold === undefined ? 0 : Math.max(0, hold.until - nowOf(opts));
 }
 
 /**
- * Resolves once no hold is on the URL's origin, waiting out a hold that
- * starts or grows while it waits; rejects with the signal's reason on abort.
- * Returns the ms it waited.
+ * Resolves once no hold is on the URL's origin (or only one that `opts.by`
+ * started), waiting out a hold that grows while it waits; rejects with the
+ * signal's reason on abort. Returns the ms it waited.
  */
-export async function waitOutHold(url: string, signal?: AbortSignal, clock: HoldClock = {}): Promise<number> {
-  const sleep = clock.sleep ?? abortableSleep;
+export async function waitOutHold(url: string, signal?: AbortSignal, opts: HoldOptions = {}): Promise<number> {
+  const origin = originOf(url);
+  const sleep = opts.sleep ?? abortableSleep;
   let waited = 0;
-  for (let left = holdLeft(url, clock); left > 0; left = holdLeft(url, clock)) {
+  // The end of the hold already waited for: a wait goes on only for a hold that ends later.
+  let waitedUntil = -Infinity;
+  for (;;) {
+    const hold = holds.get(origin);
+    if (!hold || (opts.by !== undefined && hold.by === opts.by) || hold.until <= waitedUntil) return waited;
+    const left = hold.until - nowOf(opts);
+    if (left <= 0) return waited;
     await sleep(left, signal);
     waited += left;
+    waitedUntil = hold.until;
   }
-  return waited;
 }

@@ -22,6 +22,7 @@ const blocks = ok((call) => (call.method === 'eth_blockNumber' ? '0x10' : call.m
 /** An answer, or one made from the request's calls (JSON-RPC answers must echo their ids). */
 type Scripted = Answer | ((calls: Call[]) => Answer);
 
+let rpcs = 0;
 function scriptedRpc(script: Scripted[], options: Partial<ChainRpcOptions> = {}) {
   const waits: number[] = [];
   const events: ChainSourceEvent[] = [];
@@ -39,7 +40,8 @@ function scriptedRpc(script: Scripted[], options: Partial<ChainRpcOptions> = {})
   };
   const stats = newStats();
   const rpc = new ChainRpc({
-    rpcUrl: 'http://rpc.test',
+    // A provider of its own: a Retry-After holds every client of a provider in the process.
+    rpcUrl: `http://rpc-${++rpcs}.test`,
     timeoutMs: 5_000,
     maxRetries: 3,
     retryBaseDelayMs: 10,

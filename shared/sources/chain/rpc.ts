@@ -2,10 +2,11 @@ import { LRUCache } from 'lru-cache';
 import { createPublicClient, http, numberToHex, type Address, type Hex } from 'viem';
 import { classifyRpcError, type RpcFailure } from './errors.ts';
 import type { RpcLog } from './decode.ts';
-import { abortableSleep, retryPolicy, withRetry, type RetryOptions, type RetryPolicy, type Sleep } from '#shared/retry.ts';
+import { retryPolicy, withRetry, type RetryOptions, type RetryPolicy, type Sleep } from '#shared/retry.ts';
 import { count } from '#shared/telemetry/counters.ts';
 import { noteSourceRetry } from '#shared/telemetry/source-retries.ts';
 import { hostOf } from '#shared/sources/source-error.ts';
+import { holdOrigin, waitOutHold } from '#shared/sources/retry-after-hold.ts';
 import type { Pacer } from '#shared/sources/pacing.ts';
 import type { ChainSourceStats } from './stats.ts';
 
@@ -79,13 +80,6 @@ export class ChainRpc {
   private readonly batchClient;
   private readonly headers: LRUCache<bigint, BlockHeader>;
   private readonly policy: RetryPolicy;
-  /**
-   * A provider's Retry-After asks this client, not one request, to wait: a
-   * fetcher pages two shards side by side, and the other shard's calls must
-   * wait too. Until when, and the call it answered (that one waits it out in
-   * its own retry).
-   */
-  private hold: { until: number; by: object } | undefined;
 
   constructor(private readonly opts: ChainRpcOptions) {
     const stats = opts.stats;
@@ -125,28 +119,20 @@ export class ChainRpc {
 
   /**
    * What a failed request of call `by` meant, counting the rate limits the HTTP status did not show (a JSON-RPC 429
-   * or -32005); a Retry-After starts a hold on every other call.
+   * or -32005); a Retry-After holds every other call to the provider (a fetcher pages two shards side by side).
    */
   private failureOf(err: unknown, by: object): RpcFailure {
     const failure = classifyRpcError(err);
     if (failure.kind === 'transient' && failure.rateLimited && !hasHttpStatus(err, 429)) this.opts.stats.rateLimited++;
     if (failure.kind === 'transient' && failure.retryAfterMs !== undefined) {
-      const until = this.now() + failure.retryAfterMs;
-      if (!this.hold || until > this.hold.until) this.hold = { until, by };
+      holdOrigin(this.opts.rpcUrl, failure.retryAfterMs, { now: this.opts.now, by });
     }
     return failure;
   }
 
-  private now(): number {
-    return (this.opts.now ?? Date.now)();
-  }
-
   /** Waits out a Retry-After the provider gave another call. */
   private async waitOutHold(by: object, signal: AbortSignal | undefined): Promise<void> {
-    const hold = this.hold;
-    if (!hold || hold.by === by) return;
-    const ms = hold.until - this.now();
-    if (ms > 0) await (this.opts.sleep ?? abortableSleep)(ms, signal);
+    await waitOutHold(this.opts.rpcUrl, signal, { now: this.opts.now, sleep: this.opts.sleep, by });
   }
 
   /** A turn at the pacer, then a hold that began while the call waited for it (a turn can be seconds away). */
