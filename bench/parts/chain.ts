@@ -98,17 +98,19 @@ export function v2Estimates(runs: readonly ProfileFigures[], fetchers: number, a
     .map((r) => v2Backfill(PROFILES.find((p) => p.name === r.profile.name) ?? r.profile, r.source.shareOfLimit, fetchers, asOf));
 }
 
-const profileNames = (v: string): ProviderProfile['name'][] => {
-  const names = v.split(',').map((s) => s.trim());
-  for (const x of names) if (!PROFILES.some((p) => p.name === x)) throw new Error(`--chain-profiles: unknown profile ${x}`);
-  return names as ProviderProfile['name'][];
-};
-
-const timestampModes = (v: string): boolean[] => {
-  const modes = v.split(',').map((s) => s.trim());
-  for (const x of modes) if (x !== 'with' && x !== 'without') throw new Error(`--chain-timestamps: with or without, not ${x}`);
-  return modes.map((x) => x === 'with');
-};
+/** A comma-separated list of some of `allowed`, for a flag; anything else is refused naming the flag. */
+const listOf =
+  <T extends string>(flag: string, allowed: readonly T[]) =>
+  (v: string): T[] => {
+    const items = v.split(',').map((s) => s.trim());
+    for (const x of items) if (!allowed.includes(x as T)) throw new Error(`${flag}: ${x} is none of ${allowed.join(', ')}`);
+    return items as T[];
+  };
+const profileNames = listOf(
+  '--chain-profiles',
+  PROFILES.map((p) => p.name),
+);
+const timestampModes = (v: string): boolean[] => listOf('--chain-timestamps', ['with', 'without'])(v).map((x) => x === 'with');
 
 export const chainPart: BenchPart = {
   name: 'chain',
