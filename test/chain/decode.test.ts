@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { HttpRequestError, RpcRequestError, TimeoutError } from 'viem';
 import { classifyRpcError, decodeOrderFilledLog, ORDER_FILLED_EVENT, ORDER_FILLED_TOPIC, parseRetryAfter, type RpcLog } from '#shared/sources/chain/index.ts';
 import { cutShards, MIN_REQUESTS_PER_PARALLEL_SHARD, spanFor, type SizingConfig } from '#shared/sources/chain/plan.ts';
+import { orderFilledCatalogue } from '#shared/sources/chain/catalogue.ts';
+import { REQUESTS_PER_SHARD, shardSizing } from '#shared/sources/chain/options.ts';
 import { SHARDS_PER_FETCHER } from '#shared/sources/source.ts';
 
 const TX = '0xAB00000000000000000000000000000000000000000000000000000000000001';
@@ -310,6 +312,31 @@ describe('shard sizing', () => {
     // Where a span cap sets every request, the aim changes nothing.
     const capped = [{ from: 0n, to: 300_999n, logsPerBlock: 0.1 }];
     expect(cutShards(closer, capped, 8)).toHaveLength(cutShards(cfg, capped, 8).length);
+  });
+
+  it('by default holds a shard to REQUESTS_PER_SHARD requests at the closest aim, whatever the result cap', () => {
+    const catalogue = orderFilledCatalogue([EXCHANGE]);
+    const sized = (closestTarget: number, targetRowsPerShard?: number) =>
+      shardSizing({ rpcUrl: 'http://rpc.test', targetRowsPerShard }, catalogue, { spanCap: 1_000_000, target: closestTarget, closestTarget })
+        .targetRowsPerShard;
+    expect(REQUESTS_PER_SHARD).toBe(40);
+    // Alchemy's and Infura's 10,000-log cap, aimed at 95%: 380,000 rows, where a fixed 100,000 made shards of 10.5 requests.
+    expect(sized(9_500)).toBe(380_000);
+    // The chain bench's paid cap (10,000 / 50, aimed at 190): the same 40 requests.
+    expect(sized(190)).toBe(7_600);
+    // What the operator sets (CHAIN_ROWS_PER_SHARD) stands.
+    expect(sized(9_500, 100_000)).toBe(100_000);
+    // A V2 backfill at Polygon's density (22 fills a block, 219 days of 43,200 blocks) behind the 10,000 cap: each shard
+    // is 40 requests of the fetchers' aim, every one within its rows.
+    const sizing = { ...cfg, maxBlockSpan: 1_000_000, targetLogsPerRequest: 8_000, closestLogsPerRequest: 9_500, targetRowsPerShard: sized(9_500) };
+    const shards = cutShards(sizing, [{ from: 0n, to: 219n * 43_200n - 1n, logsPerBlock: 22 }], 4);
+    // Whole spans of the planner's aim (363 blocks at 8,000 logs): 47 a shard, 375,342 rows; 208 M rows in 555 shards.
+    expect(spanFor(sizing, 22)).toBe(363);
+    expect(shards).toHaveLength(555);
+    expect(shards.every((s) => s.estimatedRows <= 380_000)).toBe(true);
+    // The range's rest is one shorter shard, which the plan (most requests first) starts last.
+    expect(shards.slice(0, -1).every((s) => s.estimatedRows / 9_500 > REQUESTS_PER_SHARD - 1)).toBe(true);
+    expect(shards.at(-1)!.estimatedRows / 9_500).toBeCloseTo(20.9, 1);
   });
 
   it('cuts shards of equal requests across regions, leaving no remainder of a region to page last', () => {
