@@ -6,6 +6,7 @@ import { fetcherFunctions } from './chain/run-source.ts';
 import { PROFILES, type ProviderProfile } from './chain/profiles.ts';
 import { chainSection, SHARE_TARGET } from './chain/report.ts';
 import { v2Backfill, type V2Estimate } from './chain/v2-estimate.ts';
+import { runVolume, type VolumeRun } from './chain/volume.ts';
 import { startBenchWorld, type BenchWorldOptions } from './chain/world.ts';
 import type { BenchPart, PartReport } from './part.ts';
 
@@ -29,6 +30,9 @@ export interface ChainBenchOptions extends BenchWorldOptions {
    * same), to keep the clients off the shared CPU's wall. Default: none.
    */
   maxLimit?: number;
+  /** The paid profile's at-volume run (bench/parts/chain/volume.ts): its world's fills (0: none) and empty blocks between them, at most. */
+  volumeFills: number;
+  volumeMaxEmptyBlocks: number;
 }
 
 /**
@@ -41,7 +45,18 @@ export interface ChainBenchOptions extends BenchWorldOptions {
  * calls. Smoother still (fills in every block) would put this density's
  * fills in fewer blocks than a span-capped plan needs to show its paging.
  */
-export const CHAIN_DEFAULTS = { fills: 30_000, fillsPerTransaction: 1, maxEmptyBlocks: 18, fetchers: 8, paidScale: 50, maxLimit: 1_500 } as const;
+export const CHAIN_DEFAULTS = {
+  fills: 30_000,
+  fillsPerTransaction: 1,
+  maxEmptyBlocks: 18,
+  fetchers: 8,
+  paidScale: 50,
+  maxLimit: 1_500,
+  // The at-volume world: about 800 paid requests, a fill in every other block on average (Polygon's fills are in nearly every block;
+  // this run shows no span cap, so it needs no gaps), built in about 4 minutes.
+  volumeFills: 150_000,
+  volumeMaxEmptyBlocks: 2,
+} as const;
 
 export function chainProfiles(o: Pick<ChainBenchOptions, 'paidScale' | 'profiles' | 'latencyMs'>): ProviderProfile[] {
   return PROFILES.filter((p) => o.profiles.includes(p.name)).map((p) => ({
@@ -54,12 +69,14 @@ export function chainProfiles(o: Pick<ChainBenchOptions, 'paidScale' | 'profiles
 export interface ChainBenchRun {
   world: { fills: number; logs: number; firstBlock: number; lastBlock: number; buildMs: number };
   runs: ProfileFigures[];
+  /** The paid profile at volume, when it ran. */
+  volume?: VolumeRun | undefined;
   /** Every client read exactly the world's fills and the source's coverage tiles the range. */
   ok: boolean;
 }
 
-/** Builds the world, then runs the source and the scanner through each profile (the smoke test calls this at a small size). */
-export async function runChainBench(o: ChainBenchOptions, log: (line: string) => void): Promise<ChainBenchRun> {
+/** Builds the world, then runs the source and the scanner through each profile. */
+async function runMainWorld(o: ChainBenchOptions, log: (line: string) => void): Promise<ChainBenchRun> {
   log(
     `building the simulated chain: ${o.fills.toLocaleString('en-US')} fills, ${o.fillsPerTransaction} per transaction, up to ${o.maxEmptyBlocks} empty blocks between`,
   );
@@ -87,15 +104,35 @@ export async function runChainBench(o: ChainBenchOptions, log: (line: string) =>
   }
 }
 
+/**
+ * The main world's runs, then the paid profile at volume (when asked for and the paid profile ran), slowed down as
+ * there (the smoke test calls this at a small size).
+ */
+export async function runChainBench(o: ChainBenchOptions, log: (line: string) => void): Promise<ChainBenchRun> {
+  const run = await runMainWorld(o, log);
+  const paid = run.runs.find((r) => r.profile.name === 'paid');
+  if (o.volumeFills <= 0 || !paid) return run;
+  const volume = await runVolume(
+    { ...o, fills: o.volumeFills, maxEmptyBlocks: o.volumeMaxEmptyBlocks, timestamps: o.timestamps },
+    paid.profile,
+    paid.slowdown ?? 1,
+    log,
+  );
+  return { ...run, volume, ok: run.ok && volume.ok };
+}
+
 /** The profile at 1/`k` of its speed: calls/s ÷ k, latency × k (the calls in flight it needs are unchanged). */
 export const slowed = (p: ProviderProfile, k: number): ProviderProfile =>
   k === 1 ? p : { ...p, callsPerSecond: p.callsPerSecond / k, latencyMs: p.latencyMs * k };
 
-/** V2 estimates from the share each profile reached with blockTimestamp (the real-volume figure the issue asks for). */
-export function v2Estimates(runs: readonly ProfileFigures[], fetchers: number, asOf: Date): V2Estimate[] {
+/** V2 estimates from the share each profile reached with blockTimestamp (the real-volume figure the issue asks for), at volume where it ran there. */
+export function v2Estimates(runs: readonly ProfileFigures[], fetchers: number, asOf: Date, volume?: VolumeRun): V2Estimate[] {
   return runs
     .filter((r) => r.logTimestamps)
-    .map((r) => v2Backfill(PROFILES.find((p) => p.name === r.profile.name) ?? r.profile, r.source.shareOfLimit, fetchers, asOf));
+    .map((r) => {
+      const atVolume = volume?.runs.find((v) => v.logTimestamps && v.profile.name === r.profile.name);
+      return v2Backfill(PROFILES.find((p) => p.name === r.profile.name) ?? r.profile, (atVolume ?? r).source.shareOfLimit, fetchers, asOf);
+    });
 }
 
 /** A comma-separated list of some of `allowed`, for a flag; anything else is refused naming the flag. */
@@ -137,6 +174,18 @@ export const chainPart: BenchPart = {
         boundedInt(0, 10_000_000),
         CHAIN_DEFAULTS.maxLimit,
       )
+      .option(
+        '--chain-volume-fills <n>',
+        'chain part: fills on the paid profile at-volume world (0: no such run)',
+        boundedInt(0, 10_000_000),
+        CHAIN_DEFAULTS.volumeFills,
+      )
+      .option(
+        '--chain-volume-max-empty-blocks <n>',
+        'chain part: empty blocks between fills on the at-volume world, at most',
+        boundedInt(0, 100_000),
+        CHAIN_DEFAULTS.volumeMaxEmptyBlocks,
+      )
       .option('--chain-profiles <list>', 'chain part: profiles to run (paid,span-capped,public)', profileNames, ['paid', 'span-capped', 'public'])
       .option('--chain-timestamps <list>', 'chain part: run each profile with and/or without blockTimestamp in the logs (with,without)', timestampModes, [
         true,
@@ -154,15 +203,18 @@ export const chainPart: BenchPart = {
       profiles: (f.chainProfiles as ProviderProfile['name'][] | undefined) ?? ['paid', 'span-capped', 'public'],
       timestamps: (f.chainTimestamps as boolean[] | undefined) ?? [true, false],
       maxLimit: Number(f.chainMaxLimit ?? CHAIN_DEFAULTS.maxLimit) || undefined,
+      volumeFills: Number(f.chainVolumeFills ?? CHAIN_DEFAULTS.volumeFills),
+      volumeMaxEmptyBlocks: Number(f.chainVolumeMaxEmptyBlocks ?? CHAIN_DEFAULTS.volumeMaxEmptyBlocks),
       seed: ctx.seed,
       execArgv: ctx.childExecArgv,
     };
     const loadBefore = load();
     const run = await runChainBench(o, ctx.log);
-    const estimates = v2Estimates(run.runs, fetcherFunctions(o.fetchers), new Date());
+    const estimates = v2Estimates(run.runs, fetcherFunctions(o.fetchers), new Date(), run.volume);
     const { section, targets } = chainSection({
       world: { ...run.world, fills: run.world.fills, fillsPerTransaction: o.fillsPerTransaction, maxEmptyBlocks: o.maxEmptyBlocks },
       runs: run.runs,
+      volume: run.volume,
       estimates,
       fetchers: o.fetchers,
       paidScale: o.paidScale,
@@ -177,6 +229,11 @@ export const chainPart: BenchPart = {
         `chain ${r.profile.name}${r.logTimestamps ? '' : ' (no blockTimestamp)'}: ${(r.source.shareOfLimit * 100).toFixed(1)}% of the limit ` +
         `(target ${SHARE_TARGET * 100}%), ${r.speedUp.toFixed(1)}x the scanner`,
     );
+    for (const v of run.volume?.runs ?? []) {
+      summary.push(
+        `chain ${v.profile.name} at volume${v.logTimestamps ? '' : ' (no blockTimestamp)'}: ${(v.source.shareOfLimit * 100).toFixed(1)}% of the limit`,
+      );
+    }
     if (!run.ok) summary.push("chain: a client did not read exactly the world's fills, or the coverage has a gap");
     return { section, targets, ok: run.ok, summary };
   },

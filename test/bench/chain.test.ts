@@ -25,6 +25,9 @@ describe('npm run bench chain part', () => {
     timestamps: [true, false],
     inProcess: true,
     latencyMs: 0,
+    // The paid profile at volume: a second, longer world (the source alone).
+    volumeFills: 2_000,
+    volumeMaxEmptyBlocks: 5,
   };
   let run: ChainBenchRun;
 
@@ -50,6 +53,25 @@ describe('npm run bench chain part', () => {
     expect(run.ok).toBe(true);
   });
 
+  it('runs the paid profile again at volume, the source alone, with and without blockTimestamp, reading every fill once', () => {
+    const v = run.volume!;
+    expect(v.world.logs).toBe(v.world.fills);
+    expect(v.world.fills).toBeGreaterThan(run.world.fills);
+    expect(v.runs.map((r) => [r.profile.name, r.logTimestamps])).toEqual([
+      ['paid', true],
+      ['paid', false],
+    ]);
+    for (const r of v.runs) {
+      expect(r.source.fills).toBe(v.world.fills);
+      expect(r.source.exact && r.source.coverageExact).toBe(true);
+      expect(r.source.fetch.share).toBeCloseTo(r.source.shareOfLimit, 9);
+      expect(r.source.proxy.maxResultsServed).toBeLessThanOrEqual(r.profile.maxResults!);
+      // The same profile as the main world's paid run, slowed down alike.
+      expect(r.profile).toEqual(run.runs[0]!.profile);
+    }
+    expect(v.ok).toBe(true);
+  });
+
   it('every answered request kept the profile caps, and the caps were met', () => {
     for (const r of run.runs) {
       for (const c of [r.source, r.scanner]) {
@@ -66,12 +88,13 @@ describe('npm run bench chain part', () => {
   });
 
   it('writes a section with every profile, the targets and the V2 estimate', () => {
-    const estimates = v2Estimates(run.runs, 8, new Date('2026-12-01T00:00:00Z'));
+    const estimates = v2Estimates(run.runs, 8, new Date('2026-12-01T00:00:00Z'), run.volume);
     expect(estimates.map((e) => e.profile)).toEqual(['paid', 'span-capped', 'public']);
     for (const e of estimates) expect(e.fills).toBeGreaterThan(200e6);
     const { section, targets } = chainSection({
       world: { ...run.world, fillsPerTransaction: 10, maxEmptyBlocks: 30 },
       runs: run.runs,
+      volume: run.volume,
       estimates,
       fetchers: 4,
       paidScale: 200,
@@ -82,6 +105,14 @@ describe('npm run bench chain part', () => {
     });
     expect(targets).toHaveLength(8);
     for (const name of ['paid', 'span-capped', 'public']) expect(section).toContain(`| ${name} |`);
+    // The paid share is judged at volume, the main world's figure beside it; the others on the main world.
+    const shares = targets.filter((t) => t.target.includes('% of the'));
+    expect(shares.filter((t) => t.target.includes('at volume')).map((t) => t.target.split(' limit')[0])).toEqual([
+      'chain source ≥ 85% of the paid, with blockTimestamp',
+      'chain source ≥ 85% of the paid, without blockTimestamp',
+    ]);
+    expect(shares.find((t) => t.target.includes('paid, with'))!.measured).toContain(`on the ${run.world.fills.toLocaleString('en-US')}-fill world above`);
+    expect(section).toContain('**The paid profile at volume.**');
     expect(section).toContain('arXiv:2606.04217');
   });
 });

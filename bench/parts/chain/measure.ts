@@ -1,7 +1,7 @@
-import { runClient, runClientHere, type ClientRequest, type ClientResult } from './client.ts';
+import { runClient, runClientHere, type ClientRequest } from './client.ts';
 import type { ProviderProfile } from './profiles.ts';
 import { fetchBreakdown, type FetchBreakdown } from './breakdown.ts';
-import { startProviderProxy, type ProxyStats } from './proxy.ts';
+import { startProviderProxy, type ProviderProxy, type ProxyStats } from './proxy.ts';
 import type { SourceRun } from './run-source.ts';
 import type { ScanResult } from './scanner.ts';
 import type { BenchWorld } from './world.ts';
@@ -26,20 +26,33 @@ export interface ClientFigures {
   wholeShareOfLimit: number;
 }
 
-export interface ProfileFigures {
+export type SourceFigures = ClientFigures & {
+  shards: number;
+  divisions: number;
+  pages: number;
+  planSeconds: number;
+  coverageExact: boolean;
+  fetch: FetchBreakdown;
+};
+
+/** The source's run through one profile. */
+export interface SourceProfileFigures {
   profile: ProviderProfile;
   logTimestamps: boolean;
   /** Results per second the profile allows at this world's density, and how. */
   limit: number;
   limitFormula: string;
-  source: ClientFigures & { shards: number; divisions: number; pages: number; planSeconds: number; coverageExact: boolean; fetch: FetchBreakdown };
+  source: SourceFigures;
+  /** The profile ran at 1/slowdown of its stated speed (see ChainBenchOptions.maxLimit); 1 when not. */
+  slowdown?: number;
+}
+
+export interface ProfileFigures extends SourceProfileFigures {
   scanner: ClientFigures;
   /** Scanner time / source time. */
   speedUp: number;
   /** The scanner's fixed span. */
   scannerSpan: number;
-  /** The profile ran at 1/slowdown of its stated speed (see ChainBenchOptions.maxLimit); 1 when not. */
-  slowdown?: number;
 }
 
 const rate = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 2 });
@@ -101,49 +114,68 @@ function figures(proxy: ProxyStats, seconds: number, planSeconds: number, cpuMs:
   };
 }
 
-/**
- * The source, then the scanner, each through a fresh proxy of `profile` in
- * front of the world's node, each in a child process of its own.
- */
-export async function measureProfile(
-  w: BenchWorld,
-  profile: ProviderProfile,
-  logTimestamps: boolean,
-  opts: { fetchers: number; seed: number; execArgv?: string[] | undefined; inProcess?: boolean | undefined },
-): Promise<ProfileFigures> {
-  const { limit, formula } = profileLimit(profile, w);
-  let rng = opts.seed >>> 0 || 1;
-  // xorshift32: the public profile's random 429s are the same on every run with the same seed.
-  const random = () => {
+/** xorshift32: the public profile's random 429s are the same on every run with the same seed. */
+function seededRandom(seed: number): () => number {
+  let rng = seed >>> 0 || 1;
+  return () => {
     rng ^= rng << 13;
     rng ^= rng >>> 17;
     rng ^= rng << 5;
     return (rng >>> 0) / 2 ** 32;
   };
-  const client = (req: ClientRequest): Promise<{ result: ClientResult; cpuMs: number }> =>
-    opts.inProcess ? runClientHere(req) : runClient(req, opts.execArgv);
-  const proxy = await startProviderProxy({ nodeUrl: w.world.rpcUrl, index: w.index, profile, logTimestamps, random });
+}
+
+interface MeasureOptions {
+  fetchers: number;
+  seed: number;
+  execArgv?: string[] | undefined;
+  inProcess?: boolean | undefined;
+}
+
+const runIn = (opts: MeasureOptions) => (req: ClientRequest) => (opts.inProcess ? runClientHere(req) : runClient(req, opts.execArgv));
+
+/** The source's backfill through `proxy`, as the proxy and the source saw it. */
+async function sourceFigures(proxy: ProviderProxy, w: BenchWorld, profile: ProviderProfile, limit: number, opts: MeasureOptions): Promise<SourceFigures> {
+  const s = await runIn(opts)({ kind: 'source', url: proxy.url, adapters: w.adapters, genesis: w.firstBlock, profile, fetchers: opts.fetchers });
+  const run = (s.result as { run: SourceRun }).run;
+  return {
+    ...figures({ ...proxy.stats }, run.ms / 1000, run.planMs / 1000, s.cpuMs, run.fillIds, w, limit),
+    shards: run.shards,
+    divisions: run.divisions,
+    pages: run.pages,
+    planSeconds: run.planMs / 1000,
+    coverageExact: coverageTiles(run.coverage, w.firstBlock, w.lastBlock),
+    fetch: fetchBreakdown(run.planStats, run.stats, (run.ms - run.planMs) / 1000, {
+      callsPerSecond: profile.callsPerSecond,
+      perCall: limit / profile.callsPerSecond,
+    }),
+  };
+}
+
+/** The source alone through a fresh proxy of `profile` (the at-volume run, whose world is too long for the scanner). */
+export async function measureSource(w: BenchWorld, profile: ProviderProfile, logTimestamps: boolean, opts: MeasureOptions): Promise<SourceProfileFigures> {
+  const { limit, formula } = profileLimit(profile, w);
+  const proxy = await startProviderProxy({ nodeUrl: w.world.rpcUrl, index: w.index, profile, logTimestamps, random: seededRandom(opts.seed) });
   try {
-    const s = await client({ kind: 'source', url: proxy.url, adapters: w.adapters, genesis: w.firstBlock, profile, fetchers: opts.fetchers });
-    const run = (s.result as { run: SourceRun }).run;
-    const sourceProxy = { ...proxy.stats };
+    return { profile, logTimestamps, limit, limitFormula: formula, source: await sourceFigures(proxy, w, profile, limit, opts) };
+  } finally {
+    await proxy.close();
+  }
+}
+
+/**
+ * The source, then the scanner, each through a fresh proxy of `profile` in
+ * front of the world's node, each in a child process of its own.
+ */
+export async function measureProfile(w: BenchWorld, profile: ProviderProfile, logTimestamps: boolean, opts: MeasureOptions): Promise<ProfileFigures> {
+  const { limit, formula } = profileLimit(profile, w);
+  const proxy = await startProviderProxy({ nodeUrl: w.world.rpcUrl, index: w.index, profile, logTimestamps, random: seededRandom(opts.seed) });
+  try {
+    const source = await sourceFigures(proxy, w, profile, limit, opts);
     proxy.resetStats();
-    const c = await client({ kind: 'scan', url: proxy.url, adapters: w.adapters, from: w.firstBlock, to: w.lastBlock, span: scannerSpan(profile, w) });
+    const c = await runIn(opts)({ kind: 'scan', url: proxy.url, adapters: w.adapters, from: w.firstBlock, to: w.lastBlock, span: scannerSpan(profile, w) });
     const scanRun = (c.result as { run: ScanResult }).run;
-    const scannerProxy = { ...proxy.stats };
-    const source = {
-      ...figures(sourceProxy, run.ms / 1000, run.planMs / 1000, s.cpuMs, run.fillIds, w, limit),
-      shards: run.shards,
-      divisions: run.divisions,
-      pages: run.pages,
-      planSeconds: run.planMs / 1000,
-      coverageExact: coverageTiles(run.coverage, w.firstBlock, w.lastBlock),
-      fetch: fetchBreakdown(run.planStats, run.stats, (run.ms - run.planMs) / 1000, {
-        callsPerSecond: profile.callsPerSecond,
-        perCall: limit / profile.callsPerSecond,
-      }),
-    };
-    const scanner = figures(scannerProxy, scanRun.ms / 1000, 0, c.cpuMs, scanRun.ids, w, limit);
+    const scanner = figures({ ...proxy.stats }, scanRun.ms / 1000, 0, c.cpuMs, scanRun.ids, w, limit);
     return {
       profile,
       logTimestamps,
