@@ -113,6 +113,10 @@ describe('npm run bench chain part', () => {
     ]);
     expect(shares.find((t) => t.target.includes('paid, with'))!.measured).toContain(`on the ${run.world.fills.toLocaleString('en-US')}-fill world above`);
     expect(section).toContain('**The paid profile at volume.**');
+    // The speed-up is the main world's: its source against its scanner.
+    const oneDecimal = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    const speedUp = targets.find((t) => t.target.includes('scanner, paid, with'))!;
+    expect(speedUp.measured).toContain(`(${oneDecimal(run.runs[0]!.source.seconds)} s vs ${oneDecimal(run.runs[0]!.scanner.seconds)} s)`);
     expect(section).toContain('arXiv:2606.04217');
   });
 });
