@@ -112,12 +112,7 @@ export async function runChainBench(o: ChainBenchOptions, log: (line: string) =>
   const run = await runMainWorld(o, log);
   const paid = run.runs.find((r) => r.profile.name === 'paid');
   if (o.volumeFills <= 0 || !paid) return run;
-  const volume = await runVolume(
-    { ...o, fills: o.volumeFills, maxEmptyBlocks: o.volumeMaxEmptyBlocks, timestamps: o.timestamps },
-    paid.profile,
-    paid.slowdown ?? 1,
-    log,
-  );
+  const volume = await runVolume({ ...o, fills: o.volumeFills, maxEmptyBlocks: o.volumeMaxEmptyBlocks }, paid.profile, paid.slowdown ?? 1, log);
   return { ...run, volume, ok: run.ok && volume.ok };
 }
 

@@ -152,25 +152,39 @@ async function sourceFigures(proxy: ProviderProxy, w: BenchWorld, profile: Provi
   };
 }
 
-/** The source alone through a fresh proxy of `profile` (the at-volume run, whose world is too long for the scanner). */
-export async function measureSource(w: BenchWorld, profile: ProviderProfile, logTimestamps: boolean, opts: MeasureOptions): Promise<SourceProfileFigures> {
-  const { limit, formula } = profileLimit(profile, w);
-  const proxy = await startProviderProxy({ nodeUrl: w.world.rpcUrl, index: w.index, profile, logTimestamps, random: seededRandom(opts.seed) });
+/** Runs `use` against a fresh proxy of `profile` in front of the world's node, with the limit it sets at this world's density. */
+async function throughProxy<T>(
+  w: BenchWorld,
+  profile: ProviderProfile,
+  logTimestamps: boolean,
+  seed: number,
+  use: (proxy: ProviderProxy, limit: { limit: number; formula: string }) => Promise<T>,
+): Promise<T> {
+  const proxy = await startProviderProxy({ nodeUrl: w.world.rpcUrl, index: w.index, profile, logTimestamps, random: seededRandom(seed) });
   try {
-    return { profile, logTimestamps, limit, limitFormula: formula, source: await sourceFigures(proxy, w, profile, limit, opts) };
+    return await use(proxy, profileLimit(profile, w));
   } finally {
     await proxy.close();
   }
+}
+
+/** The source alone through a fresh proxy of `profile` (the at-volume run, whose world is too long for the scanner). */
+export function measureSource(w: BenchWorld, profile: ProviderProfile, logTimestamps: boolean, opts: MeasureOptions): Promise<SourceProfileFigures> {
+  return throughProxy(w, profile, logTimestamps, opts.seed, async (proxy, { limit, formula }) => ({
+    profile,
+    logTimestamps,
+    limit,
+    limitFormula: formula,
+    source: await sourceFigures(proxy, w, profile, limit, opts),
+  }));
 }
 
 /**
  * The source, then the scanner, each through a fresh proxy of `profile` in
  * front of the world's node, each in a child process of its own.
  */
-export async function measureProfile(w: BenchWorld, profile: ProviderProfile, logTimestamps: boolean, opts: MeasureOptions): Promise<ProfileFigures> {
-  const { limit, formula } = profileLimit(profile, w);
-  const proxy = await startProviderProxy({ nodeUrl: w.world.rpcUrl, index: w.index, profile, logTimestamps, random: seededRandom(opts.seed) });
-  try {
+export function measureProfile(w: BenchWorld, profile: ProviderProfile, logTimestamps: boolean, opts: MeasureOptions): Promise<ProfileFigures> {
+  return throughProxy(w, profile, logTimestamps, opts.seed, async (proxy, { limit, formula }) => {
     const source = await sourceFigures(proxy, w, profile, limit, opts);
     proxy.resetStats();
     const c = await runIn(opts)({ kind: 'scan', url: proxy.url, adapters: w.adapters, from: w.firstBlock, to: w.lastBlock, span: scannerSpan(profile, w) });
@@ -186,7 +200,5 @@ export async function measureProfile(w: BenchWorld, profile: ProviderProfile, lo
       speedUp: scanner.seconds / source.seconds,
       scannerSpan: scannerSpan(profile, w),
     };
-  } finally {
-    await proxy.close();
-  }
+  });
 }

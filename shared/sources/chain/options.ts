@@ -156,7 +156,7 @@ export function chainRpcOptions(options: ChainSourceOptions, stats: ChainSourceS
  * counted in requests, not in a fixed number that the result cap would turn
  * into few requests: 100 000 rows at a 10 000 cap made shards of about 11
  * requests, which the chain bench's paid profile pages at 83-84% of its
- * limit; shards of about 45 requests reached 88% (`npm run bench -- --only
+ * limit; shards of about 39 requests reached 88% (`npm run bench -- --only
  * chain`, the at-volume run).
  */
 export const REQUESTS_PER_SHARD = 40;
