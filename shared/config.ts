@@ -123,6 +123,8 @@ const settings = {
   CHAIN_ROWS_PER_SHARD: positiveInt(10_000_000).optional(),
   CHAIN_LOGS_PER_BLOCK: z.coerce.number().positive().optional(),
   CHAIN_BLOCK_BATCH_SIZE: positiveInt(1000).optional(),
+  /** Take the timestamps the chain's block period proves between two headers read, instead of reading every header. */
+  CHAIN_INFER_TIMESTAMPS: bool.default(true),
   CLICKHOUSE_URL: clickHouseUrl.optional(),
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
@@ -193,6 +195,7 @@ export const SOURCE_SETTINGS = [
   'CHAIN_ROWS_PER_SHARD',
   'CHAIN_LOGS_PER_BLOCK',
   'CHAIN_BLOCK_BATCH_SIZE',
+  'CHAIN_INFER_TIMESTAMPS',
 ] as const satisfies readonly SettingName[];
 export type SourceSettings = PickedConfig<(typeof SOURCE_SETTINGS)[number]>;
 

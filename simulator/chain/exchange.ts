@@ -106,6 +106,13 @@ export class ExchangeScript {
     await this.p.request({ method: 'hardhat_mine', params: [numberToHex(BigInt(blocks)), numberToHex(intervalSeconds)] });
   }
 
+  /** Mines one empty block `seconds` after the head (a missed slot). */
+  async mineLate(seconds: number): Promise<void> {
+    const head = (await this.p.request({ method: 'eth_getBlockByNumber', params: ['latest', false] })) as { timestamp: Hex };
+    await this.p.request({ method: 'evm_setNextBlockTimestamp', params: [numberToHex(BigInt(head.timestamp) + BigInt(seconds))] });
+    await this.p.request({ method: 'evm_mine' });
+  }
+
   /** Mines empty blocks until the head is `block`. */
   async mineTo(block: bigint, intervalSeconds = 2): Promise<void> {
     const head = await this.blockNumber();

@@ -30,6 +30,8 @@ const options = (): ChainSourceOptions => ({
   logsPerBlock: 0.3,
   retryBaseDelayMs: 20,
   blockBatchSize: 2_000,
+  // These tests count header reads; block-clock.test.ts shows which of them the chain's block period saves.
+  inferTimestamps: false,
 });
 
 /** HTTP requests that were not eth_getLogs: the head lookups and the header batches. */

@@ -147,7 +147,7 @@ describe('chain source against a real EVM node', () => {
   });
 
   it('block timestamps come from batched, cached header reads', async () => {
-    const source = createChainSource(opts({ blockBatchSize: 25 }));
+    const source = createChainSource(opts({ blockBatchSize: 25, inferTimestamps: false }));
     const window = { from: (GENESIS + 5_000n).toString(), to: (GENESIS + 6_000n).toString() };
     const run = await runSource(source, { watermark: null, window });
     const rejectBlocks = run.rejects.map((r) => (r.table === 'rejects' ? Number(BigInt((JSON.parse(r.row.raw) as { blockNumber: string }).blockNumber)) : -1));

@@ -6,7 +6,9 @@ import { check, thousands, type Check } from './types.ts';
 import { DEFAULT_RESULT_CAP, DEFAULT_SPAN, probeResults, probeSpan, type LogFilter } from './log-limits.ts';
 import { failureText, probeRpc } from './rpc.ts';
 
-export const POLYGON_CHAIN_ID = 137;
+import { POLYGON_CHAIN_ID } from '#shared/sources/chain/block-times.ts';
+
+export { POLYGON_CHAIN_ID };
 /** Calls in the rate probe's burst. */
 export const RATE_BURST_CALLS = 10;
 

@@ -23,6 +23,7 @@ export interface ChainSettings {
   CHAIN_ROWS_PER_SHARD?: number | undefined;
   CHAIN_LOGS_PER_BLOCK?: number | undefined;
   CHAIN_BLOCK_BATCH_SIZE?: number | undefined;
+  CHAIN_INFER_TIMESTAMPS?: boolean | undefined;
   CHAIN_REQUESTS_PER_SECOND?: number | undefined;
   SOURCE_RATE_SHARED_BY?: number | undefined;
 }
@@ -72,6 +73,7 @@ export function chainSourceOptionsFromSettings(s: ChainSettings): ChainSourceOpt
     targetRowsPerShard: s.CHAIN_ROWS_PER_SHARD,
     logsPerBlock: s.CHAIN_LOGS_PER_BLOCK,
     blockBatchSize: s.CHAIN_BLOCK_BATCH_SIZE,
+    inferTimestamps: s.CHAIN_INFER_TIMESTAMPS,
     pace: shareOfAllowance('chain', s.CHAIN_REQUESTS_PER_SECOND, s.SOURCE_RATE_SHARED_BY ?? 1),
   };
 }

@@ -5,6 +5,7 @@ import { chainCursorSchema, chainShardSpecSchema, type ChainCursor } from './cur
 import { chainRpcOptions, resolveChainOptions, shardSizing, type ChainSourceOptions } from './options.ts';
 import { divideChainRest } from './divide.ts';
 import { chainPager } from './paging.ts';
+import { BlockClock } from './block-clock.ts';
 import type { ChainShardSpec } from './plan.ts';
 import { ChainRpc } from './rpc.ts';
 import { newStats, type ChainSourceStats } from './stats.ts';
@@ -46,6 +47,7 @@ export function createChainSource(options: ChainSourceOptions): ChainSource {
   const rpc = new ChainRpc(chainRpcOptions(options, stats, options.pace ? sourcePacer(options.pace) : undefined));
   const safeHead = safeHeadOf(rpc, resolved);
   const spans = spanLearner(resolved);
+  const clock = new BlockClock(rpc, stats, options.inferTimestamps ?? true);
 
   return {
     name: 'chain',
@@ -62,7 +64,7 @@ export function createChainSource(options: ChainSourceOptions): ChainSource {
       safeHead,
       sizing: () => shardSizing(options, catalogue, { spanCap: spans.spanCap(), target: spans.target(), closestTarget: spans.closestTarget() }),
     }),
-    ...chainPager({ rpc, catalogue, stats, safeHead, spans, maxRecordsPerPage: resolved.maxRecordsPerPage, onEvent: options.onEvent }),
+    ...chainPager({ rpc, clock, catalogue, stats, safeHead, spans, maxRecordsPerPage: resolved.maxRecordsPerPage, onEvent: options.onEvent }),
     divideRest: divideChainRest,
   };
 }

@@ -55,6 +55,12 @@ export interface ChainSourceOptions {
   blockBatchSize?: number | undefined;
   /** Block headers kept in the timestamp cache; default 20 000. */
   timestampCacheSize?: number | undefined;
+  /**
+   * Take the timestamps of blocks between two headers read from the chain's
+   * block period where it proves them (CHAIN_INFER_TIMESTAMPS; `BlockClock`);
+   * default true. Off: every block with logs has its header read.
+   */
+  inferTimestamps?: boolean | undefined;
   /** Every HTTP request, retries included, waits for its turn at this pace (CHAIN_REQUESTS_PER_SECOND); unset: not paced. */
   pace?: SourcePace | undefined;
   onEvent?: ((e: ChainSourceEvent) => void) | undefined;

@@ -1,4 +1,5 @@
 import type { SourceBatch, SourcePage, StopEarly } from '#shared/sources/source.ts';
+import type { BlockClock } from './block-clock.ts';
 import type { LogCatalogue } from './catalogue.ts';
 import type { ChainCursor } from './cursor.ts';
 import type { RpcLog } from './decode.ts';
@@ -11,6 +12,7 @@ import type { SpanLearner } from './span-learning.ts';
 
 export interface PagingParts {
   rpc: ChainRpc;
+  clock: BlockClock;
   catalogue: LogCatalogue;
   stats: ChainSourceStats;
   safeHead: SafeHead;
@@ -48,10 +50,11 @@ interface LogPage {
  * block headers it needs for timestamps (logs without `blockTimestamp`) are
  * read once per batch, in as few JSON-RPC batches as `blockBatchSize` allows,
  * instead of once per page: on a plan that counts calls, page-by-page header
- * reads took half of them.
+ * reads took half of them; and not at all where the chain's block period
+ * proves them from headers read before (`BlockClock`).
  */
 export function chainPager(parts: PagingParts): { fetchPage: FetchChainPage; fetchBatch: FetchChainBatch } {
-  const { rpc, catalogue, stats, safeHead, spans, maxRecordsPerPage, onEvent } = parts;
+  const { rpc, clock, catalogue, stats, safeHead, spans, maxRecordsPerPage, onEvent } = parts;
 
   /** A shard's first request: the plan's density at today's aim, else the plan's span. */
   function firstSpan(spec: ChainShardSpec): number {
@@ -123,7 +126,7 @@ export function chainPager(parts: PagingParts): { fetchPage: FetchChainPage; fet
       pages++;
     } while (next !== null && pages < maxPages && logs.length < maxRecordsPerPage && !(await stopEarly?.()));
 
-    const records = await logsToRecords(rpc, catalogue, stats, logs, signal);
+    const records = await logsToRecords({ rpc, clock, catalogue, stats }, logs, BigInt(spec.toBlock), signal);
     // What each page proves was read in full, so `check` can tell a skipped range from an empty one.
     for (const [from, to] of coverage) records.push({ table: 'chain_coverage', row: { from_block: Number(from), to_block: Number(to) } });
     return { records, next, pages };

@@ -111,6 +111,11 @@ export class ChainRpc {
     });
   }
 
+  /** eth_getBlockByNumber calls one HTTP request carries. */
+  get headerBatchSize(): number {
+    return this.opts.blockBatchSize;
+  }
+
   private count(method: string): void {
     const s = this.opts.stats;
     s.rpcCalls[method] = (s.rpcCalls[method] ?? 0) + 1;
@@ -263,6 +268,18 @@ export class ChainRpc {
     // Only numbered lookups are cached: a tag moves, a number (under the safe head) does not.
     if (typeof block === 'bigint') this.headers.set(h.number, h);
     return h;
+  }
+
+  private chain: Promise<number> | undefined;
+
+  /** The chain's id (eth_chainId), asked once per instance. */
+  chainId(signal?: AbortSignal): Promise<number> {
+    this.chain ??= this.call<Hex>('eth_chainId', [], signal, false).then((res) => {
+      if (!res.ok) throw new RpcCallError('eth_chainId refused', res.failure);
+      return Number(BigInt(res.value));
+    });
+    this.chain.catch(() => (this.chain = undefined));
+    return this.chain;
   }
 
   async blockNumber(signal?: AbortSignal): Promise<bigint> {

@@ -22,6 +22,8 @@ export interface ChainSourceStats {
   timestampCacheHits: number;
   /** Timestamps taken from the log's own blockTimestamp field. */
   timestampsFromLogs: number;
+  /** Timestamps of blocks between two headers read that the chain's block period proves (no header read). */
+  timestampsInferred: number;
   logs: number;
   fills: number;
   rejects: number;
@@ -43,6 +45,7 @@ export function newStats(): ChainSourceStats {
     blocksFetched: 0,
     timestampCacheHits: 0,
     timestampsFromLogs: 0,
+    timestampsInferred: 0,
     logs: 0,
     fills: 0,
     rejects: 0,

@@ -32,6 +32,10 @@ export interface ScenarioOptions {
   maxBurst: number;
   /** Keep EDR's blockTimestamp on logs, as some providers send it (default: stripped, as standard nodes do). */
   logTimestamps?: boolean;
+  /** Seconds between empty blocks (default 2); 1 with `lateBlocks` is Polygon since Madhugiri. */
+  blockSeconds?: number;
+  /** The share of runs of empty blocks mined a few seconds late (a missed slot); default 0. */
+  lateBlocks?: number;
 }
 
 /**
@@ -57,6 +61,7 @@ export async function buildScenario(o: ScenarioOptions): Promise<Scenario> {
   await script.emitFills(CTF_EXCHANGE_V2, [randomFill(r, 0)]); // lands in the genesis block
   if ((await script.blockNumber()) !== o.genesis) throw new Error('genesis fill missed the genesis block');
 
+  const seconds = o.blockSeconds ?? 2;
   let expectedRejects = 0;
   let regionIndex = 0;
   for (const region of o.regions) {
@@ -70,7 +75,9 @@ export async function buildScenario(o: ScenarioOptions): Promise<Scenario> {
       const burst = Math.max(1, Math.min(budget, Math.floor(1 + r() ** 2 * o.maxBurst)));
       const expectedGap = Math.max(0, (left * burst) / budget - 1);
       const gap = Math.min(left - 2, Math.floor(r() * 2 * expectedGap));
-      await script.mine(gap);
+      const late = gap > 0 && r() < (o.lateBlocks ?? 0);
+      if (late) await script.mineLate(seconds + 1 + Math.floor(r() * 4));
+      await script.mine(late ? gap - 1 : gap, seconds);
       if (r() < 0.15 && burst >= 3) {
         const a = Math.ceil(burst / 3);
         const b = Math.ceil((burst - a) / 2);
@@ -103,7 +110,7 @@ export async function buildScenario(o: ScenarioOptions): Promise<Scenario> {
       await script.emitFills(DECOY, [randomFill(r), randomFill(r)], { record: false });
       await script.emitRaw(CTF_EXCHANGE_V2, [`0x${'ab'.repeat(32)}`], encodeAbiParameters([{ type: 'uint256' }], [1n]) as Hex);
     }
-    await script.mineTo(end);
+    await script.mineTo(end, seconds);
     regionIndex++;
   }
   const head = await script.blockNumber();
