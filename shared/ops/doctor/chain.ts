@@ -5,6 +5,7 @@ import type { RpcFailure } from '#shared/sources/chain/errors.ts';
 import { check, thousands, type Check } from './types.ts';
 import { DEFAULT_RESULT_CAP, DEFAULT_SPAN, probeResults, probeSpan, type LogFilter } from './log-limits.ts';
 import { failureText, probeRpc } from './rpc.ts';
+import { blockTimesCheck } from './block-times.ts';
 
 import { POLYGON_CHAIN_ID } from '#shared/sources/chain/block-times.ts';
 
@@ -26,6 +27,8 @@ export interface ChainProbeInput {
   maxLogsPerRequest?: number | undefined;
   /** This process's share of CHAIN_REQUESTS_PER_SECOND, when set. */
   requestsPerSecond?: number | undefined;
+  /** CHAIN_INFER_TIMESTAMPS (default true). */
+  inferTimestamps?: boolean | undefined;
 }
 
 interface RawBlock {
@@ -79,6 +82,7 @@ export async function probeChain(input: ChainProbeInput): Promise<Check[]> {
     const cap = input.maxLogsPerRequest ?? DEFAULT_RESULT_CAP;
     const results = await probeResults(rpc, input.filter, safe, span.accepted, cap);
     checks.push(resultCheck(results, input.maxLogsPerRequest), timestampCheck(results.blockTimestamp, results.error));
+    if (results.blockTimestamp !== true) checks.push(await blockTimesCheck(rpc, chainId, safe, input.inferTimestamps ?? true));
   }
   checks.push(await rateCheck(input));
   return checks;

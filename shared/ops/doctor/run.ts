@@ -77,5 +77,6 @@ async function chainChecks(s: SourceSettings, timeoutMs: number, expectedChainId
     maxBlockSpan: s.CHAIN_MAX_BLOCK_SPAN,
     maxLogsPerRequest: s.CHAIN_MAX_LOGS_PER_REQUEST,
     requestsPerSecond: shareOfAllowance('chain', s.CHAIN_REQUESTS_PER_SECOND, s.SOURCE_RATE_SHARED_BY)?.requestsPerSecond,
+    inferTimestamps: s.CHAIN_INFER_TIMESTAMPS,
   });
 }

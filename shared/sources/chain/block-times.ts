@@ -20,7 +20,13 @@ export interface BlockRule {
  * (`IsBlockEarly`, BlockTooSoonError; both in consensus/bor/bor.go).
  * Mainnet's values (internal/cli/server/chains/mainnet.go): period 2 s, and
  * 1 s from block 80,084,800 (Madhugiri); sprints of 64 blocks with a 6 s
- * delay, 16 and 4 s from block 38,189,056 (Delhi).
+ * delay, 16 and 4 s from block 38,189,056 (Delhi). Bor's `Prepare` dates a
+ * block at that least time unless the chain has fallen behind the clock. Since
+ * Madhugiri producers may run a slower cadence over the 1 s floor (PIP-75,
+ * forum.polygon.technology/t/pip-75-change-consensus-time-to-1-second): 2 s,
+ * and 1.75 s since May 2026 by Polygon's own account (PIP-86), which this
+ * project has not checked against the chain. Such blocks are not at the least
+ * time, so their timestamps are read, not proven; `doctor` says which it is.
  */
 export const POLYGON_POS_RULES: readonly BlockRule[] = [
   { from: 0n, period: 2, sprint: 64n, producerDelay: 6 },
