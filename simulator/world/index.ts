@@ -67,6 +67,8 @@ export interface ChainWorldOptions {
   adapters?: WorldAdapters;
   /** Keep EDR's blockTimestamp on eth_getLogs results, as some providers do (default false). */
   logTimestamps?: boolean;
+  /** Date every block this many seconds after its parent, not by the schedule's clock (default: the clock). */
+  blockSeconds?: number;
 }
 
 /** New V2-era blocks for an incremental run. */
@@ -126,7 +128,7 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
   // The node's genesis is dated so that 33.6M one-second blocks still end before 2022-11-21.
   const node = await startEvmNode({ initialDate: new Date(Date.UTC(2021, 8, 1)), logTimestamps: opts.logTimestamps ?? false });
   try {
-    const writer = await ChainWriter.open(node, V1_GENESIS_BLOCK);
+    const writer = await ChainWriter.open(node, V1_GENESIS_BLOCK, opts.blockSeconds);
     const common = { fillsPerTransaction: opts.fillsPerTransaction ?? 40, maxEmptyBlocks: opts.maxEmptyBlocks ?? 12, minSlots: MIN_SLOTS };
     const era = (e: 'v1' | 'v2', size: EraSize): Pick<EraOptions, 'era' | 'fills' | 'activity' | 'standardMarkets' | 'negRiskMarkets'> => ({
       era: e,

@@ -60,13 +60,19 @@ export class ChainWriter {
   private constructor(
     private readonly node: EvmNode,
     private readonly from: Address,
+    private readonly blockSeconds: number | undefined,
   ) {}
 
-  /** Installs the fakes and mines empty blocks, one second apart, up to `firstBlock - 1`. */
-  static async open(node: EvmNode, firstBlock: bigint): Promise<ChainWriter> {
+  /**
+   * Installs the fakes and mines empty blocks, one second apart, up to
+   * `firstBlock - 1`. With `blockSeconds`, every later block is dated that
+   * many seconds after its parent whatever time `block` asks for: a chain
+   * whose blocks all come at the least time its rule allows.
+   */
+  static async open(node: EvmNode, firstBlock: bigint, blockSeconds?: number): Promise<ChainWriter> {
     const from = node.accounts[0];
     if (!from) throw new Error('node has no accounts');
-    const w = new ChainWriter(node, from);
+    const w = new ChainWriter(node, from, blockSeconds);
     const compiled = compileWorldContracts();
     for (const [address, name] of INSTALL) await w.rpc('hardhat_setCode', [address, compiled[name].deployedBytecode]);
     const head = await w.latest();
@@ -96,11 +102,13 @@ export class ChainWriter {
    * one block at `timestamp` holding `txs` (each a list of logs, one
    * transaction each, in order). Returns the mined transactions.
    */
-  async block(timestamp: number, txs: readonly (readonly WorldLog[])[], emptyBefore = 0): Promise<EmittedTx[]> {
+  async block(asked: number, txs: readonly (readonly WorldLog[])[], emptyBefore = 0): Promise<EmittedTx[]> {
+    const steady = this.blockSeconds;
+    const timestamp = steady ? this.headTime + steady * (emptyBefore + 1) : asked;
     if (!(timestamp > this.headTime)) throw new Error(`block time ${timestamp} is not after the head's ${this.headTime}`);
     const empty = Math.min(emptyBefore, timestamp - this.headTime - 1);
     if (empty > 0) {
-      const interval = Math.floor((timestamp - this.headTime - 1) / empty);
+      const interval = steady ?? Math.floor((timestamp - this.headTime - 1) / empty);
       await this.rpc('evm_setNextBlockTimestamp', [numberToHex(this.headTime + interval)]);
       await this.rpc('hardhat_mine', [numberToHex(empty), numberToHex(interval)]);
       this.headNumber += empty;

@@ -83,9 +83,10 @@ describe('chain source: timestamps the block period proves', () => {
   it('reads headers once a shard where every block comes a second after its parent', async () => {
     const steady = await buildScenario({ seed: 43, genesis: GENESIS, maxBurst: 6, regions: [{ blocks: 6_000, fillsPerBlock: 0.3 }], blockSeconds: 1 });
     try {
-      const planOnly = createChainSource(options({ rpcUrl: steady.node.url }));
+      // Batches of 200 headers: a shard's first staged object reads its blocks and the headers ahead in one request.
+      const planOnly = createChainSource(options({ rpcUrl: steady.node.url, blockBatchSize: 200 }));
       await planOnly.plan({ watermark: null });
-      const proving = createChainSource(options({ rpcUrl: steady.node.url }));
+      const proving = createChainSource(options({ rpcUrl: steady.node.url, blockBatchSize: 200 }));
       const run = await runSource(proving, { watermark: null }, 4);
       expect(run.fills.sort(byId)).toEqual(steady.expected.sort(byId));
       expect(run.pages / 4).toBeGreaterThan(2 * run.plan.shards.length);

@@ -33,6 +33,8 @@ export type SourceFigures = ClientFigures & {
   planSeconds: number;
   coverageExact: boolean;
   fetch: FetchBreakdown;
+  /** Timestamps the chain's rule proved between two headers read (none read for them). */
+  timestampsInferred: number;
 };
 
 /** The source's run through one profile. */
@@ -145,6 +147,7 @@ async function sourceFigures(proxy: ProviderProxy, w: BenchWorld, profile: Provi
     pages: run.pages,
     planSeconds: run.planMs / 1000,
     coverageExact: coverageTiles(run.coverage, w.firstBlock, w.lastBlock),
+    timestampsInferred: run.stats.timestampsInferred - run.planStats.timestampsInferred,
     fetch: fetchBreakdown(run.planStats, run.stats, (run.ms - run.planMs) / 1000, {
       callsPerSecond: profile.callsPerSecond,
       perCall: limit / profile.callsPerSecond,

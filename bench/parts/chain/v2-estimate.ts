@@ -20,7 +20,13 @@ export const POLYMARKET_FILLS = {
 const DAY_MS = 86_400_000;
 export const V1_DAYS = Math.round((Date.parse(POLYMARKET_FILLS.to) - Date.parse(POLYMARKET_FILLS.from)) / DAY_MS) + 1;
 export const FILLS_PER_DAY = POLYMARKET_FILLS.v1OrderFilled / V1_DAYS;
-/** Polygon PoS makes a block about every 2 s: 43,200 a day. */
+/**
+ * Polygon PoS makes a block about every 2 s: 43,200 a day. Since Madhugiri
+ * (block 80,084,800, December 2025) Bor allows one a second, and producers
+ * run a cadence over that floor (PIP-75): 2 s, and 1.75 s since May 2026 by
+ * Polygon's account (PIP-86, not checked here), which would be 49,371 a day,
+ * fewer fills in each. The estimate keeps 2 s.
+ */
 export const POLYGON_BLOCKS_PER_DAY = 43_200;
 /**
  * The loader's rate on the server path (the loader's process sending to a

@@ -12,6 +12,8 @@ export interface BenchWorldOptions {
   /** Empty blocks before each block with transactions, at most (the average is half): sets the density. */
   maxEmptyBlocks: number;
   seed: number;
+  /** Date every block this many seconds after its parent, not by the world's clock (default: the clock). */
+  blockSeconds?: number | undefined;
 }
 
 export interface BenchWorld {
@@ -48,6 +50,7 @@ export async function startBenchWorld(o: BenchWorldOptions): Promise<BenchWorld>
     logTimestamps: true,
     fillsPerTransaction: o.fillsPerTransaction,
     maxEmptyBlocks: o.maxEmptyBlocks,
+    ...(o.blockSeconds ? { blockSeconds: o.blockSeconds } : {}),
     v1: era(12),
     v2: era(8),
   });

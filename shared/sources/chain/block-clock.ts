@@ -1,9 +1,12 @@
-import { BlockTimes, rulesOfChain } from './block-times.ts';
+import { LRUCache } from 'lru-cache';
+import { BlockTimes, rulesOfChain, type BlockRule } from './block-times.ts';
 import type { BlockHeader, ChainRpc } from './rpc.ts';
 import type { ChainSourceStats } from './stats.ts';
 
 /** Headers read ahead of a batch's blocks at most, in the room its last header request has left. */
 export const MAX_ANCHORS_AHEAD = 32;
+/** Shards whose headers an instance keeps (a fetcher pages two at a time; the bench, eight). */
+const SHARDS_KEPT = 16;
 
 export interface BlockTimesRead {
   /** Every asked block's timestamp. */
@@ -19,11 +22,13 @@ export interface BlockTimesRead {
  * that the next batch of pages finds headers around its blocks, each read
  * also takes up to MAX_ANCHORS_AHEAD headers spread between its last block
  * and the shard's end, in the room its last request has left: on a chain
- * whose blocks come at the least time the rule allows, a shard then reads headers about once,
- * where it read them once per batch of pages.
+ * whose blocks come at the least time the rule allows, a shard then reads
+ * headers about once, where it read them once per batch of pages.
  */
 export class BlockClock {
-  private rule: BlockTimes | null | undefined;
+  private rules: Promise<readonly BlockRule[] | null> | undefined;
+  /** Headers read, by shard (its last block): each shard pages forward through its own blocks. */
+  private readonly shards = new LRUCache<bigint, BlockTimes>({ max: SHARDS_KEPT });
 
   constructor(
     private readonly rpc: ChainRpc,
@@ -31,32 +36,37 @@ export class BlockClock {
     private readonly infer: boolean,
   ) {}
 
-  /** What the chain's rule is, asked of the node once (eth_chainId); null: a chain whose rule is not known, or inference off. */
-  private async times(signal: AbortSignal | undefined): Promise<BlockTimes | null> {
-    if (this.rule !== undefined) return this.rule;
-    const rules = this.infer ? rulesOfChain(await this.rpc.chainId(signal)) : null;
-    this.rule = rules ? new BlockTimes(rules) : null;
-    return this.rule;
+  /** The chain's rule, asked of the node once (eth_chainId); null: a chain whose rule is not known, or inference off. */
+  private rulesOf(signal: AbortSignal | undefined): Promise<readonly BlockRule[] | null> {
+    if (!this.infer) return Promise.resolve(null);
+    this.rules ??= this.rpc.chainId(signal).then(rulesOfChain);
+    this.rules.catch(() => (this.rules = undefined));
+    return this.rules;
   }
 
-  /** The timestamps of `blocks`, all of them at or below `horizon` (the shard's last block). */
+  /** The timestamps of `blocks`, all of them in the shard that ends at `horizon`. */
   async read(blocks: readonly bigint[], horizon: bigint, signal?: AbortSignal): Promise<BlockTimesRead> {
-    const wanted = [...new Set(blocks)];
     const out: BlockTimesRead = { times: new Map(), headers: new Map() };
+    const wanted = [...new Set(blocks)];
     if (wanted.length === 0) return out;
-    const rule = await this.times(signal);
-    const unproven = rule ? wanted.filter((n) => rule.timeOf(n) === undefined) : wanted;
-    if (unproven.length > 0) {
-      const ahead = rule ? anchorsAhead(rule, unproven, horizon, this.rpc.headerBatchSize) : [];
-      out.headers = await this.rpc.getHeaders([...unproven, ...ahead], signal);
-      rule?.learn(out.headers.values());
-    }
+    const rules = await this.rulesOf(signal);
+    let times = rules ? this.shards.get(horizon) : undefined;
+    if (rules && !times) this.shards.set(horizon, (times = new BlockTimes(rules)));
+    const unproven: bigint[] = [];
     for (const n of wanted) {
+      const time = times?.timeOf(n);
+      if (time === undefined) unproven.push(n);
+      else out.times.set(n, time);
+    }
+    this.stats.timestampsInferred += out.times.size;
+    if (unproven.length === 0) return out;
+    const ahead = times ? anchorsAhead(times, unproven, horizon, this.rpc.headerBatchSize) : [];
+    out.headers = await this.rpc.getHeaders([...unproven, ...ahead], signal);
+    times?.learn(out.headers.values());
+    for (const n of unproven) {
       const read = out.headers.get(n);
-      const time = read?.timestamp ?? rule?.timeOf(n);
-      if (time === undefined) throw new Error(`chain source: no timestamp for block ${n}`);
-      if (!read) this.stats.timestampsInferred++;
-      out.times.set(n, time);
+      if (!read) throw new Error(`chain source: no header came back for block ${n}`);
+      out.times.set(n, read.timestamp);
     }
     return out;
   }
