@@ -1,12 +1,9 @@
-import { LRUCache } from 'lru-cache';
-import { BlockTimes, rulesOfChain, type BlockRule } from './block-times.ts';
+import { BlockTimes, rulesOfChain } from './block-times.ts';
 import type { BlockHeader, ChainRpc } from './rpc.ts';
 import type { ChainSourceStats } from './stats.ts';
 
 /** Headers read ahead of a batch's blocks at most, in the room its last header request has left. */
 export const MAX_ANCHORS_AHEAD = 32;
-/** Shards whose headers an instance keeps (a fetcher pages two at a time; the bench, eight). */
-const SHARDS_KEPT = 16;
 
 export interface BlockTimesRead {
   /** Every asked block's timestamp. */
@@ -26,9 +23,7 @@ export interface BlockTimesRead {
  * headers about once, where it read them once per batch of pages.
  */
 export class BlockClock {
-  private rules: Promise<readonly BlockRule[] | null> | undefined;
-  /** Headers read, by shard (its last block): each shard pages forward through its own blocks. */
-  private readonly shards = new LRUCache<bigint, BlockTimes>({ max: SHARDS_KEPT });
+  private times: Promise<BlockTimes | null> | undefined;
 
   constructor(
     private readonly rpc: ChainRpc,
@@ -36,22 +31,27 @@ export class BlockClock {
     private readonly infer: boolean,
   ) {}
 
-  /** The chain's rule, asked of the node once (eth_chainId); null: a chain whose rule is not known, or inference off. */
-  private rulesOf(signal: AbortSignal | undefined): Promise<readonly BlockRule[] | null> {
+  /**
+   * The headers known so far under the chain's rule, asked of the node once
+   * (eth_chainId) and shared by the shards this instance pages side by side;
+   * null: a chain whose rule is not known, or inference off.
+   */
+  private timesOf(signal: AbortSignal | undefined): Promise<BlockTimes | null> {
     if (!this.infer) return Promise.resolve(null);
-    this.rules ??= this.rpc.chainId(signal).then(rulesOfChain);
-    this.rules.catch(() => (this.rules = undefined));
-    return this.rules;
+    this.times ??= this.rpc.chainId(signal).then((id) => {
+      const rules = rulesOfChain(id);
+      return rules ? new BlockTimes(rules) : null;
+    });
+    this.times.catch(() => (this.times = undefined));
+    return this.times;
   }
 
-  /** The timestamps of `blocks`, all of them in the shard that ends at `horizon`. */
+  /** The timestamps of `blocks`, all of them in a shard that ends at `horizon`. */
   async read(blocks: readonly bigint[], horizon: bigint, signal?: AbortSignal): Promise<BlockTimesRead> {
     const out: BlockTimesRead = { times: new Map(), headers: new Map() };
     const wanted = [...new Set(blocks)];
     if (wanted.length === 0) return out;
-    const rules = await this.rulesOf(signal);
-    let times = rules ? this.shards.get(horizon) : undefined;
-    if (rules && !times) this.shards.set(horizon, (times = new BlockTimes(rules)));
+    const times = await this.timesOf(signal);
     const unproven: bigint[] = [];
     for (const n of wanted) {
       const time = times?.timeOf(n);
@@ -62,7 +62,10 @@ export class BlockClock {
     if (unproven.length === 0) return out;
     const ahead = times ? anchorsAhead(times, unproven, horizon, this.rpc.headerBatchSize) : [];
     out.headers = await this.rpc.getHeaders([...unproven, ...ahead], signal);
-    times?.learn(out.headers.values());
+    // Later batches of these shards read above the highest block read here: it and the headers ahead are what they
+    // can use, and keeping only those keeps the anchors few however many headers a long run reads.
+    const top = unproven.reduce((a, b) => (b > a ? b : a));
+    times?.learn([top, ...ahead].flatMap((n) => out.headers.get(n) ?? []));
     for (const n of unproven) {
       const read = out.headers.get(n);
       if (!read) throw new Error(`chain source: no header came back for block ${n}`);

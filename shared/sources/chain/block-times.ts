@@ -95,7 +95,7 @@ export class BlockTimes {
 
   constructor(
     private readonly rules: readonly BlockRule[],
-    private readonly maxAnchors = 8_192,
+    private readonly maxAnchors = 65_536,
   ) {}
 
   get anchors(): number {
