@@ -123,7 +123,7 @@ const settings = {
   CHAIN_ROWS_PER_SHARD: positiveInt(10_000_000).optional(),
   CHAIN_LOGS_PER_BLOCK: z.coerce.number().positive().optional(),
   CHAIN_BLOCK_BATCH_SIZE: positiveInt(1000).optional(),
-  /** Take the timestamps the chain's block period proves between two headers read, instead of reading every header. */
+  /** Take the timestamps the chain's consensus rule proves between two headers read, instead of reading every header. */
   CHAIN_INFER_TIMESTAMPS: bool.default(true),
   CLICKHOUSE_URL: clickHouseUrl.optional(),
   CLICKHOUSE_USER: z.string().default('default'),

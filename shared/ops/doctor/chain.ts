@@ -6,7 +6,6 @@ import { check, thousands, type Check } from './types.ts';
 import { DEFAULT_RESULT_CAP, DEFAULT_SPAN, probeResults, probeSpan, type LogFilter } from './log-limits.ts';
 import { failureText, probeRpc } from './rpc.ts';
 import { blockTimesCheck } from './block-times.ts';
-
 import { POLYGON_CHAIN_ID } from '#shared/sources/chain/block-times.ts';
 
 export { POLYGON_CHAIN_ID };

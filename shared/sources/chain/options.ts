@@ -57,7 +57,7 @@ export interface ChainSourceOptions {
   timestampCacheSize?: number | undefined;
   /**
    * Take the timestamps of blocks between two headers read from the chain's
-   * block period where it proves them (CHAIN_INFER_TIMESTAMPS; `BlockClock`);
+   * consensus rule where it proves them (CHAIN_INFER_TIMESTAMPS; `BlockClock`);
    * default true. Off: every block with logs has its header read.
    */
   inferTimestamps?: boolean | undefined;

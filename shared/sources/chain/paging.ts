@@ -50,7 +50,7 @@ interface LogPage {
  * block headers it needs for timestamps (logs without `blockTimestamp`) are
  * read once per batch, in as few JSON-RPC batches as `blockBatchSize` allows,
  * instead of once per page: on a plan that counts calls, page-by-page header
- * reads took half of them; and not at all where the chain's block period
+ * reads took half of them; and not at all where the chain's consensus rule
  * proves them from headers read before (`BlockClock`).
  */
 export function chainPager(parts: PagingParts): { fetchPage: FetchChainPage; fetchBatch: FetchChainBatch } {

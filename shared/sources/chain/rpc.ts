@@ -270,16 +270,11 @@ export class ChainRpc {
     return h;
   }
 
-  private chain: Promise<number> | undefined;
-
-  /** The chain's id (eth_chainId), asked once per instance. */
-  chainId(signal?: AbortSignal): Promise<number> {
-    this.chain ??= this.call<Hex>('eth_chainId', [], signal, false).then((res) => {
-      if (!res.ok) throw new RpcCallError('eth_chainId refused', res.failure);
-      return Number(BigInt(res.value));
-    });
-    this.chain.catch(() => (this.chain = undefined));
-    return this.chain;
+  /** The chain's id (eth_chainId); `BlockClock` asks once per instance and keeps it. */
+  async chainId(signal?: AbortSignal): Promise<number> {
+    const res = await this.call<Hex>('eth_chainId', [], signal, false);
+    if (!res.ok) throw new RpcCallError('eth_chainId refused', res.failure);
+    return Number(BigInt(res.value));
   }
 
   async blockNumber(signal?: AbortSignal): Promise<bigint> {

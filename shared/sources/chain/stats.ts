@@ -22,7 +22,7 @@ export interface ChainSourceStats {
   timestampCacheHits: number;
   /** Timestamps taken from the log's own blockTimestamp field. */
   timestampsFromLogs: number;
-  /** Timestamps of blocks between two headers read that the chain's block period proves (no header read). */
+  /** Timestamps of blocks between two headers read that the chain's consensus rule proves (no header read). */
   timestampsInferred: number;
   logs: number;
   fills: number;
