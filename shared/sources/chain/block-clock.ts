@@ -23,27 +23,34 @@ export interface BlockTimesRead {
  * headers about once, where it read them once per batch of pages.
  */
 export class BlockClock {
-  private times: Promise<BlockTimes | null> | undefined;
+  private rule: Promise<BlockTimes | null> | undefined;
+  /** The rule's store once the node has said its chain id; null: no rule (unknown chain, or inference off). */
+  private known: BlockTimes | null | undefined;
 
   constructor(
     private readonly rpc: ChainRpc,
     private readonly stats: ChainSourceStats,
     private readonly infer: boolean,
-  ) {}
+  ) {
+    if (!infer) this.known = null;
+  }
 
   /**
    * The headers known so far under the chain's rule, asked of the node once
-   * (eth_chainId) and shared by the shards this instance pages side by side;
-   * null: a chain whose rule is not known, or inference off.
+   * (eth_chainId) and shared by the shards this instance pages side by side.
+   * The first reads do not wait for the answer: they read every header, as
+   * with no rule, and the answer arrives beside them, so asking costs one
+   * request and no round trip in any shard's way.
    */
-  private timesOf(signal: AbortSignal | undefined): Promise<BlockTimes | null> {
-    if (!this.infer) return Promise.resolve(null);
-    this.times ??= this.rpc.chainId(signal).then((id) => {
+  private askRule(signal: AbortSignal | undefined): Promise<BlockTimes | null> {
+    if (this.known !== undefined) return Promise.resolve(this.known);
+    this.rule ??= this.rpc.chainId(signal).then((id) => {
       const rules = rulesOfChain(id);
-      return rules ? new BlockTimes(rules) : null;
+      this.known ??= rules ? new BlockTimes(rules) : null;
+      return this.known;
     });
-    this.times.catch(() => (this.times = undefined));
-    return this.times;
+    this.rule.catch(() => (this.rule = undefined));
+    return this.rule;
   }
 
   /** The timestamps of `blocks`, all of them in a shard that ends at `horizon`. */
@@ -51,21 +58,23 @@ export class BlockClock {
     const out: BlockTimesRead = { times: new Map(), headers: new Map() };
     const wanted = [...new Set(blocks)];
     if (wanted.length === 0) return out;
-    const times = await this.timesOf(signal);
+    const rule = this.askRule(signal);
+    const known = this.known;
     const unproven: bigint[] = [];
     for (const n of wanted) {
-      const time = times?.timeOf(n);
+      const time = known?.timeOf(n);
       if (time === undefined) unproven.push(n);
       else out.times.set(n, time);
     }
     this.stats.timestampsInferred += out.times.size;
     if (unproven.length === 0) return out;
-    const ahead = times ? anchorsAhead(times, unproven, horizon, this.rpc.headerBatchSize) : [];
+    // Until the node has answered, the rule may still prove what these headers and the ones ahead span.
+    const ahead = known === null ? [] : anchorsAhead(known, unproven, horizon, this.rpc.headerBatchSize);
     out.headers = await this.rpc.getHeaders([...unproven, ...ahead], signal);
     // Later batches of these shards read above the highest block read here: it and the headers ahead are what they
     // can use, and keeping only those keeps the anchors few however many headers a long run reads.
     const top = unproven.reduce((a, b) => (b > a ? b : a));
-    times?.learn([top, ...ahead].flatMap((n) => out.headers.get(n) ?? []));
+    (await rule)?.learn([top, ...ahead].flatMap((n) => out.headers.get(n) ?? []));
     for (const n of unproven) {
       const read = out.headers.get(n);
       if (!read) throw new Error(`chain source: no header came back for block ${n}`);
@@ -78,15 +87,16 @@ export class BlockClock {
 /**
  * Headers to read ahead of `blocks`, up to `horizon`, in the room the last
  * request leaves (at most MAX_ANCHORS_AHEAD): the stretches no two headers
- * prove yet, nearest first, each cut into equal parts. On a shard's first
+ * prove yet, nearest first, each cut into equal parts (`times` undefined:
+ * nothing known yet, the whole rest is one). On a shard's first
  * read that is the whole rest of the shard; later, a stretch with a missed
  * slot in it is narrowed on every read, until the slot lies between two
  * headers read and the blocks on either side are proven.
  */
-export function anchorsAhead(times: BlockTimes, blocks: readonly bigint[], horizon: bigint, batchSize: number): bigint[] {
+export function anchorsAhead(times: BlockTimes | undefined, blocks: readonly bigint[], horizon: bigint, batchSize: number): bigint[] {
   const top = blocks.reduce((a, b) => (b > a ? b : a));
   const room = Math.min(MAX_ANCHORS_AHEAD, (batchSize - (blocks.length % batchSize)) % batchSize);
-  const stretches = times.unprovenStretches(top, horizon);
+  const stretches = times ? times.unprovenStretches(top, horizon) : top < horizon ? [{ from: top, to: horizon, open: true }] : [];
   const out = new Set<bigint>();
   stretches.forEach((s, i) => {
     const share = BigInt(Math.floor(room / stretches.length) + (i < room % stretches.length ? 1 : 0));
