@@ -23,6 +23,7 @@ export interface BlockTimesRead {
  * headers about once, where it read them once per batch of pages.
  */
 export class BlockClock {
+  /** The eth_chainId question, asked once; undefined again if it failed, so the next read asks anew. */
   private rule: Promise<BlockTimes | null> | undefined;
   /** The rule's store once the node has said its chain id; null: no rule (unknown chain, or inference off). */
   private known: BlockTimes | null | undefined;
@@ -30,7 +31,7 @@ export class BlockClock {
   constructor(
     private readonly rpc: ChainRpc,
     private readonly stats: ChainSourceStats,
-    private readonly infer: boolean,
+    infer: boolean,
   ) {
     if (!infer) this.known = null;
   }
@@ -38,9 +39,9 @@ export class BlockClock {
   /**
    * The headers known so far under the chain's rule, asked of the node once
    * (eth_chainId) and shared by the shards this instance pages side by side.
-   * The first reads do not wait for the answer: they read every header, as
-   * with no rule, and the answer arrives beside them, so asking costs one
-   * request and no round trip in any shard's way.
+   * The first reads do not wait for the answer: they read every header they
+   * need, and headers ahead, and the answer arrives beside them, so asking
+   * costs one request and no round trip in any shard's way.
    */
   private askRule(signal: AbortSignal | undefined): Promise<BlockTimes | null> {
     if (this.known !== undefined) return Promise.resolve(this.known);
