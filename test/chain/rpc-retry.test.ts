@@ -17,7 +17,14 @@ const header = (n: bigint) => ({
   hash: `0x${n.toString(16).padStart(64, '0')}`,
   timestamp: `0x${(1_700_000_000n + n).toString(16)}`,
 });
-const blocks = ok((call) => (call.method === 'eth_blockNumber' ? '0x10' : call.method === 'eth_getLogs' ? [] : header(BigInt(call.params[0] as string))));
+/** A receipt whose one log names its transaction; the node knows no transaction whose hash ends in 'dead'. */
+const receipt = (hash: string) => (hash.endsWith('dead') ? null : { transactionHash: hash, logs: [{ transactionHash: hash, logIndex: '0x0' }] });
+const blocks = ok((call) => {
+  if (call.method === 'eth_blockNumber') return '0x10';
+  if (call.method === 'eth_getLogs') return [];
+  if (call.method === 'eth_getTransactionReceipt') return receipt(call.params[0] as string);
+  return header(BigInt(call.params[0] as string));
+});
 
 /** An answer, or one made from the request's calls (JSON-RPC answers must echo their ids). */
 type Scripted = Answer | ((calls: Call[]) => Answer);
@@ -164,5 +171,43 @@ describe('ChainRpc retries', () => {
     await rpc.getHeaders([1n]);
     expect(stats.blocksFetched).toBe(5);
     expect(stats.timestampCacheHits).toBe(2);
+  });
+
+  const txHash = (i: number) => `0x${i.toString(16).padStart(64, '0')}`;
+
+  it('reads transaction receipts in JSON-RPC batches of the batch size, resending only the calls a 429 refused', async () => {
+    const hashes = Array.from({ length: 23 }, (_, i) => txHash(i + 1));
+    // The second batch has one call rate-limited inside it; the others are answered whole.
+    const partly = (calls: Call[]) => ({
+      status: 200,
+      body: calls.map((c) => (c.params[0] === txHash(15) ? { jsonrpc: '2.0', id: c.id, error: { code: 429, message: 'rate limited' } } : blocks(c))),
+    });
+    const answered = (calls: Call[]) => ({ status: 200, body: calls.map(blocks) });
+    const { rpc, stats, methods } = scriptedRpc([answered, partly, answered]);
+    // A repeat, in other letter case, is asked once.
+    const logs = await rpc.getTransactionLogs([...hashes, hashes[0]!.toUpperCase().replace('0X', '0x')]);
+    expect([...logs.keys()]).toEqual(hashes);
+    for (const h of hashes) expect(logs.get(h)).toEqual([{ transactionHash: h, logIndex: '0x0' }]);
+    expect(methods.map((m) => m.length)).toEqual([10, 10, 3, 1]);
+    expect(methods.flat().every((m) => m === 'eth_getTransactionReceipt')).toBe(true);
+    expect(stats).toMatchObject({ httpRequests: 4, retries: 1, rateLimited: 1, rpcCalls: { eth_getTransactionReceipt: 24 } });
+  });
+
+  it('paced, each batch of receipts waits for a turn of its own', async () => {
+    let turns = 0;
+    const { rpc, methods } = scriptedRpc([], { pacer: async () => void turns++ });
+    await rpc.getTransactionLogs(Array.from({ length: 25 }, (_, i) => txHash(i + 1)));
+    expect(turns).toBe(3);
+    expect(methods.map((m) => m.length)).toEqual([10, 10, 5]);
+  });
+
+  it('fails naming a transaction the node does not know, and sends nothing for no transactions', async () => {
+    const { rpc, methods } = scriptedRpc([]);
+    expect(await rpc.getTransactionLogs([])).toEqual(new Map());
+    expect(methods).toEqual([]);
+    const unknown = `0x${'0'.repeat(60)}dead`;
+    await expect(rpc.getTransactionLogs([txHash(1), unknown])).rejects.toThrow(
+      new RegExp(`eth_getTransactionReceipt\\(${unknown}\\) returned no receipt: the node does not know the transaction`),
+    );
   });
 });

@@ -64,6 +64,20 @@ function collect(err: unknown): ErrorFacts {
   return facts;
 }
 
+/** The first HTTP status in a viem error's chain, if any. */
+export const httpStatusOf = (err: unknown): number | undefined => collect(err).status;
+
+/** One attempt's failure, for the retry loop to judge; it becomes an RpcCallError when the loop gives up. */
+export class AttemptFailed extends Error {
+  override name = 'AttemptFailed';
+  constructor(
+    readonly failure: RpcFailure,
+    override readonly cause: unknown,
+  ) {
+    super(failure.reason, { cause });
+  }
+}
+
 export { parseRetryAfter } from '#shared/retry.ts';
 
 const RESULT_CAP_PATTERNS: RegExp[] = [

@@ -51,7 +51,7 @@ export interface ChainSourceOptions {
    * default twice the result cap, at least MIN_BATCH_LOGS.
    */
   maxRecordsPerPage?: number | undefined;
-  /** eth_getBlockByNumber calls per JSON-RPC batch; default 50. */
+  /** Calls per JSON-RPC batch (block headers, transaction receipts): the provider's batch limit; default 50. */
   blockBatchSize?: number | undefined;
   /** Block headers kept in the timestamp cache; default 20 000. */
   timestampCacheSize?: number | undefined;

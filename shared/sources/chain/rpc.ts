@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { createPublicClient, http, numberToHex, type Address, type Hex } from 'viem';
-import { classifyRpcError, type RpcFailure } from './errors.ts';
+import { AttemptFailed, classifyRpcError, httpStatusOf, type RpcFailure } from './errors.ts';
 import type { RpcLog } from './decode.ts';
 import { retryPolicy, withRetry, type RetryOptions, type RetryPolicy, type Sleep } from '#shared/retry.ts';
 import { count } from '#shared/telemetry/counters.ts';
@@ -25,7 +25,7 @@ export interface ChainRpcOptions {
   retryMaxDelayMs?: number | undefined;
   /** A Retry-After longer than this is not slept through: the call fails and the shard is retried later. */
   maxRetryAfterMs?: number | undefined;
-  /** eth_getBlockByNumber calls per JSON-RPC batch. */
+  /** Calls per JSON-RPC batch (block headers, transaction receipts): the provider's batch limit. */
   blockBatchSize: number;
   timestampCacheSize: number;
   stats: ChainSourceStats;
@@ -128,7 +128,7 @@ export class ChainRpc {
    */
   private failureOf(err: unknown, by: object): RpcFailure {
     const failure = classifyRpcError(err);
-    if (failure.kind === 'transient' && failure.rateLimited && !hasHttpStatus(err, 429)) this.opts.stats.rateLimited++;
+    if (failure.kind === 'transient' && failure.rateLimited && httpStatusOf(err) !== 429) this.opts.stats.rateLimited++;
     if (failure.kind === 'transient' && failure.retryAfterMs !== undefined) {
       holdOrigin(this.opts.rpcUrl, failure.retryAfterMs, { now: this.opts.now, by });
     }
@@ -237,20 +237,31 @@ export class ChainRpc {
     return { ok: true, logs: res.value };
   }
 
-  /** Every log of each transaction (eth_getTransactionReceipt), for the few transactions that need their context. */
+  /**
+   * Every log of each transaction (eth_getTransactionReceipt), for the
+   * transactions that need their context (activity routed through a V2
+   * collateral adapter), sent in JSON-RPC batches as headers are: one
+   * request a transaction paced a V2 backfill's activity at the provider's
+   * latency.
+   */
   async getTransactionLogs(txHashes: readonly string[], signal?: AbortSignal): Promise<Map<string, RpcLog[]>> {
+    const hashes = [...new Set(txHashes.map((h) => h.toLowerCase()))];
+    const receipts = await this.batched<{ logs?: unknown } | null>(
+      'eth_getTransactionReceipt',
+      hashes.map((h) => [h]),
+      signal,
+    );
     const out = new Map<string, RpcLog[]>();
-    for (const hash of new Set(txHashes.map((h) => h.toLowerCase()))) {
-      const res = await this.call<{ logs?: unknown } | null>('eth_getTransactionReceipt', [hash], signal, false);
-      if (!res.ok) throw new RpcCallError('eth_getTransactionReceipt refused', res.failure);
-      if (res.value === null || !Array.isArray(res.value.logs)) {
+    hashes.forEach((hash, i) => {
+      const receipt = receipts[i];
+      if (!receipt || !Array.isArray(receipt.logs)) {
         throw new RpcCallError(`eth_getTransactionReceipt(${hash}) returned no receipt: the node does not know the transaction`, {
           kind: 'fatal',
           reason: 'unknown transaction',
         });
       }
-      out.set(hash, res.value.logs as RpcLog[]);
-    }
+      out.set(hash, receipt.logs as RpcLog[]);
+    });
     return out;
   }
 
@@ -285,13 +296,11 @@ export class ChainRpc {
 
   /**
    * Headers of many blocks, from the cache or batched eth_getBlockByNumber
-   * (viem's http batch: the calls made in one tick go out as JSON-RPC
-   * batches of `blockBatchSize`). Transient failures retry only the missing
-   * blocks, as a group, so a rate-limited batch is resent as a batch.
+   * (see `batched`).
    */
   async getHeaders(numbers: readonly bigint[], signal?: AbortSignal): Promise<Map<bigint, BlockHeader>> {
     const out = new Map<bigint, BlockHeader>();
-    let missing: bigint[] = [];
+    const missing: bigint[] = [];
     for (const n of new Set(numbers)) {
       const hit = this.headers.get(n);
       if (hit) {
@@ -300,23 +309,49 @@ export class ChainRpc {
       } else missing.push(n);
     }
     if (missing.length === 0) return out;
+    const blocks = await this.batched<RawBlock | null>(
+      'eth_getBlockByNumber',
+      missing.map((n) => [numberToHex(n), false]),
+      signal,
+    );
+    missing.forEach((n, i) => {
+      const block = blocks[i];
+      if (!block) throw new RpcCallError(`eth_getBlockByNumber(${n}) returned null: block not known to the node`, { kind: 'fatal', reason: 'unknown block' });
+      const h = toHeader(block);
+      this.headers.set(n, h);
+      this.opts.stats.blocksFetched++;
+      out.set(n, h);
+    });
+    return out;
+  }
+
+  /**
+   * One `method` call for each entry of `params`, answered in order. The
+   * calls go out as JSON-RPC batches of `blockBatchSize` (viem's http batch
+   * sends the calls made in one tick together); paced, each batch (one HTTP
+   * request) waits for its own turn, so a long list is spread out at the
+   * pace instead of sent at once. Transient failures retry only the calls
+   * that failed, as a group, so a rate-limited batch is resent as a batch.
+   */
+  private async batched<T>(method: string, params: readonly unknown[][], signal: AbortSignal | undefined): Promise<T[]> {
+    const out = new Array<T>(params.length);
+    let missing = params.map((_, i) => i);
     const by = {};
     await withRetry(
       async () => {
         await this.waitOutHold(by, signal);
-        const settled = await this.requestHeaders(missing, by, signal);
-        const still: bigint[] = [];
+        const settled = await this.sendBatches<T>(
+          method,
+          missing.map((i) => params[i] as unknown[]),
+          by,
+          signal,
+        );
+        const still: number[] = [];
         let worst: { failure: RpcFailure & { kind: 'transient' }; cause: unknown } | undefined;
-        settled.forEach((r, i) => {
-          const n = missing[i] as bigint;
+        settled.forEach((r, k) => {
+          const i = missing[k] as number;
           if (r.status === 'fulfilled') {
-            if (r.value === null) {
-              throw new RpcCallError(`eth_getBlockByNumber(${n}) returned null: block not known to the node`, { kind: 'fatal', reason: 'unknown block' });
-            }
-            const h = toHeader(r.value);
-            this.headers.set(n, h);
-            this.opts.stats.blocksFetched++;
-            out.set(n, h);
+            out[i] = r.value;
             return;
           }
           if (signal?.aborted) throw r.reason;
@@ -324,49 +359,28 @@ export class ChainRpc {
           if (failure.kind !== 'transient') throw new AttemptFailed(failure, r.reason);
           // The group waits as long as its most demanding refusal asked.
           if (!worst || (failure.retryAfterMs ?? 0) > (worst.failure.retryAfterMs ?? 0)) worst = { failure, cause: r.reason };
-          still.push(n);
+          still.push(i);
         });
         missing = still;
         if (worst) throw new AttemptFailed(worst.failure, worst.cause);
       },
-      this.retrying('eth_getBlockByNumber', signal),
+      this.retrying(method, signal),
     );
     return out;
   }
 
-  /**
-   * eth_getBlockByNumber for each block; calls made in one tick go out as
-   * viem batches of blockBatchSize. Paced, each batch (one HTTP request)
-   * waits for its own turn, so a long list is spread out at the pace instead
-   * of sent at once.
-   */
-  private async requestHeaders(blocks: readonly bigint[], by: object, signal: AbortSignal | undefined): Promise<PromiseSettledResult<RawBlock | null>[]> {
-    if (!this.opts.pacer) return Promise.allSettled(blocks.map((n) => this.requestHeader(n, signal)));
-    const sent: Promise<PromiseSettledResult<RawBlock | null>>[] = [];
-    for (let i = 0; i < blocks.length; i += this.opts.blockBatchSize) {
+  private async sendBatches<T>(method: string, params: readonly unknown[][], by: object, signal: AbortSignal | undefined): Promise<PromiseSettledResult<T>[]> {
+    const send = (p: unknown[]) => {
+      this.count(method);
+      return this.batchClient.request({ method, params: p } as never, { signal } as never) as Promise<T>;
+    };
+    if (!this.opts.pacer) return Promise.allSettled(params.map(send));
+    const sent: Promise<PromiseSettledResult<T>>[] = [];
+    for (let i = 0; i < params.length; i += this.opts.blockBatchSize) {
       await this.takeTurn(by, signal);
-      for (const n of blocks.slice(i, i + this.opts.blockBatchSize)) sent.push(settle(this.requestHeader(n, signal)));
+      for (const p of params.slice(i, i + this.opts.blockBatchSize)) sent.push(settle(send(p)));
     }
     return Promise.all(sent);
-  }
-
-  private requestHeader(n: bigint, signal: AbortSignal | undefined): Promise<RawBlock | null> {
-    this.count('eth_getBlockByNumber');
-    return this.batchClient.request(
-      { method: 'eth_getBlockByNumber', params: [numberToHex(n), false] } as never,
-      { signal } as never,
-    ) as Promise<RawBlock | null>;
-  }
-}
-
-/** One attempt's failure, for the retry loop to judge; it becomes an RpcCallError when the loop gives up. */
-class AttemptFailed extends Error {
-  override name = 'AttemptFailed';
-  constructor(
-    readonly failure: RpcFailure,
-    override readonly cause: unknown,
-  ) {
-    super(failure.reason, { cause });
   }
 }
 
@@ -379,13 +393,4 @@ function settle<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
 
 function toHeader(b: RawBlock): BlockHeader {
   return { number: BigInt(b.number), hash: b.hash.toLowerCase(), timestamp: Number(BigInt(b.timestamp)) };
-}
-
-function hasHttpStatus(err: unknown, status: number): boolean {
-  let e: unknown = err;
-  for (let i = 0; i < 12 && e && typeof e === 'object'; i++) {
-    if ((e as { status?: unknown }).status === status) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
 }
