@@ -133,6 +133,7 @@ export async function planWithoutRunning(
 }
 
 const count = (n: number) => Math.round(n).toLocaleString('en-US');
+const shards = (n: number) => `${count(n)} shard${n === 1 ? '' : 's'}`;
 
 /** "3 h 20 min", "12 min", "40 s". */
 export function formatDuration(seconds: number): string {
@@ -154,10 +155,10 @@ export function formatFirstSyncEstimate(e: FirstSyncEstimate): string {
       lines.push(`  markets   ${s.shards} market list(s), read whole: at least ${count(s.requests)} requests`);
     } else if (s.source === 'chain') {
       lines.push(
-        `  chain     ~${count(s.rows)} fills and events over ${count(s.blocks ?? 0)} blocks, ${s.shards} shards: ~${count(s.requests)} requests, ${pace}`,
+        `  chain     ~${count(s.rows)} fills and events over ${count(s.blocks ?? 0)} blocks, ${shards(s.shards)}: ~${count(s.requests)} requests, ${pace}`,
       );
     } else {
-      lines.push(`  subgraph  ~${count(s.rows)} fills (at most), ${s.shards} shards: ~${count(s.requests)} requests, ${pace}`);
+      lines.push(`  subgraph  ~${count(s.rows)} fills (at most), ${shards(s.shards)}: ~${count(s.requests)} requests, ${pace}`);
     }
   }
   if (e.seconds !== undefined)

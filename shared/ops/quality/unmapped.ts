@@ -35,11 +35,12 @@ export async function unmappedShare(w: Checked, since?: number): Promise<Unmappe
 export async function topUnmappedTokens(w: Checked, limit: number): Promise<UnmappedToken[]> {
   const raw = await rows<{ token_id: string; fills: string; volume: string; first: string; last: string }>(
     w,
-    `SELECT toString(token_id) AS token_id, count() AS fills, toString(sumIf(usdc_amount, NOT is_taker_order)) AS volume,
+    // f.token_id is the column: unqualified, the name means the String the SELECT makes of it, and every fill was converted.
+    `SELECT toString(f.token_id) AS token_id, count() AS fills, toString(sumIf(usdc_amount, NOT is_taker_order)) AS volume,
             min(timestamp) AS first, max(timestamp) AS last
-     FROM ${w.db}.fills FINAL
-     WHERE token_id NOT IN (SELECT token_id FROM ${w.db}.market_tokens WHERE condition_id != '')
-     GROUP BY token_id ORDER BY fills DESC, token_id LIMIT {n:UInt32}`,
+     FROM ${w.db}.fills AS f FINAL
+     WHERE f.token_id NOT IN (SELECT token_id FROM ${w.db}.market_tokens WHERE condition_id != '')
+     GROUP BY f.token_id ORDER BY fills DESC, f.token_id LIMIT {n:UInt32}`,
     { n: limit },
   );
   return raw.map((r) => ({ token_id: r.token_id, fills: num(r.fills), volume: r.volume, first: isoOf(unixOf(r.first)), last: isoOf(unixOf(r.last)) }));
