@@ -16,7 +16,7 @@ import { PipelineFunction } from './constructs/pipeline-function.ts';
 import { importSecret } from './constructs/imported-secret.ts';
 import { grantPoll, grantSecretValue, grantSend, grantStagedGet, grantStagedPut, grantStateItemRead, grantStateReadWrite } from './constructs/grants.ts';
 import { FETCHER_MEMORY, FETCHER_NODE_OPTIONS } from './function-memory.ts';
-import { STAGING_PREFIX } from '#shared/pipeline/messages.ts';
+import { DERIVE_EVENT, STAGING_PREFIX } from '#shared/pipeline/messages.ts';
 import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
 import { SOURCE_RATE_SETTINGS } from '#shared/config.ts';
 import { SOURCE_NAMES } from '#shared/sources/source.ts';
@@ -355,6 +355,13 @@ export class PolymarketSyncStack extends Stack {
       schedule: events.Schedule.expression(config.schedule),
       enabled: config.scheduleEnabled,
       targets: [new targets.LambdaFunction(planner, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+    });
+    // A positions refresh of a whole history outlasts a loader invocation: each stops in time, and this resumes it.
+    new events.Rule(this, 'PositionsSchedule', {
+      ruleName: name('positions-schedule'),
+      description: 'Resumes a positions refresh that a loader invocation stopped for time',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(loader, { event: events.RuleTargetInput.fromObject(DERIVE_EVENT), retryAttempts: 0 })],
     });
     new events.Rule(this, 'MonitorSchedule', {
       ruleName: name('monitor-schedule'),

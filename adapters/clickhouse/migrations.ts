@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { MIGRATION_V5 } from './migrations-v5.ts';
 import { MIGRATION_V6 } from './migrations-v6.ts';
+import { MIGRATION_V7 } from './migrations-v7.ts';
 
 /**
  * The ClickHouse schema as an ordered list of migrations. A migration is
@@ -372,6 +373,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   MIGRATION_V5,
   MIGRATION_V6,
+  MIGRATION_V7,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

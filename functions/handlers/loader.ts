@@ -3,17 +3,40 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { createBatchLoader, type BatchLoaderDeps } from '#shared/pipeline/load-batch.ts';
+import { DERIVE_EVENT, deriveEventSchema } from '#shared/pipeline/messages.ts';
+import { createBatchLoader, type BatchFinish, type BatchLoaderDeps } from '#shared/pipeline/load-batch.ts';
 import { loggableError } from '#shared/telemetry/redact.ts';
 import { withCounters, type Observability } from './observability.ts';
 
 export type LoaderHandlerDeps = BatchLoaderDeps & Observability;
 
+/** Time an invocation keeps after the positions refresh stops: its last batch of wallets and the answer. */
+export const DERIVE_STOP_MARGIN_MS = 60_000;
+
 export function createLoaderHandler(deps: LoaderHandlerDeps) {
   const { logger, metrics } = deps;
   const loader = createBatchLoader(deps);
 
-  async function loadBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  const logRefresh = ({ positions, positionsError }: BatchFinish) => {
+    if (positionsError !== undefined) {
+      logger.error('positions refresh failed; the next load batch retries it', { error: loggableError(positionsError) });
+    } else if (positions && (positions.events > 0 || !positions.complete)) {
+      logger.info(positions.complete ? 'positions refreshed' : 'positions refresh stopped for time; the next invocation resumes it', { ...positions });
+    }
+  };
+
+  async function handle(event: SQSEvent | typeof DERIVE_EVENT, context: Context): Promise<SQSBatchResponse> {
+    const shouldStop = () => context.getRemainingTimeInMillis() < DERIVE_STOP_MARGIN_MS;
+    if (deriveEventSchema.safeParse(event).success) {
+      return withCounters(metrics, async () => {
+        logRefresh(await (await loader.beginBatch()).finish({ shouldStop, skipIfBusy: true }));
+        return { batchItemFailures: [] };
+      });
+    }
+    return loadBatch(event as SQSEvent, context, shouldStop);
+  }
+
+  async function loadBatch(event: SQSEvent, context: Context, shouldStop: () => boolean): Promise<SQSBatchResponse> {
     const batch = await loader.beginBatch();
     const loadRecord = async (record: SQSRecord) => {
       try {
@@ -26,15 +49,10 @@ export function createLoaderHandler(deps: LoaderHandlerDeps) {
     return withCounters(metrics, async () => {
       // One processor per invocation: its prepare() forgets the failures recorded so far.
       const response = await processPartialResponse(event, loadRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
-      const { positions, positionsError } = await batch.finish();
-      if (positionsError !== undefined) {
-        logger.error('positions refresh failed; the next load batch retries it', { error: loggableError(positionsError) });
-      } else if (positions && positions.events > 0) {
-        logger.info('positions refreshed', { ...positions });
-      }
+      logRefresh(await batch.finish({ shouldStop }));
       return response;
     });
   }
 
-  return middy(loadBatch).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  return middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));
 }

@@ -11,6 +11,14 @@ export interface DeriveDeps {
   database: string;
   /** How often a loader asks again for the refresh another holds, and for how long at most (defaults: 250 ms, 2 min). */
   leaseWait?: { pollMs: number; maxWaitMs: number };
+  /**
+   * The caller's time budget (a Lambda's remaining time), asked between
+   * batches of wallets: a refresh of a whole history outlasts an invocation,
+   * so it stops in time and the next call resumes where it stopped.
+   */
+  shouldStop?: () => boolean;
+  /** Leave the refresh to whoever holds it, instead of waiting a turn (the schedule, which only resumes one). */
+  skipIfBusy?: boolean;
 }
 
 /**
@@ -41,7 +49,9 @@ export async function refreshDerivedTables(deps: DeriveDeps, runIds: Iterable<st
   // Without a chain watermark there is nothing to derive, and no turn to take.
   if (chainWatermark(await deps.state.getWatermarks()) === null) return null;
   const owner = randomUUID();
-  await waitForLease(deps, owner);
+  if (deps.skipIfBusy) {
+    if (!(await deps.state.acquireLease(POSITIONS_LEASE, owner, POSITIONS_LEASE_MS))) return null;
+  } else await waitForLease(deps, owner);
   try {
     return await refreshHeld(deps, runIds);
   } finally {
@@ -72,11 +82,21 @@ async function refreshHeld(deps: DeriveDeps, runIds: Iterable<string>): Promise<
   const upToBlock = chainWatermark(await deps.state.getWatermarks());
   if (upToBlock === null) return null;
   const rebuildFor = await completedWindowedChainRun(deps, runIds);
-  if (rebuildFor !== null) await clearPositions(deps.client, deps.database);
-  const refreshed = await refreshPositions(deps.client, deps.database, upToBlock);
-  if (rebuildFor !== null) await markRebuilt(deps.client, deps.database, rebuildFor, upToBlock);
-  count('PositionsUpdated', refreshed.positionsWritten);
-  return refreshed;
+  if (rebuildFor !== null) {
+    // Marked at the start, so that a rebuild cut short by its time budget is resumed, not begun again.
+    await clearPositions(deps.client, deps.database);
+    await markRebuilt(deps.client, deps.database, rebuildFor);
+  }
+  const opts = deps.shouldStop ? { shouldStop: deps.shouldStop } : {};
+  let refreshed = await refreshPositions(deps.client, deps.database, upToBlock, opts);
+  let written = refreshed.positionsWritten;
+  // A refresh that finished a window begun earlier goes on to the watermark, time allowing.
+  while (!refreshed.complete && !deps.shouldStop?.()) {
+    refreshed = await refreshPositions(deps.client, deps.database, upToBlock, opts);
+    written += refreshed.positionsWritten;
+  }
+  count('PositionsUpdated', written);
+  return { ...refreshed, positionsWritten: written };
 }
 
 /** A completed run of these that read the chain over an operator's window, and whose rebuild has not happened yet. */
@@ -100,12 +120,14 @@ async function clearPositions(client: ClickHouseClient, database: string): Promi
   const db = assertIdentifier(database);
   await client.command({ query: `TRUNCATE TABLE ${db}.positions` });
   await client.command({ query: `TRUNCATE TABLE ${db}.positions_progress` });
+  await client.command({ query: `TRUNCATE TABLE ${db}.positions_partial` });
 }
 
-async function markRebuilt(client: ClickHouseClient, database: string, runId: string, upToBlock: number): Promise<void> {
+/** Positions are current through block 0 (nothing), rebuilt for `runId`: the refresh that follows starts from the beginning. */
+async function markRebuilt(client: ClickHouseClient, database: string, runId: string): Promise<void> {
   await client.insert({
     table: `${assertIdentifier(database)}.positions_progress`,
-    values: [{ up_to_block: upToBlock, wallets: 0, events: 0, rebuilt_for_run: runId }],
+    values: [{ up_to_block: 0, wallets: 0, events: 0, rebuilt_for_run: runId }],
     format: 'JSONEachRow',
   });
 }

@@ -4,7 +4,7 @@ import { assertSchemaCurrent } from '#adapters/clickhouse/schema.ts';
 import { count } from '#shared/telemetry/counters.ts';
 import type { PositionsRefresh } from '#shared/positions/refresh.ts';
 import { completeRuns, loadObject, type LoadOutcome } from './loader.ts';
-import { refreshDerivedTables } from './derive.ts';
+import { refreshDerivedTables, type DeriveDeps } from './derive.ts';
 import { s3NotificationSchema, s3TestEventSchema } from './messages.ts';
 
 export interface BatchLoaderDeps {
@@ -28,7 +28,8 @@ export interface BatchFinish {
 export interface LoadBatch {
   /** Loads the objects one announcement (an S3 notification body) names; S3's test event names none. */
   loadAnnouncement(body: unknown): Promise<LoadOutcome[]>;
-  finish(): Promise<BatchFinish>;
+  /** Closes the batch's runs and refreshes positions, as `refresh` says (the invocation's time budget; see DeriveDeps). */
+  finish(refresh?: Pick<DeriveDeps, 'shouldStop' | 'skipIfBusy'>): Promise<BatchFinish>;
 }
 
 /**
@@ -77,9 +78,9 @@ function startBatch(deps: BatchLoaderDeps, warehouse: Warehouse): LoadBatch {
       }
       return outcomes;
     },
-    async finish() {
+    async finish(refresh = {}) {
       await completeRuns(deps.state, runIds);
-      return refreshPositions(deps.state, warehouse, runIds);
+      return refreshPositions({ state: deps.state, ...warehouse, ...refresh }, runIds);
     },
   };
 }
@@ -89,9 +90,9 @@ function startBatch(deps: BatchLoaderDeps, warehouse: Warehouse): LoadBatch {
  * loads (they are in, and retrying them changes nothing): it is counted and
  * handed back, and the next batch tries again from where positions stand.
  */
-async function refreshPositions(state: StateStore, warehouse: Warehouse, runIds: string[]): Promise<BatchFinish> {
+async function refreshPositions(deps: DeriveDeps, runIds: string[]): Promise<BatchFinish> {
   try {
-    return { positions: await refreshDerivedTables({ state, ...warehouse }, runIds) };
+    return { positions: await refreshDerivedTables(deps, runIds) };
   } catch (error) {
     count('PositionsRefreshFailed');
     return { positions: null, positionsError: error };

@@ -39,6 +39,14 @@ export const s3NotificationSchema = z.object({
 /** S3 sends this once when a notification is configured; it carries no object. */
 export const s3TestEventSchema = z.object({ Event: z.literal('s3:TestEvent') });
 
+/**
+ * What the positions-refresh schedule sends the loader: no objects to load,
+ * only the refresh, so that one cut short by its time budget goes on after
+ * the last load of a backfill.
+ */
+export const DERIVE_EVENT = { derive: 'positions' } as const;
+export const deriveEventSchema = z.object({ derive: z.literal(DERIVE_EVENT.derive) });
+
 export interface StagedKey {
   runId: string;
   source: SourceName;

@@ -20,8 +20,10 @@ import {
   loadPositions,
   loadQuestions,
   positionVersion,
+  readPartial,
   readProgress,
   streamEvents,
+  writePartial,
   writeProgress,
   type Batch,
 } from '#adapters/clickhouse/positions-store.ts';
@@ -32,6 +34,12 @@ export interface RefreshOptions {
   /** Position rows per insert, rounded up to a whole wallet: an insert never splits a wallet's rows. */
   rowsPerInsert?: number;
   skip?: SkipRules;
+  /**
+   * Asked after each batch of wallets: true stops the refresh there (a
+   * Lambda's time budget). It records the last wallet done, and the next
+   * refresh resumes after it, for the same window of blocks.
+   */
+  shouldStop?: () => boolean;
 }
 
 export interface RefreshResult {
@@ -48,6 +56,12 @@ export interface RefreshResult {
   duplicates: number;
   /** Events the method left out, by reason (see method.ts SKIP_REASONS). */
   skipped: Record<SkipReason, number>;
+  /**
+   * False when it stopped before positions reached the block asked for: cut
+   * short by `shouldStop` (wallets and events then count the window so far),
+   * or it finished a window an earlier refresh began, which ends lower.
+   */
+  complete: boolean;
 }
 
 /** What a refresh did (the name the pipeline's derive step uses). */
@@ -76,21 +90,27 @@ export async function refreshPositions(client: ClickHouseClient, database: strin
   const walletsPerBatch = opts.walletsPerBatch ?? DEFAULT_WALLETS_PER_BATCH;
   const rowsPerInsert = opts.rowsPerInsert ?? DEFAULT_ROWS_PER_INSERT;
   const fromBlock = await readProgress(client, db);
+  // A window an earlier refresh began is finished first, up to where it was going.
+  const resumed = await readPartial(client, db, fromBlock);
+  const target = resumed?.upToBlock ?? upToBlock;
   const stats = emptyStats();
-  const done = (upTo: number, wallets: number, positionsWritten: number): RefreshResult => ({
+  const eventsSoFar = () => (resumed?.events ?? 0) + stats.events;
+  const done = (upTo: number, wallets: number, positionsWritten: number, complete: boolean): RefreshResult => ({
     fromBlock,
     upToBlock: upTo,
     wallets,
-    events: stats.events,
+    events: eventsSoFar(),
     positionsWritten,
     duplicates: stats.duplicates,
     skipped: stats.skipped,
+    complete,
   });
-  if (upToBlock <= fromBlock) return done(fromBlock, 0, 0);
+  if (target <= fromBlock) return done(fromBlock, 0, 0, true);
 
-  const window = { from: fromBlock, to: upToBlock };
+  const window = { from: fromBlock, to: target };
   const signedAvgPrice = await avgPriceIsSigned(client, db);
-  const wallets = await changedWallets(client, db, window);
+  const changed = await changedWallets(client, db, window);
+  const wallets = resumed ? changed.filter((w) => w > resumed.throughWallet) : changed;
   let pending: PositionRow[] = [];
   let written = 0;
   const flush = async () => {
@@ -109,10 +129,18 @@ export async function refreshPositions(client: ClickHouseClient, database: strin
       if (pending.length >= rowsPerInsert && pending.at(-1)!.wallet !== row.wallet) await flush();
       pending.push(row);
     }
+    const more = i + walletsPerBatch < wallets.length;
+    if (more && opts.shouldStop?.()) {
+      await flush();
+      const walletsDone = changed.length - wallets.length + i + batch.length;
+      await writePartial(client, db, fromBlock, { upToBlock: target, throughWallet: batch.at(-1)!, wallets: walletsDone, events: eventsSoFar() });
+      return done(target, walletsDone, written, false);
+    }
   }
   await flush();
-  await writeProgress(client, db, { upToBlock, wallets: wallets.length, events: stats.events });
-  return done(upToBlock, wallets.length, written);
+  const result = done(target, changed.length, written, target >= upToBlock);
+  await writeProgress(client, db, { upToBlock: target, wallets: changed.length, events: result.events });
+  return result;
 }
 
 /** The changed positions of one batch of wallets after the window's events. */

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- synthesised CloudFormation is untyped JSON; these tests index into it freely */
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { STAGING_PREFIX } from '#shared/pipeline/messages.ts';
+import { DERIVE_EVENT, STAGING_PREFIX } from '#shared/pipeline/messages.ts';
 import { FETCHER_NODE_OPTIONS } from '#infra/function-memory.ts';
 import { DLQ_RETENTION_DAYS, ENVIRONMENTS, type EnvironmentConfig } from '#infra/environments.ts';
 import {
@@ -41,7 +41,7 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
     expect(stack.region).toBe(config.region);
   });
 
-  it('starts the planner on the configured schedule', () => {
+  it('starts the planner on the configured schedule, and the monitor and the positions refresh every 5 minutes', () => {
     const [plannerId] = functions(stage).planner;
     template(stage).hasResourceProperties('AWS::Events::Rule', {
       Name: `polymarket-sync-${stage}-planner-schedule`,
@@ -53,6 +53,14 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
     template(stage).hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(5 minutes)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [monitorId, 'Arn'] } })],
+    });
+    // A positions refresh stopped for time is resumed by the loader every 5 minutes, whether or not loads come.
+    const [loaderId] = functions(stage).loader;
+    template(stage).hasResourceProperties('AWS::Events::Rule', {
+      Name: `polymarket-sync-${stage}-positions-schedule`,
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [loaderId, 'Arn'] }, Input: JSON.stringify(DERIVE_EVENT) })],
     });
   });
 

@@ -148,4 +148,42 @@ describe('two loaders deriving positions at once after a windowed chain run', ()
     );
     expect(await stored(client, db)).toEqual([]);
   });
+
+  it('a rebuild cut short is resumed by the next refresh, not begun again', async () => {
+    const db = 'derive_resumed';
+    await migrate(client, db);
+    await insert(client, db, 'conditions', MARKETS.conditions);
+    await insert(client, db, 'neg_risk_questions', MARKETS.questions);
+    const ledger = events(5, 1, 120);
+    await load(client, db, ledger);
+    const run: RunRecord = {
+      runId: 'r-rebuild',
+      status: 'complete',
+      createdAt: 0,
+      sources: { chain: { target: '120', shards: 1, estimatedRows: 1 } },
+      shardCount: 1,
+      window: { from: '1', to: '120' },
+    };
+    const state = sharedState(120, run, () => undefined);
+    // The rebuild's process dies at its first positions insert (a Lambda timing out there).
+    const dying = new Proxy(client, {
+      get(target, prop, receiver) {
+        if (prop === 'insert') {
+          return async (params: Parameters<ClickHouseClient['insert']>[0]) => {
+            if (params.table.endsWith('.positions')) throw new Error('killed');
+            return target.insert(params);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    await expect(refreshDerivedTables({ state, client: dying, database: db }, [run.runId])).rejects.toThrow(/killed/);
+
+    const truncates: string[] = [];
+    const watching = watched(client, { afterCommand: async (sql) => void (sql.includes('TRUNCATE') && truncates.push(sql)) });
+    await refreshDerivedTables({ state, client: watching, database: db }, [run.runId]);
+    expect(truncates).toEqual([]);
+    expect(await stored(client, db)).toEqual(computePositions({ ...ledger, conditions: MARKETS.conditions, questions: MARKETS.questions }));
+  });
 });

@@ -168,6 +168,33 @@ describe('refreshing the positions table', () => {
     }
   });
 
+  it('stops between batches when its time budget says so, and the next refresh finishes that window before going further', async () => {
+    const db = await database();
+    await load(client, db, early);
+    await load(client, db, upTo(late, 150));
+    let batches = 0;
+    const cut = await refreshPositions(client, db, 150, { walletsPerBatch: 3, shouldStop: () => ++batches >= 2 });
+    expect(cut).toMatchObject({ fromBlock: 0, upToBlock: 150, complete: false, wallets: 6 });
+    expect(await count(client, `SELECT count() AS n FROM ${db}.positions_progress`)).toBe(0);
+    const done = new Set((await stored(client, db)).map((p) => p.wallet));
+    expect(done.size).toBeGreaterThan(0);
+    expect(done.size).toBeLessThan(WALLETS.length);
+
+    // More events arrive and the watermark moves on: the refresh first finishes the window it began (to 150), as one
+    // that had not stopped would have left it, and says it is not at 200 yet.
+    await load(client, db, late);
+    const resumed = await refreshPositions(client, db, 200, { walletsPerBatch: 3 });
+    const window = upTo({ fills: [...early.fills, ...late.fills], activity: [...early.activity, ...late.activity] }, 150);
+    // The counts are the whole window's: the part done before the stop and the rest.
+    expect(resumed).toMatchObject({ fromBlock: 0, upToBlock: 150, complete: false, wallets: walletsOf(window) });
+    expect(resumed.events).toBe(window.fills.length + window.activity.length);
+    expect(await stored(client, db)).toEqual(scratch(early, upTo(late, 150)));
+
+    const rest = await refreshPositions(client, db, 200, { walletsPerBatch: 3 });
+    expect(rest).toMatchObject({ fromBlock: 150, upToBlock: 200, complete: true });
+    expect(await stored(client, db)).toEqual(scratch(early, late));
+  });
+
   it('recovers from a kill before the progress row, and from a re-run that reaches further', async () => {
     const db = await database();
     await load(client, db, early);
