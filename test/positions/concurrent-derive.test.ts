@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { migrate } from '#adapters/clickhouse/schema.ts';
-import type { RunRecord, StateStore } from '#shared/ports/state.ts';
+import type { RunRecord } from '#shared/ports/state.ts';
 import { POSITIONS_LEASE, refreshDerivedTables } from '#shared/pipeline/derive.ts';
 import { computePositions } from '#shared/positions/method.ts';
 import { since, snapshot } from '#shared/telemetry/counters.ts';
+import { deriveState } from './derive-state.ts';
 import { events, insert, load, MARKETS, stored } from './ledger-fixture.ts';
 
 /** A promise and its resolver, to hold one party at a point until another has passed one. */
@@ -51,28 +52,6 @@ function watched(
   });
 }
 
-/** The state two loaders share, as far as deriving positions reads it: the chain's watermark, a completed windowed run, leases. */
-function sharedState(upToBlock: number, run: RunRecord, onLeaseRefused: () => void): StateStore {
-  const leases = new Map<string, string>();
-  const state: Partial<StateStore> = {
-    getWatermarks: async () => ({ chain: { source: 'chain', value: String(upToBlock), runId: run.runId, updatedAt: 0 } }),
-    getRun: async (runId) => (runId === run.runId ? run : null),
-    acquireLease: async (name, owner) => {
-      const holder = leases.get(name);
-      if (holder !== undefined && holder !== owner) {
-        onLeaseRefused();
-        return false;
-      }
-      leases.set(name, owner);
-      return true;
-    },
-    releaseLease: async (name, owner) => {
-      if (leases.get(name) === owner) leases.delete(name);
-    },
-  };
-  return state as StateStore;
-}
-
 describe('two loaders deriving positions at once after a windowed chain run', () => {
   let client: ClickHouseClient;
   beforeAll(() => {
@@ -80,21 +59,29 @@ describe('two loaders deriving positions at once after a windowed chain run', ()
   });
   afterAll(() => client?.close());
 
-  it("never lets one's rebuild truncate what the other wrote: positions match the method, and are counted once", async () => {
-    const db = 'derive_race';
+  /** A database with the markets and `ledger` loaded. */
+  async function loaded<T extends Parameters<typeof load>[2]>(db: string, ledger: T): Promise<T> {
     await migrate(client, db);
     await insert(client, db, 'conditions', MARKETS.conditions);
     await insert(client, db, 'neg_risk_questions', MARKETS.questions);
-    const ledger = events(3, 1, 200);
     await load(client, db, ledger);
-    const run: RunRecord = {
-      runId: 'r-window',
-      status: 'complete',
-      createdAt: 0,
-      sources: { chain: { target: '200', shards: 1, estimatedRows: 1 } },
-      shardCount: 1,
-      window: { from: '1', to: '200' },
-    };
+    return ledger;
+  }
+
+  /** A completed run over an operator's window of the chain, up to `to`: positions are rebuilt after it. */
+  const windowedRun = (runId: string, to: number): RunRecord => ({
+    runId,
+    status: 'complete',
+    createdAt: 0,
+    sources: { chain: { target: String(to), shards: 1, estimatedRows: 1 } },
+    shardCount: 1,
+    window: { from: '1', to: String(to) },
+  });
+
+  it("never lets one's rebuild truncate what the other wrote: positions match the method, and are counted once", async () => {
+    const db = 'derive_race';
+    const ledger = await loaded(db, events(3, 1, 200));
+    const run = windowedRun('r-window', 200);
 
     // A writes its positions; only then does B start. A then waits until B has either cleared the tables for its own
     // rebuild or been told to wait its turn. A cleared by B after A's insert, and B reading A's progress row, was the race.
@@ -102,7 +89,7 @@ describe('two loaders deriving positions at once after a windowed chain run', ()
     const bCleared = signal();
     const bRefused = signal();
     const aDone = signal();
-    const state = sharedState(200, run, () => bRefused.fire());
+    const state = deriveState(200, run, () => bRefused.fire());
     const a = watched(client, {
       afterInsert: async (table) => {
         if (!table.endsWith('.positions')) return;
@@ -141,7 +128,7 @@ describe('two loaders deriving positions at once after a windowed chain run', ()
     await migrate(client, db);
     await load(client, db, events(4, 1, 50));
     const run: RunRecord = { runId: 'r-busy', status: 'complete', createdAt: 0, sources: {}, shardCount: 0 };
-    const state = sharedState(50, run, () => undefined);
+    const state = deriveState(50, run, () => undefined);
     await state.acquireLease(POSITIONS_LEASE, 'another loader', 60_000);
     await expect(refreshDerivedTables({ state, client, database: db, leaseWait: { pollMs: 1, maxWaitMs: 0 } })).rejects.toThrow(
       /another loader has held the refresh .*; the next batch refreshes them/,
@@ -151,20 +138,9 @@ describe('two loaders deriving positions at once after a windowed chain run', ()
 
   it('a rebuild cut short is resumed by the next refresh, not begun again', async () => {
     const db = 'derive_resumed';
-    await migrate(client, db);
-    await insert(client, db, 'conditions', MARKETS.conditions);
-    await insert(client, db, 'neg_risk_questions', MARKETS.questions);
-    const ledger = events(5, 1, 120);
-    await load(client, db, ledger);
-    const run: RunRecord = {
-      runId: 'r-rebuild',
-      status: 'complete',
-      createdAt: 0,
-      sources: { chain: { target: '120', shards: 1, estimatedRows: 1 } },
-      shardCount: 1,
-      window: { from: '1', to: '120' },
-    };
-    const state = sharedState(120, run, () => undefined);
+    const ledger = await loaded(db, events(5, 1, 120));
+    const run = windowedRun('r-rebuild', 120);
+    const state = deriveState(120, run, () => undefined);
     // The rebuild's process dies at its first positions insert (a Lambda timing out there).
     const dying = new Proxy(client, {
       get(target, prop, receiver) {

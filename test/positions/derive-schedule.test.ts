@@ -14,25 +14,8 @@ import { DERIVE_EVENT } from '#shared/pipeline/messages.ts';
 import type { BlobStore } from '#shared/ports/index.ts';
 import type { StateStore } from '#shared/ports/state.ts';
 import { computePositions } from '#shared/positions/method.ts';
+import { deriveState } from './derive-state.ts';
 import { events, insert, load, MARKETS, stored } from './ledger-fixture.ts';
-
-/** The state the refresh reads: the chain's watermark and the refresh's lease. */
-function chainAt(upToBlock: number): StateStore {
-  const leases = new Map<string, string>();
-  const state: Partial<StateStore> = {
-    getWatermarks: async () => ({ chain: { source: 'chain', value: String(upToBlock), runId: 'r', updatedAt: 0 } }),
-    getRun: async () => null,
-    acquireLease: async (name, owner) => {
-      if (leases.has(name) && leases.get(name) !== owner) return false;
-      leases.set(name, owner);
-      return true;
-    },
-    releaseLease: async (name, owner) => {
-      if (leases.get(name) === owner) leases.delete(name);
-    },
-  };
-  return state as StateStore;
-}
 
 describe("the loader's positions schedule", () => {
   let client: ClickHouseClient;
@@ -59,14 +42,14 @@ describe("the loader's positions schedule", () => {
 
   it('brings positions to the watermark with no object to load', async () => {
     const db = 'derive_schedule';
-    const { ledger, run } = await scheduled(db, chainAt(90));
+    const { ledger, run } = await scheduled(db, deriveState(90));
     expect(await run()).toEqual({ batchItemFailures: [] });
     expect(await stored(client, db)).toEqual(computePositions({ ...ledger, conditions: MARKETS.conditions, questions: MARKETS.questions }));
   });
 
   it('leaves the refresh to a loader that holds it, at once and without an error', async () => {
     const db = 'derive_schedule_busy';
-    const state = chainAt(90);
+    const state = deriveState(90);
     await state.acquireLease(POSITIONS_LEASE, 'a loader refreshing', 60_000);
     let asked = 0;
     const counting: StateStore = {
