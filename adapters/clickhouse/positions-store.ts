@@ -82,16 +82,17 @@ export async function writePartial(client: ClickHouseClient, db: string, fromBlo
   });
 }
 
-/** Wallets with a chain-ordered fill (as maker) or activity in the window, sorted. */
-export async function changedWallets(client: ClickHouseClient, db: string, w: Window): Promise<string[]> {
+/** Wallets with a chain-ordered fill (as maker) or activity in the window, after `after` (a resumed refresh), sorted. */
+export async function changedWallets(client: ClickHouseClient, db: string, w: Window, after = ''): Promise<string[]> {
   const found = await rows<{ wallet: string }>(
     client,
     `SELECT wallet FROM (
-       SELECT DISTINCT maker AS wallet FROM ${db}.fills WHERE block_number > {from:UInt64} AND block_number <= {to:UInt64} AND ${CTF_FILLS}
+       SELECT DISTINCT maker AS wallet FROM ${db}.fills
+       WHERE block_number > {from:UInt64} AND block_number <= {to:UInt64} AND ${CTF_FILLS} AND maker > {after:String}
        UNION DISTINCT
-       SELECT DISTINCT wallet FROM ${db}.activity WHERE block_number > {from:UInt64} AND block_number <= {to:UInt64}
+       SELECT DISTINCT wallet FROM ${db}.activity WHERE block_number > {from:UInt64} AND block_number <= {to:UInt64} AND wallet > {after:String}
      ) ORDER BY wallet`,
-    w,
+    { ...w, after },
   );
   return found.map((r) => r.wallet);
 }

@@ -109,8 +109,9 @@ export async function refreshPositions(client: ClickHouseClient, database: strin
 
   const window = { from: fromBlock, to: target };
   const signedAvgPrice = await avgPriceIsSigned(client, db);
-  const changed = await changedWallets(client, db, window);
-  const wallets = resumed ? changed.filter((w) => w > resumed.throughWallet) : changed;
+  // A resumed refresh lists only the wallets after the last one done.
+  const wallets = await changedWallets(client, db, window, resumed?.throughWallet);
+  const walletsBefore = resumed?.wallets ?? 0;
   let pending: PositionRow[] = [];
   let written = 0;
   const flush = async () => {
@@ -132,14 +133,14 @@ export async function refreshPositions(client: ClickHouseClient, database: strin
     const more = i + walletsPerBatch < wallets.length;
     if (more && opts.shouldStop?.()) {
       await flush();
-      const walletsDone = changed.length - wallets.length + i + batch.length;
+      const walletsDone = walletsBefore + i + batch.length;
       await writePartial(client, db, fromBlock, { upToBlock: target, throughWallet: batch.at(-1)!, wallets: walletsDone, events: eventsSoFar() });
       return done(target, walletsDone, written, false);
     }
   }
   await flush();
-  const result = done(target, changed.length, written, target >= upToBlock);
-  await writeProgress(client, db, { upToBlock: target, wallets: changed.length, events: result.events });
+  const result = done(target, walletsBefore + wallets.length, written, target >= upToBlock);
+  await writeProgress(client, db, { upToBlock: target, wallets: result.wallets, events: result.events });
   return result;
 }
 
