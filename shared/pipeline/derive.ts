@@ -88,13 +88,13 @@ async function refreshHeld(deps: DeriveDeps, runIds: Iterable<string>): Promise<
     await markRebuilt(deps.client, deps.database, rebuildFor);
   }
   const opts = deps.shouldStop ? { shouldStop: deps.shouldStop } : {};
-  let refreshed = await refreshPositions(deps.client, deps.database, upToBlock, opts);
-  let written = refreshed.positionsWritten;
+  let refreshed: PositionsRefresh;
+  let written = 0;
   // A refresh that finished a window begun earlier goes on to the watermark, time allowing.
-  while (!refreshed.complete && !deps.shouldStop?.()) {
+  do {
     refreshed = await refreshPositions(deps.client, deps.database, upToBlock, opts);
     written += refreshed.positionsWritten;
-  }
+  } while (!refreshed.complete && !deps.shouldStop?.());
   count('PositionsUpdated', written);
   return { ...refreshed, positionsWritten: written };
 }
