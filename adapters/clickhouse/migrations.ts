@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { MIGRATION_V5 } from './migrations-v5.ts';
 import { MIGRATION_V6 } from './migrations-v6.ts';
 import { MIGRATION_V7 } from './migrations-v7.ts';
+import { MIGRATION_V8 } from './migrations-v8.ts';
 
 /**
  * The ClickHouse schema as an ordered list of migrations. A migration is
@@ -374,6 +375,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MIGRATION_V5,
   MIGRATION_V6,
   MIGRATION_V7,
+  MIGRATION_V8,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
