@@ -8,13 +8,14 @@ import type { CycleProgress } from '#local/runner.ts';
  * activity together. Counting fills alone left the bar at half way on a
  * chain sync that had finished.
  */
-function rowsProgress(p: CycleProgress): { loaded: number; total: number } {
+function rowsProgress(p: CycleProgress, complete = false): { loaded: number; total: number } {
   const loaded = p.counters.FillsLoaded + p.counters.ActivityLoaded;
-  return { loaded, total: Math.max(p.estimatedRows, loaded, 1) };
+  // Once the run is complete, what it loaded is the whole: the estimate also counts logs that are neither fills nor activity.
+  return { loaded, total: complete ? loaded : Math.max(p.estimatedRows, loaded, 1) };
 }
 
-function progressLine(p: CycleProgress): string {
-  const { loaded, total } = rowsProgress(p);
+function progressLine(p: CycleProgress, complete = false): string {
+  const { loaded, total } = rowsProgress(p, complete);
   return `progress: ${loaded.toLocaleString('en-US')}/${total.toLocaleString('en-US')} fills and events loaded, shards ${p.shardsDone}/${p.shards}, requests ${p.counters.SourceRequests}`;
 }
 
@@ -24,10 +25,12 @@ export function progressReporter() {
   let bar: cliProgress.SingleBar | undefined;
   let lastLine = 0;
   let unprinted: CycleProgress | undefined;
+  let last: CycleProgress | undefined;
   const started = Date.now();
   return {
     update(p: CycleProgress) {
       unprinted = p;
+      last = p;
       const { loaded, total } = rowsProgress(p);
       if (tty) {
         // `left`, not cli-progress's own {eta}: that one is drawn from the bar's value alone and shows INF until rows arrive.
@@ -56,9 +59,15 @@ export function progressReporter() {
       if (bar?.isActive) process.stderr.write('\r\x1b[2K');
       console.error(line);
     },
-    stop() {
+    /** Ends the bar; `complete` (the run finished) shows it full, at what was loaded. */
+    stop({ complete = false }: { complete?: boolean } = {}) {
+      if (complete && last && bar?.isActive) {
+        const { loaded } = rowsProgress(last, true);
+        bar.setTotal(loaded);
+        bar.update(loaded);
+      }
       bar?.stop();
-      if (!tty && unprinted) console.error(progressLine(unprinted));
+      if (!tty && last && (unprinted || complete)) console.error(progressLine(last, complete));
     },
   };
 }

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { ConfigError, readSettings } from '#shared/config.ts';
 import type { SourceName } from '#shared/sources/source.ts';
 import type { ChainWorldOptions } from '#simulator/world/index.ts';
+import { SIMULATED_WORLD_VERSION } from '#simulator/world/version.ts';
 
 export interface SimulatedFlags {
   markets: number;
@@ -77,11 +78,18 @@ export const SIMULATED_WORLD_FILE = 'simulated-world.json';
 /** What makes one simulated world another: its flags, with a default third of the fills in V2 resolved. */
 function worldIdentity(flags: SimulatedFlags) {
   const shape = simulatedWorldShape(flags);
-  return { seed: flags.seed, markets: flags.markets, fills: flags.fills, chainFills: shape.v2?.fills ?? 0, v1From: flags.subgraph ? 'subgraph' : 'chain' };
+  return {
+    seed: flags.seed,
+    markets: flags.markets,
+    fills: flags.fills,
+    chainFills: shape.v2?.fills ?? 0,
+    v1From: flags.subgraph ? 'subgraph' : 'chain',
+    worldVersion: SIMULATED_WORLD_VERSION,
+  };
 }
 type WorldIdentity = ReturnType<typeof worldIdentity>;
 
-const worldFlags = (w: WorldIdentity) =>
+const worldFlags = (w: Omit<WorldIdentity, 'worldVersion'>) =>
   `--seed ${w.seed} --markets ${w.markets} --fills ${w.fills} --chain-fills ${w.chainFills}${w.v1From === 'subgraph' ? ' --subgraph' : ''}`;
 
 /**
@@ -94,9 +102,18 @@ export function claimSimulatedWorld(dataDir: string, flags: SimulatedFlags): voi
   const file = join(dataDir, SIMULATED_WORLD_FILE);
   const wanted = worldIdentity(flags);
   if (existsSync(file)) {
-    const held = JSON.parse(readFileSync(file, 'utf8')) as WorldIdentity;
-    if (worldFlags(held) === worldFlags(wanted)) return;
+    const held = JSON.parse(readFileSync(file, 'utf8')) as Omit<WorldIdentity, 'worldVersion'> & { worldVersion?: number };
+    // Files written before the version was recorded hold the first build.
+    const heldVersion = held.worldVersion ?? 1;
     const dir = relative(process.cwd(), dataDir) || '.';
+    if (worldFlags(held) === worldFlags(wanted)) {
+      if (heldVersion === wanted.worldVersion) return;
+      throw new ConfigError(
+        `${dir} holds the simulated world of ${worldFlags(held)} as an older polymarket-sync built it (world version ${heldVersion}); ` +
+          `this one builds that world differently (version ${wanted.worldVersion}), with other transactions, so its fills would be new ones beside the old. ` +
+          `Remove ${dir} to start over, or give this run a directory of its own (SYNC_DATA_DIR=${dir}-v${wanted.worldVersion}).`,
+      );
+    }
     throw new ConfigError(
       `${dir} holds the simulated world of ${worldFlags(held)}; this run asks for ${worldFlags(wanted)}. ` +
         `Two worlds in one warehouse would mix their fills. Run with the first world's flags, give this one a directory of its own ` +

@@ -118,9 +118,11 @@ async function main(flags: SyncFlags): Promise<void> {
         signal: abort.signal,
         logLevel: flags.logLevel,
       });
-    } finally {
+    } catch (err) {
       progress.stop();
+      throw err;
     }
+    progress.stop({ complete: result.ok });
     const counts = await tableCounts(warehouse).catch(() => null);
     if (result.planner.outcome === 'resumed' && result.planner.windowIgnored) {
       console.error('note: an unfinished run was resumed first; --from/--to were not applied. Run the command again to backfill the window.');
@@ -145,7 +147,9 @@ async function tableCounts(w: ReturnType<typeof localWarehouse>) {
     query: `SELECT (SELECT count() FROM ${w.database}.fills FINAL) AS fills, (SELECT count() FROM ${w.database}.markets FINAL) AS markets,
             (SELECT count() FROM ${w.database}.rejects) AS rejects, (SELECT countIf(NOT is_mapped) FROM ${w.database}.trades) AS unmapped,
             (SELECT count() FROM ${w.database}.activity FINAL) AS activity, (SELECT countIf(is_resolved = 1) FROM ${w.database}.conditions FINAL) AS resolved,
-            (SELECT count() FROM ${w.database}.positions FINAL) AS positions, (SELECT count() FROM ${w.database}.wallet_pnl) AS wallets`,
+            (SELECT count() FROM ${w.database}.positions FINAL) AS positions, (SELECT count() FROM ${w.database}.wallet_pnl) AS wallets,
+            (SELECT count() FROM ${w.database}.wallets FINAL) AS proxies,
+            (SELECT count() FROM ${w.database}.wallet_pnl WHERE wallet IN (SELECT proxy FROM ${w.database}.wallets)) AS owned`,
     format: 'JSONEachRow',
   });
   const [row] = (await res.json()) as {
@@ -157,6 +161,8 @@ async function tableCounts(w: ReturnType<typeof localWarehouse>) {
     resolved: string;
     positions: string;
     wallets: string;
+    proxies: string;
+    owned: string;
   }[];
   return row;
 }
@@ -186,6 +192,9 @@ function printSummary(r: CycleResult, totals: Awaited<ReturnType<typeof tableCou
     );
     lines.push(
       `                     ${k(totals.activity)} activity rows, ${k(totals.resolved)} resolved conditions, ${k(totals.positions)} positions of ${k(totals.wallets)} wallets`,
+    );
+    lines.push(
+      `                     ${k(totals.proxies)} proxy wallets and Safes with their owners (${k(totals.owned)} of the ${k(totals.wallets)} wallets with positions)`,
     );
   }
   console.log(lines.join('\n'));

@@ -79,7 +79,15 @@ export function compileFakeExchange(): CompiledContract {
 }
 
 /** The fakes a simulated world installs (see simulator/world). */
-export const WORLD_CONTRACTS = ['FakeCtf', 'FakeNegRiskAdapter', 'FakeExchangeV1', 'FakeExchangeV2Full', 'FakeBatcher'] as const;
+export const WORLD_CONTRACTS = [
+  'FakeCtf',
+  'FakeNegRiskAdapter',
+  'FakeExchangeV1',
+  'FakeExchangeV2Full',
+  'FakeBatcher',
+  'FakeSafeFactory',
+  'FakeRelayHub',
+] as const;
 export type WorldContractName = (typeof WORLD_CONTRACTS)[number];
 
 let worldCached: Record<WorldContractName, CompiledContract> | undefined;

@@ -31,6 +31,8 @@ export interface EraOptions {
   resolveShare: number;
   adapterShare: number;
   showcase: ((c: EraContext, slots: number) => Showcase) | null;
+  /** The era's wallet creations and relayed calls, by slot (see wallets.ts). */
+  walletLogs: ((slots: number) => (k: number) => WorldLog[][]) | null;
   /** At least this many blocks with transactions (the showcase needs 12). */
   minSlots: number;
   /** The era's first block directly follows the head (no empty blocks), e.g. the world's first block. */
@@ -130,12 +132,13 @@ export async function runEra(w: ChainWriter, s: WorldState, o: EraOptions): Prom
   const times = slotTimes(s, o, slots);
   const opens = openings(s, o, slots);
   const showcase = o.showcase?.(c, slots) ?? null;
+  const walletLogs = o.walletLogs?.(slots) ?? null;
   const resolveChance = 1 - Math.pow(1 - o.resolveShare, 1 / slots);
   let fills = 0;
   let ops = 0;
   for (let k = 0; k < slots; k++) {
     const t = times[k] as number;
-    const txs: WorldLog[][] = [...openMarkets(s, o, opens.get(k), t)];
+    const txs: WorldLog[][] = [...openMarkets(s, o, opens.get(k), t), ...(walletLogs?.(k) ?? [])];
     if (showcase) txs.push(...showcase.early(k, t));
     const traded = randomTrades(c, Math.round((o.fills * (k + 1)) / slots) - fills, o.fillsPerTransaction);
     txs.push(...traded.txs);

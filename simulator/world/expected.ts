@@ -1,8 +1,9 @@
 import type { Address, Hex } from 'viem';
 import { conditionIdOf, outcomeTokenIds } from '#shared/model/ctf-ids.ts';
 import { deriveMakerView, type FillRow } from '#shared/model/fill.ts';
-import type { ActivityKind, ActivityRow, ConditionRow, NegRiskQuestionRow, TokenClaimRow } from '#shared/model/ledger.ts';
+import type { ActivityKind, ActivityRow, ConditionRow, NegRiskQuestionRow, TokenClaimRow, WalletRow } from '#shared/model/ledger.ts';
 import { CTF_EXCHANGE_V1, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V1, USDC_E, WRAPPED_COLLATERAL } from '#shared/sources/chain/events/addresses.ts';
+import { POLYMARKET_PROXY_FACTORY, POLYMARKET_SAFE_FACTORY } from '#shared/sources/chain/events/wallets.ts';
 import type { WorldLog } from './logs.ts';
 import type { EmittedTx } from './writer.ts';
 
@@ -25,7 +26,10 @@ import type { EmittedTx } from './writer.ts';
  * - token claims, in chain order: per ConditionPreparation of 2 to 8 slots, one `ctf` claim per outcome
  *   (the position id under WrappedCollateral when the NegRiskAdapter is the oracle, else USDC.e; the
  *   complement only for binary conditions); per TokenRegistered one `registry` claim (V1 exchanges only:
- *   V2 has no registry).
+ *   V2 has no registry);
+ * - wallets: one per Safe the Polymarket Safe factory created (not the canonical Gnosis factory's
+ *   look-alike), and one per proxy wallet the script made, at its earliest successful relayed call to
+ *   the proxy factory (reverted calls and calls to other recipients make none).
  */
 export interface ExpectedWorld {
   fills: FillRow[];
@@ -33,6 +37,8 @@ export interface ExpectedWorld {
   conditions: ConditionRow[];
   negRiskQuestions: NegRiskQuestionRow[];
   tokenClaims: TokenClaimRow[];
+  /** Ordered by proxy. */
+  wallets: WalletRow[];
   /** Logs emitted per kind (transfers, OrdersMatched and FeeCharged included), for decoding checks. */
   logCounts: Partial<Record<WorldLog['kind'], number>>;
   /** The world's first block (CHAIN_GENESIS_BLOCK). */
@@ -162,9 +168,21 @@ function ctfClaims(l: Extract<WorldLog, { kind: 'ConditionPreparation' }>, block
   }));
 }
 
+function walletRow(tx: EmittedTx, l: WorldLog): WalletRow | null {
+  const at = { block_number: tx.blockNumber, transaction_hash: tx.hash };
+  if (l.kind === 'SafeProxyCreation' && l.address === POLYMARKET_SAFE_FACTORY) {
+    return { proxy: lc(l.proxy), owner: lc(l.owner), kind: 'safe', factory: POLYMARKET_SAFE_FACTORY, ...at };
+  }
+  if (l.kind === 'TransactionRelayed' && l.wallet !== null) {
+    return { proxy: lc(l.wallet), owner: lc(l.from), kind: 'proxy', factory: POLYMARKET_PROXY_FACTORY, ...at };
+  }
+  return null;
+}
+
 export function expectedFrom(txs: readonly EmittedTx[], chain: { firstBlock: number; head: { block: number; timestamp: number } }): ExpectedWorld {
-  const out: ExpectedWorld = { fills: [], activity: [], conditions: [], negRiskQuestions: [], tokenClaims: [], logCounts: {}, ...chain };
+  const out: ExpectedWorld = { fills: [], activity: [], conditions: [], negRiskQuestions: [], tokenClaims: [], wallets: [], logCounts: {}, ...chain };
   const conditions = new Map<string, ConditionRow>();
+  const wallets = new Map<string, WalletRow>();
   const ordered = [...txs].sort((a, b) => a.blockNumber - b.blockNumber || (a.logs[0]?.logIndex ?? 0) - (b.logs[0]?.logIndex ?? 0));
   for (const tx of ordered) {
     for (const { log: l, logIndex } of tx.logs) {
@@ -215,6 +233,9 @@ export function expectedFrom(txs: readonly EmittedTx[], chain: { firstBlock: num
           ...pos,
         });
       }
+      const wallet = walletRow(tx, l);
+      // Chain order: the first row of a proxy is its earliest.
+      if (wallet && !wallets.has(wallet.proxy)) wallets.set(wallet.proxy, wallet);
       if (l.kind === 'TokenRegistered') {
         const collateral = registryCollateral(l.address);
         const ids = collateral ? outcomeTokenIds(collateral, l.conditionId, 2) : [];
@@ -234,5 +255,6 @@ export function expectedFrom(txs: readonly EmittedTx[], chain: { firstBlock: num
     }
   }
   out.conditions = [...conditions.values()];
+  out.wallets = [...wallets.values()].sort((a, b) => (a.proxy < b.proxy ? -1 : 1));
   return out;
 }

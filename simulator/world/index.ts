@@ -14,6 +14,7 @@ import { v2Showcase } from './showcase-v2.ts';
 import { WorldState } from './state.ts';
 import { marketsAdded, subgraphDataset } from './subgraph.ts';
 import { countTraps, type TrapCounts } from './traps.ts';
+import { WorldWallets } from './wallets.ts';
 import { ChainWriter } from './writer.ts';
 
 export * from './addresses.ts';
@@ -123,8 +124,10 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
   const seed = opts.seed ?? 1;
   const adapters = opts.adapters ?? WORLD_ADAPTERS;
   const s = new WorldState(new Rng(mixSeed(seed, 'world')), { ctf: adapters.ctf.toLowerCase() as Address, negRisk: adapters.negRisk.toLowerCase() as Address });
-  const v1Wallets = Array.from({ length: opts.wallets ?? 40 }, () => s.address());
-  const v2Wallets = [...v1Wallets.slice(0, opts.veterans ?? 8), ...Array.from({ length: opts.wallets ?? 40 }, () => s.address())];
+  const wallets = new WorldWallets(new Rng(mixSeed(seed, 'wallets')));
+  const v1Wallets = wallets.traders(Array.from({ length: opts.wallets ?? 40 }, () => s.address()));
+  const v2Wallets = [...v1Wallets.slice(0, opts.veterans ?? 8), ...wallets.traders(Array.from({ length: opts.wallets ?? 40 }, () => s.address()))];
+  const walletLogs = (traders: readonly Address[]) => (slots: number) => wallets.script(traders, slots);
   // The node's genesis is dated so that 33.6M one-second blocks still end before 2022-11-21.
   const node = await startEvmNode({ initialDate: new Date(Date.UTC(2021, 8, 1)), logTimestamps: opts.logTimestamps ?? false });
   try {
@@ -144,6 +147,7 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
       start: V1_START,
       end: V1_LAST_FILL,
       wallets: v1Wallets,
+      walletLogs: walletLogs(v1Wallets),
       resolveShare: 0.5,
       adapterShare: 0,
       firstBlockExact: true,
@@ -161,6 +165,7 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
       start: V1_LAST_FILL,
       end: V1_LAST_FILL + 30 * DAY,
       wallets: v2Wallets,
+      walletLogs: walletLogs(v2Wallets),
       resolveShare: 0.35,
       adapterShare: 0.7,
       firstBlockExact: false,
@@ -223,6 +228,7 @@ export async function startChainWorld(opts: ChainWorldOptions = {}): Promise<Cha
           start: from.timestamp,
           end: from.timestamp + (o.span ?? DAY),
           wallets: v2Wallets,
+          walletLogs: walletLogs(v2Wallets),
           resolveShare: 0.3,
           adapterShare: 0.7,
           firstBlockExact: false,

@@ -108,6 +108,12 @@ export type NrPositionSplitLog = L<'NrPositionSplit', NrPosition>;
 export type NrPositionsMergeLog = L<'NrPositionsMerge', NrPosition>;
 export type NrPositionsConvertedLog = L<'NrPositionsConverted', { stakeholder: Address; marketId: Hex; indexSet: bigint; amount: bigint; wallet: Address }>;
 export type NrPayoutRedemptionLog = L<'NrPayoutRedemption', { redeemer: Address; conditionId: Hex; amounts: bigint[]; payout: bigint; wallet: Address }>;
+export type SafeProxyCreationLog = L<'SafeProxyCreation', { proxy: Address; owner: Address }>;
+/** A relayed call; `wallet` (not emitted) is the proxy wallet the script made for `from` when the call creates one. */
+export type TransactionRelayedLog = L<
+  'TransactionRelayed',
+  { relay: Address; from: Address; to: Address; selector: Hex; status: number; charge: bigint; wallet: Address | null }
+>;
 
 export type WorldLog =
   | OrderFilledV1Log
@@ -130,7 +136,9 @@ export type WorldLog =
   | NrPositionSplitLog
   | NrPositionsMergeLog
   | NrPositionsConvertedLog
-  | NrPayoutRedemptionLog;
+  | NrPayoutRedemptionLog
+  | SafeProxyCreationLog
+  | TransactionRelayedLog;
 
 export type LogKind = WorldLog['kind'];
 export type LogOf<K extends LogKind> = Extract<WorldLog, { kind: K }>;
@@ -158,6 +166,8 @@ const SPECS: Record<LogKind, { contract: WorldContractName; fn: string; event: s
   NrPositionsMerge: { contract: 'FakeNegRiskAdapter', fn: 'emitMerges', event: 'PositionsMerge' },
   NrPositionsConverted: { contract: 'FakeNegRiskAdapter', fn: 'emitConversions', event: 'PositionsConverted' },
   NrPayoutRedemption: { contract: 'FakeNegRiskAdapter', fn: 'emitRedemptions', event: 'PayoutRedemption' },
+  SafeProxyCreation: { contract: 'FakeSafeFactory', fn: 'emitCreations', event: 'ProxyCreation' },
+  TransactionRelayed: { contract: 'FakeRelayHub', fn: 'emitRelayed', event: 'TransactionRelayed' },
 };
 
 export const LOG_KINDS = Object.keys(SPECS) as LogKind[];

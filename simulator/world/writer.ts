@@ -9,8 +9,10 @@ import {
   NEG_RISK_EXCHANGE_V1,
   NEG_RISK_EXCHANGE_V2,
 } from '#shared/sources/chain/events/addresses.ts';
+import { GSN_RELAY_HUB, POLYMARKET_SAFE_FACTORY } from '#shared/sources/chain/events/wallets.ts';
 import { WORLD_ACTORS } from './addresses.ts';
 import { encodeTransaction, topicOf, type WorldLog } from './logs.ts';
+import { GNOSIS_PROXY_FACTORY } from './wallets.ts';
 
 /** A log as mined: what was asked for, and where it landed. */
 export interface EmittedLog<T extends WorldLog = WorldLog> {
@@ -41,6 +43,9 @@ const INSTALL: [Address, WorldContractName][] = [
   [CTF_EXCHANGE_V2, 'FakeExchangeV2Full'],
   [NEG_RISK_EXCHANGE_V2, 'FakeExchangeV2Full'],
   [WORLD_ACTORS.batcher, 'FakeBatcher'],
+  [POLYMARKET_SAFE_FACTORY, 'FakeSafeFactory'],
+  [GNOSIS_PROXY_FACTORY, 'FakeSafeFactory'],
+  [GSN_RELAY_HUB, 'FakeRelayHub'],
 ];
 
 /** Under the 2^24 per-transaction gas cap of recent hardforks, and a quarter of EDR's 60M block. */

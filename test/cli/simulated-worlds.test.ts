@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SIMULATED_WORLD_VERSION } from '#simulator/world/version.ts';
 import { runCli, simulatedFills, type CliRun } from './spawn-cli.ts';
 
 /**
@@ -19,12 +20,15 @@ describe('one simulated world per data directory', () => {
     expect(first.code, output(first)).toBe(0);
     const { expected, loaded } = simulatedFills(first);
     expect(loaded).toBe(expected);
+    // Traders trade from Safes and proxy wallets the chain records, and the summary says whose they are.
+    expect(first.stdout).toMatch(/ [1-9][\d,]* proxy wallets and Safes with their owners \([1-9][\d,]* of the [\d,]+ wallets with positions\)/);
     expect(JSON.parse(readFileSync(join(dir, 'simulated-world.json'), 'utf8'))).toEqual({
       seed: 1,
       markets: 4,
       fills: 300,
       chainFills: 100,
       v1From: 'chain',
+      worldVersion: SIMULATED_WORLD_VERSION,
     });
 
     for (const other of [
@@ -52,5 +56,19 @@ describe('one simulated world per data directory', () => {
     );
     expect(counts.code, output(counts)).toBe(0);
     expect(counts.stdout.trim().split('\t').map(Number)).toEqual([expected, expected, expected]);
+  });
+
+  it('refuses the same flags in a directory an older build of the simulator synced, whose world has other transactions', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pmsync-worlds-old-'));
+    const firstBuild = { seed: 1, markets: 4, fills: 300, chainFills: 100, v1From: 'chain' };
+    writeFileSync(join(dir, 'simulated-world.json'), `${JSON.stringify(firstBuild)}\n`);
+    const refused = await runCli(['sync', ...SMALL_WORLD], { SYNC_DATA_DIR: dir });
+    expect(refused.code, output(refused)).toBe(1);
+    expect(refused.stderr).toContain(
+      'holds the simulated world of --seed 1 --markets 4 --fills 300 --chain-fills 100 as an older polymarket-sync built it (world version 1)',
+    );
+    expect(refused.stderr).toContain(`SYNC_DATA_DIR=`);
+    expect(refused.stderr).not.toContain('simulated sources:');
+    expect(JSON.parse(readFileSync(join(dir, 'simulated-world.json'), 'utf8'))).toEqual(firstBuild);
   });
 });

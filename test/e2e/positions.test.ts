@@ -59,6 +59,14 @@ describe('positions and mapping from a simulated chain, both eras', () => {
     return expected.size;
   }
 
+  /** `wallets FINAL`, the contract's columns, as the world says a reader loads them. */
+  async function expectWalletsEqualWorld(): Promise<void> {
+    const rows = await p.rows<Record<string, unknown>>(
+      `SELECT proxy, owner, toString(kind) AS kind, factory, block_number, transaction_hash FROM ${db()}.wallets FINAL ORDER BY proxy`,
+    );
+    expect(rows.map((r) => ({ ...r, block_number: Number(r.block_number) }))).toEqual(world.expected.wallets);
+  }
+
   it('loads every fill and every position-changing event of both eras exactly once', async () => {
     const result = await p.cycle();
     expect(result.reason).toBeUndefined();
@@ -81,6 +89,14 @@ describe('positions and mapping from a simulated chain, both eras', () => {
     expect(world.traps.adapterRouted.redeem).toBeGreaterThan(0);
     const rejects = await p.one<{ n: string }>(`SELECT count() AS n FROM ${db()}.rejects`);
     expect(rejects.n).toBe('0');
+  });
+
+  it("maps every Safe and proxy wallet the chain records to its owner, at the wallet's first call, and nothing else", async () => {
+    await expectWalletsEqualWorld();
+    const kinds = await p.rows<{ kind: string; n: string }>(
+      `SELECT toString(kind) AS kind, count() AS n FROM ${db()}.wallets FINAL GROUP BY kind ORDER BY kind`,
+    );
+    expect(kinds.map((k) => k.kind)).toEqual(['proxy', 'safe']);
   });
 
   it('keeps exactly the chain payouts of resolved conditions, and none for unresolved ones', async () => {
@@ -150,6 +166,8 @@ describe('positions and mapping from a simulated chain, both eras', () => {
     const result = await p.cycle();
     expect(result.ok).toBe(true);
     await expectPositionsEqualReference();
+    // The new blocks repeat some proxies' relayed calls: each proxy's row stays its first.
+    await expectWalletsEqualWorld();
     const e = world.expected;
     const inRange = (b: number) => b >= range.fromBlock && b <= range.toBlock;
     const newEvents = e.fills.filter((f) => inRange(f.block_number)).length + e.activity.filter((a) => inRange(a.block_number)).length;

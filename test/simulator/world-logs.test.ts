@@ -1,9 +1,12 @@
-import { toEventSelector, type Hex } from 'viem';
+import { encodePacked, getCreate2Address, keccak256, toEventSelector, type Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conditionIdOf, outcomeTokenIds } from '#shared/model/ctf-ids.ts';
 import { startChainWorld, type ChainWorld } from '#simulator/world/index.ts';
 import { ADDR, KIND_NAME, V2_EXCHANGE, list, readWorld, s, type Decoded } from '#test/simulator/support/world-logs.ts';
 import { activityOf, fillOf } from '#test/simulator/support/world-rows.ts';
+
+/** Published by Polymarket/builder-relayer-client src/constants (PROXY_INIT_CODE_HASH). */
+const PROXY_INIT_CODE_HASH = '0xd21df8dc65880a8606f09fe0ce3df9b8869287ab0b058be05aa9e8af6330a00b';
 
 /**
  * The world's logs, read back over JSON-RPC and decoded with viem against
@@ -45,7 +48,7 @@ describe('a simulated Polygon world on an EDR node', () => {
     for (const l of logs) counts.set(l.name, (counts.get(l.name) ?? 0) + 1);
     const want = new Map(Object.entries(world.expected.logCounts).map(([k, n]) => [KIND_NAME[k] as string, n]));
     expect(Object.fromEntries(counts)).toEqual(Object.fromEntries(want));
-    expect(counts.size).toBe(21);
+    expect(counts.size).toBe(23);
     // DATA.md 1c: real V2 logs carry this topic0.
     expect(toEventSelector(V2_EXCHANGE[0])).toBe('0xd543adfd945773f1a62f74f0ee55a5e3b9b1a28262980ba90b1a89f2ea84d8ee');
   });
@@ -184,6 +187,35 @@ describe('a simulated Polygon world on an EDR node', () => {
     expect(t.conversions.allQuestions).toBeGreaterThan(0);
     expect(t.conversions.maxQuestions).toBeGreaterThanOrEqual(3);
     expect(t.takerOrderFills).toBeGreaterThan(world.expected.fills.length / 4);
+  });
+
+  it('wallets: Safes and proxy wallets decode to the expected rows, traders trade from them, and the look-alikes are on chain', () => {
+    const relayed = logs.filter((l) => l.name === 'Hub.TransactionRelayed');
+    const toFactory = relayed.filter((l) => s(l.args.to) === ADDR.proxyFactory);
+    const rows = new Map<string, Record<string, unknown>>();
+    for (const l of logs) {
+      const at = { block_number: l.block, transaction_hash: l.tx };
+      if (l.name === 'Safes.ProxyCreation' && l.address === ADDR.safeFactory) {
+        rows.set(s(l.args.proxy), { proxy: s(l.args.proxy), owner: s(l.args.owner), kind: 'safe', factory: ADDR.safeFactory, ...at });
+      }
+      const owner = s(l.args.from) as Hex;
+      if (l.name === 'Hub.TransactionRelayed' && s(l.args.to) === ADDR.proxyFactory && l.args.status === 0) {
+        const proxy = getCreate2Address({ from: ADDR.proxyFactory, salt: keccak256(encodePacked(['address'], [owner])), bytecodeHash: PROXY_INIT_CODE_HASH });
+        if (!rows.has(s(proxy))) rows.set(s(proxy), { proxy: s(proxy), owner, kind: 'proxy', factory: ADDR.proxyFactory, ...at });
+      }
+    }
+    expect([...rows.values()].sort((a, b) => (String(a.proxy) < String(b.proxy) ? -1 : 1))).toEqual(world.expected.wallets);
+    const kinds = new Map(world.expected.wallets.map((w) => [w.proxy, w.kind]));
+    const makers = new Set(world.expected.fills.map((f) => kinds.get(f.maker)).filter((k) => k !== undefined));
+    expect(makers).toEqual(new Set(['safe', 'proxy']));
+    // What a wallet reader must not take: a reverted relayed call, a call to another recipient, the Gnosis factory's event.
+    expect(toFactory.some((l) => l.args.status !== 0)).toBe(true);
+    expect(relayed.some((l) => s(l.args.to) !== ADDR.proxyFactory)).toBe(true);
+    expect(logs.some((l) => l.name === 'Safes.ProxyCreation' && l.address === ADDR.gnosisProxyFactory)).toBe(true);
+    // A proxy whose calls span blocks: its row is the first.
+    const blocksPerOwner = new Map<string, Set<number>>();
+    for (const l of toFactory) blocksPerOwner.set(s(l.args.from), (blocksPerOwner.get(s(l.args.from)) ?? new Set()).add(l.block));
+    expect([...blocksPerOwner.values()].some((b) => b.size > 1)).toBe(true);
   });
 
   it('an adapter split is a CTF PositionSplit naming the adapter and a transfer from it to the wallet, in one transaction', async () => {

@@ -41,6 +41,14 @@ const NEG_RISK = parseAbi([
   'event PayoutRedemption(address indexed redeemer, bytes32 indexed conditionId, uint256[] amounts, uint256 payout)',
 ]);
 
+// Polymarket/proxy-factories packages/safe-factory/contracts/SafeProxyFactory.sol (the canonical Gnosis
+// ProxyFactory 1.3.0 declares the same event: ProxyCreation(GnosisSafeProxy proxy, address singleton))
+const SAFE_FACTORY = parseAbi(['event ProxyCreation(address proxy, address owner)']);
+// GSN v1 IRelayHub (RelayCallStatus is a uint8 in the ABI)
+const RELAY_HUB = parseAbi([
+  'event TransactionRelayed(address indexed relay, address indexed from, address indexed to, bytes4 selector, uint8 status, uint256 charge)',
+]);
+
 export const ADDR = {
   v1: '0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e',
   v1NegRisk: '0xc5d563a36ae78145c45a50134d48a1215220f80a',
@@ -50,6 +58,10 @@ export const ADDR = {
   negRiskAdapter: '0xd91e80cf2e7be2e162c6513ced06f1dd0da35296',
   usdce: '0x2791bca1f2de4661ed88a30c99a7a9449aa84174',
   wcol: '0x3a3bd7bb9528e159577f7c2e685cc81a765002e2',
+  safeFactory: '0xaacfeea03eb1561c4e67d661e40682bd20e3541b',
+  gnosisProxyFactory: '0xa6b71e26c5e0845f74c812102ca7114b6a896ab2',
+  relayHub: '0xd216153c06e857cd7f72665e0af1d7d82172f494',
+  proxyFactory: '0xab45c5a4b0c941a2f231c04c3f49182e1a254052',
 } as const;
 const ABI_AT: Record<string, { label: string; abi: Abi }> = {
   [ADDR.v1]: { label: 'V1', abi: V1_EXCHANGE },
@@ -58,6 +70,9 @@ const ABI_AT: Record<string, { label: string; abi: Abi }> = {
   [ADDR.v2NegRisk]: { label: 'V2', abi: V2_EXCHANGE },
   [ADDR.ctf]: { label: 'Ctf', abi: CTF },
   [ADDR.negRiskAdapter]: { label: 'Nr', abi: NEG_RISK },
+  [ADDR.safeFactory]: { label: 'Safes', abi: SAFE_FACTORY },
+  [ADDR.gnosisProxyFactory]: { label: 'Safes', abi: SAFE_FACTORY },
+  [ADDR.relayHub]: { label: 'Hub', abi: RELAY_HUB },
 };
 /** The world's log kinds, named as "<contract label>.<event>". */
 export const KIND_NAME: Record<string, string> = {
@@ -82,6 +97,8 @@ export const KIND_NAME: Record<string, string> = {
   NrPositionsMerge: 'Nr.PositionsMerge',
   NrPositionsConverted: 'Nr.PositionsConverted',
   NrPayoutRedemption: 'Nr.PayoutRedemption',
+  SafeProxyCreation: 'Safes.ProxyCreation',
+  TransactionRelayed: 'Hub.TransactionRelayed',
 };
 
 type Args = Record<string, unknown>;
