@@ -9,13 +9,13 @@ const progress = (loaded: number) => ({ runId: 'r', estimatedRows: 1_000, shards
 // Escape sequences out: what a person reads on the terminal.
 const plain = (written: string[]) => stripVTControlCharacters(written.join(''));
 
-describe('the progress bar on a terminal', () => {
-  const wasTTY = process.stderr.isTTY;
-  afterEach(() => {
-    vi.restoreAllMocks();
-    process.stderr.isTTY = wasTTY;
-  });
+const wasTTY = process.stderr.isTTY;
+afterEach(() => {
+  vi.restoreAllMocks();
+  process.stderr.isTTY = wasTTY;
+});
 
+describe('the progress bar on a terminal', () => {
   it('fills every field from its first frame: no template token, no INF', () => {
     const written: string[] = [];
     process.stderr.isTTY = true;
@@ -60,12 +60,6 @@ describe('the progress bar on a terminal', () => {
 });
 
 describe('progress lines without a terminal', () => {
-  const wasTTY = process.stderr.isTTY;
-  afterEach(() => {
-    vi.restoreAllMocks();
-    process.stderr.isTTY = wasTTY;
-  });
-
   it('end on a line that says what was loaded, against the estimate only while the run is unfinished', () => {
     process.stderr.isTTY = false;
     const lines = (complete: boolean) => {
