@@ -1,6 +1,6 @@
-/** The warehouse against the world, row by row: fills and chain activity by id (count, FINAL, distinct), positions field by field. */
+/** The warehouse against the world, row by row: fills and chain activity by id (count, FINAL, distinct), positions and wallets field by field. */
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { ActivityRow } from '#shared/model/ledger.ts';
+import type { ActivityRow, WalletRow } from '#shared/model/ledger.ts';
 import type { PositionRow } from '#shared/positions/method.ts';
 
 export interface IdComparison {
@@ -14,11 +14,11 @@ export interface IdComparison {
   unexpected: number;
 }
 
-export interface PositionComparison {
+export interface RowComparison {
   expected: number;
-  /** Rows of positions FINAL. */
+  /** Rows of the table with FINAL. */
   loaded: number;
-  /** (wallet, token) pairs missing, unexpected, or with any field different. */
+  /** Keys (a position's wallet and token, a wallet's proxy) missing, unexpected, or with any field different. */
   differing: number;
   examples: string[];
 }
@@ -66,17 +66,9 @@ export const compareActivity = (client: ClickHouseClient, database: string, acti
     activity.map((a) => a.event_id),
   );
 
-/** positions FINAL against `expected`, every field of every (wallet, token). */
-export async function comparePositions(client: ClickHouseClient, database: string, expected: readonly PositionRow[]): Promise<PositionComparison> {
-  const res = await client.query({
-    query: `SELECT wallet, toString(token_id) AS token_id, toString(amount) AS amount, toString(avg_price) AS avg_price, toString(realized_pnl) AS realized_pnl,
-              toString(total_bought) AS total_bought, toUInt64(block_number) AS block_number, log_index FROM ${database}.positions FINAL`,
-    format: 'JSONEachRow',
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
-  });
-  const key = (r: Pick<PositionRow, 'wallet' | 'token_id'>) => `${r.wallet.toLowerCase()}|${r.token_id}`;
-  const want = new Map(expected.map((r) => [key(r), JSON.stringify({ ...r, wallet: r.wallet.toLowerCase() })]));
-  const rows = (await res.json()) as PositionRow[];
+/** Rows read against rows expected, by key, every field compared as JSON. */
+function compareRows<T>(rows: readonly T[], expected: readonly T[], key: (r: T) => string, normal: (r: T) => T): RowComparison {
+  const want = new Map(expected.map((r) => [key(r), JSON.stringify(normal(r))]));
   const examples: string[] = [];
   let differing = 0;
   const differ = (what: string) => {
@@ -86,11 +78,45 @@ export async function comparePositions(client: ClickHouseClient, database: strin
   for (const r of rows) {
     const k = key(r);
     const w = want.get(k);
-    const got = JSON.stringify({ ...r, wallet: r.wallet.toLowerCase(), block_number: Number(r.block_number), log_index: Number(r.log_index) });
+    const got = JSON.stringify(normal(r));
     if (w === undefined) differ(`unexpected ${k}`);
     else if (w !== got) differ(`${k}: got ${got}, want ${w}`);
     want.delete(k);
   }
   for (const k of want.keys()) differ(`missing ${k}`);
   return { expected: expected.length, loaded: rows.length, differing, examples };
+}
+
+/** positions FINAL against `expected`, every field of every (wallet, token). */
+export async function comparePositions(client: ClickHouseClient, database: string, expected: readonly PositionRow[]): Promise<RowComparison> {
+  const res = await client.query({
+    query: `SELECT wallet, toString(token_id) AS token_id, toString(amount) AS amount, toString(avg_price) AS avg_price, toString(realized_pnl) AS realized_pnl,
+              toString(total_bought) AS total_bought, toUInt64(block_number) AS block_number, log_index FROM ${database}.positions FINAL`,
+    format: 'JSONEachRow',
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  });
+  const rows = (await res.json()) as PositionRow[];
+  const key = (r: PositionRow) => `${r.wallet.toLowerCase()}|${r.token_id}`;
+  return compareRows(rows, expected, key, (r) => ({
+    ...r,
+    wallet: r.wallet.toLowerCase(),
+    block_number: Number(r.block_number),
+    log_index: Number(r.log_index),
+  }));
+}
+
+/** wallets FINAL against `expected`: each proxy's owner, kind, factory, and the block and transaction it was first seen in. */
+export async function compareWallets(client: ClickHouseClient, database: string, expected: readonly WalletRow[]): Promise<RowComparison> {
+  const res = await client.query({
+    query: `SELECT proxy, owner, toString(kind) AS kind, factory, block_number, transaction_hash FROM ${database}.wallets FINAL`,
+    format: 'JSONEachRow',
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  });
+  const rows = (await res.json()) as WalletRow[];
+  return compareRows(
+    rows,
+    expected,
+    (r) => r.proxy,
+    (r) => ({ ...r, block_number: Number(r.block_number) }),
+  );
 }

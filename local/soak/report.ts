@@ -1,7 +1,7 @@
 /** What a soak found: the warehouse compared with the world, the faults it met, and how to print it. */
 import type { CounterSnapshot } from '#shared/telemetry/counters.ts';
 import type { FaultCounts } from '#simulator/index.ts';
-import type { IdComparison, PositionComparison } from './checks.ts';
+import type { IdComparison, RowComparison } from './checks.ts';
 
 export interface SoakReport {
   ok: boolean;
@@ -28,7 +28,9 @@ export interface SoakReport {
   unexpected: number;
   /** Chain activity (splits, merges, redemptions, conversions) by event id. */
   activity: IdComparison;
-  positions: PositionComparison;
+  positions: RowComparison;
+  /** Proxy wallets and Safes with their owners, each at its first sighting. */
+  wallets: RowComparison;
   counters: CounterSnapshot;
 }
 
@@ -83,6 +85,8 @@ export function formatSoak(r: SoakReport): string {
     `chain activity: ${n(r.activity.loaded.rows)} rows, ${n(r.activity.loaded.final)} with FINAL, ${n(r.activity.loaded.distinct)} distinct (the world has ${n(r.activity.expected)}); lost ${n(r.activity.lost)}, duplicates ${n(r.activity.duplicates)}, not in the world ${n(r.activity.unexpected)}`,
     `positions: ${n(r.positions.loaded)} in ClickHouse (FINAL), ${n(r.positions.expected)} from the world's events; differing ${n(r.positions.differing)}`,
     ...r.positions.examples.map((x) => `  ${x}`),
+    `wallets: ${n(r.wallets.loaded)} in ClickHouse (FINAL), ${n(r.wallets.expected)} in the world; differing ${n(r.wallets.differing)}`,
+    ...r.wallets.examples.map((x) => `  ${x}`),
     `source requests ${n(r.counters.SourceRequests)} (throttled ${n(r.counters.SourceThrottled)}, server errors ${n(r.counters.SourceServerErrors)}, timeouts ${n(r.counters.SourceTimeouts)}); objects staged ${n(r.counters.ObjectsStaged)}, loaded ${n(r.counters.ObjectsLoaded)}`,
   ];
   return lines.join('\n');

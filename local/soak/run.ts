@@ -5,7 +5,7 @@
  * subgraph and the lists, the JSON-RPC provider, S3, DynamoDB, SQS and
  * ClickHouse. Cycles run until the run completes (dead letters are redriven
  * between cycles, as an operator would), then the warehouse is compared with
- * the world: fills and chain activity id by id, positions field by field.
+ * the world: fills and chain activity id by id, positions and wallets field by field.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { startLocalAws, type LocalAws } from '#local/emulators.ts';
 import { runCycle, type CycleOptions, type CycleResult } from '#local/runner.ts';
 import { startChainFaultProxy } from './chain-faults.ts';
-import { compareActivity, compareFills, comparePositions } from './checks.ts';
+import { compareActivity, compareFills, comparePositions, compareWallets } from './checks.ts';
 import { startFaultProxy } from './fault-proxy.ts';
 import { clickHouseOutage, dynamoFaults, faultDraws, s3Faults, sourceFaults } from './recipes.ts';
 import { tallyFaults, type SoakReport } from './report.ts';
@@ -211,6 +211,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const fills = await compareFills(client, database, fillIds);
     const activity = await compareActivity(client, database, w.world.expected.activity);
     const positions = await comparePositions(client, database, w.positions());
+    const wallets = await compareWallets(client, database, w.world.expected.wallets);
     const faults = tallyFaults({
       sources: { subgraph: sim.subgraph.stats.faults, markets: sim.markets.stats.faults, gamma: sim.gamma.stats.faults },
       chain: rpc.injected,
@@ -220,7 +221,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const exact = (c: typeof fills) =>
       c.lost === 0 && c.duplicates === 0 && c.unexpected === 0 && c.loaded.rows === c.expected && c.loaded.final === c.expected;
     return {
-      ok: complete && exact(fills) && exact(activity) && positions.differing === 0 && positions.loaded === positions.expected,
+      ok: complete && exact(fills) && exact(activity) && [positions, wallets].every((c) => c.differing === 0 && c.loaded === c.expected),
       fills: fills.expected,
       markets: w.world.markets.length,
       cycles,
@@ -239,6 +240,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       unexpected: fills.unexpected,
       activity,
       positions,
+      wallets,
       counters: totals,
     };
   } finally {

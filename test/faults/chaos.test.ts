@@ -91,6 +91,13 @@ describe('chaos: a sync under subgraph, list, JSON-RPC, S3, DynamoDB, SQS and Cl
     expect(report.positions.loaded).toBe(report.positions.expected);
   });
 
+  it('maps each Safe and proxy wallet to its owner at its first sighting, whatever order the retried loads landed in', () => {
+    expect(report.wallets.examples).toEqual([]);
+    expect(report.wallets.differing).toBe(0);
+    expect(report.wallets.expected).toBeGreaterThan(10);
+    expect(report.wallets.loaded).toBe(report.wallets.expected);
+  });
+
   it('met every kind of fault on the way', () => {
     const kinds = Object.keys(allFaults(report));
     const chain = ['429', '429 Retry-After', '500', '502', '503', 'hang', 'cut', 'getLogs refused: more than N results', 'getLogs refused: response size'];
