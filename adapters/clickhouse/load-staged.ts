@@ -8,6 +8,7 @@ import { tsvColumnSuffix } from '#shared/staging/fill-tsv.ts';
 import { sniffStagedFormat, type StagedFormat } from '#shared/staging/sniff.ts';
 import { REFRESHED_TABLES, STAGED_TABLES, type StagedTable } from '#shared/model/staged.ts';
 import { FILL_FIELDS } from '#shared/staging/fill-line.ts';
+import { activityToLoad } from './replayed-activity.ts';
 import { assertIdentifier } from './schema.ts';
 import { V1_EXCHANGES } from '#shared/sources/chain/events/addresses.ts';
 
@@ -16,6 +17,8 @@ export interface StagedLoadResult {
   rows: Record<StagedTable, number>;
   /** Fills of the object that were in ClickHouse already and were not inserted again (`skipLoadedFills` only). */
   fillsAlreadyLoaded: number;
+  /** Activity events of a windowed run loaded before under another wallet, and replaced (see activityToLoad). */
+  activityReattributed: number;
   /** Transactions whose subgraph rows were replaced by this object's V1 fills read from the chain. */
   supersededTransactions: number;
   /** Newest fill timestamp (unix s) in the object, for the freshness heartbeat. */
@@ -40,7 +43,7 @@ export interface LoadOptions {
    * For objects that may repeat fills loaded by an earlier run (a replayed
    * window): their fills go to `fills_replay` first, and only the ones not
    * in `fills` yet are copied across, so a replay adds no physical copies.
-   * The same holds for its `activity` rows (see activityNotLoaded).
+   * The same holds for its `activity` rows (see activityToLoad).
    */
   skipLoadedFills?: boolean;
 }
@@ -78,15 +81,20 @@ export async function loadStagedObject(
   const { rows, small, newest } = read;
   const fillsAlreadyLoaded = skipLoadedFills && rows.fills > 0 ? await copyMissingFills(client, db, object.key) : 0;
   if (v1ChainTransactions.size > 0) await dropSupersededSubgraphFills(client, db, [...v1ChainTransactions]);
+  let activityReattributed = 0;
   for (const table of STAGED_TABLES) {
     if (table === 'fills') continue;
     let lines = small[table];
-    if (table === 'activity' && skipLoadedFills && lines?.length) lines = await activityNotLoaded(client, db, lines);
+    if (table === 'activity' && skipLoadedFills && lines?.length) {
+      const toLoad = await activityToLoad(client, db, lines);
+      lines = toLoad.lines;
+      activityReattributed = toLoad.reattributed;
+    }
     if (!lines?.length) continue;
     await insertRaw(client, `${db}.${table}`, Readable.from([lines.map((l) => l.slice(0, -1) + lineage).join('')]), token(table));
   }
   if (small.markets?.length || small.token_claims?.length) await reloadTokenMarkets(client, db);
-  return { rows, fillsAlreadyLoaded, supersededTransactions: v1ChainTransactions.size, newestFillTimestamp: newest };
+  return { rows, fillsAlreadyLoaded, activityReattributed, supersededTransactions: v1ChainTransactions.size, newestFillTimestamp: newest };
 }
 
 /** The mapping dictionary (schema version 6) follows the rows just loaded, so queries through it are exact once the load is done. */
@@ -238,33 +246,6 @@ async function copyMissingFills(client: ClickHouseClient, db: string, key: strin
     clickhouse_settings: { insert_deduplication_token: `copy:${randomUUID()}`, insert_deduplicate: 1 },
   });
   return Number(present);
-}
-
-/** Events a search for loaded ones takes at once (their ids travel as a query parameter). */
-const EVENT_LOOKUP_BATCH = 1_000;
-
-/**
- * A windowed run (a replay, a backfill) re-reads splits, merges, redemptions
- * and conversions already loaded, as it does fills: their lines are left
- * out, so `activity` holds each event once without FINAL. Lines of one
- * object are always the same, so the rest goes in under the object's token:
- * a retry, or the same object loaded twice at once, adds nothing.
- */
-async function activityNotLoaded(client: ClickHouseClient, db: string, lines: string[]): Promise<string[]> {
-  const events = lines.map((line) => JSON.parse(line) as { event_id: string; block_number: number });
-  const loaded = new Set<string>();
-  for (let i = 0; i < events.length; i += EVENT_LOOKUP_BATCH) {
-    const batch = events.slice(i, i + EVENT_LOOKUP_BATCH);
-    const blocks = batch.map((e) => e.block_number);
-    const res = await client.query({
-      // The block range lets the engine read only those blocks (the by_block projection); the ids decide.
-      query: `SELECT DISTINCT event_id FROM ${db}.activity WHERE block_number BETWEEN {lo:UInt64} AND {hi:UInt64} AND event_id IN {ids:Array(String)}`,
-      query_params: { lo: Math.min(...blocks), hi: Math.max(...blocks), ids: batch.map((e) => e.event_id) },
-      format: 'JSONEachRow',
-    });
-    for (const row of (await res.json()) as { event_id: string }[]) loaded.add(row.event_id);
-  }
-  return lines.filter((_, i) => !loaded.has(events[i]!.event_id));
 }
 
 /**

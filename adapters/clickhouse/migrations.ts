@@ -3,6 +3,7 @@ import { MIGRATION_V5 } from './migrations-v5.ts';
 import { MIGRATION_V6 } from './migrations-v6.ts';
 import { MIGRATION_V7 } from './migrations-v7.ts';
 import { MIGRATION_V8 } from './migrations-v8.ts';
+import { MIGRATION_V9 } from './migrations-v9.ts';
 
 /**
  * The ClickHouse schema as an ordered list of migrations. A migration is
@@ -376,6 +377,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MIGRATION_V6,
   MIGRATION_V7,
   MIGRATION_V8,
+  MIGRATION_V9,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -88,7 +88,10 @@ async function replayLocally(flags: ReplayFlags, window: PlanWindow): Promise<Re
           const result = await runCycle({ warehouse, aws, env, window: w, fetcherConcurrency: flags.concurrency, logLevel: flags.logLevel });
           cycleNote = result.ok
             ? `; re-fetched ${n(result.counters.FillsStaged)} fills in ${(result.elapsedMs / 1000).toFixed(1)} s: ` +
-              `${n(result.counters.FillsAlreadyLoaded)} were loaded already, ${n(result.counters.FillsLoaded)} were missing and are now added`
+              `${n(result.counters.FillsAlreadyLoaded)} were loaded already, ${n(result.counters.FillsLoaded)} were missing and are now added` +
+              (result.counters.ActivityReattributed > 0
+                ? `; ${n(result.counters.ActivityReattributed)} splits, merges, redemptions or conversions now go to another wallet than when they were loaded (CHAIN_ADAPTERS changed), and positions are rebuilt`
+                : '')
             : `; the cycle did not finish: ${result.reason} (run \`npm run sync\` to resume)`;
           return result.planner;
         },

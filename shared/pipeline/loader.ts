@@ -49,6 +49,7 @@ export async function loadObject(deps: LoaderDeps, announcedKey: string): Promis
   count('FillsAlreadyLoaded', result.fillsAlreadyLoaded);
   count('MarketsLoaded', result.rows.markets);
   count('ActivityLoaded', result.rows.activity);
+  count('ActivityReattributed', result.activityReattributed);
   return { key, runId: staged.runId, fills: result.rows.fills, rejects: result.rows.rejects, skipped: false };
 }
 

@@ -18,6 +18,7 @@ export const COUNTER_NAMES = [
   'FillsAlreadyLoaded',
   'MarketsLoaded',
   'ActivityLoaded',
+  'ActivityReattributed',
   'ObjectsLoaded',
   'PositionsUpdated',
   'PositionsRefreshFailed',

@@ -10,7 +10,7 @@ import { loadStagedObject } from '#adapters/clickhouse/load-staged.ts';
 import { encodeStaged } from '#shared/staging/codec.ts';
 import { encodeStagedV2 } from '#shared/staging/format-v2.ts';
 import { sampleFill } from '#test/support/fills.ts';
-import type { ActivityRow } from '#shared/model/ledger.ts';
+import { sampleActivity } from '#test/support/activity.ts';
 
 const fill = sampleFill;
 
@@ -58,23 +58,7 @@ describe('loading a staged object', () => {
   });
 
   it('with skipLoadedFills adds only the activity not loaded yet, also when the load is retried', async () => {
-    const event = (i: number): ActivityRow => ({
-      event_id: `0x${i.toString(16).padStart(64, '0')}_${i % 7}`,
-      kind: 'split',
-      contract: `0x${'c'.repeat(40)}`,
-      stakeholder: `0x${'a'.repeat(40)}`,
-      wallet: `0x${(i % 5).toString(16).padStart(40, '0')}`,
-      collateral: '',
-      condition_id: `0x${'d'.repeat(64)}`,
-      index_sets: ['1', '2'],
-      amounts: [],
-      amount: '1000000',
-      payout: '0',
-      block_number: 50_000_000 + i,
-      log_index: i % 7,
-      timestamp: 1_700_000_000 + i,
-      transaction_hash: `0x${i.toString(16).padStart(64, '0')}`,
-    });
+    const event = (i: number) => sampleActivity(i);
     const events = (from: number, to: number) =>
       encodeStaged(Array.from({ length: to - from }, (_, i) => ({ table: 'activity' as const, row: event(from + i) })));
     const activity = async () =>
