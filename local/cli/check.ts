@@ -28,6 +28,7 @@ interface CheckFlags {
   maxUnmapped: number;
   recentDays: number;
   maxSeamGap: number;
+  adapterTransactions: number;
 }
 
 const block = (v: string): bigint => {
@@ -87,6 +88,11 @@ export const checkCommand = (): Command =>
         .argParser(count)
         .default(DEFAULT_THRESHOLDS.maxSeamGapSeconds),
     )
+    .addOption(
+      new Option('--adapter-transactions <n>', 'transactions of activity that make an address which never traded look like a collateral adapter')
+        .argParser(count)
+        .default(DEFAULT_THRESHOLDS.minAdapterTransactions),
+    )
     .action(reportFailures(commandFailed('check'), main));
 
 /** The chain watermark: by hand, from a deployed stage, from the local state, or unknown. */
@@ -123,7 +129,7 @@ async function chainWatermark(flags: CheckFlags): Promise<ChainState> {
 
 async function main(flags: CheckFlags): Promise<void> {
   // genesisFromSettings reads only these three; the other fields of its settings type do not matter here.
-  const chain = readSettings(['CHAIN_GENESIS_BLOCK', 'CHAIN_V1_FILLS', 'CHAIN_EXCHANGES']);
+  const chain = readSettings(['CHAIN_GENESIS_BLOCK', 'CHAIN_V1_FILLS', 'CHAIN_EXCHANGES', 'CHAIN_ADAPTERS']);
   const genesis =
     flags.fromBlock ??
     genesisFromSettings({ ...chain, POLYGON_RPC_URL: '', CHAIN_CONFIRMATIONS: 0, CHAIN_USE_FINALIZED: true, SOURCE_TIMEOUT_MS: 0, SOURCE_MAX_RETRIES: 0 });
@@ -143,6 +149,8 @@ async function main(flags: CheckFlags): Promise<void> {
       // An explicit --from-block is the range asked for, whatever `sync --since` did.
       chain: { genesis, watermark, ...(flags.fromBlock === undefined ? { loadedFrom } : {}) },
       record: flags.record ? 'check' : null,
+      adapters: chain.CHAIN_ADAPTERS,
+      exchanges: chain.CHAIN_EXCHANGES,
       only: flags.only,
       thresholds: {
         dailyVolumeDays: flags.days,
@@ -150,6 +158,7 @@ async function main(flags: CheckFlags): Promise<void> {
         maxUnmappedShare: flags.maxUnmapped / 100,
         recentDays: flags.recentDays,
         maxSeamGapSeconds: flags.maxSeamGap,
+        minAdapterTransactions: flags.adapterTransactions,
       },
     });
     if (flags.json) console.log(JSON.stringify(report, null, 2));

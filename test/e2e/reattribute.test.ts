@@ -3,6 +3,8 @@ import { startSimulatedSources, type SimulatedSources } from '#simulator/index.t
 import { startChainWorld, type ChainWorld } from '#simulator/world/index.ts';
 import { referencePositions, type ReferencePosition } from '#test/support/reference-pnl.ts';
 import { startTestPipeline, type TestPipeline } from '#test/support/pipeline.ts';
+import { runChecks } from '#shared/ops/quality/run.ts';
+import type { AttributionDetails } from '#shared/ops/quality/attribution.ts';
 
 /**
  * The collateral adapters are configuration (public sources disagree on
@@ -40,6 +42,15 @@ describe('correcting the collateral adapters with a replay', () => {
     );
     return new Map(rows.map((r) => [`${r.wallet}|${r.token_id}`, r]));
   };
+  /** `npm run check`'s attribution check, with the adapters the sync ran with. */
+  const attribution = async (adapters: string[]) => {
+    const report = await runChecks(
+      { client: p.client, database: db() },
+      { chain: { genesis: 0n, watermark: null }, record: null, only: ['attribution'], adapters, thresholds: { minAdapterTransactions: 10 } },
+    );
+    const [c] = report.checks;
+    return { status: c!.status, details: c!.details as AttributionDetails };
+  };
   const reference = () => {
     const e = world.expected;
     return referencePositions({ fills: e.fills, activity: e.activity, conditions: e.conditions, neg_risk_questions: e.negRiskQuestions });
@@ -53,6 +64,11 @@ describe('correcting the collateral adapters with a replay', () => {
     const misplaced = loaded.filter((a) => a.wallet === world.adapters.negRisk);
     expect(misplaced.length).toBeGreaterThan(5);
     expect(await positions()).not.toEqual(reference());
+    // `check` sees an address that never traded credited with the activity of many transactions.
+    const check = await attribution([world.adapters.ctf]);
+    expect(check.status).toBe('warn');
+    expect(check.details.suspects.map((s) => s.address)).toEqual([world.adapters.negRisk]);
+    expect(check.details.suspects[0]!.events).toBe(misplaced.length);
   });
 
   it('a replay of the V2 era with the adapter added credits every event to its wallet, each once, and positions follow', async () => {
@@ -70,5 +86,6 @@ describe('correcting the collateral adapters with a replay', () => {
       await p.one(`SELECT count() AS rows, (SELECT count() FROM ${db()}.activity FINAL) AS final, uniqExact(event_id) AS ids FROM ${db()}.activity`),
     ).toEqual({ rows: n, final: n, ids: n });
     expect(await positions()).toEqual(reference());
+    expect(await attribution([world.adapters.ctf, world.adapters.negRisk])).toMatchObject({ status: 'pass', details: { adapters: [], suspects: [] } });
   });
 });

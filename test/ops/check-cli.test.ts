@@ -39,7 +39,7 @@ describe('npm run check (the CLI)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`chain genesis ${GENESIS}, watermark ${WATERMARK} (--to-block)`);
-    expect(CHECK_NAMES).toHaveLength(11);
+    expect(CHECK_NAMES).toHaveLength(12);
     for (const name of CHECK_NAMES) {
       expect(r.stdout).toMatch(new RegExp(`^  ${name} +PASS  `, 'm'));
     }

@@ -1,5 +1,6 @@
 import type { QualityReport } from './run.ts';
 import type { CheckResult } from './types.ts';
+import { attributionLines, type AttributionDetails } from './attribution.ts';
 
 const LABEL: Record<CheckResult['status'], string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP', error: 'ERROR' };
 
@@ -47,6 +48,9 @@ function exampleLines(c: CheckResult): string[] {
       break;
     case 'resolutions':
       list('CLOB winner flags against the chain', d.examples);
+      break;
+    case 'attribution':
+      list('credited with activity', attributionLines(c.details as AttributionDetails));
       break;
     default:
       break;

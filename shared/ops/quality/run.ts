@@ -1,4 +1,5 @@
 import { errorText } from '#shared/ops/status.ts';
+import { checkAttribution } from './attribution.ts';
 import { checkChainCoverage, type ChainRange } from './coverage.ts';
 import { checkDailyVolume } from './daily-volume.ts';
 import { checkDateRanges, EARLIEST_PLAUSIBLE_FILL } from './date-ranges.ts';
@@ -18,6 +19,10 @@ export interface QualityInputs {
   chain: ChainRange;
   /** Record this run's mapping snapshot as `check` or `monitor`; null compares without writing. */
   record: SnapshotTaker | null;
+  /** Collateral adapters the sync is configured with (CHAIN_ADAPTERS); the product's defaults are always known. */
+  adapters?: readonly string[];
+  /** Exchanges the sync is configured with (CHAIN_EXCHANGES), whose own activity is theirs. */
+  exchanges?: readonly string[];
   /** Run only these checks (all by default). */
   only?: readonly CheckName[];
   thresholds?: Partial<QualityThresholds>;
@@ -74,6 +79,13 @@ export async function runChecks(target: QualityTarget, inputs: QualityInputs): P
     rejects: () => checkRejects(w, t.examples),
     'token-conflicts': () => checkTokenConflicts(w, t.examples),
     resolutions: () => checkResolutions(w, t.examples),
+    attribution: () =>
+      checkAttribution(w, {
+        adapters: inputs.adapters ?? [],
+        contracts: inputs.exchanges ?? [],
+        minTransactions: t.minAdapterTransactions,
+        examples: t.examples,
+      }),
     'mapping-count': () => checkMappingCount(w, inputs.record),
   };
   const results: CheckResult[] = [];

@@ -12,6 +12,7 @@ export const CHECK_NAMES = [
   'rejects',
   'token-conflicts',
   'resolutions',
+  'attribution',
   'mapping-count',
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
@@ -53,6 +54,8 @@ export interface QualityThresholds {
   recentDays: number;
   /** Longest allowed time between V1's last fill and V2's first, in seconds. */
   maxSeamGapSeconds: number;
+  /** Transactions of activity that make an address which never traded, and is no proxy or Safe, look like a collateral adapter. */
+  minAdapterTransactions: number;
   /** How many examples a check lists. */
   examples: number;
 }
@@ -64,6 +67,7 @@ export const DEFAULT_THRESHOLDS: QualityThresholds = {
   maxUnmappedShare: 0.05,
   recentDays: 7,
   maxSeamGapSeconds: 3600,
+  minAdapterTransactions: 50,
   examples: 10,
 };
 
