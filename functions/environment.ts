@@ -52,6 +52,15 @@ export function plannerFromEnvironment(env: NodeJS.ProcessEnv = process.env): { 
   return FETCHER_CONCURRENCY === undefined ? {} : { fetcherConcurrency: FETCHER_CONCURRENCY };
 }
 
+/** The collateral adapters and exchanges the stage configures (CHAIN_ADAPTERS, CHAIN_EXCHANGES), for the monitor's attribution probe. */
+export function chainContractsFromEnvironment(env: NodeJS.ProcessEnv = process.env): {
+  adapters?: readonly string[] | undefined;
+  exchanges?: readonly string[] | undefined;
+} {
+  const s = readSettings(['CHAIN_ADAPTERS', 'CHAIN_EXCHANGES'], env);
+  return { adapters: s.CHAIN_ADAPTERS, exchanges: s.CHAIN_EXCHANGES };
+}
+
 /** The sources, from plain settings only (public endpoints, local runs, tests). A deployed entry uses `loadSourcesFromEnvironment`. */
 export function sourcesFromEnvironment(env: NodeJS.ProcessEnv = process.env): SourceRegistry {
   return buildSources(readSettings(SOURCE_SETTINGS, env));

@@ -1,4 +1,9 @@
 import { createMonitorHandler } from './handlers/monitor.ts';
-import { observabilityFromEnvironment, pipelineFromEnvironment, warehouseFromEnvironment } from './environment.ts';
+import { chainContractsFromEnvironment, observabilityFromEnvironment, pipelineFromEnvironment, warehouseFromEnvironment } from './environment.ts';
 
-export const handler = createMonitorHandler({ ...pipelineFromEnvironment(), warehouse: warehouseFromEnvironment(), ...observabilityFromEnvironment() });
+export const handler = createMonitorHandler({
+  ...pipelineFromEnvironment(),
+  warehouse: warehouseFromEnvironment(),
+  chain: chainContractsFromEnvironment(),
+  ...observabilityFromEnvironment(),
+});

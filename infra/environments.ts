@@ -136,6 +136,16 @@ export const EnvironmentConfigSchema = z
         /** Unset: the plain URLs above are used as they are (public endpoints carry no key). */
         urlsSecret: sourceUrlsSecret.optional(),
         /**
+         * The collateral adapters whose activity belongs to the wallet behind
+         * them (CHAIN_ADAPTERS). Unset: the four the product knows. Setting it
+         * replaces that list, so name them all; after adding one, replay from
+         * its first block.
+         */
+        chainAdapters: z
+          .array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x address'))
+          .min(1, 'must name at least one adapter, or be left out')
+          .optional(),
+        /**
          * Each source's TOTAL allowance in requests per second, shared by all
          * fetchers of the stage (each paces at total / fetcher.maxConcurrency).
          * A source left out is not paced.

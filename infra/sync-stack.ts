@@ -18,8 +18,7 @@ import { grantPoll, grantSecretValue, grantSend, grantStagedGet, grantStagedPut,
 import { FETCHER_MEMORY, FETCHER_NODE_OPTIONS } from './function-memory.ts';
 import { DERIVE_EVENT, STAGING_PREFIX } from '#shared/pipeline/messages.ts';
 import { QUEUE_SETTINGS } from '#shared/pipeline/queue-settings.ts';
-import { SOURCE_RATE_SETTINGS } from '#shared/config.ts';
-import { SOURCE_NAMES } from '#shared/sources/source.ts';
+import { chainAdaptersEnvironment, sourcePacingEnvironment } from './source-environment.ts';
 import { DLQ_RETENTION_DAYS, QUEUE_RETENTION_DAYS, type EnvironmentConfig } from './environments.ts';
 import {
   acknowledgeBucketNotificationsHandler,
@@ -93,22 +92,6 @@ export const LOADER_BATCHING_WINDOW = Duration.seconds(30);
 
 /** S3 key prefix of every staged object; its ObjectCreated events feed the load queue. */
 export const STAGED_PREFIX = STAGING_PREFIX;
-
-/**
- * How the functions that call the sources pace their requests
- * (shared/sources/pacing.ts). Each fetcher is its own process and at most
- * fetcher.maxConcurrency run at once, so each paces at total / maxConcurrency.
- * The planner takes the same share: it usually runs alone, but may overlap
- * fetchers still working through a previous cycle.
- */
-export function sourcePacingEnvironment(config: EnvironmentConfig): Record<string, string> {
-  const env: Record<string, string> = { SOURCE_RATE_SHARED_BY: String(config.fetcher.maxConcurrency) };
-  for (const source of SOURCE_NAMES) {
-    const total = config.sources.requestsPerSecond[source];
-    if (total !== undefined) env[SOURCE_RATE_SETTINGS[source]] = String(total);
-  }
-  return env;
-}
 
 export interface PolymarketSyncStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -243,6 +226,7 @@ export class PolymarketSyncStack extends Stack {
       // One V1 source: the subgraph when the stage enables it, else the V1 exchanges' logs.
       CHAIN_V1_FILLS: String(!config.sources.enabled.includes('subgraph')),
       ...sourcePacingEnvironment(config),
+      ...chainAdaptersEnvironment(config),
       // Only the ARN: the planner and the fetcher read the keyed URLs at cold start, over the plain ones above.
       ...(urlsSecret ? { SOURCE_URLS_SECRET_ARN: urlsSecret.secretArn } : {}),
     };
@@ -339,6 +323,7 @@ export class PolymarketSyncStack extends Stack {
         // The hourly data-quality probe reads ClickHouse as the loader does: only the secret's ARN here.
         CLICKHOUSE_SECRET_ARN: secret.secretArn,
         CLICKHOUSE_DATABASE: config.clickhouse.database,
+        ...chainAdaptersEnvironment(config),
       },
     });
     const monitor = monitorFn.fn;

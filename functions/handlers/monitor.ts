@@ -13,6 +13,8 @@ import type { Observability } from './observability.ts';
 export interface MonitorHandlerDeps extends Observability {
   state: StateStore;
   warehouse: WarehouseProvider;
+  /** CHAIN_ADAPTERS and CHAIN_EXCHANGES when the stage sets them, for the attribution probe. */
+  chain?: { adapters?: readonly string[] | undefined; exchanges?: readonly string[] | undefined };
 }
 
 /** Before the first load there is no age to report; this stands in so the alarm still breaches. */
@@ -73,11 +75,15 @@ export function createMonitorHandler(deps: MonitorHandlerDeps) {
     try {
       const warehouse = await deps.warehouse();
       const runOpen = (await state.getOpenRunId()) !== null;
-      const q = await probeQuality({ ...warehouse, signal }, { now: Math.floor(nowMs / 1000), runOpen });
+      const q = await probeQuality(
+        { ...warehouse, signal },
+        { now: Math.floor(nowMs / 1000), runOpen, adapters: deps.chain?.adapters, exchanges: deps.chain?.exchanges },
+      );
       if (q.dailyFillsDropPercent !== null) metrics.addMetric('DailyFillsDropPercent', MetricUnit.Percent, q.dailyFillsDropPercent);
       if (q.unmappedPercent !== null) metrics.addMetric('UnmappedFillsPercent', MetricUnit.Percent, q.unmappedPercent);
       if (q.mappedTokens !== null) metrics.addMetric('MappedTokens', MetricUnit.Count, q.mappedTokens);
       if (q.mappedTokensLost !== null) metrics.addMetric('MappedTokensLost', MetricUnit.Count, q.mappedTokensLost);
+      if (q.misattributedAddresses !== null) metrics.addMetric('MisattributedActivityAddresses', MetricUnit.Count, q.misattributedAddresses);
       metrics.addMetric('QualityProbeFailed', MetricUnit.Count, q.errors.length > 0 ? 1 : 0);
       if (q.errors.length > 0) logger.error('quality probe incomplete', { errors: q.errors });
       logger.info('quality', { ...q, runOpen });

@@ -188,6 +188,7 @@ export class Monitoring extends Construct {
     const unmappedFills = pipelineMetric(stage, 'UnmappedFillsPercent', 'MAX', ONE_HOUR);
     const mappedTokensLost = pipelineMetric(stage, 'MappedTokensLost', 'MAX', ONE_HOUR);
     const qualityProbeFailed = pipelineMetric(stage, 'QualityProbeFailed', 'SUM', ONE_HOUR);
+    const misattributed = pipelineMetric(stage, 'MisattributedActivityAddresses', 'MAX', ONE_HOUR);
     add(
       new cw.Alarm(this, 'DailyFillsDropAlarm', {
         alarmName: name('daily-fills-drop'),
@@ -217,6 +218,17 @@ export class Monitoring extends Construct {
         alarmName: name('mapped-tokens-decreased'),
         alarmDescription: `market_tokens maps fewer tokens than at the previous probe: mapping rows were lost. Runbook: ${RUNBOOK} (mapped-tokens-decreased).`,
         metric: mappedTokensLost,
+        threshold: 0,
+        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    add(
+      new cw.Alarm(this, 'ActivityMisattributedAlarm', {
+        alarmName: name('activity-misattributed'),
+        alarmDescription: `Splits, merges or redemptions are credited to a collateral adapter, or to an address that looks like one, instead of the wallets behind it. Runbook: ${RUNBOOK} (activity-misattributed).`,
+        metric: misattributed,
         threshold: 0,
         comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,

@@ -2,7 +2,8 @@ import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { DLQ_RETENTION_DAYS, ENVIRONMENTS, parseEnvironmentConfig, ratePeriodSeconds, type EnvironmentConfigInput } from '#infra/environments.ts';
 import { addStages } from '#infra/stages.ts';
-import { sourcePacingEnvironment } from '#infra/sync-stack.ts';
+import { Template } from 'aws-cdk-lib/assertions';
+import { chainAdaptersEnvironment, sourcePacingEnvironment } from '#infra/source-environment.ts';
 
 const dev = ENVIRONMENTS.find((e) => e.stage === 'dev')!;
 
@@ -70,6 +71,8 @@ describe('environment configuration', () => {
     ['a zero source allowance', { sources: { requestsPerSecond: { subgraph: 0 } } }, /sources\.requestsPerSecond\.subgraph: must be a positive number/],
     ['a negative source allowance', { sources: { requestsPerSecond: { chain: -5 } } }, /sources\.requestsPerSecond\.chain/],
     ['an allowance for an unknown source', { sources: { requestsPerSecond: { ftp: 5 } } }, /sources\.requestsPerSecond/],
+    ['a collateral adapter that is not an address', { sources: { chainAdapters: ['0xada1'] } }, /sources\.chainAdapters\.0: must be a 0x address/],
+    ['an empty list of collateral adapters', { sources: { chainAdapters: [] } }, /sources\.chainAdapters: must name at least one adapter/],
   ])('refuses %s, naming the field', (_label, patch, message) => {
     const err = synthFails(devWith(patch));
     expect(err).toMatch(/^Invalid configuration for environment "dev": /);
@@ -89,6 +92,23 @@ describe('environment configuration', () => {
     });
     // No allowance configured: nothing is paced, as before.
     expect(sourcePacingEnvironment(parseEnvironmentConfig(dev))).toEqual({ SOURCE_RATE_SHARED_BY: '2' });
+  });
+
+  it("gives a stage's collateral adapters to the functions that read the chain and to the monitor, and nothing when unset", () => {
+    const adapters = ['0xADA100874d00e3331D00F2007a9c336a65009718', '0xada3000000000000000000000000000000000003'];
+    const config = devWith({ sources: { chainAdapters: adapters } });
+    expect(chainAdaptersEnvironment(parseEnvironmentConfig(config))).toEqual({ CHAIN_ADAPTERS: adapters.map((a) => a.toLowerCase()).join(',') });
+    expect(chainAdaptersEnvironment(parseEnvironmentConfig(dev))).toEqual({});
+
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const [stack] = addStages(app, [config], { nag: false });
+    const fns = Object.values(Template.fromStack(stack!).findResources('AWS::Lambda::Function')) as {
+      Properties: { FunctionName?: string; Environment?: { Variables?: Record<string, unknown> } };
+    }[];
+    const adaptersOf = (name: string) =>
+      fns.find((f) => f.Properties.FunctionName === `polymarket-sync-dev-${name}`)!.Properties.Environment!.Variables!.CHAIN_ADAPTERS;
+    for (const name of ['planner', 'fetcher', 'monitor']) expect(adaptersOf(name), name).toBe(adapters.map((a) => a.toLowerCase()).join(','));
+    expect(adaptersOf('loader')).toBeUndefined();
   });
 
   it('accepts reserved concurrency equal to maxConcurrency', () => {

@@ -4,14 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DERIVE_EVENT, STAGING_PREFIX } from '#shared/pipeline/messages.ts';
 import { FETCHER_NODE_OPTIONS } from '#infra/function-memory.ts';
 import { DLQ_RETENTION_DAYS, ENVIRONMENTS, type EnvironmentConfig } from '#infra/environments.ts';
-import {
-  FETCHER_BATCH_SIZE,
-  FUNCTION_SIZING,
-  MAX_RECEIVE_COUNT,
-  STAGED_PREFIX,
-  VISIBILITY_TIMEOUT_FACTOR,
-  sourcePacingEnvironment,
-} from '#infra/sync-stack.ts';
+import { FETCHER_BATCH_SIZE, FUNCTION_SIZING, MAX_RECEIVE_COUNT, STAGED_PREFIX, VISIBILITY_TIMEOUT_FACTOR } from '#infra/sync-stack.ts';
+import { sourcePacingEnvironment } from '#infra/source-environment.ts';
 import {
   FUNCTIONS,
   functions,
@@ -263,6 +257,7 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
         'daily-fills-drop',
         'unmapped-fills',
         'mapped-tokens-decreased',
+        'activity-misattributed',
         'quality-probe-failing',
       ].sort(),
     );

@@ -38,13 +38,14 @@ describe.each(ENVIRONMENTS.map((e) => e.stage))('stage %s', (stage) => {
     );
   };
 
-  it('alarms on a daily fills drop, unmapped fills, a shrinking mapping and a failing quality probe, to the SNS topic', () => {
+  it('alarms on a daily fills drop, unmapped fills, a shrinking mapping, misattributed activity and a failing quality probe, to the SNS topic', () => {
     const byName = alarms();
     const [topicId] = Object.keys(templates.get(stage)!.findResources('AWS::SNS::Topic'));
     const expected = {
       'daily-fills-drop': { metric: 'MAX(DailyFillsDropPercent)', threshold: DEFAULT_MAX_DAILY_FILLS_DROP_PERCENT, op: 'GreaterThanThreshold', periods: 2 },
       'unmapped-fills': { metric: 'MAX(UnmappedFillsPercent)', threshold: DEFAULT_MAX_UNMAPPED_FILLS_PERCENT, op: 'GreaterThanThreshold', periods: 2 },
       'mapped-tokens-decreased': { metric: 'MAX(MappedTokensLost)', threshold: 0, op: 'GreaterThanThreshold', periods: 1 },
+      'activity-misattributed': { metric: 'MAX(MisattributedActivityAddresses)', threshold: 0, op: 'GreaterThanThreshold', periods: 1 },
       'quality-probe-failing': { metric: 'SUM(QualityProbeFailed)', threshold: 1, op: 'GreaterThanOrEqualToThreshold', periods: 2 },
     };
     for (const [name, e] of Object.entries(expected)) {

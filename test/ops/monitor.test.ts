@@ -6,7 +6,9 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Context } from 'aws-lambda';
 import { embeddedClient } from '#local/embedded-clickhouse.ts';
 import { startLocalAws, type LocalAws } from '#local/emulators.ts';
-import { FILL_TIMES, STEP, mutate, seedClean, SPARE_TOKEN } from './support/fixture.ts';
+import { FILL_TIMES, STEP, activitySplits, insert, mutate, seedClean, SPARE_TOKEN } from './support/fixture.ts';
+import { V2_COLLATERAL_ADAPTERS } from '#shared/sources/chain/events/addresses.ts';
+import { RECENT_ACTIVITY_BLOCKS } from '#shared/ops/quality/probe.ts';
 
 import { createMonitorHandler } from '#functions/handlers/monitor.ts';
 import { createObservability, type Observability } from '#functions/handlers/observability.ts';
@@ -81,13 +83,21 @@ describe('monitor', () => {
     published = [[]];
     const probed = await probeAt(TOP_OF_HOUR);
     expect(names(published[0])).toEqual(['SecondsSinceLastLoad', 'NewestFillLagSeconds']);
-    expect(names(published[1])).toEqual(['DailyFillsDropPercent', 'UnmappedFillsPercent', 'MappedTokens', 'MappedTokensLost', 'QualityProbeFailed']);
+    expect(names(published[1])).toEqual([
+      'DailyFillsDropPercent',
+      'UnmappedFillsPercent',
+      'MappedTokens',
+      'MappedTokensLost',
+      'MisattributedActivityAddresses',
+      'QualityProbeFailed',
+    ]);
     expect(probed.quality).toMatchObject({
       comparedDay: '2026-05-05',
       dailyFillsDropPercent: 0,
       unmappedPercent: 0,
       mappedTokens: 5,
       mappedTokensLost: 0,
+      misattributedAddresses: 0,
       errors: [],
     });
   });
@@ -109,7 +119,7 @@ describe('monitor', () => {
     await state.openRun({ runId: '20260507T110000Z-abcdef', status: 'enqueued', createdAt: TOP_OF_HOUR, sources: {}, shardCount: 1 });
     const r = await probeAt(TOP_OF_HOUR + 2 * 3_600_000);
     expect(r.quality).toMatchObject({ dailyFillsDropPercent: null, mappedTokensLost: 0 });
-    expect(names(published[1])).toEqual(['UnmappedFillsPercent', 'MappedTokens', 'MappedTokensLost', 'QualityProbeFailed']);
+    expect(names(published[1])).toEqual(['UnmappedFillsPercent', 'MappedTokens', 'MappedTokensLost', 'MisattributedActivityAddresses', 'QualityProbeFailed']);
   });
 
   it('still publishes freshness when ClickHouse cannot be reached, and counts the failed probe', async () => {
@@ -120,6 +130,34 @@ describe('monitor', () => {
     expect(r.quality).toBeNull();
     expect(names(published[0])).toEqual(['SecondsSinceLastLoad', 'NewestFillLagSeconds']);
     expect(published[1]).toEqual([{ name: 'QualityProbeFailed', value: 1 }]);
+  });
+
+  it('counts addresses credited with activity that is not theirs: known adapters ever, look-alikes in the last week of blocks', async () => {
+    const newest = 90_000_000 + Number(RECENT_ACTIVITY_BLOCKS) * 2;
+    const lookAlike = `0x${'ad'.repeat(20)}`;
+    const oldLookAlike = `0x${'ae'.repeat(20)}`;
+    const stageAdapter = `0x${'af'.repeat(20)}`;
+    await insert(client, `${db}.activity`, [
+      ...activitySplits(V2_COLLATERAL_ADAPTERS[2]!, 2, { tag: 1, firstBlock: 90_000_000 }),
+      ...activitySplits(oldLookAlike, 60, { tag: 2, firstBlock: 90_000_100 }),
+      ...activitySplits(lookAlike, 60, { tag: 3, firstBlock: newest - 1_000 }),
+      ...activitySplits(stageAdapter, 1, { tag: 4, firstBlock: newest }),
+    ]);
+    const r = await probeAt(TOP_OF_HOUR + 30 * 3_600_000);
+    expect(r.quality).toMatchObject({ misattributedAddresses: 2, misattributed: [V2_COLLATERAL_ADAPTERS[2], lookAlike] });
+    expect(value('MisattributedActivityAddresses')).toBe(2);
+
+    // The stage's CHAIN_ADAPTERS are known too.
+    const configured = createMonitorHandler({ state, warehouse: () => warehouse(), chain: { adapters: [stageAdapter] }, ...observability });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(TOP_OF_HOUR + 31 * 3_600_000);
+    try {
+      const c = await configured({}, context);
+      expect(c.quality?.misattributed).toEqual([V2_COLLATERAL_ADAPTERS[2], stageAdapter, lookAlike]);
+    } finally {
+      vi.useRealTimers();
+    }
+    await mutate(client, `ALTER TABLE ${db}.activity DELETE WHERE 1`);
   });
 
   it('publishes what it could measure when one part fails', async () => {

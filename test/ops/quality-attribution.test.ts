@@ -8,7 +8,7 @@ import { runChecks, type QualityInputs, type QualityReport } from '#shared/ops/q
 import { formatReport } from '#shared/ops/quality/format.ts';
 import type { AttributionDetails } from '#shared/ops/quality/attribution.ts';
 import { CTF_EXCHANGE_V2, V2_COLLATERAL_ADAPTERS } from '#shared/sources/chain/events/addresses.ts';
-import { CONDITIONS, END, GENESIS, WATERMARK, insert, seedClean } from './support/fixture.ts';
+import { END, GENESIS, WATERMARK, activitySplits as splits, insert, seedClean } from './support/fixture.ts';
 
 /**
  * The "attribution" check on a real engine: activity credited to a
@@ -36,32 +36,6 @@ const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
 /** A trader of the fixture's fills (their makers are 0x…1000 to 0x…1031). */
 const TRADER = address(0x1000);
 const STRANGER = address(0xabcdef);
-
-/** `transactions` splits, one a transaction, credited to `wallet` with `stakeholder` named by the event. */
-function splits(wallet: string, transactions: number, opts: { stakeholder?: string; firstBlock?: number; tag?: number } = {}) {
-  const tag = opts.tag ?? 0;
-  return Array.from({ length: transactions }, (_, k) => {
-    const tx = `0x${(tag * 1_000_000 + k + 1).toString(16).padStart(64, 'e')}`;
-    return {
-      event_id: `${tx}_1`,
-      kind: 'split',
-      contract: '0x4d97dcd97ec945f40cf65f87097ace5ea0476045',
-      stakeholder: opts.stakeholder ?? wallet,
-      wallet,
-      collateral: '0x2791bca1f2de4661ed88a30c99a7a9449aa84174',
-      condition_id: CONDITIONS[0],
-      index_sets: ['1', '2'],
-      amounts: [],
-      amount: '1000000',
-      payout: '0',
-      block_number: (opts.firstBlock ?? 90_000_000) + k * 10,
-      log_index: 1,
-      timestamp: END - 86_400 + k * 20,
-      transaction_hash: tx,
-      staged_object: 'staged/attribution/activity',
-    };
-  });
-}
 
 const check = (db: string, extra: Partial<QualityInputs> = {}) => runChecks({ client, database: db }, { ...base, ...extra });
 const attribution = (r: QualityReport) => {

@@ -89,6 +89,62 @@ async function withoutFillsOrWallet(w: Checked, candidates: readonly string[]): 
   return new Set(candidates.filter((c) => !seen.has(c)));
 }
 
+/** Every collateral adapter the check knows: the product's defaults and those `configured` adds, lower-case. */
+export function knownAdapters(configured: readonly string[]): string[] {
+  return [...new Set([...V2_COLLATERAL_ADAPTERS, ...configured].map((a) => a.toLowerCase()))];
+}
+
+/** Activity credited to these adapters as the wallet, per adapter (a lookup by the table's key). */
+export async function creditedAdapters(w: Checked, adapters: readonly string[]): Promise<CreditedAddress[]> {
+  const raw = await rows<CreditedRow>(
+    w,
+    `SELECT ${CREDITED_COLUMNS} FROM ${w.db}.activity FINAL WHERE wallet IN {adapters:Array(String)} GROUP BY wallet ORDER BY events DESC, wallet`,
+    { adapters },
+  );
+  return raw.map(credited);
+}
+
+export interface SuspectQuery {
+  /** Addresses never suspected: the adapters and Polymarket's own contracts, lower-case. */
+  own: readonly string[];
+  minTransactions: number;
+  /** Only activity at or after this block (default: all of it). */
+  fromBlock?: bigint;
+  limit: number;
+}
+
+/**
+ * Addresses credited as their own wallet (the event named them) with activity
+ * in at least `minTransactions` transactions, that never made a fill and are
+ * no proxy or Safe the chain recorded, most transactions first.
+ */
+export async function suspectedAdapters(w: Checked, q: SuspectQuery): Promise<CreditedAddress[]> {
+  const window = { from: (q.fromBlock ?? 0n).toString(), min: q.minTransactions, own: q.own };
+  // Wallet and block only, so the engine can answer from the by_block projection; events bound transactions from above.
+  const busy = await rows<{ wallet: string }>(
+    w,
+    `SELECT wallet FROM ${w.db}.activity WHERE block_number >= {from:UInt64} GROUP BY wallet HAVING count() >= {min:UInt32}`,
+    window,
+  );
+  const candidates = busy.map((r) => r.wallet).filter((a) => !q.own.includes(a));
+  if (candidates.length === 0) return [];
+  const raw = await rows<CreditedRow>(
+    w,
+    `SELECT ${CREDITED_COLUMNS} FROM ${w.db}.activity FINAL
+     WHERE wallet IN {c:Array(String)} AND wallet = stakeholder AND block_number >= {from:UInt64}
+     GROUP BY wallet HAVING transactions >= {min:UInt32} ORDER BY transactions DESC, wallet`,
+    { ...window, c: candidates },
+  );
+  const strangers = await withoutFillsOrWallet(
+    w,
+    raw.map((r) => r.address),
+  );
+  return raw
+    .map(credited)
+    .filter((c) => strangers.has(c.address))
+    .slice(0, q.limit);
+}
+
 /**
  * Activity routed through a collateral adapter the sync did not see through
  * (`CHAIN_ADAPTERS`) is credited to the adapter, so its users' splits,
@@ -102,29 +158,13 @@ export async function checkAttribution(w: Checked, opts: AttributionOptions): Pr
   const details: AttributionDetails = { adapters: [], suspects: [], minTransactions: opts.minTransactions };
   const events = num((await one<{ n: string }>(w, `SELECT count() AS n FROM ${w.db}.activity`)).n);
   if (events === 0) return { name: 'attribution', status: 'skip', summary: 'no activity yet', details };
-  const adapters = [...new Set([...V2_COLLATERAL_ADAPTERS, ...opts.adapters].map((a) => a.toLowerCase()))];
-  details.adapters = (
-    await rows<CreditedRow>(
-      w,
-      `SELECT ${CREDITED_COLUMNS} FROM ${w.db}.activity FINAL WHERE wallet IN {adapters:Array(String)} GROUP BY wallet ORDER BY events DESC, wallet`,
-      { adapters },
-    )
-  ).map(credited);
-  const ownContracts = [...adapters, ...OWN_ACTIVITY_CONTRACTS, ...opts.contracts.map((a) => a.toLowerCase())];
-  const candidates = (
-    await rows<CreditedRow>(
-      w,
-      `SELECT ${CREDITED_COLUMNS} FROM ${w.db}.activity FINAL
-       WHERE wallet = stakeholder AND wallet NOT IN {own:Array(String)}
-       GROUP BY wallet HAVING transactions >= {min:UInt32} ORDER BY transactions DESC, wallet`,
-      { own: ownContracts, min: opts.minTransactions },
-    )
-  ).map(credited);
-  const suspects = await withoutFillsOrWallet(
-    w,
-    candidates.map((c) => c.address),
-  );
-  details.suspects = candidates.filter((c) => suspects.has(c.address)).slice(0, opts.examples);
+  const adapters = knownAdapters(opts.adapters);
+  details.adapters = await creditedAdapters(w, adapters);
+  details.suspects = await suspectedAdapters(w, {
+    own: [...adapters, ...OWN_ACTIVITY_CONTRACTS, ...opts.contracts.map((a) => a.toLowerCase())],
+    minTransactions: opts.minTransactions,
+    limit: opts.examples,
+  });
 
   const [first] = [...details.adapters].sort((a, b) => Number(BigInt(a.firstBlock) - BigInt(b.firstBlock)));
   if (first) {

@@ -1,8 +1,9 @@
 import { errorText } from '#shared/ops/status.ts';
+import { creditedAdapters, knownAdapters, OWN_ACTIVITY_CONTRACTS, suspectedAdapters } from './attribution.ts';
 import { fillsPerDay, lastCompleteDay } from './daily-volume.ts';
 import { checkMappingCount } from './mapping-count.ts';
 import { newestFill } from './run.ts';
-import { checked, DAY_SECONDS } from './sql.ts';
+import { checked, DAY_SECONDS, one } from './sql.ts';
 import { DEFAULT_THRESHOLDS, type QualityTarget } from './types.ts';
 import { unmappedShare } from './unmapped.ts';
 
@@ -17,6 +18,14 @@ export interface QualityMetrics {
   mappedTokens: number | null;
   /** How many fewer tokens are mapped than at the previous snapshot (0 when as many or more). */
   mappedTokensLost: number | null;
+  /**
+   * Addresses credited with activity that belongs to the wallets behind them:
+   * known collateral adapters (all history), and addresses that look like one
+   * (the `attribution` check's rule, over the last RECENT_ACTIVITY_BLOCKS).
+   */
+  misattributedAddresses: number | null;
+  /** Those addresses, for the log line. */
+  misattributed: string[];
   /** Why a figure is missing, per part. */
   errors: string[];
 }
@@ -31,7 +40,15 @@ export interface ProbeOptions {
   runOpen: boolean;
   recentDays?: number;
   minDailyFillsForDrop?: number;
+  /** CHAIN_ADAPTERS, when the stage sets it; the product's defaults are always known. */
+  adapters?: readonly string[];
+  /** CHAIN_EXCHANGES, when the stage sets it. */
+  exchanges?: readonly string[];
+  minAdapterTransactions?: number;
 }
+
+/** About a week of Polygon blocks at 2 s (fewer days at the faster cadence since Madhugiri). */
+export const RECENT_ACTIVITY_BLOCKS = 302_400n;
 
 /**
  * Only recent data is read: the newest fill is looked for in the last
@@ -51,7 +68,16 @@ export async function probeQuality(target: QualityTarget, opts: ProbeOptions): P
   const w = checked(target);
   const recentDays = opts.recentDays ?? DEFAULT_THRESHOLDS.recentDays;
   const minPrevious = opts.minDailyFillsForDrop ?? DEFAULT_THRESHOLDS.minDailyFillsForDrop;
-  const out: QualityMetrics = { dailyFillsDropPercent: null, comparedDay: null, unmappedPercent: null, mappedTokens: null, mappedTokensLost: null, errors: [] };
+  const out: QualityMetrics = {
+    dailyFillsDropPercent: null,
+    comparedDay: null,
+    unmappedPercent: null,
+    mappedTokens: null,
+    mappedTokensLost: null,
+    misattributedAddresses: null,
+    misattributed: [],
+    errors: [],
+  };
   const part = async (name: string, work: () => Promise<void>) => {
     try {
       await work();
@@ -83,6 +109,19 @@ export async function probeQuality(target: QualityTarget, opts: ProbeOptions): P
     const { details } = await checkMappingCount(w, 'monitor');
     out.mappedTokens = details.marketTokens;
     out.mappedTokensLost = details.lost;
+  });
+  await part('attribution', async () => {
+    const adapters = knownAdapters(opts.adapters ?? []);
+    const credited = await creditedAdapters(w, adapters);
+    const newestBlock = BigInt((await one<{ b: string }>(w, `SELECT toString(max(block_number)) AS b FROM ${w.db}.activity`)).b);
+    const suspects = await suspectedAdapters(w, {
+      own: [...adapters, ...OWN_ACTIVITY_CONTRACTS, ...(opts.exchanges ?? []).map((a) => a.toLowerCase())],
+      minTransactions: opts.minAdapterTransactions ?? DEFAULT_THRESHOLDS.minAdapterTransactions,
+      fromBlock: newestBlock > RECENT_ACTIVITY_BLOCKS ? newestBlock - RECENT_ACTIVITY_BLOCKS : 0n,
+      limit: 100,
+    });
+    out.misattributed = [...credited, ...suspects].map((a) => a.address);
+    out.misattributedAddresses = out.misattributed.length;
   });
   return out;
 }

@@ -220,3 +220,29 @@ export async function insertExampleWalletActivity(client: ClickHouseClient, db: 
     },
   ]);
 }
+
+/** `transactions` splits, one a transaction, credited to `wallet` with `stakeholder` named by the event. */
+export function activitySplits(wallet: string, transactions: number, opts: { stakeholder?: string; firstBlock?: number; tag?: number } = {}) {
+  const tag = opts.tag ?? 0;
+  return Array.from({ length: transactions }, (_, k) => {
+    const tx = `0x${(tag * 1_000_000 + k + 1).toString(16).padStart(64, 'e')}`;
+    return {
+      event_id: `${tx}_1`,
+      kind: 'split',
+      contract: '0x4d97dcd97ec945f40cf65f87097ace5ea0476045',
+      stakeholder: opts.stakeholder ?? wallet,
+      wallet,
+      collateral: '0x2791bca1f2de4661ed88a30c99a7a9449aa84174',
+      condition_id: CONDITIONS[0],
+      index_sets: ['1', '2'],
+      amounts: [],
+      amount: '1000000',
+      payout: '0',
+      block_number: (opts.firstBlock ?? 90_000_000) + k * 10,
+      log_index: 1,
+      timestamp: END - 86_400 + k * 20,
+      transaction_hash: tx,
+      staged_object: 'staged/attribution/activity',
+    };
+  });
+}
