@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
@@ -62,13 +63,27 @@ export function startCli(args: string[], env: Record<string, string>, boundMs = 
 
 export const runCli = (args: string[], env: Record<string, string>, boundMs?: number): Promise<CliRun> => startCli(args, env, boundMs).exited;
 
-/** A port on this machine nothing listens on (bound, then released). */
+/**
+ * A port on this machine nothing listens on, below the kernel's ephemeral
+ * range: a server that asks for any free port (listen(0), as the simulated
+ * world's do) is never given it, so it stays refused while the test runs.
+ * A port from listen(0) itself could be handed out again to such a server.
+ */
 export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  const below = Math.min(low ?? 32_768, 32_768);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
+    const server = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!free) continue;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+  throw new Error('no free port below the ephemeral range after 100 tries');
 }
 
 /** A provider that accepts every request and never answers: whatever waits on it waits until stopped. */
