@@ -4,11 +4,12 @@ import { MIGRATION_V6 } from './migrations-v6.ts';
 import { MIGRATION_V7 } from './migrations-v7.ts';
 import { MIGRATION_V8 } from './migrations-v8.ts';
 import { MIGRATION_V9 } from './migrations-v9.ts';
+import { MIGRATION_V10 } from './migrations-v10.ts';
 
 /**
  * The ClickHouse schema as an ordered list of migrations. A migration is
  * never edited once released: change the schema by appending one. The names
- * in DATA.md section 4 are the contract; add columns freely, rename none.
+ * in docs/DATA.md are the contract; add columns freely, rename none.
  */
 export interface Migration {
   version: number;
@@ -378,6 +379,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MIGRATION_V7,
   MIGRATION_V8,
   MIGRATION_V9,
+  MIGRATION_V10,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -215,7 +215,7 @@ export async function* streamEvents(client: ClickHouseClient, db: string, b: Bat
 /** `version` orders rewrites of one position: its last event's chain point. */
 export const positionVersion = (row: Pick<PositionRow, 'block_number' | 'log_index'>) => row.block_number * 1_000_000 + row.log_index;
 
-/** Whether `positions.avg_price` can hold a negative price (migration v3 made it UInt256). */
+/** Whether `positions.avg_price` can hold a negative price (Int256 since migration v3; an early draft of v3 had UInt256). */
 export async function avgPriceIsSigned(client: ClickHouseClient, db: string): Promise<boolean> {
   const [row] = await rows<{ type: string }>(
     client,

@@ -185,7 +185,7 @@ async function refreshBatch(
   return changed;
 }
 
-/** Migration v3 stores avg_price as UInt256, but the method's NegRisk YES price can be negative. */
+/** A positions table with an unsigned avg_price (an early draft of migration v3) cannot hold the method's negative NegRisk YES prices. */
 export class NegativeAvgPriceError extends Error {
   override name = 'NegativeAvgPriceError';
   constructor(row: PositionRow) {

@@ -154,6 +154,7 @@ describe('SQL takes values as parameters and identifiers from a checked list', (
     'p.table': 'shared/ops/quality/ids.ts: the table name of a fixed PROBES entry',
     id: "local/soak/checks.ts: a column name, typed 'fill_id' | 'event_id'",
     TRADE_COLUMNS: 'adapters/clickhouse/migrations-v5.ts: the constant select list of the trades views',
+    CREDITED_COLUMNS: 'shared/ops/quality/attribution.ts: a constant select list of aggregates',
     'marketColumns(db)': 'adapters/clickhouse/migrations-v6.ts: dictGet calls on the checked db',
     "format === 'v2' ? 'TabSeparated' : 'JSONEachRow'": 'adapters/clickhouse/load-staged.ts: one of two fixed format names',
   };

@@ -83,6 +83,14 @@ describe('docs/DATA.md example queries', () => {
     expect(rows.length).toBeGreaterThan(0);
   });
 
+  it('answers to index_set as to index_sets in activity, and SELECT * shows the stored column only', async () => {
+    const [row] = await run(`SELECT index_set, index_sets FROM ${db}.activity`);
+    expect(row).toEqual({ index_set: ['1', '2'], index_sets: ['1', '2'] });
+    const [star] = await run(`SELECT * FROM ${db}.activity LIMIT 1`);
+    expect(Object.keys(star!)).toContain('index_sets');
+    expect(Object.keys(star!)).not.toContain('index_set');
+  });
+
   it('count the way section 2 says: the taker-order event is in the wallet history, not in market volume', async () => {
     const history = await run(QUERIES[0]!);
     expect(history.map((r) => r.role)).toEqual(['maker', 'maker', 'maker', 'taker']);
