@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { readSettings } from '#shared/config.ts';
 import { genesisFromSettings } from '#shared/sources/chain/from-settings.ts';
 import { errorText } from '#shared/ops/status.ts';
-import { stageTarget } from './stage.ts';
+import { stageChainAdapters, stageTarget } from './stage.ts';
 import { formatReport } from '#shared/ops/quality/format.ts';
 import { runChecks } from '#shared/ops/quality/run.ts';
 import type { ChainRange } from '#shared/ops/quality/coverage.ts';
@@ -149,8 +149,9 @@ async function main(flags: CheckFlags): Promise<void> {
       // An explicit --from-block is the range asked for, whatever `sync --since` did.
       chain: { genesis, watermark, ...(flags.fromBlock === undefined ? { loadedFrom } : {}) },
       record: flags.record ? 'check' : null,
-      adapters: chain.CHAIN_ADAPTERS,
-      exchanges: chain.CHAIN_EXCHANGES,
+      // A deployed stage reads the chain with the adapters its configuration names, whatever this shell sets.
+      adapters: flags.stage ? stageChainAdapters(flags.stage) : chain.CHAIN_ADAPTERS,
+      exchanges: flags.stage ? [] : chain.CHAIN_EXCHANGES,
       only: flags.only,
       thresholds: {
         dailyVolumeDays: flags.days,

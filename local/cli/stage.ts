@@ -22,3 +22,15 @@ export function stageTarget(
   }
   return deployedTarget(stage, { ...env, AWS_REGION: config.region });
 }
+
+/**
+ * The collateral adapters a stage names (`sources.chainAdapters`), which its
+ * functions read the chain with; an empty list when it names none (its
+ * functions then use the product's defaults), or when no such stage exists.
+ */
+export function stageChainAdapters(
+  stage: string,
+  environments: readonly Pick<EnvironmentConfigInput, 'stage' | 'sources'>[] = ENVIRONMENTS,
+): readonly string[] {
+  return environments.find((e) => e.stage === stage)?.sources?.chainAdapters ?? [];
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '#shared/config.ts';
-import { stageTarget } from '#local/cli/stage.ts';
+import { stageChainAdapters, stageTarget } from '#local/cli/stage.ts';
 
 /** Every resource name given, so resolving a stage asks SQS nothing. */
 const NAMED = {
@@ -30,5 +30,13 @@ describe('--stage', () => {
   it('refuses a stage the environments do not define, naming the ones they do', () => {
     expect(() => stageTarget('nosuch', NAMED, ENVIRONMENTS)).toThrow(ConfigError);
     expect(() => stageTarget('nosuch', NAMED, ENVIRONMENTS)).toThrow('no stage named "nosuch": infra/environments.ts defines dev, prod;');
+  });
+
+  it("gives check the collateral adapters the stage's configuration names, none when it names none", () => {
+    const adapters = ['0xada3000000000000000000000000000000000003'];
+    const environments = [{ stage: 'dev' }, { stage: 'prod', sources: { chainAdapters: adapters } }];
+    expect(stageChainAdapters('prod', environments)).toEqual(adapters);
+    expect(stageChainAdapters('dev', environments)).toEqual([]);
+    expect(stageChainAdapters('nosuch', environments)).toEqual([]);
   });
 });
