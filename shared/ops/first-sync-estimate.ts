@@ -10,8 +10,10 @@ export interface SourceEstimate {
   rows: number;
   /** Blocks the chain's shards cover; absent for other sources. */
   blocks?: number;
-  /** Requests the fetchers will send when the plan's estimates hold (pages, eth_getLogs calls, header batches). */
+  /** Requests the fetchers will send when the plan's estimates hold (pages, eth_getLogs calls, header and receipt batches). */
   requests: number;
+  /** Of `requests`, the chain's receipt batches for activity routed through a collateral adapter; absent for other sources. */
+  receiptRequests?: number;
   /** The source's configured allowance; absent when it is not paced. */
   requestsPerSecond?: number;
   /** requests / requestsPerSecond; absent when not paced (the provider's answers set the pace then). */
@@ -33,7 +35,7 @@ export interface EstimateLimits {
   requestsPerSecond: Partial<Record<SourceName, number>>;
   /** Rows per subgraph page (SUBGRAPH_PAGE_SIZE). */
   subgraphPageSize: number;
-  /** eth_getBlockByNumber calls per JSON-RPC batch (CHAIN_BLOCK_BATCH_SIZE, default 50): one request per batch of block timestamps. */
+  /** eth_getBlockByNumber (and eth_getTransactionReceipt) calls per JSON-RPC batch (CHAIN_BLOCK_BATCH_SIZE, default 50): one request per batch. */
   chainHeaderBatch: number;
 }
 
@@ -47,6 +49,18 @@ const isChainSpec = (s: unknown): s is ChainSpecShape =>
   typeof s === 'object' && s !== null && typeof (s as ChainSpecShape).fromBlock === 'string' && typeof (s as ChainSpecShape).span === 'number';
 
 /**
+ * Receipt batches a shard sends: each page reads the receipts of its own
+ * adapter-routed transactions, `batch` to a request, so the transactions are
+ * spread over the shard's pages and each page that holds some rounds up.
+ * Fewer transactions than pages: each is taken to sit on a page of its own.
+ */
+export function receiptBatches(transactions: number, pages: number, batch: number): number {
+  if (transactions <= 0) return 0;
+  if (transactions < pages) return Math.ceil(transactions);
+  return pages * Math.ceil(transactions / pages / Math.max(1, batch));
+}
+
+/**
  * What a sync will fetch and how long it takes at the configured limits,
  * from the sources' plans alone. Pure: the numbers are as good as the plans'
  * estimates (the chain's sampled log density, the subgraph's per-token fill
@@ -54,7 +68,8 @@ const isChainSpec = (s: unknown): s is ChainSpecShape =>
  *
  * Requests per source: the chain sends one eth_getLogs per `span` blocks of
  * each shard and one header batch per `chainHeaderBatch` blocks that hold
- * logs (at most one per row); the subgraph one page per `subgraphPageSize`
+ * logs (at most one per row), and the receipt batches of adapter-routed
+ * activity (receiptBatches); the subgraph one page per `subgraphPageSize`
  * rows of each shard plus its last, short page; the market lists at least
  * one page each (their size is not known before reading them).
  */
@@ -66,13 +81,18 @@ export function estimateFromPlans(plans: Partial<Record<SourceName, SourcePlan<u
     const rows = plan.shards.reduce((n, s) => n + s.estimatedRows, 0);
     let requests = 0;
     let blocks: number | undefined;
+    let receiptRequests: number | undefined;
     if (source === 'chain') {
       blocks = 0;
+      receiptRequests = 0;
       for (const shard of plan.shards) {
         if (!isChainSpec(shard.spec)) continue;
         const n = Number(BigInt(shard.spec.toBlock) - BigInt(shard.spec.fromBlock) + 1n);
         blocks += n;
-        requests += Math.ceil(n / Math.max(1, shard.spec.span)) + Math.ceil(Math.min(n, shard.estimatedRows) / limits.chainHeaderBatch);
+        const pages = Math.ceil(n / Math.max(1, shard.spec.span));
+        const receipts = receiptBatches(shard.estimatedReceipts ?? 0, pages, limits.chainHeaderBatch);
+        receiptRequests += receipts;
+        requests += pages + Math.ceil(Math.min(n, shard.estimatedRows) / limits.chainHeaderBatch) + receipts;
       }
     } else if (source === 'subgraph') {
       for (const shard of plan.shards) requests += Math.floor(shard.estimatedRows / limits.subgraphPageSize) + 1;
@@ -86,6 +106,7 @@ export function estimateFromPlans(plans: Partial<Record<SourceName, SourcePlan<u
       rows,
       ...(blocks === undefined ? {} : { blocks }),
       requests,
+      ...(receiptRequests === undefined ? {} : { receiptRequests }),
       ...(rps === undefined ? {} : { requestsPerSecond: rps, seconds: requests / rps }),
     });
   }
@@ -134,6 +155,7 @@ export async function planWithoutRunning(
 
 const count = (n: number) => Math.round(n).toLocaleString('en-US');
 const shards = (n: number) => `${count(n)} shard${n === 1 ? '' : 's'}`;
+const receipts = (n: number | undefined) => (n ? ` (${count(n)} of them receipt batches for activity through collateral adapters)` : '');
 
 /** "3 h 20 min", "12 min", "40 s". */
 export function formatDuration(seconds: number): string {
@@ -155,7 +177,7 @@ export function formatFirstSyncEstimate(e: FirstSyncEstimate): string {
       lines.push(`  markets   ${s.shards} market list(s), read whole: at least ${count(s.requests)} requests`);
     } else if (s.source === 'chain') {
       lines.push(
-        `  chain     ~${count(s.rows)} fills and events over ${count(s.blocks ?? 0)} blocks, ${shards(s.shards)}: ~${count(s.requests)} requests, ${pace}`,
+        `  chain     ~${count(s.rows)} fills and events over ${count(s.blocks ?? 0)} blocks, ${shards(s.shards)}: ~${count(s.requests)} requests${receipts(s.receiptRequests)}, ${pace}`,
       );
     } else {
       lines.push(`  subgraph  ~${count(s.rows)} fills (at most), ${shards(s.shards)}: ~${count(s.requests)} requests, ${pace}`);

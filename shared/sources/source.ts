@@ -56,6 +56,8 @@ export interface PlannedShard<Spec> {
   estimatedRows: number;
   /** Short human label for logs: "42 tokens", "blocks 100..199". */
   label: string;
+  /** Transaction receipts the planner expects this shard to read besides its pages (the chain's adapter-routed activity); absent: none. */
+  estimatedReceipts?: number;
 }
 
 export interface SourcePlan<Spec> {

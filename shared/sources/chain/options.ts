@@ -188,5 +188,14 @@ export function shardSizing(
     densityProbes: Math.floor(positive('densityProbes', options.densityProbes, 8)),
     probeSpan: Math.floor(positive('probeSpan', options.probeSpan, 20)),
     logsPerBlock: options.logsPerBlock,
+    receiptsIn: receiptsCounter(catalogue),
   };
+}
+
+/** Counts the transactions whose receipts the catalogue's adapter attribution reads, as the fetcher will. */
+function receiptsCounter(catalogue: LogCatalogue): SizingConfig['receiptsIn'] {
+  const needing = catalogue.adapterTransactions?.bind(catalogue);
+  if (!needing) return undefined;
+  // Decoded at time 0: a row needs a block time to decode, and the time plays no part in which transactions need receipts.
+  return (logs) => needing(logs.flatMap((log) => catalogue.decode(log, 0))).length;
 }

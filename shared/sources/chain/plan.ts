@@ -1,5 +1,6 @@
 import type { Address, Hex } from 'viem';
 import { minShardsFor, type PlannedShard } from '#shared/sources/source.ts';
+import type { RpcLog } from './decode.ts';
 import type { ChainRpc } from './rpc.ts';
 
 export interface ChainShardSpec {
@@ -41,6 +42,8 @@ export interface SizingConfig {
   probeSpan: number;
   /** Fixed logs-per-block estimate; when set, no probe is sent. */
   logsPerBlock?: number | undefined;
+  /** How many transactions among these logs the source reads receipts for (activity routed through an adapter); absent: none. */
+  receiptsIn?: ((logs: readonly RpcLog[]) => number) | undefined;
 }
 
 export interface DensityRegion {
@@ -48,6 +51,8 @@ export interface DensityRegion {
   to: bigint;
   /** Estimated logs per block (of every kind read) in this region. */
   logsPerBlock: number;
+  /** Estimated transactions a block whose receipts are read (SizingConfig.receiptsIn); absent: not measured. */
+  receiptsPerBlock?: number;
 }
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
@@ -106,7 +111,8 @@ export async function sampleDensity(rpc: ChainRpc, cfg: SizingConfig, from: bigi
           continue;
         }
         startLen = len;
-        return { from: rFrom, to: rTo, logsPerBlock: count / Number(len) };
+        const receipts = cfg.receiptsIn ? { receiptsPerBlock: cfg.receiptsIn(res.logs) / Number(len) } : {};
+        return { from: rFrom, to: rTo, logsPerBlock: count / Number(len), ...receipts };
       }
       if (len === 1n) return { from: rFrom, to: rTo, logsPerBlock: res.failure.maxResults ?? cfg.targetLogsPerRequest * 4 };
       refused = true;
@@ -176,7 +182,12 @@ export const MIN_REQUESTS_PER_PARALLEL_SHARD = 8;
  * instead of delaying a long one.
  */
 export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], fetchers?: number): PlannedShard<ChainShardSpec>[] {
-  const parts = regions.map((r) => ({ ...r, span: spanFor(cfg, r.logsPerBlock), blocks: Number(r.to - r.from + 1n) }));
+  const parts = regions.map((r) => ({
+    ...r,
+    span: spanFor(cfg, r.logsPerBlock),
+    blocks: Number(r.to - r.from + 1n),
+    receiptsPerBlock: r.receiptsPerBlock ?? 0,
+  }));
   const total = parts.reduce((t, p) => ({ requests: t.requests + p.blocks / p.span, rows: t.rows + p.blocks * p.logsPerBlock, blocks: t.blocks + p.blocks }), {
     requests: 0,
     rows: 0,
@@ -195,17 +206,18 @@ export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], 
   // Requests of every shard cut so far, the open one included: shard k ends near k × requestsPerShard, so rounding
   // each to whole spans does not add up along the range.
   let done = 0;
-  let open: { from: bigint; span: number; logsPerBlock: number; requests: number; rows: number; blocks: number } | undefined;
+  let open: { from: bigint; span: number; logsPerBlock: number; requests: number; rows: number; blocks: number; receipts: number } | undefined;
   const close = (to: bigint) => {
     if (!open) return;
-    const { from, span, logsPerBlock, rows, blocks, requests } = open;
+    const { from, span, logsPerBlock, rows, blocks, requests, receipts } = open;
     const spec = { fromBlock: from.toString(), toBlock: to.toString(), span: Math.min(span, blocks), ...(logsPerBlock > 0 ? { logsPerBlock } : {}) };
-    shards.push({ shard: { spec, estimatedRows: Math.round(rows), label: `blocks ${from}..${to}` }, requests });
+    const estimatedReceipts = receipts > 0 ? { estimatedReceipts: Math.ceil(receipts) } : {};
+    shards.push({ shard: { spec, estimatedRows: Math.round(rows), label: `blocks ${from}..${to}`, ...estimatedReceipts }, requests });
     open = undefined;
   };
   for (const p of parts) {
     for (let at = p.from; at <= p.to;) {
-      open ??= { from: at, span: p.span, logsPerBlock: p.logsPerBlock, requests: 0, rows: 0, blocks: 0 };
+      open ??= { from: at, span: p.span, logsPerBlock: p.logsPerBlock, requests: 0, rows: 0, blocks: 0, receipts: 0 };
       // Blocks this region may add before the shard holds its share of requests, or reaches its rows or blocks cap.
       const cap = Math.min(p.logsPerBlock > 0 ? (cfg.targetRowsPerShard - open.rows) / p.logsPerBlock : Infinity, cfg.maxShardBlocks - open.blocks);
       // The last shard of the count takes the rest of the range (its caps allowing): rounded, it left a sliver behind.
@@ -225,6 +237,7 @@ export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], 
       open.requests += take / p.span;
       done += take / p.span;
       open.rows += take * p.logsPerBlock;
+      open.receipts += take * p.receiptsPerBlock;
       open.blocks += take;
       at += BigInt(take);
       if (take >= room) close(at - 1n);
