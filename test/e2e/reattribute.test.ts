@@ -46,7 +46,7 @@ describe('correcting the collateral adapters with a replay', () => {
   const attribution = async (adapters: string[]) => {
     const report = await runChecks(
       { client: p.client, database: db() },
-      { chain: { genesis: 0n, watermark: null }, record: null, only: ['attribution'], adapters, thresholds: { minAdapterTransactions: 10 } },
+      { chain: { genesis: 0n, watermark: null }, record: null, only: ['attribution'], adapters },
     );
     const [c] = report.checks;
     return { status: c!.status, details: c!.details as AttributionDetails };
@@ -64,7 +64,7 @@ describe('correcting the collateral adapters with a replay', () => {
     const misplaced = loaded.filter((a) => a.wallet === world.adapters.negRisk);
     expect(misplaced.length).toBeGreaterThan(5);
     expect(await positions()).not.toEqual(reference());
-    // `check` sees an address that never traded credited with the activity of many transactions.
+    // `check`, at its default threshold, sees an address that never traded credited with the activity of many transactions.
     const check = await attribution([world.adapters.ctf]);
     expect(check.status).toBe('warn');
     expect(check.details.suspects.map((s) => s.address)).toEqual([world.adapters.negRisk]);
