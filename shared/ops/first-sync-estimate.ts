@@ -12,6 +12,8 @@ export interface SourceEstimate {
   blocks?: number;
   /** Requests the fetchers will send when the plan's estimates hold (pages, eth_getLogs calls, header and receipt batches). */
   requests: number;
+  /** Of `requests`, the chain's header batches: at most, since logs that carry blockTimestamp and block times the chain's rule proves need none; absent for other sources. */
+  headerRequests?: number;
   /** Of `requests`, the chain's receipt batches for activity routed through a collateral adapter; absent for other sources. */
   receiptRequests?: number;
   /** The source's configured allowance; absent when it is not paced. */
@@ -81,9 +83,11 @@ export function estimateFromPlans(plans: Partial<Record<SourceName, SourcePlan<u
     const rows = plan.shards.reduce((n, s) => n + s.estimatedRows, 0);
     let requests = 0;
     let blocks: number | undefined;
+    let headerRequests: number | undefined;
     let receiptRequests: number | undefined;
     if (source === 'chain') {
       blocks = 0;
+      headerRequests = 0;
       receiptRequests = 0;
       for (const shard of plan.shards) {
         if (!isChainSpec(shard.spec)) continue;
@@ -91,8 +95,10 @@ export function estimateFromPlans(plans: Partial<Record<SourceName, SourcePlan<u
         blocks += n;
         const pages = Math.ceil(n / Math.max(1, shard.spec.span));
         const receipts = receiptBatches(shard.estimatedReceipts ?? 0, pages, limits.chainHeaderBatch);
+        const headers = Math.ceil(Math.min(n, shard.estimatedRows) / limits.chainHeaderBatch);
+        headerRequests += headers;
         receiptRequests += receipts;
-        requests += pages + Math.ceil(Math.min(n, shard.estimatedRows) / limits.chainHeaderBatch) + receipts;
+        requests += pages + headers + receipts;
       }
     } else if (source === 'subgraph') {
       for (const shard of plan.shards) requests += Math.floor(shard.estimatedRows / limits.subgraphPageSize) + 1;
@@ -106,6 +112,7 @@ export function estimateFromPlans(plans: Partial<Record<SourceName, SourcePlan<u
       rows,
       ...(blocks === undefined ? {} : { blocks }),
       requests,
+      ...(headerRequests === undefined ? {} : { headerRequests }),
       ...(receiptRequests === undefined ? {} : { receiptRequests }),
       ...(rps === undefined ? {} : { requestsPerSecond: rps, seconds: requests / rps }),
     });
@@ -155,7 +162,16 @@ export async function planWithoutRunning(
 
 const count = (n: number) => Math.round(n).toLocaleString('en-US');
 const shards = (n: number) => `${count(n)} shard${n === 1 ? '' : 's'}`;
-const receipts = (n: number | undefined) => (n ? ` (${count(n)} of them receipt batches for activity through collateral adapters)` : '');
+/** What the chain's requests are: pages of logs, header batches (an upper bound) and receipt batches. */
+function chainParts(s: SourceEstimate): string {
+  const headers = s.headerRequests ?? 0;
+  const receipts = s.receiptRequests ?? 0;
+  const pages = s.requests - headers - receipts;
+  const parts = [`${count(pages)} eth_getLogs`];
+  if (headers > 0) parts.push(`up to ${count(headers)} header batches (none where logs carry blockTimestamp or the chain's rule proves block times)`);
+  if (receipts > 0) parts.push(`${count(receipts)} receipt batches for activity through collateral adapters`);
+  return `            of them ${parts.join(', ')}`;
+}
 
 /** "3 h 20 min", "12 min", "40 s". */
 export function formatDuration(seconds: number): string {
@@ -177,7 +193,8 @@ export function formatFirstSyncEstimate(e: FirstSyncEstimate): string {
       lines.push(`  markets   ${s.shards} market list(s), read whole: at least ${count(s.requests)} requests`);
     } else if (s.source === 'chain') {
       lines.push(
-        `  chain     ~${count(s.rows)} fills and events over ${count(s.blocks ?? 0)} blocks, ${shards(s.shards)}: ~${count(s.requests)} requests${receipts(s.receiptRequests)}, ${pace}`,
+        `  chain     ~${count(s.rows)} fills and events over ${count(s.blocks ?? 0)} blocks, ${shards(s.shards)}: ~${count(s.requests)} requests, ${pace}`,
+        chainParts(s),
       );
     } else {
       lines.push(`  subgraph  ~${count(s.rows)} fills (at most), ${shards(s.shards)}: ~${count(s.requests)} requests, ${pace}`);

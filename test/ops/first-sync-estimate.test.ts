@@ -41,7 +41,7 @@ describe('the first-sync estimate (pure)', () => {
     expect(e.sources).toEqual([
       { source: 'markets', shards: 1, rows: 0, requests: 1 },
       { source: 'subgraph', shards: 3, rows: 3499, requests: 5, requestsPerSecond: 5, seconds: 1 },
-      { source: 'chain', shards: 2, rows: 420, blocks: 1500, requests: 20, receiptRequests: 0, requestsPerSecond: 10, seconds: 2 },
+      { source: 'chain', shards: 2, rows: 420, blocks: 1500, requests: 20, headerRequests: 9, receiptRequests: 0, requestsPerSecond: 10, seconds: 2 },
     ]);
     expect(e).toMatchObject({ rows: 3919, blocks: 1500, seconds: 2, unpaced: [] });
   });
@@ -57,9 +57,21 @@ describe('the first-sync estimate (pure)', () => {
     ];
     const e = estimateFromPlans({ chain: { shards, target: '2010' } }, limits);
     expect(e.sources).toEqual([
-      { source: 'chain', shards: 3, rows: 805, blocks: 2010, requests: 21 + 17 + 41, receiptRequests: 41, requestsPerSecond: 10, seconds: 7.9 },
+      {
+        source: 'chain',
+        shards: 3,
+        rows: 805,
+        blocks: 2010,
+        requests: 21 + 17 + 41,
+        headerRequests: 17,
+        receiptRequests: 41,
+        requestsPerSecond: 10,
+        seconds: 7.9,
+      },
     ]);
-    expect(formatFirstSyncEstimate(e)).toMatch(/~79 requests \(41 of them receipt batches for activity through collateral adapters\)/);
+    expect(formatFirstSyncEstimate(e)).toContain(
+      "~79 requests, about 8 s at 10 requests/s\n            of them 21 eth_getLogs, up to 17 header batches (none where logs carry blockTimestamp or the chain's rule proves block times), 41 receipt batches for activity through collateral adapters",
+    );
     // Fewer transactions than pages: a batch each.
     expect(receiptBatches(3, 10, 50)).toBe(3);
     expect(receiptBatches(0, 10, 50)).toBe(0);
@@ -111,7 +123,7 @@ describe('planning an estimate without running anything, against a simulated cha
     expect(Math.abs(estimated - routed)).toBeLessThan(routed / 4);
     expect(chain.receiptRequests).toBeGreaterThan(0);
     expect(formatFirstSyncEstimate(whole)).toMatch(
-      /chain +~[\d,]+ fills and events over [\d,]+ blocks, \d+ shards?: ~[\d,]+ requests \([\d,]+ of them receipt batches for activity through collateral adapters\), about .+ at 20 requests\/s/,
+      /chain +~[\d,]+ fills and events over [\d,]+ blocks, \d+ shards?: ~[\d,]+ requests, about .+ at 20 requests\/s\n +of them [\d,]+ eth_getLogs, up to [\d,]+ header batches .*, [\d,]+ receipt batches for activity through collateral adapters/,
     );
 
     const v2Start = world.expected.fills.filter((f) => f.block_number >= world.eras.v2.fromBlock).sort((a, b) => a.block_number - b.block_number)[0]!;
