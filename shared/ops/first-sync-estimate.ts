@@ -70,7 +70,7 @@ export function receiptBatches(transactions: number, pages: number, batch: numbe
  *
  * Requests per source: the chain sends one eth_getLogs per `span` blocks of
  * each shard and one header batch per `chainHeaderBatch` blocks that hold
- * logs (at most one per row), and the receipt batches of adapter-routed
+ * logs without a blockTimestamp (at most one per such row), and the receipt batches of adapter-routed
  * activity (receiptBatches); the subgraph one page per `subgraphPageSize`
  * rows of each shard plus its last, short page; the market lists at least
  * one page each (their size is not known before reading them).
@@ -95,7 +95,7 @@ export function estimateFromPlans(plans: Partial<Record<SourceName, SourcePlan<u
         blocks += n;
         const pages = Math.ceil(n / Math.max(1, shard.spec.span));
         const receipts = receiptBatches(shard.estimatedReceipts ?? 0, pages, limits.chainHeaderBatch);
-        const headers = Math.ceil(Math.min(n, shard.estimatedRows) / limits.chainHeaderBatch);
+        const headers = Math.ceil(Math.min(n, shard.estimatedUntimedRows ?? shard.estimatedRows) / limits.chainHeaderBatch);
         headerRequests += headers;
         receiptRequests += receipts;
         requests += pages + headers + receipts;

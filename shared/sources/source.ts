@@ -58,6 +58,8 @@ export interface PlannedShard<Spec> {
   label: string;
   /** Transaction receipts the planner expects this shard to read besides its pages (the chain's adapter-routed activity); absent: none. */
   estimatedReceipts?: number;
+  /** Of `estimatedRows`, those whose logs carry no block time (the chain reads their blocks' headers); absent: all of them. */
+  estimatedUntimedRows?: number;
 }
 
 export interface SourcePlan<Spec> {

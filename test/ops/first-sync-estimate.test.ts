@@ -133,4 +133,17 @@ describe('planning an estimate without running anything, against a simulated cha
     expect(bounded.blocks).toBe(head - firstBlock + 1);
     expect(bounded.blocks).toBeLessThan(whole.blocks);
   });
+
+  it('reads no headers where the provider puts blockTimestamp on the logs, and says so', async () => {
+    const timed = await startChainWorld({ seed: 3, v1: { fills: 300 }, v2: { fills: 300 }, logTimestamps: true });
+    try {
+      const settings = readSettings(SOURCE_SETTINGS, { ...timed.env, SYNC_SOURCES: 'chain', CHAIN_REQUESTS_PER_SECOND: '20' });
+      const estimate = estimateFromPlans(await planWithoutRunning(buildSources(settings), {}), estimateLimits(settings));
+      const chain = estimate.sources[0]!;
+      expect(chain.headerRequests).toBe(0);
+      expect(formatFirstSyncEstimate(estimate)).not.toMatch(/header batches/);
+    } finally {
+      await timed.close();
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import type { Address, Hex } from 'viem';
 import { minShardsFor, type PlannedShard } from '#shared/sources/source.ts';
-import type { RpcLog } from './decode.ts';
+import { logBlockTimestamp, type RpcLog } from './decode.ts';
 import type { ChainRpc } from './rpc.ts';
 
 export interface ChainShardSpec {
@@ -53,6 +53,8 @@ export interface DensityRegion {
   logsPerBlock: number;
   /** Estimated transactions a block whose receipts are read (SizingConfig.receiptsIn); absent: not measured. */
   receiptsPerBlock?: number;
+  /** Share of the sampled logs that carry no blockTimestamp, so their block's header is read (absent: all of them). */
+  untimedShare?: number;
 }
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
@@ -112,7 +114,8 @@ export async function sampleDensity(rpc: ChainRpc, cfg: SizingConfig, from: bigi
         }
         startLen = len;
         const receipts = cfg.receiptsIn ? { receiptsPerBlock: cfg.receiptsIn(res.logs) / Number(len) } : {};
-        return { from: rFrom, to: rTo, logsPerBlock: count / Number(len), ...receipts };
+        const untimed = count > 0 ? { untimedShare: res.logs.filter((l) => logBlockTimestamp(l) === null).length / count } : {};
+        return { from: rFrom, to: rTo, logsPerBlock: count / Number(len), ...receipts, ...untimed };
       }
       if (len === 1n) return { from: rFrom, to: rTo, logsPerBlock: res.failure.maxResults ?? cfg.targetLogsPerRequest * 4 };
       refused = true;
@@ -187,6 +190,7 @@ export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], 
     span: spanFor(cfg, r.logsPerBlock),
     blocks: Number(r.to - r.from + 1n),
     receiptsPerBlock: r.receiptsPerBlock ?? 0,
+    untimedShare: r.untimedShare ?? 1,
   }));
   const total = parts.reduce((t, p) => ({ requests: t.requests + p.blocks / p.span, rows: t.rows + p.blocks * p.logsPerBlock, blocks: t.blocks + p.blocks }), {
     requests: 0,
@@ -206,18 +210,21 @@ export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], 
   // Requests of every shard cut so far, the open one included: shard k ends near k × requestsPerShard, so rounding
   // each to whole spans does not add up along the range.
   let done = 0;
-  let open: { from: bigint; span: number; logsPerBlock: number; requests: number; rows: number; blocks: number; receipts: number } | undefined;
+  let open: { from: bigint; span: number; logsPerBlock: number; requests: number; rows: number; blocks: number; receipts: number; untimed: number } | undefined;
   const close = (to: bigint) => {
     if (!open) return;
-    const { from, span, logsPerBlock, rows, blocks, requests, receipts } = open;
+    const { from, span, logsPerBlock, rows, blocks, requests, receipts, untimed } = open;
     const spec = { fromBlock: from.toString(), toBlock: to.toString(), span: Math.min(span, blocks), ...(logsPerBlock > 0 ? { logsPerBlock } : {}) };
-    const estimatedReceipts = receipts > 0 ? { estimatedReceipts: Math.ceil(receipts) } : {};
-    shards.push({ shard: { spec, estimatedRows: Math.round(rows), label: `blocks ${from}..${to}`, ...estimatedReceipts }, requests });
+    const estimates = {
+      ...(receipts > 0 ? { estimatedReceipts: Math.ceil(receipts) } : {}),
+      ...(untimed < rows ? { estimatedUntimedRows: Math.ceil(untimed) } : {}),
+    };
+    shards.push({ shard: { spec, estimatedRows: Math.round(rows), label: `blocks ${from}..${to}`, ...estimates }, requests });
     open = undefined;
   };
   for (const p of parts) {
     for (let at = p.from; at <= p.to;) {
-      open ??= { from: at, span: p.span, logsPerBlock: p.logsPerBlock, requests: 0, rows: 0, blocks: 0, receipts: 0 };
+      open ??= { from: at, span: p.span, logsPerBlock: p.logsPerBlock, requests: 0, rows: 0, blocks: 0, receipts: 0, untimed: 0 };
       // Blocks this region may add before the shard holds its share of requests, or reaches its rows or blocks cap.
       const cap = Math.min(p.logsPerBlock > 0 ? (cfg.targetRowsPerShard - open.rows) / p.logsPerBlock : Infinity, cfg.maxShardBlocks - open.blocks);
       // The last shard of the count takes the rest of the range (its caps allowing): rounded, it left a sliver behind.
@@ -238,6 +245,7 @@ export function cutShards(cfg: SizingConfig, regions: readonly DensityRegion[], 
       done += take / p.span;
       open.rows += take * p.logsPerBlock;
       open.receipts += take * p.receiptsPerBlock;
+      open.untimed += take * p.logsPerBlock * p.untimedShare;
       open.blocks += take;
       at += BigInt(take);
       if (take >= room) close(at - 1n);
