@@ -70,8 +70,9 @@ export function receiptBatches(transactions: number, pages: number, batch: numbe
  *
  * Requests per source: the chain sends one eth_getLogs per `span` blocks of
  * each shard and one header batch per `chainHeaderBatch` blocks that hold
- * logs without a blockTimestamp (at most one per such row), and the receipt batches of adapter-routed
- * activity (receiptBatches); the subgraph one page per `subgraphPageSize`
+ * logs without a blockTimestamp (at most one per such row), and the
+ * receipt batches of adapter-routed activity (receiptBatches); the subgraph
+ * one page per `subgraphPageSize`
  * rows of each shard plus its last, short page; the market lists at least
  * one page each (their size is not known before reading them).
  */

@@ -42,8 +42,8 @@ export interface AttributionDetails {
 export interface AttributionOptions {
   /** Collateral adapters CHAIN_ADAPTERS names; the product's defaults are always added. */
   adapters: readonly string[];
-  /** Contracts whose activity is theirs by design, besides OWN_ACTIVITY_CONTRACTS (CHAIN_EXCHANGES). */
-  contracts: readonly string[];
+  /** Exchanges the sync is configured with (CHAIN_EXCHANGES): their activity is their own, as OWN_ACTIVITY_CONTRACTS' is. */
+  exchanges: readonly string[];
   /** How many transactions of activity make an address without fills a suspect. */
   minTransactions: number;
   examples: number;
@@ -105,8 +105,10 @@ export async function creditedAdapters(w: Checked, adapters: readonly string[]):
 }
 
 export interface SuspectQuery {
-  /** Addresses never suspected: the adapters and Polymarket's own contracts, lower-case. */
-  own: readonly string[];
+  /** The known adapters (knownAdapters): never suspected, as Polymarket's own contracts are not. */
+  adapters: readonly string[];
+  /** Exchanges the sync is configured with (CHAIN_EXCHANGES), whose activity is their own too. */
+  exchanges: readonly string[];
   minTransactions: number;
   /** Only activity at or after this block (default: all of it). */
   fromBlock?: bigint;
@@ -119,14 +121,15 @@ export interface SuspectQuery {
  * no proxy or Safe the chain recorded, most transactions first.
  */
 export async function suspectedAdapters(w: Checked, q: SuspectQuery): Promise<CreditedAddress[]> {
-  const window = { from: (q.fromBlock ?? 0n).toString(), min: q.minTransactions, own: q.own };
+  const own = new Set([...q.adapters, ...OWN_ACTIVITY_CONTRACTS, ...q.exchanges.map((a) => a.toLowerCase())]);
+  const window = { from: (q.fromBlock ?? 0n).toString(), min: q.minTransactions };
   // Wallet and block only, so the engine can answer from the by_block projection; events bound transactions from above.
   const busy = await rows<{ wallet: string }>(
     w,
     `SELECT wallet FROM ${w.db}.activity WHERE block_number >= {from:UInt64} GROUP BY wallet HAVING count() >= {min:UInt32}`,
     window,
   );
-  const candidates = busy.map((r) => r.wallet).filter((a) => !q.own.includes(a));
+  const candidates = busy.map((r) => r.wallet).filter((a) => !own.has(a));
   if (candidates.length === 0) return [];
   const raw = await rows<CreditedRow>(
     w,
@@ -161,7 +164,8 @@ export async function checkAttribution(w: Checked, opts: AttributionOptions): Pr
   const adapters = knownAdapters(opts.adapters);
   details.adapters = await creditedAdapters(w, adapters);
   details.suspects = await suspectedAdapters(w, {
-    own: [...adapters, ...OWN_ACTIVITY_CONTRACTS, ...opts.contracts.map((a) => a.toLowerCase())],
+    adapters,
+    exchanges: opts.exchanges,
     minTransactions: opts.minTransactions,
     limit: opts.examples,
   });

@@ -1,5 +1,5 @@
 import { errorText } from '#shared/ops/status.ts';
-import { creditedAdapters, knownAdapters, OWN_ACTIVITY_CONTRACTS, suspectedAdapters } from './attribution.ts';
+import { creditedAdapters, knownAdapters, suspectedAdapters } from './attribution.ts';
 import { fillsPerDay, lastCompleteDay } from './daily-volume.ts';
 import { checkMappingCount } from './mapping-count.ts';
 import { newestFill } from './run.ts';
@@ -115,7 +115,8 @@ export async function probeQuality(target: QualityTarget, opts: ProbeOptions): P
     const credited = await creditedAdapters(w, adapters);
     const newestBlock = BigInt((await one<{ b: string }>(w, `SELECT toString(max(block_number)) AS b FROM ${w.db}.activity`)).b);
     const suspects = await suspectedAdapters(w, {
-      own: [...adapters, ...OWN_ACTIVITY_CONTRACTS, ...(opts.exchanges ?? []).map((a) => a.toLowerCase())],
+      adapters,
+      exchanges: opts.exchanges ?? [],
       minTransactions: opts.minAdapterTransactions ?? DEFAULT_THRESHOLDS.minAdapterTransactions,
       fromBlock: newestBlock > RECENT_ACTIVITY_BLOCKS ? newestBlock - RECENT_ACTIVITY_BLOCKS : 0n,
       limit: 100,

@@ -82,7 +82,7 @@ export async function runChecks(target: QualityTarget, inputs: QualityInputs): P
     attribution: () =>
       checkAttribution(w, {
         adapters: inputs.adapters ?? [],
-        contracts: inputs.exchanges ?? [],
+        exchanges: inputs.exchanges ?? [],
         minTransactions: t.minAdapterTransactions,
         examples: t.examples,
       }),
